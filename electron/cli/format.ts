@@ -1,0 +1,107 @@
+// Human-readable text for plans, results and sizes (the CLI's stdout; --json prints the objects).
+import type { ApplyResult, Plan, PlanItem } from '../shared/plan.js';
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${units[u]}`;
+}
+
+/** Quotes a path when it holds characters a terminal would hide or mangle. */
+export function showPath(p: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f"\\]|^\s|\s$/.test(p) ? JSON.stringify(p) : p;
+}
+
+const CONFLICT_TEXT = {
+  targetEdited: 'target edited since the last sync',
+  targetUnknown: 'target holds data never synced',
+} as const;
+
+function mode(m: number): string {
+  return (m & 0o7777).toString(8).padStart(3, '0');
+}
+
+export function formatItem(it: PlanItem): string {
+  const c = it.conflict
+    ? `  [needs approval: ${CONFLICT_TEXT[it.conflict]}; kept as a version]`
+    : '';
+  const p =
+    showPath(it.path) +
+    (it.source?.type === 'dir' || (it.kind === 'delete' && it.target?.type === 'dir') ? '/' : '');
+  switch (it.kind) {
+    case 'create':
+      return `+ ${p}${it.source!.type === 'file' ? `  ${formatBytes(it.source!.size)}` : it.source!.type === 'symlink' ? ` -> ${showPath(it.source!.linkTarget ?? '')}` : ''}${c}`;
+    case 'update': {
+      if (it.chunks) {
+        const k = it.chunks.changed.length;
+        return `~ ${p}  ${k} of ${it.chunks.total} chunks (${formatBytes(it.bytesToWrite)})${it.source!.size !== it.target!.size ? `, size ${formatBytes(it.target!.size)} -> ${formatBytes(it.source!.size)}` : ''}${c}`;
+      }
+      return `~ ${p} -> ${showPath(it.source!.linkTarget ?? '')}${c}`;
+    }
+    case 'replaceType':
+      return `T ${p}  ${it.target!.type} -> ${it.source!.type}${c}`;
+    case 'metadata': {
+      const parts: string[] = [];
+      if (it.source!.mode !== it.target!.mode)
+        parts.push(`mode ${mode(it.target!.mode)} -> ${mode(it.source!.mode)}`);
+      if (it.source!.type === 'file' && it.source!.mtimeMs !== it.target!.mtimeMs)
+        parts.push('mtime');
+      return `m ${p}  ${parts.join(', ')}`;
+    }
+    case 'delete':
+      return `- ${p}${c}`;
+    default: {
+      const never: never = it.kind;
+      return String(never);
+    }
+  }
+}
+
+export function formatSummary(plan: Plan): string {
+  const s = plan.summary;
+  const parts = [
+    s.create && `${s.create} new`,
+    s.update && `${s.update} changed`,
+    s.replaceType && `${s.replaceType} type changes`,
+    s.metadata && `${s.metadata} metadata`,
+    s.delete && `${s.delete} deleted`,
+  ].filter(Boolean);
+  const conflicts = s.conflicts
+    ? `; ${s.conflicts} need approval (target data would be replaced, kept as versions)`
+    : '';
+  return `${parts.join(', ')}: ${formatBytes(s.bytesToWrite)} to write${conflicts}`;
+}
+
+export function formatPlan(plan: Plan, limit = 200): string {
+  const lines: string[] = [];
+  for (const it of plan.items.slice(0, limit)) lines.push(formatItem(it));
+  if (plan.items.length > limit)
+    lines.push(`… and ${plan.items.length - limit} more (use --json for all)`);
+  for (const sk of plan.skipped) lines.push(`? ${showPath(sk.path)}  (${sk.side}: ${sk.reason})`);
+  if (plan.items.length) lines.push(formatSummary(plan));
+  return lines.join('\n');
+}
+
+export function formatResult(r: ApplyResult): string {
+  const lines = r.failed
+    .filter((f) => f.path)
+    .map((f) => `failed: ${showPath(f.path)}: ${f.message}`);
+  for (const f of r.failed.filter((x) => !x.path)) lines.push(f.message);
+  const how = [
+    r.patchedInPlace && `${r.patchedInPlace} patched in place`,
+    r.renamedIntoPlace && `${r.renamedIntoPlace} written via temp file`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  lines.push(
+    `applied ${r.applied} change${r.applied === 1 ? '' : 's'}${how ? ` (${how})` : ''}, wrote ${formatBytes(r.bytesWritten)}${r.failed.length ? `; ${r.failed.filter((f) => f.path).length} failed` : ''}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chooseChunkSize,
+  chunkCount,
+  fileId,
+  folderId,
+  MAX_CHUNK,
+  MIN_CHUNK,
+  symlinkId,
+} from './identifiers.js';
+import { createSchemeHasher } from './hashScheme.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+describe('chooseChunkSize', () => {
+  it.each([
+    [0, 128 * KiB],
+    [1, 128 * KiB],
+    [250 * MiB - 1, 128 * KiB],
+    [250 * MiB, 256 * KiB],
+    [64 * MiB, 128 * KiB],
+    [1 * GiB, 1 * MiB],
+    [10 * GiB, 8 * MiB],
+    [31.25 * GiB, 16 * MiB],
+    [4096 * GiB, 16 * MiB],
+  ])('a %d-byte file uses %d-byte chunks', (size, expected) => {
+    expect(chooseChunkSize(size)).toBe(expected);
+  });
+
+  it('always picks a power of two in range with at most 2,000 chunks below the maximum', () => {
+    for (let size = 1; size < 64 * GiB; size = Math.floor(size * 1.7) + 3) {
+      const c = chooseChunkSize(size);
+      expect(c & (c - 1)).toBe(0);
+      expect(c).toBeGreaterThanOrEqual(MIN_CHUNK);
+      expect(c).toBeLessThanOrEqual(MAX_CHUNK);
+      if (c < MAX_CHUNK) expect(chunkCount(size, c)).toBeLessThanOrEqual(2000);
+    }
+  });
+});
+
+describe('identifiers', () => {
+  it('file ids depend on size, chunk size and every chunk id', async () => {
+    const h = await createSchemeHasher('xxh128');
+    const ids = Buffer.alloc(32, 1);
+    const base = fileId(h, 100, MIN_CHUNK, ids);
+    expect(fileId(h, 100, MIN_CHUNK, Buffer.alloc(32, 1))).toEqual(base);
+    expect(fileId(h, 101, MIN_CHUNK, ids)).not.toEqual(base);
+    expect(fileId(h, 100, 2 * MIN_CHUNK, ids)).not.toEqual(base);
+    const other = Buffer.from(ids);
+    other[31] = 2;
+    expect(fileId(h, 100, MIN_CHUNK, other)).not.toEqual(base);
+  });
+
+  it('folder ids ignore child order but see names, types, modes, mtimes and ids', async () => {
+    const h = await createSchemeHasher('xxh128');
+    const a = {
+      name: 'a',
+      type: 'file' as const,
+      id: Buffer.alloc(16, 1),
+      mode: 0o644,
+      mtimeKey: 5,
+    };
+    const b = {
+      name: 'b',
+      type: 'dir' as const,
+      id: Buffer.alloc(16, 2),
+      mode: 0o755,
+      mtimeKey: 0,
+    };
+    const id = folderId(h, [a, b]);
+    expect(folderId(h, [b, a])).toEqual(id);
+    expect(folderId(h, [{ ...a, name: 'c' }, b])).not.toEqual(id);
+    expect(folderId(h, [{ ...a, mode: 0o600 }, b])).not.toEqual(id);
+    expect(folderId(h, [{ ...a, mtimeKey: 6 }, b])).not.toEqual(id);
+    expect(folderId(h, [{ ...a, type: 'symlink' }, b])).not.toEqual(id);
+    expect(folderId(h, [a])).not.toEqual(id);
+    expect(folderId(h, [])).not.toEqual(folderId(h, [a]));
+  });
+
+  it('a symlink id is its link text, distinct from a file holding the same text', async () => {
+    const h = await createSchemeHasher('xxh128');
+    expect(symlinkId(h, 'x')).toEqual(symlinkId(h, 'x'));
+    expect(symlinkId(h, 'x')).not.toEqual(symlinkId(h, 'y'));
+    expect(symlinkId(h, 'x')).not.toEqual(h.hash(Buffer.from('x')));
+  });
+});

@@ -1,0 +1,270 @@
+// One scan-plan-apply cycle over an open pair: the engine's entry point for the CLI (and, later,
+// the service). Holds the pair's lock from open to close.
+import fs from 'node:fs';
+import type { ApplyResult, Hold, Plan, PlanItem, Skipped } from '../shared/plan.js';
+import { summarize } from '../shared/plan.js';
+import { compareTrees, type BaselineEntry } from './compare.js';
+import {
+  createSchemeHasher,
+  DEFAULT_SCHEME,
+  normalizeScheme,
+  type SchemeHasher,
+} from './hashScheme.js';
+import { HashPool } from './hashPool.js';
+import { folderId } from './identifiers.js';
+import { openPair, type OpenPair, type PairPaths } from './pair.js';
+import { scanSide, type ScanResult } from './scan.js';
+import { applyPlan, type ApplyProgress } from './apply.js';
+import { VersionStore, DEFAULT_RETENTION_DAYS } from './versionStore.js';
+import type { IndexedEntry } from './identifierIndex.js';
+import path from 'node:path';
+
+export type Progress =
+  | {
+      phase: 'scan';
+      side: 'source' | 'target';
+      files: number;
+      bytesDone: number;
+      bytesTotal: number;
+    }
+  | ({ phase: 'apply' } & ApplyProgress);
+
+export interface SessionOptions {
+  /** hash scheme; default: the pair's last scheme, else DEFAULT_SCHEME */
+  scheme?: string;
+  ignore?: string[];
+  threads?: number;
+  /** sync creates a missing target and may write; diff does not */
+  write: boolean;
+  confirmTarget?: boolean;
+  retentionDays?: number;
+  home?: string;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Free space kept on the target beyond what a plan needs. */
+const SPACE_MARGIN = 64 * 1024 * 1024;
+
+export class SyncSession {
+  private src: ScanResult | null = null;
+  private tgt: ScanResult | null = null;
+
+  private constructor(
+    readonly pair: OpenPair,
+    readonly scheme: string,
+    private readonly hasher: SchemeHasher,
+    private readonly pool: HashPool,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  static async open(paths: PairPaths, opts: SessionOptions): Promise<SyncSession> {
+    const pair = await openPair(paths, {
+      createTarget: opts.write,
+      confirmTarget: opts.confirmTarget ?? false,
+      ...(opts.home ? { home: opts.home } : {}),
+    });
+    try {
+      const scheme = normalizeScheme(opts.scheme ?? pair.index.getMeta('scheme') ?? DEFAULT_SCHEME);
+      const hasher = await createSchemeHasher(scheme);
+      const pool = await HashPool.create(scheme, opts.threads);
+      return new SyncSession(pair, scheme, hasher, pool, opts);
+    } catch (e) {
+      pair.close();
+      throw e;
+    }
+  }
+
+  async plan(): Promise<Plan> {
+    const { pair, scheme, hasher } = this;
+    const progress = this.opts.onProgress;
+    const scan = async (side: 'source' | 'target', root: string): Promise<ScanResult> => {
+      const indexed = pair.index.load(side);
+      let files = 0;
+      return scanSide({
+        root,
+        side,
+        scheme,
+        hasher,
+        pool: this.pool,
+        indexed,
+        walk: { ignore: this.opts.ignore ?? [], targetNames: pair.nameRules },
+        mtimeGranularityMs: pair.mtimeGranularityMs,
+        onHashPlanned: (n, bytes) => {
+          files = n;
+          progress?.({ phase: 'scan', side, files, bytesDone: 0, bytesTotal: bytes });
+        },
+        onHashProgress: (done, total) =>
+          progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
+      });
+    };
+    const oldTargetIndex = pair.index.load('target');
+    this.src = await scan('source', pair.source);
+    this.tgt = pair.targetExists ? await scan('target', pair.target) : this.emptyTree();
+    pair.index.write('source', this.src.upserts, this.src.deletions);
+    if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
+    pair.index.setMeta('scheme', scheme);
+
+    const baseline = this.loadBaseline(oldTargetIndex);
+    const skipped: Skipped[] = [...this.src.skipped, ...this.tgt.skipped];
+    const items = compareTrees(this.src.tree, this.tgt.tree, baseline, {
+      protectedPaths: new Set(skipped.map((s) => s.path)),
+      mtimeGranularityMs: pair.mtimeGranularityMs,
+      targetNames: pair.nameRules,
+    });
+    return {
+      source: pair.source,
+      target: pair.target,
+      scheme,
+      sourceRootId: this.src.tree.nodes.get('')!.id.toString('hex'),
+      targetRootId: this.tgt.tree.nodes.get('')!.id.toString('hex'),
+      items,
+      skipped,
+      holds: this.holds(items),
+      summary: summarize(items),
+    };
+  }
+
+  /** Applies `items` (all from the last plan()). Writes nothing if called without a plan. */
+  apply(items: PlanItem[]): ApplyResult {
+    if (!this.src || !this.tgt) throw new Error('apply() needs plan() first');
+    if (!this.pair.targetExists) throw new Error('the target folder does not exist');
+    VersionStore.prune(
+      path.join(this.pair.stateDir, 'versions'),
+      this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    );
+    const result = applyPlan(
+      {
+        pair: this.pair,
+        hasher: this.hasher,
+        scheme: this.scheme,
+        source: this.src,
+        target: this.tgt,
+        onProgress: (p) => this.opts.onProgress?.({ phase: 'apply', ...p }),
+      },
+      items,
+    );
+    if (result.failed.length === 0) this.pair.index.setMeta('synced', '1');
+    return result;
+  }
+
+  /** Records a pair found in sync, so that the target's marker is checked from now on. */
+  markInSync(): void {
+    if (this.pair.targetExists && fs.existsSync(this.pair.stateDir))
+      this.pair.index.setMeta('synced', '1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    this.pair.close();
+  }
+
+  private holds(items: PlanItem[]): Hold[] {
+    const holds: Hold[] = [];
+    const src = this.src!.tree.nodes.get('')!;
+    const tgtCount = this.tgt!.tree.nodes.size - 1;
+    if ((src.children?.length ?? 0) === 0 && tgtCount > 0) {
+      holds.push({
+        reason: 'sourceEmpty',
+        message: `the source is empty but the target holds ${tgtCount} entries; if the source really should be empty, run again with --force`,
+      });
+    }
+    const deletes = items.filter((i) => i.kind === 'delete').length;
+    if (holds.length === 0 && tgtCount > 0 && deletes * 2 > tgtCount) {
+      holds.push({
+        reason: 'massDelete',
+        message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
+      });
+    }
+    if (this.pair.targetExists) {
+      const need = items.reduce(
+        (n, i) => n + (i.kind === 'update' ? i.source!.size : i.bytesToWrite),
+        0,
+      );
+      try {
+        const fsStat = fs.statfsSync(this.pair.target);
+        const free = fsStat.bavail * fsStat.bsize;
+        if (need + SPACE_MARGIN > free) {
+          holds.push({
+            reason: 'diskSpace',
+            message: `the target needs about ${mib(need)} MiB free but has ${mib(free)} MiB; free some space and run again`,
+          });
+        }
+      } catch {
+        /* statfs is unavailable on some platforms; ENOSPC during apply is still handled */
+      }
+    }
+    return holds;
+  }
+
+  /** The baseline for this scheme; entries of an older scheme carry over where the target is unchanged. */
+  private loadBaseline(oldTargetIndex: Map<string, IndexedEntry>): Map<string, BaselineEntry> {
+    const { pair, scheme } = this;
+    const all = pair.index.loadAllBaseline();
+    const out = new Map<string, BaselineEntry>();
+    const translate: [string, { type: BaselineEntry['type']; id: Buffer }][] = [];
+    const tgtNodes = this.tgt!.tree.nodes;
+    const tgtWalk = this.tgt!.walk.entries;
+    for (const [p, b] of all) {
+      if (b.scheme === scheme) {
+        out.set(p, { type: b.type, id: b.id });
+        continue;
+      }
+      const old = oldTargetIndex.get(p);
+      const now = tgtNodes.get(p);
+      const st = tgtWalk.get(p);
+      if (
+        old &&
+        now &&
+        st &&
+        old.scheme === b.scheme &&
+        old.id.toString('hex') === b.id &&
+        old.size === st.size &&
+        old.mtimeMs === st.mtimeMs &&
+        old.ino === st.ino
+      ) {
+        out.set(p, { type: b.type, id: now.id.toString('hex') });
+        translate.push([p, { type: b.type, id: now.id }]);
+      }
+    }
+    // Whatever is equal on both sides now is in sync: remember it as the baseline.
+    const srcNodes = this.src!.tree.nodes;
+    const set: [string, { type: BaselineEntry['type']; id: Buffer }][] = [...translate];
+    for (const [p, t] of tgtNodes) {
+      if (t.type === 'dir') continue;
+      const s = srcNodes.get(p);
+      if (!s || s.type !== t.type || !s.id.equals(t.id)) continue;
+      const hex = t.id.toString('hex');
+      const b = out.get(p);
+      if (!b || b.id !== hex || b.type !== t.type) {
+        out.set(p, { type: t.type, id: hex });
+        set.push([p, { type: t.type, id: t.id }]);
+      }
+    }
+    const gone = [...out.keys()].filter((p) => !tgtNodes.has(p));
+    for (const p of gone) out.delete(p);
+    if (pair.targetExists && (set.length || gone.length))
+      pair.index.writeBaseline(scheme, set, gone);
+    return out;
+  }
+
+  private emptyTree(): ScanResult {
+    const id = folderId(this.hasher, []);
+    return {
+      tree: {
+        scheme: this.scheme,
+        idBytes: this.hasher.idBytes,
+        nodes: new Map([['', { type: 'dir', id, size: 0, mtimeMs: 0, mode: 0o755, children: [] }]]),
+      },
+      walk: { root: this.pair.target, entries: new Map(), skipped: [], collisions: [] },
+      skipped: [],
+      upserts: [],
+      deletions: [],
+      hashedFiles: 0,
+      hashedBytes: 0,
+    };
+  }
+}
+
+function mib(n: number): string {
+  return (n / 1048576).toFixed(0);
+}

@@ -1,0 +1,128 @@
+// The plan: what a sync would change on the target, as serialisable data.
+// Shared by the engine (which makes and applies it), the CLI (which prints it) and the UI.
+
+export type EntryType = 'file' | 'dir' | 'symlink';
+
+/** What one side holds at a path, as far as the plan needs it. Ids are lowercase hex. */
+export interface EntrySnapshot {
+  type: EntryType;
+  /** file: file id; dir: folder id; symlink: id of the link text */
+  id: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  /** symlinks only */
+  linkTarget?: string;
+}
+
+export type ChangeKind =
+  /** the path is absent on the target */
+  | 'create'
+  /** a file whose content differs; `chunks` says which */
+  | 'update'
+  /** the target holds another type (file ↔ folder ↔ symlink) */
+  | 'replaceType'
+  /** only mode bits or mtime differ */
+  | 'metadata'
+  /** the path exists only on the target */
+  | 'delete';
+
+/**
+ * Why an item needs a person even where a pair auto-approves.
+ * - targetEdited: the target changed since Tandem last wrote it or found it in sync
+ * - targetUnknown: the target holds data Tandem never saw in sync (first sync into a non-empty folder)
+ */
+export type ConflictReason = 'targetEdited' | 'targetUnknown';
+
+export interface ChunkDiff {
+  chunkSize: number;
+  /** chunks in the source file */
+  total: number;
+  /** indexes of source chunks that differ from (or are missing on) the target */
+  changed: number[];
+}
+
+export interface PlanItem {
+  path: string;
+  kind: ChangeKind;
+  source?: EntrySnapshot;
+  target?: EntrySnapshot;
+  conflict?: ConflictReason;
+  /** for 'update': which chunks differ */
+  chunks?: ChunkDiff;
+  /** bytes the apply will write into the target tree (not counting journal and versions) */
+  bytesToWrite: number;
+}
+
+export type HoldReason = 'sourceEmpty' | 'massDelete' | 'diskSpace';
+
+export interface Hold {
+  reason: HoldReason;
+  message: string;
+}
+
+/** An entry the scan could not read or will not sync; nothing at or below it on the target is touched. */
+export interface Skipped {
+  side: 'source' | 'target';
+  path: string;
+  reason: string;
+  /** true when the entry's content is unknown (unreadable), false when it is deliberately not synced */
+  unknown: boolean;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  replaceType: number;
+  metadata: number;
+  delete: number;
+  conflicts: number;
+  bytesToWrite: number;
+}
+
+export interface Plan {
+  source: string;
+  target: string;
+  scheme: string;
+  /** the source and target root folder ids; equal ids mean the pair is in sync */
+  sourceRootId: string;
+  targetRootId: string;
+  items: PlanItem[];
+  skipped: Skipped[];
+  holds: Hold[];
+  summary: PlanSummary;
+}
+
+export interface ItemFailure {
+  path: string;
+  message: string;
+}
+
+export interface ApplyResult {
+  applied: number;
+  failed: ItemFailure[];
+  bytesWritten: number;
+  /** bytes written to the journal and version store in `.tandem/` */
+  bytesJournaled: number;
+  bytesVersioned: number;
+  patchedInPlace: number;
+  renamedIntoPlace: number;
+}
+
+export function summarize(items: readonly PlanItem[]): PlanSummary {
+  const s: PlanSummary = {
+    create: 0,
+    update: 0,
+    replaceType: 0,
+    metadata: 0,
+    delete: 0,
+    conflicts: 0,
+    bytesToWrite: 0,
+  };
+  for (const it of items) {
+    s[it.kind]++;
+    if (it.conflict) s.conflicts++;
+    s.bytesToWrite += it.bytesToWrite;
+  }
+  return s;
+}
