@@ -173,7 +173,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
   } catch (e) {
     io.progress.clear();
     if (e instanceof UsageError) {
-      io.err(`tandem: ${e.message}\n${USAGE}`);
+      io.err(`tandem: ${e.message}; see tandem --help`);
       return 2;
     }
     if (e instanceof RefusalError || e instanceof PairBusyError || e instanceof SchemeError) {

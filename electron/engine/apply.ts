@@ -16,8 +16,9 @@ import { VersionStore } from './versionStore.js';
 import type { OpenPair } from './pair.js';
 import type { ScanResult } from './scan.js';
 import { RACY_WINDOW_MS } from './scan.js';
-import type { TreeNode } from './tree.js';
+import { chunkIdsOf, type TreeNode } from './tree.js';
 import { TargetWriter, ItemError } from './targetWriter.js';
+import { sameEntry } from './walk.js';
 import { orderForApply } from './applyOrder.js';
 
 /** Patch in place only for files at least this large... */
@@ -83,8 +84,6 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
   const cache = new BufferCache();
   const upserts: [string, IndexedEntry][] = [];
   const deletions: string[] = [];
-  const baseSet: [string, { type: 'file' | 'symlink'; id: Buffer }][] = [];
-  const baseDel: string[] = [];
   const srcWalk = input.source.walk.entries;
   const srcNodes = input.source.tree.nodes;
   const tgtNodes = input.target.tree.nodes;
@@ -109,7 +108,8 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
   };
   let stopped: Error | null = null;
 
-  const recordFile = (p: string, node: TreeNode, st: fs.Stats): void => {
+  /** Records what the target now holds; it equals the source, so it is the new baseline. */
+  const recordFile = (p: string, node: TreeNode, st: fs.Stats, chunkIds: Buffer | null): void => {
     const trusted = st.mtimeMs < Date.now() - RACY_WINDOW_MS;
     const e: IndexedEntry = {
       ...statKey(st),
@@ -117,12 +117,12 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       mode: st.mode & 0o7777,
       scheme,
       chunkSize: node.chunkSize ?? 0,
-      chunkIds: node.chunkIds ?? null,
+      chunkIds,
       id: node.id,
       trusted,
+      ...(node.type !== 'dir' ? { setBase: node.id } : {}),
     };
     upserts.push([p, e]);
-    if (node.type !== 'dir') baseSet.push([p, { type: node.type, id: node.id }]);
   };
 
   const runSafely = (it: PlanItem, fn: () => void): void => {
@@ -193,7 +193,12 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
     flushFilesystem(pair.target);
     for (const s of done) {
       const node = srcNodes.get(s.item.path)!;
-      recordFile(s.item.path, node, fs.lstatSync(s.dest));
+      recordFile(
+        s.item.path,
+        node,
+        fs.lstatSync(s.dest),
+        node.type === 'file' ? chunkIdsOf(input.source.tree, s.item.path) : null,
+      );
       result.applied++;
       result.renamedIntoPlace++;
       if (node.type === 'file') result.bytesWritten += node.size;
@@ -215,7 +220,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
         result.bytesWritten += r.written;
         result.bytesJournaled += r.journaled;
         result.patchedInPlace++;
-        recordFile(it.path, srcNode, r.stat);
+        recordFile(it.path, srcNode, r.stat, chunkIdsOf(input.source.tree, it.path));
         bytesDone += it.bytesToWrite;
       });
       continue;
@@ -226,7 +231,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       if (srcNode.type === 'symlink') {
         fs.symlinkSync(srcNode.linkTarget!, tmp);
       } else {
-        copyVerified(w.sourceAbs(input.pair.source, it.path), tmp, srcNode, srcEntry);
+        copyVerified(it.path, w.sourceAbs(input.pair.source, it.path), tmp, srcNode, srcEntry);
       }
       batch.push({ item: it, tmp, dest: w.abs(it.path) });
       batchBytes += srcNode.size;
@@ -263,7 +268,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
         fs.closeSync(fd);
       }
       const node = tgtNodes.get(it.path)!;
-      if (node.type === 'file') recordFile(it.path, node, fs.lstatSync(w.abs(it.path)));
+      if (node.type === 'file') recordFile(it.path, node, fs.lstatSync(w.abs(it.path)), null);
     });
   }
 
@@ -280,7 +285,6 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
   versions.close();
   result.bytesVersioned = versions.bytesWritten;
   pair.index.write('target', upserts, deletions);
-  pair.index.writeBaseline(scheme, baseSet, baseDel);
   if (stopped) result.failed.push({ path: '', message: (stopped as Error).message });
   return result;
 
@@ -291,7 +295,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
     w.checkParents(it.path);
     const abs = w.abs(it.path);
     const st = w.lstatOrNull(it.path);
-    if (!st || !sameStat(statKey(st), e) || (t.type === 'dir') !== st.isDirectory()) {
+    if (!st || !sameEntry(st, e)) {
       throw new ItemError('changed on the target since it was compared; run again');
     }
     if (t.type === 'dir') {
@@ -316,13 +320,18 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       };
       versions.keepEntry(abs, it.path, meta, t.type);
       fs.unlinkSync(abs);
-      baseDel.push(it.path);
     }
     deletions.push(it.path);
   }
 
   /** Copies a source file into a temp file, checking every chunk against the planned ids. */
-  function copyVerified(srcAbs: string, tmp: string, node: TreeNode, expect: StatKey): void {
+  function copyVerified(
+    rel: string,
+    srcAbs: string,
+    tmp: string,
+    node: TreeNode,
+    expect: StatKey,
+  ): void {
     const sfd = fs.openSync(srcAbs, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
     let tfd: number | null = null;
     try {
@@ -339,13 +348,14 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       const cs = node.chunkSize!;
       const n = Math.ceil(node.size / cs);
       const buf = cache.get(cs);
+      const ids = chunkIdsOf(input.source.tree, rel);
       const ib = hasher.idBytes;
       for (let i = 0; i < n; i++) {
         const len = Math.min(cs, node.size - i * cs);
         if (readFully(sfd, buf, len, i * cs) !== len)
           throw new ItemError('the source shrank while it was copied; run again');
         const chunk = buf.subarray(0, len);
-        if (!hasher.hash(chunk).equals(node.chunkIds!.subarray(i * ib, (i + 1) * ib))) {
+        if (!hasher.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib))) {
           throw new ItemError('the source changed since it was compared; run again');
         }
         let off = 0;
@@ -391,6 +401,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       if (!sameStat(statKey(fs.fstatSync(sfd)), srcExpect))
         throw new ItemError('the source changed since it was compared; run again');
       // New chunk bytes from the source, each checked against the planned id.
+      const srcIds = chunkIdsOf(input.source.tree, it.path);
       const data: Buffer[] = [];
       const chunks: JournalHeader['chunks'] = [];
       for (const i of it.chunks!.changed) {
@@ -398,7 +409,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
         const b = Buffer.allocUnsafe(len);
         if (readFully(sfd, b, len, i * cs) !== len)
           throw new ItemError('the source shrank while it was read; run again');
-        const id = src.chunkIds!.subarray(i * ib, (i + 1) * ib);
+        const id = srcIds.subarray(i * ib, (i + 1) * ib);
         if (!hasher.hash(b).equals(id))
           throw new ItemError('the source changed since it was compared; run again');
         data.push(b);
@@ -444,7 +455,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
         );
       }
       // The whole-file id follows from the verified chunks and the unchanged ones the plan compared.
-      if (!fileId(hasher, src.size, cs, src.chunkIds!).equals(src.id))
+      if (!fileId(hasher, src.size, cs, srcIds).equals(src.id))
         throw new ItemError('internal: file id mismatch after patch');
       fs.rmSync(jfile, { force: true });
       return { written: it.bytesToWrite, journaled, stat: fs.fstatSync(tfd) };

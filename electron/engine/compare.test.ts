@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlanItem } from '../shared/plan.js';
-import { compareTrees, diffChunks, isProtected, type BaselineEntry } from './compare.js';
+import { compareTrees, diffChunks, isProtected } from './compare.js';
 import { createSchemeHasher, type SchemeHasher } from './hashScheme.js';
 import { fileId, folderId, mtimeKey, symlinkId } from './identifiers.js';
 import type { IdTree, TreeNode } from './tree.js';
@@ -86,12 +86,14 @@ function tree(spec: Spec): IdTree {
   return { scheme: 'xxh128', idBytes: 16, nodes };
 }
 
-/** The baseline after a sync that left the target equal to `t`. */
-function synced(t: IdTree): Map<string, BaselineEntry> {
-  const m = new Map<string, BaselineEntry>();
-  for (const [p, n] of t.nodes)
-    if (n.type !== 'dir') m.set(p, { type: n.type, id: n.id.toString('hex') });
-  return m;
+/** `t` as the target after a sync that left it equal to `before` (default: itself). */
+function synced(t: IdTree, before: IdTree = t): IdTree {
+  for (const [p, n] of t.nodes) {
+    if (n.type === 'dir') continue;
+    const b = before.nodes.get(p);
+    n.base = b && b.type === n.type && b.id.equals(n.id) ? 1 : b ? 2 : 0;
+  }
+  return t;
 }
 
 const brief = (items: PlanItem[]) =>
@@ -101,7 +103,7 @@ describe('compareTrees', () => {
   const base: Spec = { a: ['1'], 'd/b': ['2', '3'], 'd/e/': '/', l: '@a' };
 
   it('plans nothing for identical trees', () => {
-    expect(compareTrees(tree(base), tree(base), new Map())).toEqual([]);
+    expect(compareTrees(tree(base), tree(base))).toEqual([]);
   });
 
   it.each<[string, Spec, Spec, string[]]>([
@@ -119,7 +121,7 @@ describe('compareTrees', () => {
       'a folder that became a file',
       { a: ['1'], d: ['7'], l: '@a' },
       base,
-      ['delete d/e', 'delete d/b', 'delete d', 'replaceType d'],
+      ['delete d/e', 'delete d/b', 'replaceType d'],
     ],
     ['a mode change only', { ...base, a: { chunks: ['1'], mode: 0o600 } }, base, ['metadata a']],
     [
@@ -130,12 +132,12 @@ describe('compareTrees', () => {
     ],
   ])('%s', (_name, src, tgt, expected) => {
     const t = tree(tgt);
-    expect(brief(compareTrees(tree(src), t, synced(t)))).toEqual(expected);
+    expect(brief(compareTrees(tree(src), synced(t)))).toEqual(expected);
   });
 
   it('lists exactly the chunks that differ, and an appended chunk', () => {
     const t = tree({ f: ['a', 'b', 'c', 'd'] });
-    const [item] = compareTrees(tree({ f: ['a', 'B', 'c', 'D', 'e'] }), t, synced(t));
+    const [item] = compareTrees(tree({ f: ['a', 'B', 'c', 'D', 'e'] }), synced(t));
     expect(item!.kind).toBe('update');
     expect(item!.chunks).toEqual({ chunkSize: CS, total: 5, changed: [1, 3, 4] });
     expect(item!.bytesToWrite).toBe(3 * CS);
@@ -143,7 +145,7 @@ describe('compareTrees', () => {
 
   it('writes nothing but a truncation when a file only shrinks', () => {
     const t = tree({ f: ['a', 'b', 'c'] });
-    const [item] = compareTrees(tree({ f: ['a', 'b'] }), t, synced(t));
+    const [item] = compareTrees(tree({ f: ['a', 'b'] }), synced(t));
     expect(item!.chunks!.changed).toEqual([]);
     expect(item!.bytesToWrite).toBe(0);
   });
@@ -151,15 +153,14 @@ describe('compareTrees', () => {
   it('flags a target edited since the last sync as a conflict', () => {
     const before = tree(base);
     const edited = tree({ ...base, a: ['edited'] });
-    expect(brief(compareTrees(tree({ ...base, a: ['new'] }), edited, synced(before)))).toEqual([
+    expect(brief(compareTrees(tree({ ...base, a: ['new'] }), synced(edited, before)))).toEqual([
       'update a (targetEdited)',
     ]);
     expect(
       brief(
         compareTrees(
           tree({ a: ['1'], 'd/e/': '/', l: '@a' }),
-          tree({ ...base, 'd/b': ['x'] }),
-          synced(before),
+          synced(tree({ ...base, 'd/b': ['x'] }), before),
         ),
       ),
     ).toEqual(['delete d/b (targetEdited)']);
@@ -167,14 +168,14 @@ describe('compareTrees', () => {
 
   it('flags target data never seen in sync as a conflict, and a plain source deletion as none', () => {
     const t = tree({ ...base, extra: ['?'] });
-    expect(brief(compareTrees(tree(base), t, new Map()))).toEqual(['delete extra (targetUnknown)']);
-    expect(brief(compareTrees(tree(base), t, synced(t)))).toEqual(['delete extra']);
+    expect(brief(compareTrees(tree(base), t))).toEqual(['delete extra (targetUnknown)']);
+    expect(brief(compareTrees(tree(base), synced(t)))).toEqual(['delete extra']);
   });
 
   it('treats mtimes within the granularity as equal', () => {
     const t = tree({ a: { chunks: ['1'], mtimeMs: 1000.2 } });
     expect(
-      compareTrees(tree({ a: { chunks: ['1'], mtimeMs: 1000.7 } }), t, synced(t), {
+      compareTrees(tree({ a: { chunks: ['1'], mtimeMs: 1000.7 } }), synced(t), {
         mtimeGranularityMs: 1,
       }),
     ).toEqual([]);
@@ -182,7 +183,6 @@ describe('compareTrees', () => {
       compareTrees(
         tree({ a: { chunks: ['1'], mtimeMs: 1000 } }),
         tree({ a: { chunks: ['1'], mtimeMs: 2999 } }),
-        new Map(),
         { mtimeGranularityMs: 2000 },
       ),
     ).toEqual([]);
@@ -191,24 +191,22 @@ describe('compareTrees', () => {
   it('plans nothing at or below a protected (skipped) path', () => {
     const src = tree({ a: ['1'], 'd/x': ['new'] });
     const tgt = tree({ a: ['1'], 'd/x': ['old'], 'd/y': ['only-here'] });
-    expect(compareTrees(src, tgt, synced(tgt), { protectedPaths: new Set(['d']) })).toEqual([]);
-    expect(
-      brief(compareTrees(src, tgt, synced(tgt), { protectedPaths: new Set(['d/y']) })),
-    ).toEqual(['update d/x']);
+    expect(compareTrees(src, synced(tgt), { protectedPaths: new Set(['d']) })).toEqual([]);
+    expect(brief(compareTrees(src, synced(tgt), { protectedPaths: new Set(['d/y']) }))).toEqual([
+      'update d/x',
+    ]);
   });
 
   it('on a case-folding target, a case-only rename is a delete of the old spelling and a create', () => {
     const t = tree({ README: ['1'] });
-    const items = compareTrees(tree({ readme: ['1'] }), t, synced(t), {
+    const items = compareTrees(tree({ readme: ['1'] }), synced(t), {
       targetNames: { foldCase: true, normalizeUnicode: false },
     });
     expect(brief(items)).toEqual(['delete README', 'create readme']);
   });
 
   it('refuses to compare ids of different schemes', () => {
-    expect(() => compareTrees(tree(base), { ...tree(base), scheme: 'blake3' }, new Map())).toThrow(
-      /scheme/,
-    );
+    expect(() => compareTrees(tree(base), { ...tree(base), scheme: 'blake3' })).toThrow(/scheme/);
   });
 });
 

@@ -1,15 +1,10 @@
-// Compare: a pure function from the source and target id trees and the baseline (what Tandem last
-// wrote or found in sync) to the list of changes that would make the target equal the source.
-import type { ChunkDiff, ConflictReason, EntryType, PlanItem } from '../shared/plan.js';
-import { joinPath, snapshot, subtree, type IdTree, type TreeNode } from './tree.js';
+// Compare: a pure function from the source and target id trees (the target's nodes carrying their
+// standing against the baseline: what Tandem last wrote or found in sync) to the list of changes
+// that would make the target equal the source.
+import type { ChunkDiff, ConflictReason, PlanItem } from '../shared/plan.js';
+import { chunkIdsOf, joinPath, snapshot, subtree, type IdTree, type TreeNode } from './tree.js';
 import { EXACT_NAMES, nameKey, type NameRules } from './walk.js';
 import { compareNames } from './identifiers.js';
-
-export interface BaselineEntry {
-  type: EntryType;
-  /** hex id the target held when Tandem last wrote it or found it equal to the source */
-  id: string;
-}
 
 export interface CompareOptions {
   /** paths skipped on either side: nothing at or below them is planned */
@@ -58,7 +53,6 @@ function bytesOfChunks(size: number, d: ChunkDiff): number {
 export function compareTrees(
   source: IdTree,
   target: IdTree,
-  baseline: ReadonlyMap<string, BaselineEntry>,
   opts: CompareOptions = {},
 ): PlanItem[] {
   if (source.scheme !== target.scheme) {
@@ -71,12 +65,8 @@ export function compareTrees(
   const prot = opts.protectedPaths;
   const items: PlanItem[] = [];
 
-  const conflictOf = (p: string, t: TreeNode): ConflictReason | undefined => {
-    const b = baseline.get(p);
-    if (!b) return 'targetUnknown';
-    if (b.type !== t.type || b.id !== t.id.toString('hex')) return 'targetEdited';
-    return undefined;
-  };
+  const conflictOf = (t: TreeNode): ConflictReason | undefined =>
+    t.base === 1 ? undefined : t.base === 2 ? 'targetEdited' : 'targetUnknown';
 
   const pushCreate = (p: string): void => {
     for (const q of subtree(source, p)) {
@@ -91,14 +81,15 @@ export function compareTrees(
     }
   };
 
-  const pushDelete = (p: string): void => {
+  const pushDelete = (p: string, includeSelf = true): void => {
     // Children before parents, so a folder is emptied before it is removed.
-    for (const q of subtree(target, p).reverse()) {
+    const all = subtree(target, p);
+    for (const q of (includeSelf ? all : all.slice(1)).reverse()) {
       if (isProtected(q, prot)) continue;
       const t = target.nodes.get(q)!;
       const it: PlanItem = { path: q, kind: 'delete', target: snapshot(t), bytesToWrite: 0 };
       // An empty folder holds no data of its own; any file below it carries its own conflict.
-      const c = t.type === 'dir' ? undefined : conflictOf(q, t);
+      const c = t.type === 'dir' ? undefined : conflictOf(t);
       if (c) it.conflict = c;
       items.push(it);
     }
@@ -147,7 +138,8 @@ export function compareTrees(
       const sn = source.nodes.get(sp)!;
       const tn = target.nodes.get(tp)!;
       if (sn.type !== tn.type) {
-        if (tn.type === 'dir') pushDelete(tp);
+        // The folder's contents go first; the replaceType item replaces the folder itself.
+        if (tn.type === 'dir') pushDelete(tp, false);
         const it: PlanItem = {
           path: sp,
           kind: 'replaceType',
@@ -155,7 +147,7 @@ export function compareTrees(
           target: snapshot(tn),
           bytesToWrite: sn.type === 'file' ? sn.size : 0,
         };
-        const c = tn.type === 'dir' ? undefined : conflictOf(tp, tn);
+        const c = tn.type === 'dir' ? undefined : conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
         if (sn.type === 'dir')
@@ -183,10 +175,12 @@ export function compareTrees(
           bytesToWrite: 0,
         };
         if (sn.type === 'file') {
+          chunkIdsOf(source, sp);
+          if (tn.type === 'file' && tn.chunkSize === sn.chunkSize) chunkIdsOf(target, tp);
           it.chunks = diffChunks(sn, tn, source.idBytes);
           it.bytesToWrite = bytesOfChunks(sn.size, it.chunks);
         }
-        const c = conflictOf(tp, tn);
+        const c = conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
       } else if (metadataDiffers(sn, tn)) {

@@ -12,6 +12,7 @@ import {
   type StatKey,
 } from './hashFile.js';
 import { chooseChunkSize, fileId } from './identifiers.js';
+import { workerEntry } from './workerEntry.js';
 
 export interface HashRequest {
   path: string;
@@ -38,15 +39,6 @@ interface Slot {
 interface Pending {
   resolve: (r: ChunkRangeResult[]) => void;
   reject: (e: Error) => void;
-}
-
-function workerEntry(): { url: URL; execArgv: string[] } {
-  // Compiled: dist/…/hashWorker.js beside this file. Under Vitest the sources run as .ts, and the
-  // worker needs tsx's loader to run its TypeScript.
-  if (import.meta.url.endsWith('.ts')) {
-    return { url: new URL('./hashWorker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
-  }
-  return { url: new URL('./hashWorker.js', import.meta.url), execArgv: [] };
 }
 
 export class HashPool {
@@ -189,7 +181,7 @@ export class HashPool {
 
   private start(): Promise<void> {
     if (!this.starting) {
-      const { url, execArgv } = workerEntry();
+      const { url, execArgv } = workerEntry('hashWorker');
       this.starting = Promise.all(
         Array.from({ length: this.threads }, () => {
           const worker = new Worker(url, { workerData: { scheme: this.scheme }, execArgv });

@@ -6,34 +6,53 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EntryType } from '../shared/plan.js';
 import type { StatKey } from './hashFile.js';
-import type { BaselineEntry } from './compare.js';
 
 export type Side = 'source' | 'target';
 const SIDE = { source: 0, target: 1 } as const;
 const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
 const CODE_TYPE: Record<number, EntryType> = { 1: 'file', 2: 'dir', 3: 'symlink' };
 
+/** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
+export const BaseState = {
+  /** never seen in sync */
+  None: 0,
+  /** the entry's id is the baseline id */
+  InSync: 1,
+  /** the entry changed since it was last in sync */
+  Edited: 2,
+} as const;
+export type BaseState = (typeof BaseState)[keyof typeof BaseState];
+
 export interface IndexedEntry extends StatKey {
   type: EntryType;
   mode: number;
   scheme: string;
   chunkSize: number;
+  /** loaded lazily (loadChunkIds): most runs never need them */
   chunkIds: Buffer | null;
-  id: Buffer;
+  /** null for files as loaded (loadId fetches it); always set when written */
+  id: Buffer | null;
   /** false when the file was modified too close to its hashing to trust (git's racy rule) */
   trusted: boolean;
+  /** target rows: where the entry stands against the baseline (read only) */
+  base?: BaseState;
+  /** on write: set the baseline to this id; undefined keeps the stored one */
+  setBase?: Buffer;
 }
 
+// The baseline lives on the target's rows (base_id), so loading a side is one query and
+// comparing against the baseline happens inside SQLite (no blob per row crosses into JS).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (
   side INTEGER NOT NULL, path TEXT NOT NULL, type INTEGER NOT NULL,
   size INTEGER NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL,
   scheme TEXT NOT NULL, chunk_size INTEGER NOT NULL, chunk_ids BLOB, id BLOB NOT NULL, trusted INTEGER NOT NULL,
+  base_id BLOB,
   PRIMARY KEY (side, path)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS baseline (
-  path TEXT PRIMARY KEY, type INTEGER NOT NULL, id BLOB NOT NULL, scheme TEXT NOT NULL) WITHOUT ROWID;
 `;
+
+const SCHEMA_VERSION = 1;
 
 type Row = [
   string,
@@ -46,7 +65,7 @@ type Row = [
   string,
   number,
   Buffer | null,
-  Buffer,
+  number,
   number,
 ];
 
@@ -61,7 +80,14 @@ export class IdentifierIndex {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version !== 0 && version !== SCHEMA_VERSION) {
+        throw new Error(
+          `it was written by another version of Tandem (schema ${version}, this one reads ${SCHEMA_VERSION})`,
+        );
+      }
       this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
       throw new Error(
         `cannot open the index at ${file}: ${(e as Error).message}. Delete it to rebuild (Tandem will rehash both sides).`,
@@ -71,20 +97,29 @@ export class IdentifierIndex {
     this.stmts = {
       load: this.db
         .prepare(
-          'SELECT path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, chunk_ids, id, trusted FROM entries WHERE side = ?',
+          `SELECT path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
+             CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END
+           FROM entries WHERE side = ?`,
         )
         .raw(true),
+      chunkIds: this.db
+        .prepare('SELECT chunk_ids FROM entries WHERE side = ? AND path = ?')
+        .pluck(true),
+      id: this.db.prepare('SELECT id FROM entries WHERE side = ? AND path = ?').pluck(true),
+      baseId: this.db
+        .prepare('SELECT base_id FROM entries WHERE side = 1 AND path = ?')
+        .pluck(true),
       upsert: this.db.prepare(
-        'INSERT OR REPLACE INTO entries (side, path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, chunk_ids, id, trusted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+        `INSERT INTO entries (side, path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, chunk_ids, id, trusted, base_id)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+         ON CONFLICT (side, path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime = excluded.mtime,
+           ctime = excluded.ctime, ino = excluded.ino, mode = excluded.mode, scheme = excluded.scheme,
+           chunk_size = excluded.chunk_size, chunk_ids = coalesce(excluded.chunk_ids, chunk_ids), id = excluded.id,
+           trusted = excluded.trusted, base_id = coalesce(excluded.base_id, base_id)`,
       ),
       del: this.db.prepare('DELETE FROM entries WHERE side = ? AND path = ?'),
       delSide: this.db.prepare('DELETE FROM entries WHERE side = ?'),
-      baseline: this.db.prepare('SELECT path, type, id, scheme FROM baseline').raw(true),
-      setBase: this.db.prepare(
-        'INSERT OR REPLACE INTO baseline (path, type, id, scheme) VALUES (?,?,?,?)',
-      ),
-      delBase: this.db.prepare('DELETE FROM baseline WHERE path = ?'),
-      clearBase: this.db.prepare('DELETE FROM baseline'),
+      setBase: this.db.prepare('UPDATE entries SET base_id = ? WHERE side = 1 AND path = ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true),
       setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -102,12 +137,29 @@ export class IdentifierIndex {
         mode: r[6],
         scheme: r[7],
         chunkSize: r[8],
-        chunkIds: r[9],
-        id: r[10],
-        trusted: r[11] === 1,
+        chunkIds: null,
+        id: r[9],
+        trusted: r[10] === 1,
+        base: r[11] as BaseState,
       });
     }
     return out;
+  }
+
+  /** A stored id; throws if the index has none (the caller saw the row a moment ago). */
+  loadId(side: Side, p: string): Buffer {
+    const id = this.stmts.id.get(SIDE[side], p) as Buffer | undefined;
+    if (!id)
+      throw new Error(`the index lost the id of ${p}; delete the pair's index file to rebuild it`);
+    return id;
+  }
+
+  loadChunkIds(side: Side, p: string): Buffer | null {
+    return (this.stmts.chunkIds.get(SIDE[side], p) as Buffer | null | undefined) ?? null;
+  }
+
+  baseIdOf(p: string): Buffer | null {
+    return (this.stmts.baseId.get(p) as Buffer | null | undefined) ?? null;
   }
 
   /** Writes upserts and deletions for one side in one transaction. */
@@ -133,56 +185,23 @@ export class IdentifierIndex {
           e.chunkIds,
           e.id,
           e.trusted ? 1 : 0,
+          e.setBase ?? null,
         );
       }
       for (const p of deletions) this.stmts.del.run(s, p);
     })();
   }
 
-  forgetSide(side: Side): void {
-    this.stmts.delSide.run(SIDE[side]);
-  }
-
-  loadBaseline(scheme: string): Map<string, BaselineEntry> {
-    const out = new Map<string, BaselineEntry>();
-    for (const [p, type, id, sch] of this.stmts.baseline.all() as [
-      string,
-      number,
-      Buffer,
-      string,
-    ][]) {
-      if (sch === scheme) out.set(p, { type: CODE_TYPE[type]!, id: id.toString('hex') });
-    }
-    return out;
-  }
-
-  /** Every baseline row with the scheme its id was computed in. */
-  loadAllBaseline(): Map<string, BaselineEntry & { scheme: string }> {
-    const out = new Map<string, BaselineEntry & { scheme: string }>();
-    for (const [p, type, id, sch] of this.stmts.baseline.all() as [
-      string,
-      number,
-      Buffer,
-      string,
-    ][]) {
-      out.set(p, { type: CODE_TYPE[type]!, id: id.toString('hex'), scheme: sch });
-    }
-    return out;
-  }
-
-  writeBaseline(
-    scheme: string,
-    set: Iterable<[string, { type: EntryType; id: Buffer }]>,
-    deletions: Iterable<string> = [],
-  ): void {
+  /** Records target entries found equal to the source as in sync. */
+  setBaseline(entries: Iterable<[string, Buffer]>): void {
     this.db.transaction(() => {
-      for (const [p, e] of set) this.stmts.setBase.run(p, TYPE_CODE[e.type], e.id, scheme);
-      for (const p of deletions) this.stmts.delBase.run(p);
+      for (const [p, id] of entries) this.stmts.setBase.run(id, p);
     })();
   }
 
-  clearBaseline(): void {
-    this.stmts.clearBase.run();
+  /** Forgets everything known about a side (and, for the target, its baseline). */
+  forgetSide(side: Side): void {
+    this.stmts.delSide.run(SIDE[side]);
   }
 
   getMeta(key: string): string | undefined {
@@ -191,10 +210,6 @@ export class IdentifierIndex {
 
   setMeta(key: string, value: string): void {
     this.stmts.setMeta.run(key, value);
-  }
-
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
   }
 
   close(): void {

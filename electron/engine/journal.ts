@@ -59,9 +59,14 @@ function fsyncDirOf(file: string): void {
 }
 
 export type ReadJournal =
-  { committed: false } | { committed: true; header: JournalHeader; data: Buffer[] };
+  | { committed: false; corrupt?: boolean }
+  | { committed: true; header: JournalHeader; data: Buffer[] };
 
-/** Reads a journal; a torn or uncommitted one comes back as not committed. */
+/**
+ * Reads a journal. Without its commit record it is uncommitted (the crash came before the patch
+ * began, so the file is untouched); committed but unreadable it is corrupt (the file may be half
+ * patched and needs a person).
+ */
 export function readJournal(file: string, h: SchemeHasher): ReadJournal {
   const buf = fs.readFileSync(file);
   if (buf.length < MAGIC.length + 4 + COMMIT.length || !buf.subarray(0, 8).equals(MAGIC))
@@ -72,17 +77,18 @@ export function readJournal(file: string, h: SchemeHasher): ReadJournal {
   try {
     header = JSON.parse(buf.subarray(12, 12 + hlen).toString('utf8')) as JournalHeader;
   } catch {
-    return { committed: false };
+    return { committed: false, corrupt: true };
   }
   const data: Buffer[] = [];
   let off = 12 + hlen;
   for (const c of header.chunks) {
     const b = buf.subarray(off, off + c.length);
     off += c.length;
-    if (b.length !== c.length || h.hash(b).toString('hex') !== c.id) return { committed: false };
+    if (b.length !== c.length || h.hash(b).toString('hex') !== c.id)
+      return { committed: false, corrupt: true };
     data.push(b);
   }
-  if (off + COMMIT.length !== buf.length) return { committed: false };
+  if (off + COMMIT.length !== buf.length) return { committed: false, corrupt: true };
   return { committed: true, header, data };
 }
 
@@ -152,7 +158,13 @@ export async function recoverJournals(
     const file = path.join(journalDir, n);
     const peek = readJournalScheme(file);
     const h = peek ? await hasher(peek) : null;
-    const j = h ? readJournal(file, h) : ({ committed: false } as const);
+    const j: ReadJournal = h ? readJournal(file, h) : { committed: false };
+    if (!j.committed && j.corrupt) {
+      report.problems.push(
+        `an interrupted patch journal is damaged and cannot be finished; its file may be partly patched (journal kept in ${file})`,
+      );
+      continue;
+    }
     if (!j.committed) {
       fs.rmSync(file, { force: true });
       report.discarded.push(n);

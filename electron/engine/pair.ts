@@ -151,8 +151,8 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
         release = acquirePairLock(stateDir);
         if (moved || !marker) {
           if (moved) {
+            // Forgets the target's rows and with them its baseline: all its data counts as unknown.
             index.forgetSide('target');
-            index.clearBaseline();
             reconfirmed = true;
           }
           writeMarker(stateDir, { pair: paths.key, source: paths.source, created: Date.now() });

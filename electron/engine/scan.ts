@@ -1,5 +1,9 @@
 // Scan one side: list it, reuse every id the index can vouch for, hash the rest on the pool,
 // and build the id tree with folder ids bottom-up. Returns what the index should learn.
+//
+// Speed on an unchanged tree comes from not touching ids at all: a reused file's id stays in the
+// index until something asks for it (StoredFileNode), and a folder whose children all match the
+// index keeps its stored folder id, so an unchanged pair compares two root ids and stops.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Skipped } from '../shared/plan.js';
@@ -8,7 +12,7 @@ import type { HashPool, HashRequest } from './hashPool.js';
 import { sameStat, statKey } from './hashFile.js';
 import { folderId, mtimeKey, symlinkId, type FolderChild } from './identifiers.js';
 import type { IndexedEntry, Side } from './identifierIndex.js';
-import { joinPath, parentOf, type IdTree, type TreeNode } from './tree.js';
+import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
 import { walkTree, type WalkEntry, type WalkOptions, type WalkResult } from './walk.js';
 
 /** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
@@ -22,8 +26,16 @@ export interface ScanInput {
   hasher: SchemeHasher;
   pool: HashPool;
   indexed: Map<string, IndexedEntry>;
+  /** the listing, when the caller made it already (e.g. in a worker, in parallel) */
+  listing?: WalkResult;
   walk?: WalkOptions;
   mtimeGranularityMs: number;
+  /** loads a stored id the index left out of `indexed` (files) */
+  loadId: (path: string) => Buffer;
+  /** loads chunk ids the index holds but the scan did not need */
+  loadChunkIds?: (path: string) => Buffer | null;
+  /** the stored baseline id of a target path (target scans only) */
+  baseIdOf?: (path: string) => Buffer | null;
   onHashProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** called once the listing is known, with how much must be hashed */
   onHashPlanned?: (files: number, bytes: number) => void;
@@ -39,14 +51,29 @@ export interface ScanResult {
   hashedBytes: number;
 }
 
+type Base = 0 | 1 | 2;
+
 export async function scanSide(input: ScanInput): Promise<ScanResult> {
   const { root, side, scheme, hasher, indexed } = input;
-  const walk = walkTree(root, side, input.walk);
+  const walk = input.listing ?? walkTree(root, side, input.walk);
   const scanStart = Date.now();
   const nodes = new Map<string, TreeNode>();
   const upserts: [string, IndexedEntry][] = [];
+  /** paths whose node is exactly what the index holds */
+  const reused = new Set<string>();
   const skipped = [...walk.skipped];
+  const isTarget = side === 'target';
   const trustedAt = (e: WalkEntry): boolean => e.mtimeMs < scanStart - RACY_WINDOW_MS;
+  /** A rehashed target entry's standing against the baseline; a pure scheme change keeps it. */
+  const baseFor = (p: string, id: Buffer, e: WalkEntry): { base: Base; setBase?: Buffer } => {
+    if (!isTarget) return { base: 0 };
+    const known = indexed.get(p);
+    if (known && known.base === 1 && known.scheme !== scheme && sameStat(known, e)) {
+      return { base: 1, setBase: id };
+    }
+    const b = input.baseIdOf?.(p) ?? null;
+    return { base: b === null ? 0 : b.equals(id) ? 1 : 2 };
+  };
 
   let toHash: { path: string; entry: WalkEntry }[] = [];
   for (const [p, e] of walk.entries) {
@@ -57,19 +84,21 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       known.type === 'file' &&
       known.trusted &&
       known.scheme === scheme &&
-      known.chunkIds &&
       sameStat(known, e)
     ) {
-      nodes.set(p, {
-        type: 'file',
-        id: known.id,
-        size: e.size,
-        mtimeMs: e.mtimeMs,
-        mode: e.mode,
-        chunkSize: known.chunkSize,
-        chunkIds: known.chunkIds,
-      });
-      if (known.mode !== e.mode) upserts.push([p, { ...known, mode: e.mode }]);
+      const load = input.loadId;
+      nodes.set(
+        p,
+        new StoredFileNode(
+          e.size,
+          e.mtimeMs,
+          e.mode,
+          known.chunkSize,
+          isTarget ? (known.base ?? 0) : undefined,
+          () => load(p),
+        ),
+      );
+      reused.add(p);
     } else {
       toHash.push({ path: p, entry: e });
     }
@@ -95,7 +124,8 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       if (o.ok) {
         hashedBytes += o.stat.size;
         const e = { ...f.entry, ...o.stat };
-        nodes.set(f.path, {
+        const b = baseFor(f.path, o.fileId, e);
+        const node: TreeNode = {
           type: 'file',
           id: o.fileId,
           size: e.size,
@@ -103,11 +133,14 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
           mode: e.mode,
           chunkSize: o.chunkSize,
           chunkIds: o.chunkIds,
-        });
+        };
+        if (isTarget) node.base = b.base;
+        nodes.set(f.path, node);
         upserts.push([
           f.path,
           {
             ...o.stat,
+            ...(b.setBase ? { setBase: b.setBase } : {}),
             type: 'file',
             mode: e.mode,
             scheme,
@@ -151,84 +184,105 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   for (const [p, e] of walk.entries) {
     if (e.type !== 'symlink') continue;
     const id = symlinkId(hasher, e.linkTarget!);
-    nodes.set(p, {
+    const known = indexed.get(p);
+    const same =
+      known !== undefined &&
+      known.type === 'symlink' &&
+      known.scheme === scheme &&
+      known.id !== null &&
+      known.id.equals(id) &&
+      sameStat(known, e);
+    const b: { base: Base; setBase?: Buffer } = same
+      ? { base: known.base ?? 0 }
+      : baseFor(p, id, e);
+    const node: TreeNode = {
       type: 'symlink',
       id,
       size: 0,
       mtimeMs: e.mtimeMs,
       mode: e.mode,
       linkTarget: e.linkTarget!,
-    });
-    const known = indexed.get(p);
-    if (
-      !known ||
-      known.type !== 'symlink' ||
-      !known.id.equals(id) ||
-      !sameStat(known, e) ||
-      known.scheme !== scheme
-    ) {
-      upserts.push([
-        p,
-        {
-          ...statKey(e),
-          type: 'symlink',
-          mode: e.mode,
-          scheme,
-          chunkSize: 0,
-          chunkIds: null,
-          id,
-          trusted: true,
-        },
-      ]);
+    };
+    if (isTarget) node.base = b.base;
+    nodes.set(p, node);
+    if (same) {
+      reused.add(p);
+      continue;
     }
+    upserts.push([
+      p,
+      {
+        ...statKey(e),
+        ...(b.setBase ? { setBase: b.setBase } : {}),
+        type: 'symlink',
+        mode: e.mode,
+        scheme,
+        chunkSize: 0,
+        chunkIds: null,
+        id,
+        trusted: true,
+      },
+    ]);
   }
 
-  buildFolders(walk, nodes, hasher, input.mtimeGranularityMs, (p, node, e) => {
-    const known = indexed.get(p);
-    if (
-      !known ||
-      known.type !== 'dir' ||
-      !known.id.equals(node.id) ||
-      known.mode !== e.mode ||
-      known.scheme !== scheme
-    ) {
-      upserts.push([
-        p,
-        {
-          ...statKey(e),
-          type: 'dir',
-          mode: e.mode,
-          scheme,
-          chunkSize: 0,
-          chunkIds: null,
-          id: node.id,
-          trusted: true,
-        },
-      ]);
+  buildFolders(walk, nodes, (d, names, e) => {
+    const known = indexed.get(d);
+    // A folder keeps its stored id when it has the same number of children and every one of
+    // them is exactly what the index holds (so the set of names is the same too).
+    const clean =
+      known !== undefined &&
+      known.type === 'dir' &&
+      known.id !== null &&
+      known.scheme === scheme &&
+      known.mode === e.mode &&
+      known.size === names.length &&
+      names.every((n) => reused.has(joinPath(d, n)));
+    if (clean) {
+      reused.add(d);
+      return known.id!;
     }
+    const kids: FolderChild[] = names.map((name) => {
+      const n = nodes.get(joinPath(d, name))!;
+      return {
+        name,
+        type: n.type,
+        id: n.id,
+        mode: n.mode,
+        mtimeKey: n.type === 'file' ? mtimeKey(n.mtimeMs, input.mtimeGranularityMs) : 0,
+      };
+    });
+    const id = folderId(hasher, kids);
+    // A folder row's size is its number of children (see `clean` above).
+    upserts.push([
+      d,
+      {
+        ...statKey(e),
+        size: names.length,
+        type: 'dir',
+        mode: e.mode,
+        scheme,
+        chunkSize: 0,
+        chunkIds: null,
+        id,
+        trusted: true,
+      },
+    ]);
+    return id;
   });
 
   const deletions: string[] = [];
   for (const p of indexed.keys()) if (!nodes.has(p)) deletions.push(p);
 
-  return {
-    tree: { scheme, idBytes: hasher.idBytes, nodes },
-    walk,
-    skipped,
-    upserts,
-    deletions,
-    hashedFiles,
-    hashedBytes,
-  };
+  const tree: IdTree = { scheme, idBytes: hasher.idBytes, nodes };
+  if (input.loadChunkIds) tree.loadChunkIds = input.loadChunkIds;
+  return { tree, walk, skipped, upserts, deletions, hashedFiles, hashedBytes };
 }
 
-/** Folder ids bottom-up: deepest folders first, each over its (already final) children. */
+/** Folder nodes bottom-up: deepest folders first, each id from `folderIdOf` over final children. */
 function buildFolders(
   walk: WalkResult,
   nodes: Map<string, TreeNode>,
-  hasher: SchemeHasher,
-  granularityMs: number,
-  onFolder: (p: string, node: TreeNode, e: WalkEntry) => void,
+  folderIdOf: (dir: string, childNames: string[], e: WalkEntry) => Buffer,
 ): void {
   const children = new Map<string, string[]>();
   const dirs: string[] = [];
@@ -247,27 +301,14 @@ function buildFolders(
   for (const d of dirs) {
     const e = walk.entries.get(d)!;
     const names = children.get(d) ?? [];
-    const kids: FolderChild[] = [];
-    for (const name of names) {
-      const n = nodes.get(joinPath(d, name))!;
-      kids.push({
-        name,
-        type: n.type,
-        id: n.id,
-        mode: n.mode,
-        mtimeKey: n.type === 'file' ? mtimeKey(n.mtimeMs, granularityMs) : 0,
-      });
-    }
-    const node: TreeNode = {
+    nodes.set(d, {
       type: 'dir',
-      id: folderId(hasher, kids),
+      id: folderIdOf(d, names, e),
       size: 0,
       mtimeMs: e.mtimeMs,
       mode: e.mode,
       children: names,
-    };
-    nodes.set(d, node);
-    onFolder(d, node, e);
+    });
   }
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { ApplyResult, Hold, Plan, PlanItem, Skipped } from '../shared/plan.js';
 import { summarize } from '../shared/plan.js';
-import { compareTrees, type BaselineEntry } from './compare.js';
+import { compareTrees } from './compare.js';
 import {
   createSchemeHasher,
   DEFAULT_SCHEME,
@@ -14,9 +14,10 @@ import { HashPool } from './hashPool.js';
 import { folderId } from './identifiers.js';
 import { openPair, type OpenPair, type PairPaths } from './pair.js';
 import { scanSide, type ScanResult } from './scan.js';
+import { IGNORE_FILE, walkTree, type WalkResult } from './walk.js';
+import { walkInWorker } from './walkInWorker.js';
 import { applyPlan, type ApplyProgress } from './apply.js';
 import { VersionStore, DEFAULT_RETENTION_DAYS } from './versionStore.js';
-import type { IndexedEntry } from './identifierIndex.js';
 import path from 'node:path';
 
 export type Progress =
@@ -77,8 +78,21 @@ export class SyncSession {
   async plan(): Promise<Plan> {
     const { pair, scheme, hasher } = this;
     const progress = this.opts.onProgress;
-    const scan = async (side: 'source' | 'target', root: string): Promise<ScanResult> => {
+    const walkOpts = {
+      ignore: [...readIgnoreFile(pair.source), ...(this.opts.ignore ?? [])],
+      targetNames: pair.nameRules,
+    };
+    // The target is listed in a worker while this thread lists the source: the two lstat walks
+    // are most of an unchanged sync's time, and they overlap on two cores.
+    const targetListing = pair.targetExists ? walkInWorker(pair.target, 'target', walkOpts) : null;
+    targetListing?.catch(() => undefined);
+    const scan = async (
+      side: 'source' | 'target',
+      root: string,
+      listing: WalkResult,
+    ): Promise<ScanResult> => {
       const indexed = pair.index.load(side);
+      const idx = pair.index;
       let files = 0;
       return scanSide({
         root,
@@ -87,26 +101,30 @@ export class SyncSession {
         hasher,
         pool: this.pool,
         indexed,
-        walk: { ignore: this.opts.ignore ?? [], targetNames: pair.nameRules },
+        listing,
         mtimeGranularityMs: pair.mtimeGranularityMs,
         onHashPlanned: (n, bytes) => {
           files = n;
           progress?.({ phase: 'scan', side, files, bytesDone: 0, bytesTotal: bytes });
         },
+        loadId: (p) => idx.loadId(side, p),
+        loadChunkIds: (p) => idx.loadChunkIds(side, p),
+        ...(side === 'target' ? { baseIdOf: (p: string) => idx.baseIdOf(p) } : {}),
         onHashProgress: (done, total) =>
           progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
       });
     };
-    const oldTargetIndex = pair.index.load('target');
-    this.src = await scan('source', pair.source);
-    this.tgt = pair.targetExists ? await scan('target', pair.target) : this.emptyTree();
+    this.src = await scan('source', pair.source, walkTree(pair.source, 'source', walkOpts));
+    this.tgt = targetListing
+      ? await scan('target', pair.target, await targetListing)
+      : this.emptyTree();
     pair.index.write('source', this.src.upserts, this.src.deletions);
     if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
     pair.index.setMeta('scheme', scheme);
 
-    const baseline = this.loadBaseline(oldTargetIndex);
+    this.refreshBaseline();
     const skipped: Skipped[] = [...this.src.skipped, ...this.tgt.skipped];
-    const items = compareTrees(this.src.tree, this.tgt.tree, baseline, {
+    const items = compareTrees(this.src.tree, this.tgt.tree, {
       protectedPaths: new Set(skipped.map((s) => s.path)),
       mtimeGranularityMs: pair.mtimeGranularityMs,
       targetNames: pair.nameRules,
@@ -196,55 +214,19 @@ export class SyncSession {
     return holds;
   }
 
-  /** The baseline for this scheme; entries of an older scheme carry over where the target is unchanged. */
-  private loadBaseline(oldTargetIndex: Map<string, IndexedEntry>): Map<string, BaselineEntry> {
-    const { pair, scheme } = this;
-    const all = pair.index.loadAllBaseline();
-    const out = new Map<string, BaselineEntry>();
-    const translate: [string, { type: BaselineEntry['type']; id: Buffer }][] = [];
-    const tgtNodes = this.tgt!.tree.nodes;
-    const tgtWalk = this.tgt!.walk.entries;
-    for (const [p, b] of all) {
-      if (b.scheme === scheme) {
-        out.set(p, { type: b.type, id: b.id });
-        continue;
-      }
-      const old = oldTargetIndex.get(p);
-      const now = tgtNodes.get(p);
-      const st = tgtWalk.get(p);
-      if (
-        old &&
-        now &&
-        st &&
-        old.scheme === b.scheme &&
-        old.id.toString('hex') === b.id &&
-        old.size === st.size &&
-        old.mtimeMs === st.mtimeMs &&
-        old.ino === st.ino
-      ) {
-        out.set(p, { type: b.type, id: now.id.toString('hex') });
-        translate.push([p, { type: b.type, id: now.id }]);
-      }
-    }
-    // Whatever is equal on both sides now is in sync: remember it as the baseline.
+  /** Whatever is equal on both sides now is in sync: remember it as the baseline. */
+  private refreshBaseline(): void {
     const srcNodes = this.src!.tree.nodes;
-    const set: [string, { type: BaselineEntry['type']; id: Buffer }][] = [...translate];
-    for (const [p, t] of tgtNodes) {
-      if (t.type === 'dir') continue;
+    const set: [string, Buffer][] = [];
+    for (const [p, t] of this.tgt!.tree.nodes) {
+      if (t.type === 'dir' || t.base === 1) continue;
       const s = srcNodes.get(p);
-      if (!s || s.type !== t.type || !s.id.equals(t.id)) continue;
-      const hex = t.id.toString('hex');
-      const b = out.get(p);
-      if (!b || b.id !== hex || b.type !== t.type) {
-        out.set(p, { type: t.type, id: hex });
-        set.push([p, { type: t.type, id: t.id }]);
+      if (s && s.type === t.type && s.id.equals(t.id)) {
+        t.base = 1;
+        set.push([p, t.id]);
       }
     }
-    const gone = [...out.keys()].filter((p) => !tgtNodes.has(p));
-    for (const p of gone) out.delete(p);
-    if (pair.targetExists && (set.length || gone.length))
-      pair.index.writeBaseline(scheme, set, gone);
-    return out;
+    if (set.length && this.pair.targetExists) this.pair.index.setBaseline(set);
   }
 
   private emptyTree(): ScanResult {
@@ -262,6 +244,19 @@ export class SyncSession {
       hashedFiles: 0,
       hashedBytes: 0,
     };
+  }
+}
+
+/** Per-pair ignore patterns (gitignore syntax) from SOURCE/.tandemignore, if present. */
+export function readIgnoreFile(sourceRoot: string): string[] {
+  try {
+    return fs.readFileSync(path.join(sourceRoot, IGNORE_FILE), 'utf8').split(/\r?\n/);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new Error(
+      `cannot read ${IGNORE_FILE} in the source: ${(e as NodeJS.ErrnoException).code}`,
+      { cause: e },
+    );
   }
 }
 

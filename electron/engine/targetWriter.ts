@@ -4,9 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PlanItem } from '../shared/plan.js';
-import { sameStat, statKey } from './hashFile.js';
 import type { VersionStore } from './versionStore.js';
-import type { WalkEntry } from './walk.js';
+import { sameEntry, type WalkEntry } from './walk.js';
 
 /** An item-level failure with a sentence for the user; the run goes on with the other items. */
 export class ItemError extends Error {}
@@ -71,7 +70,7 @@ export class TargetWriter {
     const t = it.target!;
     const seen = this.scanned.get(it.path);
     const st = this.lstatOrNull(it.path);
-    if (!seen || !st || !sameStat(statKey(st), seen) || st.isDirectory() !== (t.type === 'dir')) {
+    if (!seen || !st || !sameEntry(st, seen)) {
       throw new ItemError('changed on the target since it was compared; run again');
     }
     if (t.type === 'dir') {
@@ -100,7 +99,7 @@ export class TargetWriter {
   openExpected(rel: string, seen: WalkEntry): number {
     this.checkParents(rel);
     const fd = fs.openSync(this.abs(rel), fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
-    if (!sameStat(statKey(fs.fstatSync(fd)), seen)) {
+    if (!sameEntry(fs.fstatSync(fd), seen)) {
       fs.closeSync(fd);
       throw new ItemError('changed on the target since it was compared; run again');
     }

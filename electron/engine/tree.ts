@@ -7,9 +7,11 @@ export interface TreeNode {
   size: number;
   mtimeMs: number;
   mode: number;
-  /** files */
+  /** files; chunkIds may be left out and loaded on demand (chunkIdsOf) */
   chunkSize?: number;
   chunkIds?: Buffer;
+  /** target nodes: 0 never in sync, 1 holds what Tandem last wrote or found in sync, 2 edited since */
+  base?: 0 | 1 | 2;
   /** symlinks */
   linkTarget?: string;
   /** folders: child names */
@@ -21,6 +23,23 @@ export interface IdTree {
   idBytes: number;
   /** '' is the root folder */
   nodes: Map<string, TreeNode>;
+  /** loads a file's chunk ids that the scan left out */
+  loadChunkIds?: (path: string) => Buffer | null;
+}
+
+/** A file's chunk ids, loaded from the index on first use. */
+export function chunkIdsOf(tree: IdTree, p: string): Buffer {
+  const n = tree.nodes.get(p);
+  if (!n || n.type !== 'file') throw new Error(`no file at ${p}`);
+  if (!n.chunkIds) {
+    const ids = tree.loadChunkIds?.(p);
+    if (!ids)
+      throw new Error(
+        `the index lost the chunk ids of ${p}; delete the pair's index to rebuild it`,
+      );
+    n.chunkIds = ids;
+  }
+  return n.chunkIds;
 }
 
 export function joinPath(dir: string, name: string): string {
@@ -56,4 +75,27 @@ export function subtree(tree: IdTree, p: string): string[] {
       for (let i = n.children.length - 1; i >= 0; i--) stack.push(joinPath(cur, n.children[i]!));
   }
   return out;
+}
+
+/** A file node whose id stays in the index until something reads it. */
+export class StoredFileNode implements TreeNode {
+  readonly type = 'file' as const;
+  chunkIds?: Buffer;
+  base?: 0 | 1 | 2;
+  private cached: Buffer | null = null;
+
+  constructor(
+    readonly size: number,
+    readonly mtimeMs: number,
+    readonly mode: number,
+    readonly chunkSize: number,
+    base: 0 | 1 | 2 | undefined,
+    private readonly load: () => Buffer,
+  ) {
+    if (base !== undefined) this.base = base;
+  }
+
+  get id(): Buffer {
+    return (this.cached ??= this.load());
+  }
 }

@@ -9,6 +9,8 @@ import type { StatKey } from './hashFile.js';
 
 /** The pair's own folder at the target root; never synced, compared or shown. */
 export const STATE_DIR = '.tandem';
+/** Per-pair ignore patterns, gitignore syntax, at the source root (synced like any file). */
+export const IGNORE_FILE = '.tandemignore';
 
 export interface WalkEntry extends StatKey {
   type: EntryType;
@@ -148,6 +150,18 @@ function specialKind(st: fs.Stats): string {
   return 'special file';
 }
 
+/** The stat fields an entry is recognised by: a folder's size and times change with its contents. */
+export function sameEntry(st: fs.Stats, seen: WalkEntry): boolean {
+  const type = typeOf(st);
+  if (type !== seen.type || st.ino !== seen.ino) return false;
+  if (type === 'dir') return true;
+  return (
+    (type === 'file' ? st.size : 0) === seen.size &&
+    st.mtimeMs === seen.mtimeMs &&
+    st.ctimeMs === seen.ctimeMs
+  );
+}
+
 function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
   return {
     type,
@@ -226,4 +240,67 @@ function checkCollisions(
     }
   }
   return skip;
+}
+
+const FIELDS = 7;
+const TYPE_NUM: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+const NUM_TYPE: EntryType[] = ['file', 'file', 'dir', 'symlink'];
+
+export interface PackedWalk {
+  root: string;
+  /** entry paths joined by NUL (which no name can hold) */
+  paths: string;
+  numbers: Float64Array;
+  links: string[];
+  skipped: Skipped[];
+  collisions: string[][];
+}
+
+/** A listing as one string and one number array: cheap to send between threads. */
+export function packWalk(w: WalkResult): PackedWalk {
+  const numbers = new Float64Array(w.entries.size * FIELDS);
+  const paths: string[] = [];
+  const links: string[] = [];
+  let i = 0;
+  for (const [p, e] of w.entries) {
+    paths.push(p);
+    numbers[i++] = TYPE_NUM[e.type];
+    numbers[i++] = e.size;
+    numbers[i++] = e.mtimeMs;
+    numbers[i++] = e.ctimeMs;
+    numbers[i++] = e.ino;
+    numbers[i++] = e.mode;
+    numbers[i++] = e.nlink;
+    if (e.type === 'symlink') links.push(e.linkTarget!);
+  }
+  return {
+    root: w.root,
+    paths: paths.join('\0'),
+    numbers,
+    links,
+    skipped: w.skipped,
+    collisions: w.collisions,
+  };
+}
+
+export function unpackWalk(p: PackedWalk): WalkResult {
+  const entries = new Map<string, WalkEntry>();
+  const paths = p.paths.split('\0');
+  const n = p.numbers;
+  let link = 0;
+  for (let k = 0, i = 0; k < paths.length; k++, i += FIELDS) {
+    const type = NUM_TYPE[n[i]!]!;
+    const e: WalkEntry = {
+      type,
+      size: n[i + 1]!,
+      mtimeMs: n[i + 2]!,
+      ctimeMs: n[i + 3]!,
+      ino: n[i + 4]!,
+      mode: n[i + 5]!,
+      nlink: n[i + 6]!,
+    };
+    if (type === 'symlink') e.linkTarget = p.links[link++]!;
+    entries.set(paths[k]!, e);
+  }
+  return { root: p.root, entries, skipped: p.skipped, collisions: p.collisions };
 }

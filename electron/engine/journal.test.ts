@@ -1,0 +1,103 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSchemeHasher, type SchemeHasher } from './hashScheme.js';
+import { applyJournalled, recoverJournals, writeJournal, type JournalHeader } from './journal.js';
+
+const CS = 128 * 1024;
+let dir: string;
+let h: SchemeHasher;
+let file: string;
+let jdir: string;
+let oldBytes: Buffer;
+let newBytes: Buffer;
+let header: JournalHeader;
+let data: Buffer[];
+
+beforeAll(async () => {
+  h = await createSchemeHasher('xxh128');
+});
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-journal-'));
+  jdir = path.join(dir, '.tandem', 'journal');
+  fs.mkdirSync(jdir, { recursive: true });
+  file = path.join(dir, 'big.bin');
+  oldBytes = crypto.randomBytes(8 * CS);
+  newBytes = Buffer.from(oldBytes);
+  crypto.randomFillSync(newBytes, 2 * CS, CS); // chunk 2
+  crypto.randomFillSync(newBytes, 6 * CS, CS); // chunk 6
+  fs.writeFileSync(file, oldBytes);
+  data = [newBytes.subarray(2 * CS, 3 * CS), newBytes.subarray(6 * CS, 7 * CS)];
+  header = {
+    path: 'big.bin',
+    ino: fs.statSync(file).ino,
+    scheme: 'xxh128',
+    chunkSize: CS,
+    newSize: newBytes.length,
+    newMtimeMs: 1_700_000_000_000,
+    newMode: 0o640,
+    chunks: [2, 6].map((index, i) => ({ index, length: CS, id: h.hash(data[i]!).toString('hex') })),
+  };
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('recoverJournals', () => {
+  it('finishes a committed patch that never started', async () => {
+    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    const r = await recoverJournals(jdir, dir);
+    expect(r).toEqual({ finished: ['big.bin'], discarded: [], problems: [] });
+    expect(fs.readFileSync(file).equals(newBytes)).toBe(true);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(fs.readdirSync(jdir)).toEqual([]);
+  });
+
+  it('finishes a committed patch that was half written', async () => {
+    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, data[0]!, 0, CS / 2, 2 * CS); // torn: half of the first chunk
+    fs.closeSync(fd);
+    await recoverJournals(jdir, dir);
+    expect(fs.readFileSync(file).equals(newBytes)).toBe(true);
+  });
+
+  it('drops an uncommitted journal and leaves the file as it was', async () => {
+    const j = path.join(jdir, '1.jnl');
+    writeJournal(j, header, data);
+    fs.truncateSync(j, fs.statSync(j).size - 3); // the crash came before the commit record
+    const r = await recoverJournals(jdir, dir);
+    expect(r.discarded).toEqual(['1.jnl']);
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+  });
+
+  it('keeps a damaged committed journal and reports it instead of guessing', async () => {
+    const j = path.join(jdir, '1.jnl');
+    writeJournal(j, header, data);
+    const buf = fs.readFileSync(j);
+    buf.writeUInt8(buf.readUInt8(buf.length - 100) ^ 0xff, buf.length - 100); // flip a byte inside the chunk data
+    fs.writeFileSync(j, buf);
+    const r = await recoverJournals(jdir, dir);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatch(/damaged/);
+    expect(fs.existsSync(j)).toBe(true);
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+  });
+
+  it('does not patch a file that was replaced since (another inode)', async () => {
+    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    fs.rmSync(file);
+    fs.writeFileSync(file, 'someone else');
+    const r = await recoverJournals(jdir, dir);
+    expect(r.problems[0]).toMatch(/replaced since/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('someone else');
+  });
+
+  it('applyJournalled truncates a file that shrinks', () => {
+    const fd = fs.openSync(file, 'r+');
+    applyJournalled(fd, { ...header, newSize: 3 * CS, chunks: [header.chunks[0]!] }, [data[0]!]);
+    fs.closeSync(fd);
+    expect(fs.readFileSync(file).equals(newBytes.subarray(0, 3 * CS))).toBe(true);
+  });
+});
