@@ -87,8 +87,9 @@ describe('recoverJournals', () => {
 
   it('does not patch a file that was replaced since (another inode)', async () => {
     writeJournal(path.join(jdir, '1.jnl'), header, data);
-    fs.rmSync(file);
-    fs.writeFileSync(file, 'someone else');
+    // Written aside and renamed over, so the new file cannot reuse the old inode number.
+    fs.writeFileSync(file + '.new', 'someone else');
+    fs.renameSync(file + '.new', file);
     const r = await recoverJournals(jdir, dir);
     expect(r.problems[0]).toMatch(/replaced since/);
     expect(fs.readFileSync(file, 'utf8')).toBe('someone else');
