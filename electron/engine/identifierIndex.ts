@@ -9,7 +9,7 @@ import type { StatKey } from './hashFile.js';
 
 export type Side = 'source' | 'target';
 const SIDE = { source: 0, target: 1 } as const;
-const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
 const CODE_TYPE: Record<number, EntryType> = { 1: 'file', 2: 'dir', 3: 'symlink' };
 
 /** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
@@ -54,20 +54,31 @@ CREATE TABLE IF NOT EXISTS entries (
 
 const SCHEMA_VERSION = 1;
 
-type Row = [
-  string,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  string,
-  number,
-  Buffer | null,
-  number,
-  number,
+/**
+ * A loaded row, kept as the array SQLite returns: an unchanged pair loads tens of thousands of
+ * rows, and an object per row (plus its garbage collection) was a large share of the run.
+ */
+export type IndexRow = [
+  path: string,
+  type: number,
+  size: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  ino: number,
+  mode: number,
+  /** 1 when the row's ids are in the scheme asked for */
+  sameScheme: number,
+  chunkSize: number,
+  /** null for files (loadId fetches it) */
+  id: Buffer | null,
+  trusted: number,
+  base: BaseState,
 ];
+
+/** Whether a row was computed from a file with exactly this stat. */
+export function rowMatches(r: IndexRow, s: StatKey): boolean {
+  return r[2] === s.size && r[3] === s.mtimeMs && r[4] === s.ctimeMs && r[5] === s.ino;
+}
 
 export class IdentifierIndex {
   private readonly db: Database.Database;
@@ -97,7 +108,7 @@ export class IdentifierIndex {
     this.stmts = {
       load: this.db
         .prepare(
-          `SELECT path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
+          `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size, CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
              CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END
            FROM entries WHERE side = ?`,
         )
@@ -125,24 +136,10 @@ export class IdentifierIndex {
     };
   }
 
-  load(side: Side): Map<string, IndexedEntry> {
-    const out = new Map<string, IndexedEntry>();
-    for (const r of this.stmts.load.all(SIDE[side]) as Row[]) {
-      out.set(r[0], {
-        type: CODE_TYPE[r[1]]!,
-        size: r[2],
-        mtimeMs: r[3],
-        ctimeMs: r[4],
-        ino: r[5],
-        mode: r[6],
-        scheme: r[7],
-        chunkSize: r[8],
-        chunkIds: null,
-        id: r[9],
-        trusted: r[10] === 1,
-        base: r[11] as BaseState,
-      });
-    }
+  /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
+  load(side: Side, scheme: string): Map<string, IndexRow> {
+    const out = new Map<string, IndexRow>();
+    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>) out.set(r[0], r);
     return out;
   }
 

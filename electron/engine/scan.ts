@@ -11,7 +11,7 @@ import type { SchemeHasher } from './hashScheme.js';
 import type { HashPool, HashRequest } from './hashPool.js';
 import { sameStat, statKey } from './hashFile.js';
 import { folderId, mtimeKey, symlinkId, type FolderChild } from './identifiers.js';
-import type { IndexedEntry, Side } from './identifierIndex.js';
+import { rowMatches, type IndexedEntry, type IndexRow, type Side } from './identifierIndex.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
 import { walkTree, type WalkEntry, type WalkOptions, type WalkResult } from './walk.js';
 
@@ -25,7 +25,8 @@ export interface ScanInput {
   scheme: string;
   hasher: SchemeHasher;
   pool: HashPool;
-  indexed: Map<string, IndexedEntry>;
+  /** the side's index rows, loaded for this scheme */
+  indexed: Map<string, IndexRow>;
   /** the listing, when the caller made it already (e.g. in a worker, in parallel) */
   listing?: WalkResult;
   walk?: WalkOptions;
@@ -68,7 +69,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   const baseFor = (p: string, id: Buffer, e: WalkEntry): { base: Base; setBase?: Buffer } => {
     if (!isTarget) return { base: 0 };
     const known = indexed.get(p);
-    if (known && known.base === 1 && known.scheme !== scheme && sameStat(known, e)) {
+    if (known && known[11] === 1 && known[7] === 0 && rowMatches(known, e)) {
       return { base: 1, setBase: id };
     }
     const b = input.baseIdOf?.(p) ?? null;
@@ -79,13 +80,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   for (const [p, e] of walk.entries) {
     if (e.type !== 'file') continue;
     const known = indexed.get(p);
-    if (
-      known &&
-      known.type === 'file' &&
-      known.trusted &&
-      known.scheme === scheme &&
-      sameStat(known, e)
-    ) {
+    if (known && known[1] === 1 && known[10] === 1 && known[7] === 1 && rowMatches(known, e)) {
       const load = input.loadId;
       nodes.set(
         p,
@@ -93,8 +88,8 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
           e.size,
           e.mtimeMs,
           e.mode,
-          known.chunkSize,
-          isTarget ? (known.base ?? 0) : undefined,
+          known[8],
+          isTarget ? known[11] : undefined,
           () => load(p),
         ),
       );
@@ -187,13 +182,13 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     const known = indexed.get(p);
     const same =
       known !== undefined &&
-      known.type === 'symlink' &&
-      known.scheme === scheme &&
-      known.id !== null &&
-      known.id.equals(id) &&
-      sameStat(known, e);
+      known[1] === 3 &&
+      known[7] === 1 &&
+      known[9] !== null &&
+      known[9].equals(id) &&
+      rowMatches(known, e);
     const b: { base: Base; setBase?: Buffer } = same
-      ? { base: known.base ?? 0 }
+      ? { base: known[11] }
       : baseFor(p, id, e);
     const node: TreeNode = {
       type: 'symlink',
@@ -231,15 +226,15 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     // them is exactly what the index holds (so the set of names is the same too).
     const clean =
       known !== undefined &&
-      known.type === 'dir' &&
-      known.id !== null &&
-      known.scheme === scheme &&
-      known.mode === e.mode &&
-      known.size === names.length &&
+      known[1] === 2 &&
+      known[9] !== null &&
+      known[7] === 1 &&
+      known[6] === e.mode &&
+      known[2] === names.length &&
       names.every((n) => reused.has(joinPath(d, n)));
     if (clean) {
       reused.add(d);
-      return known.id!;
+      return known[9]!;
     }
     const kids: FolderChild[] = names.map((name) => {
       const n = nodes.get(joinPath(d, name))!;

@@ -91,7 +91,7 @@ export class SyncSession {
       root: string,
       listing: WalkResult,
     ): Promise<ScanResult> => {
-      const indexed = pair.index.load(side);
+      const indexed = pair.index.load(side, scheme);
       const idx = pair.index;
       let files = 0;
       return scanSide({

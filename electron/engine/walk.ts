@@ -64,10 +64,13 @@ export function walkTree(
   const skipped: Skipped[] = [];
   const collisions: string[][] = [];
   const rootStat = fs.statSync(root);
+  const rootSep = root.endsWith(path.sep) ? root : root + path.sep;
   entries.set('', toEntry(rootStat, 'dir'));
 
   const visit = (rel: string): void => {
-    const abs = rel ? path.join(root, rel) : root;
+    // Plain concatenation: path.join normalises every call, measurably slower over 20,000 entries.
+    const abs = rel ? rootSep + rel : root;
+    const absSep = abs.endsWith(path.sep) ? abs : abs + path.sep;
     let names: string[];
     try {
       names = fs.readdirSync(abs);
@@ -84,7 +87,8 @@ export function walkTree(
     }
     if (names.some((n) => n.includes('\ufffd')))
       names = dropUndecodable(abs, rel, names, side, skipped);
-    const colliding = checkCollisions(rel, names, rules, side, collisions, skipped);
+    // Collisions matter for what will be written: the source's names.
+    const colliding = side === 'source' ? checkCollisions(rel, names, rules, side, collisions, skipped) : null;
     const dirs: string[] = [];
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
@@ -92,7 +96,7 @@ export function walkTree(
       if (colliding?.has(name)) continue;
       let st: fs.Stats;
       try {
-        st = fs.lstatSync(path.join(abs, name));
+        st = fs.lstatSync(absSep + name);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         const reason =
@@ -116,7 +120,7 @@ export function walkTree(
       const entry = toEntry(st, type);
       if (type === 'symlink') {
         try {
-          entry.linkTarget = fs.readlinkSync(path.join(abs, name));
+          entry.linkTarget = fs.readlinkSync(absSep + name);
         } catch (e) {
           skipped.push({
             side,
