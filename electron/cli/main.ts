@@ -98,8 +98,10 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       ...(scheme ? { scheme } : {}),
       onProgress: (p) => io.progress.update(p),
     });
-    for (const f of session.pair.recovery.finished)
-      io.err(`tandem: finished an interrupted patch of ${f}`);
+    for (const f of session.pair.recovery.rolledBack)
+      io.err(
+        `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
+      );
     for (const p of session.pair.recovery.problems) io.err(`tandem: ${p}`);
     const plan = await session.plan();
     io.progress.clear();

@@ -10,7 +10,7 @@ import type { SchemeHasher } from './hashScheme.js';
 import { BufferCache, readFully, sameStat, statKey, type StatKey } from './hashFile.js';
 import { fileId } from './identifiers.js';
 import type { IndexedEntry } from './identifierIndex.js';
-import { applyJournalled, verifyJournalled, writeJournal, type JournalHeader } from './journal.js';
+import { rollBack, writeJournal, type JournalHeader } from './journal.js';
 import { flushFilesystem } from './durability.js';
 import { VersionStore } from './versionStore.js';
 import type { OpenPair } from './pair.js';
@@ -400,64 +400,88 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
         throw new ItemError('changed on the target since it was compared; run again');
       if (!sameStat(statKey(fs.fstatSync(sfd)), srcExpect))
         throw new ItemError('the source changed since it was compared; run again');
-      // New chunk bytes from the source, each checked against the planned id.
+      // 1. The bytes about to be overwritten (and any tail cut off), each checked against the
+      //    target's indexed chunk id: the target must still hold what the plan compared.
       const srcIds = chunkIdsOf(input.source.tree, it.path);
-      const data: Buffer[] = [];
-      const chunks: JournalHeader['chunks'] = [];
-      for (const i of it.chunks!.changed) {
-        const len = Math.min(cs, src.size - i * cs);
-        const b = Buffer.allocUnsafe(len);
-        if (readFully(sfd, b, len, i * cs) !== len)
-          throw new ItemError('the source shrank while it was read; run again');
-        const id = srcIds.subarray(i * ib, (i + 1) * ib);
-        if (!hasher.hash(b).equals(id))
-          throw new ItemError('the source changed since it was compared; run again');
-        data.push(b);
-        chunks.push({ index: i, length: len, id: id.toString('hex') });
-      }
-      if (!sameStat(statKey(fs.fstatSync(sfd)), srcExpect))
-        throw new ItemError('the source changed while it was read; run again');
-      // The bytes about to be overwritten (and any tail cut off) go to the version store.
+      const tgtIds = chunkIdsOf(input.target.tree, it.path);
       const oldCount = Math.ceil(tgtNode.size / cs);
       const newCount = Math.ceil(src.size / cs);
-      const keep = [...it.chunks!.changed.filter((i) => i < oldCount)];
-      for (let i = newCount; i < oldCount; i++) keep.push(i);
-      const old = keep.map((i) => {
+      const keep = it.chunks!.changed.filter((i) => i < oldCount);
+      for (let i = Math.max(newCount, 0); i < oldCount; i++) if (!keep.includes(i)) keep.push(i);
+      const old: Buffer[] = [];
+      const chunks: JournalHeader['chunks'] = [];
+      for (const i of keep) {
         const len = Math.min(cs, tgtNode.size - i * cs);
         const b = Buffer.allocUnsafe(len);
-        readFully(tfd, b, len, i * cs);
-        return b;
-      });
-      versions.keepChunks(it.path, old, {
-        size: tgtNode.size,
-        mtimeMs: tgtNode.mtimeMs,
-        mode: tgtNode.mode,
-        id: tgtNode.id.toString('hex'),
-        chunkSize: cs,
-        chunks: keep,
-      });
+        const id = tgtIds.subarray(i * ib, (i + 1) * ib);
+        if (readFully(tfd, b, len, i * cs) !== len || !hasher.hash(b).equals(id)) {
+          throw new ItemError('changed on the target since it was compared; run again');
+        }
+        old.push(b);
+        chunks.push({ index: i, length: len, id: id.toString('hex') });
+      }
+      // 2. The undo journal, durable and committed before the file is touched.
       const header: JournalHeader = {
         path: it.path,
         ino: tst.ino,
         scheme,
         chunkSize: cs,
-        newSize: src.size,
-        newMtimeMs: src.mtimeMs,
-        newMode: src.mode,
+        restoreSize: tgtNode.size,
+        restoreMtimeMs: tgtNode.mtimeMs,
+        restoreMode: tgtNode.mode,
+        restoreId: tgtNode.id.toString('hex'),
         chunks,
       };
       const jfile = w.journalPath();
-      const journaled = writeJournal(jfile, header, data);
-      applyJournalled(tfd, header, data);
-      if (!verifyJournalled(tfd, header, hasher, cache.get(cs))) {
-        throw new ItemError(
-          'the patched chunks did not read back as written; the journal is kept and the next run finishes it',
-        );
+      const journaled = writeJournal(jfile, header, old);
+      // 3. The patch: each new chunk read once from the source, checked against the plan, written.
+      //    Any failure from here on rolls the file back from the journal before reporting it.
+      try {
+        const buf = cache.get(cs);
+        for (const i of it.chunks!.changed) {
+          const len = Math.min(cs, src.size - i * cs);
+          if (readFully(sfd, buf, len, i * cs) !== len)
+            throw new ItemError('the source shrank while it was read; run again');
+          if (!hasher.hash(buf.subarray(0, len)).equals(srcIds.subarray(i * ib, (i + 1) * ib))) {
+            throw new ItemError('the source changed since it was compared; run again');
+          }
+          let off = 0;
+          while (off < len) off += fs.writeSync(tfd, buf, off, len - off, i * cs + off);
+        }
+        if (!sameStat(statKey(fs.fstatSync(sfd)), srcExpect))
+          throw new ItemError('the source changed while it was read; run again');
+        fs.ftruncateSync(tfd, src.size);
+        fs.fchmodSync(tfd, src.mode);
+        fs.futimesSync(tfd, src.mtimeMs / 1000, src.mtimeMs / 1000);
+        fs.fsyncSync(tfd);
+        // 4. Read the written chunks back.
+        for (const i of it.chunks!.changed) {
+          const len = Math.min(cs, src.size - i * cs);
+          if (
+            readFully(tfd, buf, len, i * cs) !== len ||
+            !hasher.hash(buf.subarray(0, len)).equals(srcIds.subarray(i * ib, (i + 1) * ib))
+          ) {
+            throw new ItemError(
+              'the patched chunks did not read back as written; the file was rolled back',
+            );
+          }
+        }
+        if (!fileId(hasher, src.size, cs, srcIds).equals(src.id))
+          throw new ItemError('internal: file id mismatch after patch');
+      } catch (e) {
+        rollBack(tfd, header, old);
+        fs.rmSync(jfile, { force: true });
+        throw e;
       }
-      // The whole-file id follows from the verified chunks and the unchanged ones the plan compared.
-      if (!fileId(hasher, src.size, cs, srcIds).equals(src.id))
-        throw new ItemError('internal: file id mismatch after patch');
-      fs.rmSync(jfile, { force: true });
+      // 5. The journal holds exactly the replaced bytes: it becomes the kept version.
+      versions.adoptJournal(jfile, it.path, {
+        size: tgtNode.size,
+        mtimeMs: tgtNode.mtimeMs,
+        mode: tgtNode.mode,
+        id: header.restoreId,
+        chunkSize: cs,
+        chunks: keep,
+      });
       return { written: it.bytesToWrite, journaled, stat: fs.fstatSync(tfd) };
     } finally {
       fs.closeSync(tfd);

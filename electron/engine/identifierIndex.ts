@@ -10,7 +10,6 @@ import type { StatKey } from './hashFile.js';
 export type Side = 'source' | 'target';
 const SIDE = { source: 0, target: 1 } as const;
 export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
-const CODE_TYPE: Record<number, EntryType> = { 1: 'file', 2: 'dir', 3: 'symlink' };
 
 /** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
 export const BaseState = {
@@ -139,7 +138,8 @@ export class IdentifierIndex {
   /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
   load(side: Side, scheme: string): Map<string, IndexRow> {
     const out = new Map<string, IndexRow>();
-    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>) out.set(r[0], r);
+    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>)
+      out.set(r[0], r);
     return out;
   }
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSchemeHasher, type SchemeHasher } from './hashScheme.js';
-import { applyJournalled, recoverJournals, writeJournal, type JournalHeader } from './journal.js';
+import { recoverJournals, rollBack, writeJournal, type JournalHeader } from './journal.js';
 
 const CS = 128 * 1024;
 let dir: string;
@@ -30,37 +30,52 @@ beforeEach(() => {
   crypto.randomFillSync(newBytes, 2 * CS, CS); // chunk 2
   crypto.randomFillSync(newBytes, 6 * CS, CS); // chunk 6
   fs.writeFileSync(file, oldBytes);
-  data = [newBytes.subarray(2 * CS, 3 * CS), newBytes.subarray(6 * CS, 7 * CS)];
+  fs.chmodSync(file, 0o640);
+  fs.utimesSync(file, 1_700_000_000, 1_700_000_000);
+  // The undo journal holds the old bytes of the chunks a patch replaces.
+  data = [oldBytes.subarray(2 * CS, 3 * CS), oldBytes.subarray(6 * CS, 7 * CS)];
   header = {
     path: 'big.bin',
     ino: fs.statSync(file).ino,
     scheme: 'xxh128',
     chunkSize: CS,
-    newSize: newBytes.length,
-    newMtimeMs: 1_700_000_000_000,
-    newMode: 0o640,
+    restoreSize: oldBytes.length,
+    restoreMtimeMs: 1_700_000_000_000,
+    restoreMode: 0o640,
+    restoreId: 'ab',
     chunks: [2, 6].map((index, i) => ({ index, length: CS, id: h.hash(data[i]!).toString('hex') })),
   };
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('recoverJournals', () => {
-  it('finishes a committed patch that never started', async () => {
-    writeJournal(path.join(jdir, '1.jnl'), header, data);
-    const r = await recoverJournals(jdir, dir);
-    expect(r).toEqual({ finished: ['big.bin'], discarded: [], problems: [] });
-    expect(fs.readFileSync(file).equals(newBytes)).toBe(true);
-    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
-    expect(fs.readdirSync(jdir)).toEqual([]);
-  });
-
-  it('finishes a committed patch that was half written', async () => {
-    writeJournal(path.join(jdir, '1.jnl'), header, data);
+  const patch = (upTo: number): void => {
+    // The patch as apply writes it, interrupted after `upTo` bytes of new data.
     const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, data[0]!, 0, CS / 2, 2 * CS); // torn: half of the first chunk
+    let left = upTo;
+    for (const i of [2, 6]) {
+      const n = Math.min(CS, left);
+      if (n > 0) fs.writeSync(fd, newBytes, i * CS, n, i * CS);
+      left -= n;
+    }
+    fs.fchmodSync(fd, 0o600);
     fs.closeSync(fd);
-    await recoverJournals(jdir, dir);
-    expect(fs.readFileSync(file).equals(newBytes)).toBe(true);
+  };
+
+  it.each([
+    ['before the patch began', 0],
+    ['half way through a chunk', CS / 2],
+    ['after the first chunk', CS],
+    ['after the whole patch', 2 * CS],
+  ])('rolls a committed patch back to the old content when interrupted %s', async (_when, upTo) => {
+    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    patch(upTo);
+    const r = await recoverJournals(jdir, dir);
+    expect(r).toEqual({ rolledBack: ['big.bin'], discarded: [], problems: [] });
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(file).mtimeMs).toBe(1_700_000_000_000);
+    expect(fs.readdirSync(jdir)).toEqual([]);
   });
 
   it('drops an uncommitted journal and leaves the file as it was', async () => {
@@ -95,10 +110,11 @@ describe('recoverJournals', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('someone else');
   });
 
-  it('applyJournalled truncates a file that shrinks', () => {
+  it('rollBack cuts a file that grew back to its old size', () => {
+    fs.appendFileSync(file, Buffer.alloc(CS, 7));
     const fd = fs.openSync(file, 'r+');
-    applyJournalled(fd, { ...header, newSize: 3 * CS, chunks: [header.chunks[0]!] }, [data[0]!]);
+    rollBack(fd, header, data);
     fs.closeSync(fd);
-    expect(fs.readFileSync(file).equals(newBytes.subarray(0, 3 * CS))).toBe(true);
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
   });
 });

@@ -1,7 +1,10 @@
-// The patch journal: before a file is patched in place, its new chunks are written here with
-// their ids and made durable, then a commit record is added. Recovery redoes a committed patch
-// (writing a chunk twice is harmless) and drops an uncommitted one (the file was not touched yet),
-// so after a crash at any point the file is its old or its new content once recovery has run.
+// The patch journal, an undo log: before a file is patched in place, the chunks about to be
+// overwritten (and any tail about to be cut off) are written here with their ids and made
+// durable, then a commit record is added. Recovery rolls a committed journal back (writing a
+// chunk twice is harmless) and drops an uncommitted one (the file was not touched yet), so after
+// a crash at any point the file is its old or its new content once recovery has run. After a
+// patch succeeds the journal holds exactly the replaced bytes, so it becomes the version kept in
+// the version store by a rename: the patch writes the changed chunks twice in all, not three times.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createSchemeHasher, type SchemeHasher } from './hashScheme.js';
@@ -16,14 +19,17 @@ export interface JournalHeader {
   ino: number;
   scheme: string;
   chunkSize: number;
-  newSize: number;
-  newMtimeMs: number;
-  newMode: number;
+  /** the file as it was: what a rollback restores */
+  restoreSize: number;
+  restoreMtimeMs: number;
+  restoreMode: number;
+  /** the file's id before the patch (hex), for the version store */
+  restoreId: string;
   /** chunk index, its length, and the hex id its bytes must hash to */
   chunks: { index: number; length: number; id: string }[];
 }
 
-/** Writes a journal with the new chunk bytes, fsyncs it, then commits it (fsync again). */
+/** Writes a journal with the old chunk bytes, fsyncs it, then commits it (fsync again). */
 export function writeJournal(file: string, header: JournalHeader, data: Buffer[]): number {
   const head = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
@@ -92,28 +98,28 @@ export function readJournal(file: string, h: SchemeHasher): ReadJournal {
   return { committed: true, header, data };
 }
 
-/** Writes a journal's chunks into the open file, truncates, restores metadata, fsyncs. */
-export function applyJournalled(fd: number, header: JournalHeader, data: Buffer[]): void {
+/** Writes a journal's chunks back into the open file, restores its size and metadata, fsyncs. */
+export function rollBack(fd: number, header: JournalHeader, data: Buffer[]): void {
   header.chunks.forEach((c, i) => {
     const b = data[i]!;
     let done = 0;
     while (done < b.length)
       done += fs.writeSync(fd, b, done, b.length - done, c.index * header.chunkSize + done);
   });
-  fs.ftruncateSync(fd, header.newSize);
-  fs.fchmodSync(fd, header.newMode);
-  fs.futimesSync(fd, header.newMtimeMs / 1000, header.newMtimeMs / 1000);
+  fs.ftruncateSync(fd, header.restoreSize);
+  fs.fchmodSync(fd, header.restoreMode);
+  fs.futimesSync(fd, header.restoreMtimeMs / 1000, header.restoreMtimeMs / 1000);
   fs.fsyncSync(fd);
 }
 
-/** Re-reads the patched chunks and checks their ids. */
-export function verifyJournalled(
+/** Re-reads the restored chunks and checks their ids. */
+export function verifyRolledBack(
   fd: number,
   header: JournalHeader,
   h: SchemeHasher,
   buf: Buffer,
 ): boolean {
-  if (fs.fstatSync(fd).size !== header.newSize) return false;
+  if (fs.fstatSync(fd).size !== header.restoreSize) return false;
   for (const c of header.chunks) {
     const got = readFully(fd, buf, c.length, c.index * header.chunkSize);
     if (got !== c.length || h.hash(buf.subarray(0, got)).toString('hex') !== c.id) return false;
@@ -122,20 +128,21 @@ export function verifyJournalled(
 }
 
 export interface RecoveryReport {
-  finished: string[];
+  /** files whose interrupted patch was undone: they hold their old content and sync again */
+  rolledBack: string[];
   discarded: string[];
   problems: string[];
 }
 
 /**
- * Finishes or drops every journal in `journalDir`. Returns what it did; throws only if the
+ * Rolls back or drops every journal in `journalDir`. Returns what it did; throws only if the
  * journal folder itself cannot be read.
  */
 export async function recoverJournals(
   journalDir: string,
   targetRoot: string,
 ): Promise<RecoveryReport> {
-  const report: RecoveryReport = { finished: [], discarded: [], problems: [] };
+  const report: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
   let names: string[];
   try {
     names = fs.readdirSync(journalDir);
@@ -161,7 +168,7 @@ export async function recoverJournals(
     const j: ReadJournal = h ? readJournal(file, h) : { committed: false };
     if (!j.committed && j.corrupt) {
       report.problems.push(
-        `an interrupted patch journal is damaged and cannot be finished; its file may be partly patched (journal kept in ${file})`,
+        `an interrupted patch journal is damaged and cannot be undone; its file may be partly patched (journal kept in ${file})`,
       );
       continue;
     }
@@ -176,7 +183,7 @@ export async function recoverJournals(
       fd = fs.openSync(abs, fs.constants.O_RDWR | (fs.constants.O_NOFOLLOW ?? 0));
     } catch (e) {
       report.problems.push(
-        `${j.header.path}: an interrupted patch could not be finished (${(e as NodeJS.ErrnoException).code}); the journal is kept in ${file}`,
+        `${j.header.path}: an interrupted patch could not be undone (${(e as NodeJS.ErrnoException).code}); the journal is kept in ${file}`,
       );
       continue;
     }
@@ -187,15 +194,15 @@ export async function recoverJournals(
         );
         continue;
       }
-      applyJournalled(fd, j.header, j.data);
-      if (!verifyJournalled(fd, j.header, h!, Buffer.allocUnsafe(j.header.chunkSize))) {
+      rollBack(fd, j.header, j.data);
+      if (!verifyRolledBack(fd, j.header, h!, Buffer.allocUnsafe(j.header.chunkSize))) {
         report.problems.push(
-          `${j.header.path}: finishing an interrupted patch did not verify; the journal is kept in ${file}`,
+          `${j.header.path}: undoing an interrupted patch did not verify; the journal is kept in ${file}`,
         );
         continue;
       }
       fs.rmSync(file, { force: true });
-      report.finished.push(j.header.path);
+      report.rolledBack.push(j.header.path);
     } finally {
       fs.closeSync(fd);
     }

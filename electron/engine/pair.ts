@@ -131,7 +131,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       targetExists = true;
     }
     let reconfirmed = false;
-    let recovery: RecoveryReport = { finished: [], discarded: [], problems: [] };
+    let recovery: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
     let nameRules: NameRules = { foldCase: false, normalizeUnicode: false };
     let gran = 1;
     if (targetExists) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Skipped } from '../shared/plan.js';
 import type { SchemeHasher } from './hashScheme.js';
 import type { HashPool, HashRequest } from './hashPool.js';
-import { sameStat, statKey } from './hashFile.js';
+import { statKey } from './hashFile.js';
 import { folderId, mtimeKey, symlinkId, type FolderChild } from './identifiers.js';
 import { rowMatches, type IndexedEntry, type IndexRow, type Side } from './identifierIndex.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
@@ -187,9 +187,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       known[9] !== null &&
       known[9].equals(id) &&
       rowMatches(known, e);
-    const b: { base: Base; setBase?: Buffer } = same
-      ? { base: known[11] }
-      : baseFor(p, id, e);
+    const b: { base: Base; setBase?: Buffer } = same ? { base: known[11] } : baseFor(p, id, e);
     const node: TreeNode = {
       type: 'symlink',
       id,

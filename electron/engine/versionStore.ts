@@ -73,26 +73,19 @@ export class VersionStore {
     this.record({ ...meta, path: rel, kind: type, stored, time: Date.now() });
   }
 
-  /** Keeps the chunks a patch is about to overwrite; returns the fd-free path, already fsynced. */
-  keepChunks(
+  /**
+   * Keeps a patch's undo journal as the version of what the patch replaced (moved in by a
+   * rename; its format is the journal's, read back with readJournal).
+   */
+  adoptJournal(
+    journalFile: string,
     rel: string,
-    data: Buffer[],
     meta: Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'>,
   ): void {
     const run = this.ensureRun();
     const stored = `${++this.seq}.chunks`;
-    const fd = fs.openSync(path.join(run, stored), 'wx');
-    try {
-      for (const b of data) {
-        fs.writeSync(fd, b);
-        this.bytesWritten += b.length;
-      }
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    fs.renameSync(journalFile, path.join(run, stored));
     this.record({ ...meta, path: rel, kind: 'chunks', stored, time: Date.now() });
-    fs.fsyncSync(this.manifestFd!);
   }
 
   /** Makes the manifest durable (the kept files themselves are flushed with the batch). */

@@ -88,7 +88,8 @@ export function walkTree(
     if (names.some((n) => n.includes('\ufffd')))
       names = dropUndecodable(abs, rel, names, side, skipped);
     // Collisions matter for what will be written: the source's names.
-    const colliding = side === 'source' ? checkCollisions(rel, names, rules, side, collisions, skipped) : null;
+    const colliding =
+      side === 'source' ? checkCollisions(rel, names, rules, side, collisions, skipped) : null;
     const dirs: string[] = [];
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
