@@ -1,0 +1,218 @@
+// The contract between the sync service and every front (Electron IPC, the daemon's WebSocket,
+// `tandem watch`): Promise methods that return errors as data, and one tagged union of events.
+// The transports are generated from SYNC_API_METHODS; nothing here imports node:, electron or DOM.
+import type { ApplyResult, ChangeKind, PlanItem } from './plan.js';
+
+/** Errors cross every boundary as data, with a sentence for the user. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export interface ApiError {
+  /** machine-readable: 'notFound' | 'invalid' | 'busy' | 'refused' | 'failed' */
+  code: 'notFound' | 'invalid' | 'busy' | 'refused' | 'failed';
+  /** what happened and what to do, in one sentence */
+  message: string;
+}
+
+export type Schedule =
+  /** identifiers recomputed as files change (the watcher), plus a rescan every hour */
+  | { kind: 'onChange' }
+  | { kind: 'interval'; minutes: number }
+  | { kind: 'manual' };
+
+export interface ApprovalPolicy {
+  /** apply changes where the target still holds what Tandem last wrote, or nothing */
+  autoApprove: boolean;
+  /** also auto-apply source deletions (the target still holds what Tandem wrote) */
+  autoApproveDeletes: boolean;
+  /** never auto-apply more deletions than this in one run */
+  maxAutoDeletes: number;
+}
+
+export interface PairSettings {
+  scheme: string;
+  ignore: string[];
+  schedule: Schedule;
+  policy: ApprovalPolicy;
+  retentionDays: number;
+  /** re-read files and check stored ids every N days to catch silent corruption; 0 = never */
+  scrubDays: number;
+  /** update mode: never delete on the target */
+  noDeletes: boolean;
+}
+
+export interface PairConfig extends PairSettings {
+  id: string;
+  source: string;
+  target: string;
+  paused: boolean;
+  createdAt: number;
+}
+
+export type PairState = 'starting' | 'scanning' | 'inSync' | 'pending' | 'syncing' | 'paused' | 'error';
+
+export interface WatcherHealth {
+  /** watching (events), polling (periodic rescans cover what cannot be watched), off (manual/paused) */
+  mode: 'watching' | 'polling' | 'off';
+  /** folders the pair needs watched */
+  needed: number;
+  /** the OS limit on watches (inotify max_user_watches), null where there is none */
+  limit: number | null;
+  /** a sentence when something is wrong, with the fix */
+  problem?: string;
+}
+
+export interface Progress {
+  phase: 'scan' | 'apply';
+  bytesDone: number;
+  bytesTotal: number;
+  itemsDone: number;
+  itemsTotal: number;
+  /** seconds left, when it can be estimated */
+  etaSeconds?: number;
+}
+
+export interface PairStatus {
+  pairId: string;
+  state: PairState;
+  pending: number;
+  conflicts: number;
+  lastScanAt?: number;
+  lastSyncAt?: number;
+  lastError?: string;
+  watcher: WatcherHealth;
+  progress?: Progress;
+}
+
+/** A pending change: a plan item with its approval, bound to the ids it was shown with. */
+export interface PendingChange extends PlanItem {
+  pairId: string;
+  /** set by a person, or by the pair's policy */
+  approved: boolean;
+  /** why the policy will not apply it on its own, if it will not */
+  needsPerson?: string;
+  /** when Tandem first saw this change */
+  since: number;
+}
+
+export interface PendingQuery {
+  pairId?: string;
+  kinds?: ChangeKind[];
+  conflictsOnly?: boolean;
+  pathContains?: string;
+  sort?: 'path' | 'size' | 'kind';
+  offset?: number;
+  limit?: number;
+}
+
+export interface PendingPage {
+  total: number;
+  items: PendingChange[];
+}
+
+/** Which pending changes an approve or reject applies to. */
+export interface Selection {
+  pairId?: string;
+  /** omitted: every pending change of the pair (or of all pairs) */
+  paths?: string[];
+}
+
+export interface HistoryEntry {
+  pairId: string;
+  time: number;
+  path: string;
+  kind: ChangeKind;
+  bytes: number;
+  outcome: 'applied' | 'failed' | 'rejected' | 'restored';
+  message?: string;
+}
+
+export interface VersionInfo {
+  pairId: string;
+  path: string;
+  /** the version's folder in the store */
+  run: string;
+  stored: string;
+  time: number;
+  size: number;
+  kind: 'file' | 'symlink' | 'dir' | 'chunks';
+}
+
+export interface ServiceSettings {
+  /** pause every pair's automatic syncing */
+  pausedAll: boolean;
+}
+
+export interface AddPairInput extends Partial<PairSettings> {
+  source: string;
+  target: string;
+}
+
+export interface SyncApi {
+  listPairs(): Promise<Result<PairConfig[]>>;
+  addPair(input: AddPairInput): Promise<Result<PairConfig>>;
+  updatePair(pairId: string, patch: Partial<PairSettings>): Promise<Result<PairConfig>>;
+  removePair(pairId: string): Promise<Result<null>>;
+  pausePair(pairId: string, paused: boolean): Promise<Result<PairConfig>>;
+  /** recompute identifiers now (and apply what the policy approves) */
+  scanNow(pairId: string): Promise<Result<PairStatus>>;
+  /** apply every approved pending change of the pair now */
+  syncNow(pairId: string): Promise<Result<ApplyResult>>;
+  status(): Promise<Result<PairStatus[]>>;
+  listPending(query: PendingQuery): Promise<Result<PendingPage>>;
+  approve(sel: Selection): Promise<Result<number>>;
+  reject(sel: Selection): Promise<Result<number>>;
+  setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>>;
+  listHistory(pairId: string, offset?: number, limit?: number): Promise<Result<HistoryEntry[]>>;
+  listVersions(pairId: string, path: string): Promise<Result<VersionInfo[]>>;
+  restoreVersion(pairId: string, path: string, run: string, stored: string): Promise<Result<null>>;
+  watcherHealth(pairId: string): Promise<Result<WatcherHealth>>;
+  getSettings(): Promise<Result<ServiceSettings>>;
+  updateSettings(patch: Partial<ServiceSettings>): Promise<Result<ServiceSettings>>;
+}
+
+/** Every method, from which the IPC channels, the preload bridge and the WebSocket are generated. */
+export const SYNC_API_METHODS = [
+  'listPairs',
+  'addPair',
+  'updatePair',
+  'removePair',
+  'pausePair',
+  'scanNow',
+  'syncNow',
+  'status',
+  'listPending',
+  'approve',
+  'reject',
+  'setPolicy',
+  'listHistory',
+  'listVersions',
+  'restoreVersion',
+  'watcherHealth',
+  'getSettings',
+  'updateSettings',
+] as const satisfies readonly (keyof SyncApi)[];
+
+/** Compile-time check that SYNC_API_METHODS names every method of SyncApi. */
+type MissingMethods = Exclude<keyof SyncApi, (typeof SYNC_API_METHODS)[number]>;
+export const SYNC_API_COMPLETE: [MissingMethods] extends [never] ? true : MissingMethods = true;
+
+export type SyncEvent =
+  | { type: 'pairStatus'; status: PairStatus }
+  | { type: 'pairsChanged'; pairs: PairConfig[] }
+  | { type: 'pendingChanged'; pairId: string; added: PendingChange[]; removed: string[]; total: number }
+  | { type: 'progress'; pairId: string; progress: Progress }
+  | { type: 'applied'; pairId: string; result: ApplyResult; movedData: boolean }
+  | { type: 'error'; pairId?: string; message: string }
+  | { type: 'watcherHealth'; pairId: string; health: WatcherHealth };
+
+export const SYNC_EVENT_TYPES = [
+  'pairStatus',
+  'pairsChanged',
+  'pendingChanged',
+  'progress',
+  'applied',
+  'error',
+  'watcherHealth',
+] as const satisfies readonly SyncEvent['type'][];
+
+export const DEFAULT_POLICY: ApprovalPolicy = { autoApprove: false, autoApproveDeletes: false, maxAutoDeletes: 100 };
