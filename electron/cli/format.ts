@@ -57,6 +57,8 @@ export function formatItem(it: PlanItem): string {
     }
     case 'delete':
       return `- ${p}${c}`;
+    case 'rename':
+      return `> ${showPath(it.from ?? '')} -> ${p}`;
     default: {
       const never: never = it.kind;
       return String(never);
@@ -72,6 +74,7 @@ export function formatSummary(plan: Plan): string {
     s.replaceType && `${s.replaceType} type changes`,
     s.metadata && `${s.metadata} metadata`,
     s.delete && `${s.delete} deleted`,
+    s.rename && `${s.rename} moved`,
   ].filter(Boolean);
   const conflicts = s.conflicts
     ? `; ${s.conflicts} need approval (target data would be replaced, kept as versions)`

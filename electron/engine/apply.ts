@@ -19,7 +19,7 @@ import { RACY_WINDOW_MS } from './scan.js';
 import { chunkIdsOf, type TreeNode } from './tree.js';
 import { TargetWriter, ItemError } from './targetWriter.js';
 import { sameEntry } from './walk.js';
-import { orderForApply } from './applyOrder.js';
+import { keyOf, orderForApply } from './applyOrder.js';
 
 /** Patch in place only for files at least this large... */
 export const PATCH_MIN_SIZE = 8 * 1024 * 1024;
@@ -157,6 +157,34 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       w.madeDir(it.path);
     });
   }
+
+  // 2b. Moves: a target file renamed to where the source now has it, then given its metadata.
+  for (const it of order.renames) {
+    runSafely(it, () => {
+      const from = it.from!;
+      const seen = input.target.walk.entries.get(from);
+      w.checkParents(from);
+      w.checkParents(it.path);
+      const st = w.lstatOrNull(from);
+      if (!seen || !st || !sameEntry(st, seen))
+        throw new ItemError('changed on the target since it was compared; run again');
+      // A case- or form-only rename on a folding target: the new name finds the old entry itself.
+      if (keyOf(from, pair.nameRules) !== keyOf(it.path, pair.nameRules)) w.expectAbsent(it.path);
+      const dest = w.abs(it.path);
+      fs.renameSync(w.abs(from), dest);
+      const fd = fs.openSync(dest, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+      try {
+        fs.fchmodSync(fd, it.source!.mode);
+        fs.futimesSync(fd, it.source!.mtimeMs / 1000, it.source!.mtimeMs / 1000);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const node = srcNodes.get(it.path)!;
+      recordFile(it.path, node, fs.lstatSync(dest), chunkIdsOf(input.source.tree, it.path));
+      deletions.push(from);
+    });
+  }
+  if (order.renames.length) flushFilesystem(pair.target);
 
   // 3. Files and symlinks: patches one by one, the rest in batches through temp files.
   let batch: Staged[] = [];

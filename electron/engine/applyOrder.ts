@@ -6,12 +6,15 @@ import { nameKey, type NameRules } from './walk.js';
 export interface ApplyOrder {
   earlyDeletes: PlanItem[];
   folders: PlanItem[];
+  /** target files moved to their new place (after folders, before files) */
+  renames: PlanItem[];
   files: PlanItem[];
   metadata: PlanItem[];
   lateDeletes: PlanItem[];
 }
 
-function keyOf(p: string, rules: NameRules): string {
+/** A path as the target compares it (per segment, under its name rules). */
+export function keyOf(p: string, rules: NameRules): string {
   return p
     .split('/')
     .map((s) => nameKey(s, rules))
@@ -29,12 +32,14 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
   const out: ApplyOrder = {
     earlyDeletes: [],
     folders: [],
+    renames: [],
     files: [],
     metadata: [],
     lateDeletes: [],
   };
   const writes = items.filter(
-    (i) => i.kind === 'create' || i.kind === 'update' || i.kind === 'replaceType',
+    (i) =>
+      i.kind === 'create' || i.kind === 'update' || i.kind === 'replaceType' || i.kind === 'rename',
   );
   const writePaths = new Set(writes.map((i) => i.path));
   const writeKeys = new Set(writes.map((i) => keyOf(i.path, rules)));
@@ -49,6 +54,9 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
         break;
       case 'metadata':
         out.metadata.push(it);
+        break;
+      case 'rename':
+        out.renames.push(it);
         break;
       case 'create':
       case 'update':

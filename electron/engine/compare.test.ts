@@ -135,6 +135,23 @@ describe('compareTrees', () => {
     expect(brief(compareTrees(tree(src), synced(t)))).toEqual(expected);
   });
 
+  it('plans a moved file as a rename, not a delete and a copy', () => {
+    const t = tree({ 'old/place.bin': ['m', 'n'], keep: ['k'] });
+    const items = compareTrees(tree({ 'new/place.bin': ['m', 'n'], keep: ['k'] }), synced(t));
+    expect(brief(items)).toEqual(['create new', 'rename new/place.bin', 'delete old']);
+    expect(items[1]!.from).toBe('old/place.bin');
+    expect(items[1]!.bytesToWrite).toBe(0);
+  });
+
+  it('does not move a target file that was edited since the last sync', () => {
+    const before = tree({ a: ['1'] });
+    const t = synced(tree({ a: ['2'] }), before);
+    expect(brief(compareTrees(tree({ b: ['2'] }), t))).toEqual([
+      'delete a (targetEdited)',
+      'create b',
+    ]);
+  });
+
   it('lists exactly the chunks that differ, and an appended chunk', () => {
     const t = tree({ f: ['a', 'b', 'c', 'd'] });
     const [item] = compareTrees(tree({ f: ['a', 'B', 'c', 'D', 'e'] }), synced(t));
@@ -197,12 +214,13 @@ describe('compareTrees', () => {
     ]);
   });
 
-  it('on a case-folding target, a case-only rename is a delete of the old spelling and a create', () => {
+  it('on a case-folding target, a case-only rename is a rename', () => {
     const t = tree({ README: ['1'] });
     const items = compareTrees(tree({ readme: ['1'] }), synced(t), {
       targetNames: { foldCase: true, normalizeUnicode: false },
     });
-    expect(brief(items)).toEqual(['delete README', 'create readme']);
+    expect(brief(items)).toEqual(['rename readme']);
+    expect(items[0]!.from).toBe('README');
   });
 
   it('refuses to compare ids of different schemes', () => {

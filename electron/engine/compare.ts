@@ -206,5 +206,44 @@ export function compareTrees(
   };
 
   visit('');
-  return items;
+  return detectMoves(items);
+}
+
+/**
+ * A target file that the plan deletes (cleanly: it is what Tandem last wrote) and a source file the
+ * plan creates with the same file id is one file moved: apply renames it instead of copying it
+ * again. Each deleted file pairs with at most one create.
+ */
+export function detectMoves(items: PlanItem[]): PlanItem[] {
+  const deletedById = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    if (it.kind === 'delete' && it.target?.type === 'file' && !it.conflict && it.target.size > 0) {
+      const list = deletedById.get(it.target.id);
+      if (list) list.push(i);
+      else deletedById.set(it.target.id, [i]);
+    }
+  });
+  if (deletedById.size === 0) return items;
+  const drop = new Set<PlanItem>();
+  const out: PlanItem[] = [];
+  items.forEach((it) => {
+    if (it.kind === 'create' && it.source?.type === 'file' && it.source.size > 0) {
+      const from = deletedById.get(it.source.id)?.shift();
+      if (from !== undefined) {
+        const del = items[from]!;
+        drop.add(del);
+        out.push({
+          path: it.path,
+          kind: 'rename',
+          from: del.path,
+          source: it.source,
+          target: del.target!,
+          bytesToWrite: 0,
+        });
+        return;
+      }
+    }
+    out.push(it);
+  });
+  return drop.size ? out.filter((it) => !drop.has(it)) : out;
 }

@@ -25,7 +25,9 @@ export type ChangeKind =
   /** only mode bits or mtime differ */
   | 'metadata'
   /** the path exists only on the target */
-  | 'delete';
+  | 'delete'
+  /** a target file moved to where the source now has it (same file id): applied as a rename */
+  | 'rename';
 
 /**
  * Why an item needs a person even where a pair auto-approves.
@@ -50,6 +52,8 @@ export interface PlanItem {
   conflict?: ConflictReason;
   /** for 'update': which chunks differ */
   chunks?: ChunkDiff;
+  /** for 'rename': the target path it moves from */
+  from?: string;
   /** bytes the apply will write into the target tree (not counting journal and versions) */
   bytesToWrite: number;
 }
@@ -76,6 +80,7 @@ export interface PlanSummary {
   replaceType: number;
   metadata: number;
   delete: number;
+  rename: number;
   conflicts: number;
   bytesToWrite: number;
 }
@@ -116,6 +121,7 @@ export function summarize(items: readonly PlanItem[]): PlanSummary {
     replaceType: 0,
     metadata: 0,
     delete: 0,
+    rename: 0,
     conflicts: 0,
     bytesToWrite: 0,
   };
