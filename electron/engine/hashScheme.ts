@@ -1,15 +1,17 @@
 // Hash schemes: one function (`xxh128`) or several combined (`xxh3+blake3`), where a combined
 // scheme's id is each function's digest of the same bytes, concatenated.
 import { createHash } from 'node:crypto';
-import {
+import type { IHasher } from 'hash-wasm';
+import { requireCjs } from './requireCjs.js';
+
+const {
   createBLAKE2b,
   createBLAKE3,
   createSHA512,
   createXXHash128,
   createXXHash3,
   createXXHash64,
-  type IHasher,
-} from 'hash-wasm';
+} = requireCjs('hash-wasm') as typeof import('hash-wasm');
 
 /**
  * Default: xxh128. Measured on this machine (1 MiB buffers, one core): xxh64 9.2 GB/s, xxh128

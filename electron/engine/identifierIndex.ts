@@ -3,7 +3,10 @@
 // SQLite in WAL mode with synchronous=NORMAL, written in one transaction per batch.
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { requireCjs } from './requireCjs.js';
+
+const Sqlite = requireCjs('better-sqlite3') as typeof Database;
 import type { EntryType } from '../shared/plan.js';
 import type { StatKey } from './hashFile.js';
 
@@ -86,7 +89,7 @@ export class IdentifierIndex {
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     try {
-      this.db = new Database(file);
+      this.db = new Sqlite(file);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');

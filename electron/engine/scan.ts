@@ -38,6 +38,11 @@ export interface ScanInput {
   /** the stored baseline id of a target path (target scans only) */
   baseIdOf?: (path: string) => Buffer | null;
   onHashProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /**
+   * Scrub: re-read every file even where the index vouches for it, and report a file whose bytes
+   * changed while its size, mtime, ctime and inode did not (silent corruption) instead of using it.
+   */
+  verifyStored?: boolean;
   /** called once the listing is known, with how much must be hashed */
   onHashPlanned?: (files: number, bytes: number) => void;
 }
@@ -76,11 +81,15 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     return { base: b === null ? 0 : b.equals(id) ? 1 : 2 };
   };
 
-  let toHash: { path: string; entry: WalkEntry }[] = [];
+  let toHash: { path: string; entry: WalkEntry; storedId?: Buffer }[] = [];
   for (const [p, e] of walk.entries) {
     if (e.type !== 'file') continue;
     const known = indexed.get(p);
     if (known && known[1] === 1 && known[10] === 1 && known[7] === 1 && rowMatches(known, e)) {
+      if (input.verifyStored) {
+        toHash.push({ path: p, entry: e, storedId: input.loadId(p) });
+        continue;
+      }
       const load = input.loadId;
       nodes.set(
         p,
@@ -116,6 +125,27 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     const retry: typeof toHash = [];
     outcomes.forEach((o, i) => {
       const f = toHash[i]!;
+      if (
+        o.ok &&
+        f.storedId &&
+        !o.fileId.equals(f.storedId) &&
+        o.stat.size === f.entry.size &&
+        o.stat.mtimeMs === f.entry.mtimeMs &&
+        o.stat.ctimeMs === f.entry.ctimeMs &&
+        o.stat.ino === f.entry.ino
+      ) {
+        // Same size, mtime, ctime and inode as when it was hashed, yet other bytes: the disk or
+        // something below the filesystem changed it. Never sync it; a person must look.
+        walk.entries.delete(f.path);
+        skipped.push({
+          side,
+          path: f.path,
+          reason:
+            'its bytes changed while its size and times did not (silent corruption?); not synced, check this file',
+          unknown: true,
+        });
+        return;
+      }
       if (o.ok) {
         hashedBytes += o.stat.size;
         const e = { ...f.entry, ...o.stat };

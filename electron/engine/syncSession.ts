@@ -40,6 +40,8 @@ export interface SessionOptions {
   confirmTarget?: boolean;
   retentionDays?: number;
   home?: string;
+  /** scrub: re-read every file and check it against its stored ids */
+  verifyStored?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -102,6 +104,7 @@ export class SyncSession {
         pool: this.pool,
         indexed,
         listing,
+        verifyStored: this.opts.verifyStored === true,
         mtimeGranularityMs: pair.mtimeGranularityMs,
         onHashPlanned: (n, bytes) => {
           files = n;

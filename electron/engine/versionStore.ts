@@ -33,12 +33,19 @@ export class VersionStore {
 
   private ensureRun(): string {
     if (!this.runDir) {
-      const name = new Date().toISOString().replace(/[:.]/g, '-') + '-' + process.pid;
-      this.runDir = path.join(this.dir, name);
-      fs.mkdirSync(this.runDir, { recursive: true });
+      fs.mkdirSync(this.dir, { recursive: true });
+      // A run is its own folder even when two start in the same millisecond: the name is
+      // time-ordered for people and made unique by mkdtemp's suffix.
+      const prefix = new Date().toISOString().replace(/[:.]/g, '-') + '-' + process.pid + '-';
+      this.runDir = fs.mkdtempSync(path.join(this.dir, prefix));
       this.manifestFd = fs.openSync(path.join(this.runDir, 'manifest.jsonl'), 'a');
     }
     return this.runDir;
+  }
+
+  /** The run folder's name, once something was kept. */
+  get run(): string | null {
+    return this.runDir ? path.basename(this.runDir) : null;
   }
 
   private record(r: VersionRecord): void {
@@ -53,7 +60,7 @@ export class VersionStore {
     rel: string,
     meta: Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'>,
     type: EntryType,
-  ): void {
+  ): { run: string; stored: string } {
     const run = this.ensureRun();
     const stored = `${++this.seq}`;
     const dest = path.join(run, stored);
@@ -71,6 +78,7 @@ export class VersionStore {
       }
     }
     this.record({ ...meta, path: rel, kind: type, stored, time: Date.now() });
+    return { run: path.basename(run), stored };
   }
 
   /**

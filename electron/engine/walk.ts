@@ -3,7 +3,10 @@
 // or inside a worker, where 20,000 lstat calls take ~75 ms synchronously and 3× that via promises.
 import fs from 'node:fs';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type { Ignore } from 'ignore';
+import { requireCjs } from './requireCjs.js';
+
+const ignore = requireCjs('ignore') as typeof import('ignore');
 import type { EntryType, Skipped } from '../shared/plan.js';
 import type { StatKey } from './hashFile.js';
 

@@ -15,9 +15,7 @@ export interface ApiError {
 
 export type Schedule =
   /** identifiers recomputed as files change (the watcher), plus a rescan every hour */
-  | { kind: 'onChange' }
-  | { kind: 'interval'; minutes: number }
-  | { kind: 'manual' };
+  { kind: 'onChange' } | { kind: 'interval'; minutes: number } | { kind: 'manual' };
 
 export interface ApprovalPolicy {
   /** apply changes where the target still holds what Tandem last wrote, or nothing */
@@ -48,7 +46,8 @@ export interface PairConfig extends PairSettings {
   createdAt: number;
 }
 
-export type PairState = 'starting' | 'scanning' | 'inSync' | 'pending' | 'syncing' | 'paused' | 'error';
+export type PairState =
+  'starting' | 'scanning' | 'inSync' | 'pending' | 'syncing' | 'paused' | 'error';
 
 export interface WatcherHealth {
   /** watching (events), polling (periodic rescans cover what cannot be watched), off (manual/paused) */
@@ -199,7 +198,13 @@ export const SYNC_API_COMPLETE: [MissingMethods] extends [never] ? true : Missin
 export type SyncEvent =
   | { type: 'pairStatus'; status: PairStatus }
   | { type: 'pairsChanged'; pairs: PairConfig[] }
-  | { type: 'pendingChanged'; pairId: string; added: PendingChange[]; removed: string[]; total: number }
+  | {
+      type: 'pendingChanged';
+      pairId: string;
+      added: PendingChange[];
+      removed: string[];
+      total: number;
+    }
   | { type: 'progress'; pairId: string; progress: Progress }
   | { type: 'applied'; pairId: string; result: ApplyResult; movedData: boolean }
   | { type: 'error'; pairId?: string; message: string }
@@ -215,4 +220,8 @@ export const SYNC_EVENT_TYPES = [
   'watcherHealth',
 ] as const satisfies readonly SyncEvent['type'][];
 
-export const DEFAULT_POLICY: ApprovalPolicy = { autoApprove: false, autoApproveDeletes: false, maxAutoDeletes: 100 };
+export const DEFAULT_POLICY: ApprovalPolicy = {
+  autoApprove: false,
+  autoApproveDeletes: false,
+  maxAutoDeletes: 100,
+};
