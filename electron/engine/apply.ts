@@ -16,7 +16,7 @@ import { VersionStore } from './versionStore.js';
 import type { OpenPair } from './pair.js';
 import type { ScanResult } from './scan.js';
 import { RACY_WINDOW_MS } from './scan.js';
-import { chunkIdsOf, type TreeNode } from './tree.js';
+import { chunkIdsOf, parentOf, type TreeNode } from './tree.js';
 import { TargetWriter, ItemError } from './targetWriter.js';
 import { sameEntry } from './walk.js';
 import { keyOf, orderForApply } from './applyOrder.js';
@@ -312,7 +312,17 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
 
   versions.close();
   result.bytesVersioned = versions.bytesWritten;
-  pair.index.write('target', upserts, deletions);
+  // A folder keeps its stored id only while its children match the index (scan.ts); the entries
+  // just written do match, so the stored ids of every folder above them must go, or the next scan
+  // would reuse a folder id from before this apply.
+  const stale = new Set<string>();
+  for (const p of [...upserts.map(([p]) => p), ...deletions, ...w.createdDirs()]) {
+    for (let d = parentOf(p); !stale.has(d); d = parentOf(d)) {
+      stale.add(d);
+      if (d === '') break;
+    }
+  }
+  pair.index.write('target', upserts, [...deletions, ...stale]);
   if (stopped) result.failed.push({ path: '', message: (stopped as Error).message });
   return result;
 
