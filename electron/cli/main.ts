@@ -13,6 +13,7 @@ import { ProgressBar } from './progressBar.js';
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--dry-run] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem diff SOURCE TARGET [--hash SCHEME] [--ignore PATTERN]... [--json]
+  tandem watch SOURCE TARGET [--auto]
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -56,6 +57,7 @@ function parse(argv: string[]) {
         hash: { type: 'string' },
         ignore: { type: 'string', multiple: true },
         json: { type: 'boolean' },
+        auto: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -81,11 +83,28 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     }
     const [cmd, ...folders] = positionals;
     if (!cmd) throw new UsageError('no command given');
-    if (cmd !== 'sync' && cmd !== 'diff') throw new UsageError(`unknown command '${cmd}'`);
+    if (cmd !== 'sync' && cmd !== 'diff' && cmd !== 'watch')
+      throw new UsageError(`unknown command '${cmd}'`);
     if (folders.length !== 2)
       throw new UsageError(
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
+    if (cmd === 'watch') {
+      if (o.yes || o.force || o['dry-run'] || o.json || o.hash || o.ignore) {
+        throw new UsageError(
+          'watch takes only --auto (set the scheme and ignore patterns on the pair)',
+        );
+      }
+      const paths = resolvePair(folders[0]!, folders[1]!);
+      const stop = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      // Loaded only for watch: the watcher and the service are not needed by sync and diff.
+      const { runWatch } = await import('./watch.js');
+      return await runWatch(paths.source, paths.target, o.auto === true, io, stop);
+    }
+    if (o.auto) throw new UsageError('--auto belongs to watch');
     if (cmd === 'diff' && (o.yes || o.force || o['dry-run']))
       throw new UsageError('diff never writes: --yes, --force and --dry-run belong to sync');
     const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;

@@ -1,6 +1,7 @@
 // One live pair: its watcher and timers trigger scan → plan → pending → (policy or person
 // approves) → apply cycles, one at a time; every step is reported as SyncEvents. Each cycle takes
 // the pair's lock only while it runs, so the CLI can still sync the pair in between.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ApplyResult, PlanItem } from '../shared/plan.js';
 import type {
@@ -17,6 +18,7 @@ import { PairBusyError } from './pairLock.js';
 import { PendingStore } from './pendingStore.js';
 import { SyncSession } from './syncSession.js';
 import { parentOf } from './tree.js';
+import { RESCAN_INTERVAL_MS } from './watchLimits.js';
 
 /** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
 export interface WatcherLike {
@@ -38,16 +40,43 @@ export interface RunnerDeps {
   watcherFactory: WatcherFactory | null;
   /** hash threads per cycle (tests use 0: inline) */
   threads?: number;
+  /** how often a pair that cannot be watched is rescanned */
+  pollMs?: number;
+  /** a source file modified less than this long ago is still being written: wait for it */
+  quietMs?: number;
 }
 
 const HOUR = 3_600_000;
-const POLL_MS = 60_000;
 const BUSY_RETRY_MS = 5_000;
+const QUIET_MS = 1_000;
+
+/**
+ * Splits off changes whose source file was modified within `quietMs`: a file still being written
+ * must never be synced half-done, whatever triggered the scan. Returns them with the time until
+ * the youngest has been quiet long enough. An mtime far in the future is a clock oddity, not a
+ * write in progress, and does not hold a file back.
+ */
+export function deferUnsettled(
+  items: PlanItem[],
+  now: number,
+  quietMs: number,
+): { ready: PlanItem[]; waitMs: number | null } {
+  let wait: number | null = null;
+  const ready = items.filter((it) => {
+    const m = it.source?.type === 'file' && it.kind !== 'delete' ? it.source.mtimeMs : null;
+    if (m === null || m > now + 2_000 || now - m >= quietMs) return true;
+    const w = quietMs - Math.max(0, now - m);
+    wait = wait === null ? w : Math.max(wait, w);
+    return false;
+  });
+  return { ready, waitMs: wait };
+}
 
 export class PairRunner {
   private store: PendingStore;
   private watcher: WatcherLike | null = null;
   private timers: NodeJS.Timeout[] = [];
+  private pollTimer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private applyApproved = false;
@@ -99,6 +128,7 @@ export class PairRunner {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.pollTimer = null;
     await this.watcher?.close();
     this.watcher = null;
     await this.running?.catch(() => undefined);
@@ -110,6 +140,7 @@ export class PairRunner {
     this.pair = pair;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.pollTimer = null;
     await this.watcher?.close();
     this.watcher = null;
     if (pair.paused) {
@@ -122,6 +153,14 @@ export class PairRunner {
   }
 
   private async startWatching(): Promise<void> {
+    // A new pair's target may not exist yet; it is created (empty) so that it can be watched.
+    if (!fs.existsSync(this.pair.target)) {
+      try {
+        fs.mkdirSync(this.pair.target);
+      } catch {
+        /* the first cycle reports why the target cannot be created */
+      }
+    }
     if (!this.deps.watcherFactory || this.pair.schedule.kind !== 'onChange') {
       this.status.watcher = { mode: 'off', needed: 0, limit: null };
       return;
@@ -131,7 +170,7 @@ export class PairRunner {
       onHealth: (h) => {
         this.status.watcher = h;
         this.deps.emit({ type: 'watcherHealth', pairId: this.pair.id, health: h });
-        if (h.mode === 'polling') this.every(POLL_MS, () => void this.requestCycle(false));
+        if (h.mode === 'polling') this.startPolling();
       },
       onError: (message) => {
         this.deps.emit({
@@ -151,8 +190,19 @@ export class PairRunner {
         limit: null,
         problem: `cannot watch this pair (${(e as Error).message}); Tandem rescans it every minute instead`,
       };
-      this.every(POLL_MS, () => void this.requestCycle(false));
+      this.startPolling();
     }
+  }
+
+  /** Rescans on a timer where the watcher cannot cover the pair (at most one such timer). */
+  private startPolling(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(
+      () => void this.requestCycle(false),
+      this.deps.pollMs ?? RESCAN_INTERVAL_MS,
+    );
+    this.pollTimer.unref();
+    this.timers.push(this.pollTimer);
   }
 
   private schedule(): void {
@@ -250,13 +300,17 @@ export class PairRunner {
           message: `${s.side} ${s.path}: ${s.reason}`,
         });
       }
-      let items = this.store.withoutRejected(plan.items);
+      const settled = deferUnsettled(plan.items, Date.now(), this.deps.quietMs ?? QUIET_MS);
+      if (settled.waitMs !== null)
+        setTimeout(() => void this.requestCycle(false), settled.waitMs + 50).unref();
+      let items = this.store.withoutRejected(settled.ready);
       if (this.pair.noDeletes) items = items.filter((i) => i.kind !== 'delete');
       const decisions = decideApprovals(items, plan.holds, this.pair.policy);
       const rec = this.store.reconcile(
         items,
         decisions.map((d) => d.needsPerson),
       );
+      this.setCounts(rec.items);
       if (rec.added.length || rec.removed.length) {
         this.deps.emit({
           type: 'pendingChanged',
@@ -288,8 +342,13 @@ export class PairRunner {
         // The trees behind this plan are stale now: plan again (cheap: the index knows it all).
         if (result.applied > 0) this.again = true;
       }
-      this.setCounts(rec.items);
-      this.setState(rec.items.length ? 'pending' : 'inSync');
+      // After an apply the next cycle (already requested) reports the fresh state.
+      if (!this.again) {
+        // Files still being written are not in sync yet: the pair stays 'scanning' until they settle.
+        this.setState(
+          rec.items.length ? 'pending' : settled.waitMs !== null ? 'scanning' : 'inSync',
+        );
+      }
     } catch (e) {
       this.fail((e as Error).message);
     } finally {

@@ -24,7 +24,8 @@ const put = (root: string, rel: string, data: string | Buffer): void => {
 };
 const read = (root: string, rel: string): string => fs.readFileSync(path.join(root, rel), 'utf8');
 const start = async (): Promise<SyncService> => {
-  service = new SyncService({ home, threads: 0 });
+  // quietMs 0: these tests write and scan at once; waiting for quiet files is tested with the watcher.
+  service = new SyncService({ home, threads: 0, quietMs: 0 });
   events = [];
   service.on((e) => events.push(e));
   await service.start();

@@ -33,6 +33,10 @@ export interface ServiceOptions {
   home?: string;
   watcherFactory?: WatcherFactory | null;
   threads?: number;
+  /** how often a pair that cannot be watched is rescanned (default a minute) */
+  pollMs?: number;
+  /** how long a source file must be unmodified before it is synced (default 1 s) */
+  quietMs?: number;
 }
 
 function toError(e: unknown): ApiError {
@@ -58,12 +62,16 @@ export class SyncService implements SyncApi {
   private readonly listeners = new Set<SyncListener>();
   private readonly watcherFactory: WatcherFactory | null;
   private readonly threads: number | undefined;
+  private readonly pollMs: number | undefined;
+  private readonly quietMs: number | undefined;
 
   constructor(opts: ServiceOptions = {}) {
     this.home = opts.home ?? tandemHome();
     this.registry = new PairRegistry(this.home);
     this.watcherFactory = opts.watcherFactory ?? null;
     this.threads = opts.threads;
+    this.pollMs = opts.pollMs;
+    this.quietMs = opts.quietMs;
   }
 
   on(listener: SyncListener): () => void {
@@ -115,6 +123,8 @@ export class SyncService implements SyncApi {
       emit: this.emit,
       watcherFactory: this.watcherFactory,
       ...(this.threads !== undefined ? { threads: this.threads } : {}),
+      ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
+      ...(this.quietMs !== undefined ? { quietMs: this.quietMs } : {}),
     });
     this.runners.set(p.id, r);
     await r.start();

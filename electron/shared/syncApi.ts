@@ -52,7 +52,7 @@ export type PairState =
 export interface WatcherHealth {
   /** watching (events), polling (periodic rescans cover what cannot be watched), off (manual/paused) */
   mode: 'watching' | 'polling' | 'off';
-  /** folders the pair needs watched */
+  /** watches the pair needs (chokidar takes one per folder and one per file) */
   needed: number;
   /** the OS limit on watches (inotify max_user_watches), null where there is none */
   limit: number | null;

@@ -1,0 +1,98 @@
+// `tandem watch SOURCE TARGET [--auto]`: runs the sync service for one pair in the terminal and
+// prints a status line for everything that happens, until Ctrl-C.
+import type { SyncEvent } from '../shared/syncApi.js';
+import { SyncService } from '../engine/syncService.js';
+import { createWatcherFactory } from '../engine/watcherFactory.js';
+import { formatBytes, formatItem } from './format.js';
+
+export interface WatchIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+function stamp(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+/** Runs until `stop` resolves (SIGINT/SIGTERM in the real CLI). Returns the exit code. */
+export async function runWatch(
+  source: string,
+  target: string,
+  auto: boolean,
+  io: WatchIo,
+  stop: Promise<void>,
+  home?: string,
+): Promise<number> {
+  const service = new SyncService({
+    ...(home ? { home } : {}),
+    watcherFactory: createWatcherFactory(),
+  });
+  let lastStatusLine = '';
+  service.on((e: SyncEvent) => {
+    const line = describeEvent(e);
+    if (!line) return;
+    // A status line is printed when it says something new (rescans repeat "in sync").
+    if (e.type === 'pairStatus') {
+      if (line === lastStatusLine) return;
+      lastStatusLine = line;
+    }
+    io.out(`${stamp()} ${line}`);
+  });
+  const r = await service.watchPair(
+    { source, target },
+    auto ? { autoApprove: true, autoApproveDeletes: false } : null,
+  );
+  if (!r.ok) {
+    io.err(`tandem: ${r.error.message}`);
+    await service.stop();
+    return 2;
+  }
+  io.out(
+    `${stamp()} watching ${r.value.source} -> ${r.value.target}${auto ? ' (auto-approve: changes apply as they settle; deletions and conflicts wait)' : ' (changes are listed; apply them with tandem sync, or watch with --auto)'}`,
+  );
+  // The service's timers do not hold the process open; this does, until Ctrl-C.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  await stop;
+  clearInterval(keepAlive);
+  await service.stop();
+  io.out(`${stamp()} stopped`);
+  return 0;
+}
+
+function describeEvent(e: SyncEvent): string | null {
+  switch (e.type) {
+    case 'pairStatus': {
+      const s = e.status;
+      if (s.state === 'inSync') return 'in sync';
+      if (s.state === 'pending')
+        return `${s.pending} change${s.pending === 1 ? '' : 's'} pending${s.conflicts ? `, ${s.conflicts} need${s.conflicts === 1 ? 's' : ''} a person` : ''}`;
+      if (s.state === 'paused') return 'paused';
+      if (s.state === 'error') return `error: ${s.lastError ?? 'unknown'}`;
+      return null;
+    }
+    case 'pendingChanged': {
+      if (e.added.length === 0) return null;
+      const shown = e.added
+        .slice(0, 10)
+        .map(
+          (p) => `  ${formatItem(p)}${p.needsPerson && !p.conflict ? `  (${p.needsPerson})` : ''}`,
+        );
+      if (e.added.length > 10) shown.push(`  … and ${e.added.length - 10} more`);
+      return `pending:\n${shown.join('\n')}`;
+    }
+    case 'applied':
+      if (e.result.applied === 0 && e.result.failed.length === 0) return null;
+      return `applied ${e.result.applied} change${e.result.applied === 1 ? '' : 's'}, wrote ${formatBytes(e.result.bytesWritten)}${e.result.failed.length ? `; ${e.result.failed.length} failed: ${e.result.failed.map((f) => `${f.path || 'run'}: ${f.message}`).join('; ')}` : ''}`;
+    case 'error':
+      return `problem: ${e.message}`;
+    case 'watcherHealth':
+      return e.health.problem ? `watcher: ${e.health.problem}` : null;
+    case 'progress':
+    case 'pairsChanged':
+      return null;
+    default: {
+      const never: never = e;
+      return String(never);
+    }
+  }
+}
