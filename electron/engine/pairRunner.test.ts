@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanItem } from '../shared/plan.js';
-import { deferUnsettled, withParentFolders } from './pairRunner.js';
+import { deferUnsettled, estimateEtaSeconds, withParentFolders } from './pairRunner.js';
 
 const file = (path: string, kind: PlanItem['kind'], mtimeMs: number): PlanItem => ({
   path,
@@ -52,5 +52,17 @@ describe('withParentFolders', () => {
     const all = [dir('x'), dir('x/y'), file('x/y/f', 'create', 0), file('g', 'create', 0)];
     expect(withParentFolders([all[2]!], all).map((i) => i.path)).toEqual(['x', 'x/y', 'x/y/f']);
     expect(withParentFolders([all[3]!], all).map((i) => i.path)).toEqual(['g']);
+  });
+});
+
+describe('estimateEtaSeconds', () => {
+  it.each<[number, number, number | null]>([
+    [10_000, 0.5, 10],
+    [3_000, 0.75, 1],
+    [100, 0.5, null],
+    [10_000, 0.01, null],
+    [10_000, 1, null],
+  ])('after %d ms at %d done: %s s left', (elapsed, frac, eta) => {
+    expect(estimateEtaSeconds(elapsed, frac)).toBe(eta);
   });
 });

@@ -9,6 +9,7 @@ import type {
   PairConfig,
   PairStatus,
   PendingChange,
+  Progress,
   SyncEvent,
   WatcherHealth,
 } from '../shared/syncApi.js';
@@ -277,8 +278,7 @@ export class PairRunner {
                   itemsDone: p.itemsDone,
                   itemsTotal: p.itemsTotal,
                 };
-          this.status.progress = progress;
-          this.deps.emit({ type: 'progress', pairId: this.pair.id, progress });
+          this.reportProgress(progress);
         },
       });
     } catch (e) {
@@ -355,6 +355,32 @@ export class PairRunner {
       delete this.status.progress;
       await session.close();
     }
+  }
+
+  private progressPhase = '';
+  private phaseStart = 0;
+  private lastProgressAt = 0;
+
+  /** Progress events at most ten a second (and always the last), with time left once estimable. */
+  private reportProgress(progress: Progress): void {
+    const now = Date.now();
+    if (progress.phase !== this.progressPhase) {
+      this.progressPhase = progress.phase;
+      this.phaseStart = now;
+      this.lastProgressAt = 0;
+    }
+    const frac =
+      progress.bytesTotal > 0
+        ? progress.bytesDone / progress.bytesTotal
+        : progress.itemsTotal > 0
+          ? progress.itemsDone / progress.itemsTotal
+          : 1;
+    if (frac < 1 && now - this.lastProgressAt < 100) return;
+    this.lastProgressAt = now;
+    const eta = estimateEtaSeconds(now - this.phaseStart, frac);
+    if (eta !== null) progress.etaSeconds = eta;
+    this.status.progress = progress;
+    this.deps.emit({ type: 'progress', pairId: this.pair.id, progress });
   }
 
   private record(chosen: PendingChange[], result: ApplyResult): void {
@@ -506,6 +532,12 @@ export class PairRunner {
       status: { ...this.status, watcher: { ...this.status.watcher } },
     });
   }
+}
+
+/** Seconds left at the rate so far; null until enough is done to say (2%, half a second). */
+export function estimateEtaSeconds(elapsedMs: number, fraction: number): number | null {
+  if (fraction <= 0.02 || fraction >= 1 || elapsedMs < 500) return null;
+  return Math.ceil(((elapsedMs / fraction) * (1 - fraction)) / 1000);
 }
 
 /** An approved file in a new folder needs that folder created too: add the pending folder creates. */
