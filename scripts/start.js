@@ -8,7 +8,9 @@ const r = spawnSync(
   { stdio: 'inherit' },
 );
 console.log(`
-Tandem's desktop window and web UI are not built yet; the sync engine runs from the command line:
-  npx tandem diff ~/Documents /media/backup/Documents     # what a sync would change
-  npx tandem sync ~/Documents /media/backup/Documents     # show the plan, ask, apply`);
+Tandem's desktop window and web UI are not built yet; the engine and the live service run from
+the command line:
+  npx tandem diff ~/Documents /media/backup/Documents          # what a sync would change
+  npx tandem sync ~/Documents /media/backup/Documents          # show the plan, ask, apply
+  npx tandem watch ~/Documents /media/backup/Documents --auto  # keep them in sync as files change`);
 process.exit(r.status ?? 0);

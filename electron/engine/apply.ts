@@ -12,7 +12,7 @@ import { fileId } from './identifiers.js';
 import type { IndexedEntry } from './identifierIndex.js';
 import { rollBack, writeJournal, type JournalHeader } from './journal.js';
 import { flushFilesystem } from './durability.js';
-import { VersionStore } from './versionStore.js';
+import { VersionStore, versionMeta } from './versionStore.js';
 import type { OpenPair } from './pair.js';
 import type { ScanResult } from './scan.js';
 import { RACY_WINDOW_MS } from './scan.js';
@@ -125,18 +125,23 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
     upserts.push([p, e]);
   };
 
+  /** A full disk stops the run (the current file was rolled back or never renamed in). */
+  const failOrStop = (it: PlanItem, e: unknown): void => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+      stopped = new Error(
+        `the target disk is full while writing ${it.path}; free some space and run again`,
+      );
+      result.failed.push({ path: it.path, message: 'target disk full' });
+    } else fail(it, e);
+  };
+
   const runSafely = (it: PlanItem, fn: () => void): void => {
     if (stopped) return;
     try {
       fn();
       result.applied++;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
-        stopped = new Error(
-          `the target disk is full while writing ${it.path}; free some space and run again`,
-        );
-        result.failed.push({ path: it.path, message: 'target disk full' });
-      } else fail(it, e);
+      failOrStop(it, e);
     }
     itemsDone++;
     progress(it.path);
@@ -265,12 +270,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       batchBytes += srcNode.size;
       bytesDone += it.bytesToWrite;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
-        stopped = new Error(
-          `the target disk is full while writing ${it.path}; free some space and run again`,
-        );
-        result.failed.push({ path: it.path, message: 'target disk full' });
-      } else fail(it, e);
+      failOrStop(it, e);
     }
     itemsDone++;
     progress(it.path);
@@ -349,14 +349,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
         throw err;
       }
     } else {
-      const meta = {
-        size: t.size,
-        mtimeMs: t.mtimeMs,
-        mode: t.mode,
-        id: t.id,
-        ...(t.linkTarget !== undefined ? { linkTarget: t.linkTarget } : {}),
-      };
-      versions.keepEntry(abs, it.path, meta, t.type);
+      versions.keepEntry(abs, it.path, versionMeta(t), t.type);
       fs.unlinkSync(abs);
     }
     deletions.push(it.path);

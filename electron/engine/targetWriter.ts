@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PlanItem } from '../shared/plan.js';
-import type { VersionStore } from './versionStore.js';
+import { versionMeta, type VersionStore } from './versionStore.js';
 import { sameEntry, type WalkEntry } from './walk.js';
 
 /** An item-level failure with a sentence for the user; the run goes on with the other items. */
@@ -84,14 +84,7 @@ export class TargetWriter {
       this.checkedDirs.delete(it.path);
       return;
     }
-    const meta = {
-      size: t.size,
-      mtimeMs: t.mtimeMs,
-      mode: t.mode,
-      id: t.id,
-      ...(t.linkTarget !== undefined ? { linkTarget: t.linkTarget } : {}),
-    };
-    versions.keepEntry(this.abs(it.path), it.path, meta, t.type);
+    versions.keepEntry(this.abs(it.path), it.path, versionMeta(t), t.type);
     if (unlink) fs.unlinkSync(this.abs(it.path));
   }
 

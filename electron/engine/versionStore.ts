@@ -3,7 +3,7 @@
 // hard link or rename (same filesystem, no copy); a patched file keeps just its replaced chunks.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EntryType } from '../shared/plan.js';
+import type { EntrySnapshot, EntryType } from '../shared/plan.js';
 
 export interface VersionRecord {
   path: string;
@@ -22,6 +22,19 @@ export interface VersionRecord {
 }
 
 export const DEFAULT_RETENTION_DAYS = 30;
+
+/** What the store records about a target entry that a plan showed (its snapshot). */
+export function versionMeta(
+  t: EntrySnapshot,
+): Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'> {
+  return {
+    size: t.size,
+    mtimeMs: t.mtimeMs,
+    mode: t.mode,
+    id: t.id,
+    ...(t.linkTarget !== undefined ? { linkTarget: t.linkTarget } : {}),
+  };
+}
 
 export class VersionStore {
   private runDir: string | null = null;
