@@ -54,7 +54,17 @@ export class PendingStore {
     this.db.exec(SCHEMA);
   }
 
+  /** The pending list, read from SQLite once and then kept in step with every write. */
+  private cache: Map<string, PendingChange> | null = null;
+
   all(): PendingChange[] {
+    if (this.cache) return [...this.cache.values()];
+    const items = this.readAll();
+    this.cache = new Map(items.map((p) => [p.path, p]));
+    return items;
+  }
+
+  private readAll(): PendingChange[] {
     const rows = this.db
       .prepare('SELECT item, approved, needs, since FROM pending ORDER BY path')
       .all() as {
@@ -100,22 +110,32 @@ export class PendingStore {
     });
     const keep = new Set(items.map((i) => i.path));
     const removed = [...old.keys()].filter((k) => !keep.has(k));
+    // Only what changed is written: a pair with 20,000 pending changes rewrote them all per cycle.
+    const changedNeeds = next.filter((p) => {
+      const prev = old.get(p.path);
+      return prev !== undefined && sameChange(prev, p) && prev.needsPerson !== p.needsPerson;
+    });
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM pending').run();
-      const ins = this.db.prepare(
-        'INSERT INTO pending (path, item, approved, needs, since) VALUES (?, ?, ?, ?, ?)',
+      const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
+      for (const k of removed) del.run(k);
+      const put = this.db.prepare(
+        'INSERT OR REPLACE INTO pending (path, item, approved, needs, since) VALUES (?, ?, ?, ?, ?)',
       );
-      for (const p of next) {
+      for (const p of added) {
         const { pairId: _p, approved, needsPerson: needs, since, ...item } = p;
-        ins.run(p.path, JSON.stringify(item), approved ? 1 : 0, needs ?? null, since);
+        put.run(p.path, JSON.stringify(item), approved ? 1 : 0, needs ?? null, since);
       }
+      const needs = this.db.prepare('UPDATE pending SET needs = ? WHERE path = ?');
+      for (const p of changedNeeds) needs.run(p.needsPerson ?? null, p.path);
     })();
+    this.cache = new Map(next.map((p) => [p.path, p]));
     return { items: next, added, removed };
   }
 
   /** Sets the approval of the given paths (all when omitted); returns how many changed. */
   setApproved(paths: string[] | undefined, approved: boolean): number {
     const v = approved ? 1 : 0;
+    this.cache = null; // reread on next use
     if (!paths)
       return this.db.prepare('UPDATE pending SET approved = ? WHERE approved != ?').run(v, v)
         .changes;
@@ -134,6 +154,8 @@ export class PendingStore {
     if (q.pathContains)
       items = items.filter((i) => i.path.toLowerCase().includes(q.pathContains!.toLowerCase()));
     if (q.sort === 'size') items.sort((a, b) => b.bytesToWrite - a.bytesToWrite);
+    else if (q.sort === undefined || q.sort === 'path')
+      items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     else if (q.sort === 'kind')
       items.sort((a, b) => a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : 1));
     const offset = Math.max(0, q.offset ?? 0);
@@ -144,7 +166,8 @@ export class PendingStore {
   /** Rejects pending changes: they leave the list until their ids change. Returns the rejected. */
   reject(paths: string[] | undefined): PendingChange[] {
     const all = this.all();
-    const chosen = paths ? all.filter((p) => paths.includes(p.path)) : all;
+    const wanted = paths ? new Set(paths) : null;
+    const chosen = wanted ? all.filter((p) => wanted.has(p.path)) : all;
     const ins = this.db.prepare('INSERT OR REPLACE INTO rejected (path, item) VALUES (?, ?)');
     const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
     this.db.transaction(() => {
@@ -152,6 +175,7 @@ export class PendingStore {
         const { pairId: _p, approved: _a, needsPerson: _n, since: _s, ...item } = p;
         ins.run(p.path, JSON.stringify(item));
         del.run(p.path);
+        this.cache?.delete(p.path);
       }
     })();
     return chosen;

@@ -3,6 +3,13 @@
 import type { WatcherFactory } from './pairRunner.js';
 import { PairWatcher, type PairWatcherOptions } from './pairWatcher.js';
 
+/**
+ * The watcher's settle time defaults to just under the runner's quiet rule (a file is synced only
+ * once unwritten for 1 s): a batch released earlier would start a cycle that can only defer the
+ * file and scan the whole pair again a moment later.
+ */
+export const DEFAULT_SETTLE_MS = 900;
+
 export function createWatcherFactory(
   tuning: Pick<PairWatcherOptions, 'settleMs' | 'mergeMs' | 'limit'> = {},
 ): WatcherFactory {
