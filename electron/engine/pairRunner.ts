@@ -20,6 +20,7 @@ import { PendingStore } from './pendingStore.js';
 import { SyncSession } from './syncSession.js';
 import { parentOf } from './tree.js';
 import { RESCAN_INTERVAL_MS } from './watchLimits.js';
+import type { RestoreOptions } from './versionRestore.js';
 
 /** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
 export interface WatcherLike {
@@ -453,14 +454,7 @@ export class PairRunner {
     rel: string,
     run: string,
     stored: string,
-    restoreFn: (o: {
-      targetRoot: string;
-      stateDir: string;
-      rel: string;
-      run: string;
-      stored: string;
-      scheme: string;
-    }) => Promise<unknown>,
+    restoreFn: (o: RestoreOptions) => Promise<unknown>,
   ): Promise<void> {
     await this.running?.catch(() => undefined);
     const pair = await openPair(resolvePair(this.pair.source, this.pair.target), {
