@@ -71,6 +71,21 @@ interface Step {
   what: string;
 }
 
+/** A step for `tool` from `source` into an empty target with a fresh TANDEM_HOME. */
+function freshStep(ctx: BenchContext, tool: Tool, source: string): Step {
+  const s: Step = {
+    ctx,
+    tool,
+    source,
+    target: join(ctx.dataDir, 'target'),
+    home: join(ctx.dataDir, 'home'),
+    what: '',
+  };
+  freshDir(s.target);
+  freshDir(s.home);
+  return s;
+}
+
 /** Runs the tool once, then checks its exit code and that the target equals the source. */
 function step(s: Step, measured: boolean): RunResult {
   const { ctx, tool } = s;
@@ -136,16 +151,7 @@ export function runBigFile(ctx: BenchContext): BigFilePlan {
     for (const tool of ctx.tools) {
       const c = cell(ctx, 'a', tool);
       if (c.status !== 'ok') continue;
-      const s: Step = {
-        ctx,
-        tool,
-        source,
-        target: join(ctx.dataDir, 'target'),
-        home: join(ctx.dataDir, 'home'),
-        what: '',
-      };
-      freshDir(s.target);
-      freshDir(s.home);
+      const s = freshStep(ctx, tool, source);
       try {
         step({ ...s, what: `(a) initial sync, run ${run}` }, false);
         const saved = applyBigMods(source, plan);
@@ -182,16 +188,7 @@ export function runTree(ctx: BenchContext, wanted: ReadonlySet<ScenarioId>): Tre
       const bc = get('b');
       const cc = get('c');
       if (dc ? !ok(dc) : !ok(bc) && !ok(cc)) continue;
-      const s: Step = {
-        ctx,
-        tool,
-        source,
-        target: join(ctx.dataDir, 'target'),
-        home: join(ctx.dataDir, 'home'),
-        what: '',
-      };
-      freshDir(s.target);
-      freshDir(s.home);
+      const s = freshStep(ctx, tool, source);
       // A failure breaks the scenario it happens in and those that start from its result.
       let broken: ScenarioId[] = ['d', 'b', 'c'];
       try {

@@ -18,7 +18,7 @@ import type { ScanResult } from './scan.js';
 import { RACY_WINDOW_MS } from './scan.js';
 import { chunkIdsOf, parentOf, type TreeNode } from './tree.js';
 import { TargetWriter, ItemError } from './targetWriter.js';
-import { sameEntry } from './walk.js';
+import { listedStat, sameEntry } from './walk.js';
 import { keyOf, orderForApply } from './applyOrder.js';
 
 /** Patch in place only for files at least this large... */
@@ -112,7 +112,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
   const recordFile = (p: string, node: TreeNode, st: fs.Stats, chunkIds: Buffer | null): void => {
     const trusted = st.mtimeMs < Date.now() - RACY_WINDOW_MS;
     const e: IndexedEntry = {
-      ...statKey(st),
+      ...listedStat(st),
       type: node.type,
       mode: st.mode & 0o7777,
       scheme,
@@ -189,7 +189,10 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       deletions.push(from);
     });
   }
-  if (order.renames.length) flushFilesystem(pair.target);
+  if (order.renames.length) {
+    const dirs = order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]);
+    flushFilesystem(pair.target, { dirs: dirs.map((d) => w.abs(d)) });
+  }
 
   // 3. Files and symlinks: patches one by one, the rest in batches through temp files.
   let batch: Staged[] = [];
@@ -200,7 +203,10 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
     batch = [];
     batchBytes = 0;
     try {
-      flushFilesystem(pair.target);
+      const files = staged
+        .filter((s) => srcNodes.get(s.item.path)?.type === 'file')
+        .map((s) => s.tmp);
+      flushFilesystem(pair.target, { files, dirs: staged.map((s) => path.dirname(s.tmp)) });
     } catch (e) {
       for (const s of staged) {
         fs.rmSync(s.tmp, { force: true });
@@ -223,7 +229,9 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       }
     }
     versions.sync();
-    flushFilesystem(pair.target);
+    const dirs = done.map((s) => path.dirname(s.dest));
+    if (versions.run) dirs.push(path.join(pair.stateDir, 'versions', versions.run));
+    flushFilesystem(pair.target, { dirs });
     for (const s of done) {
       const node = srcNodes.get(s.item.path)!;
       recordFile(
@@ -264,7 +272,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
       if (srcNode.type === 'symlink') {
         fs.symlinkSync(srcNode.linkTarget!, tmp);
       } else {
-        copyVerified(it.path, w.sourceAbs(input.pair.source, it.path), tmp, srcNode, srcEntry);
+        copyVerified(it.path, path.join(input.pair.source, it.path), tmp, srcNode, srcEntry);
       }
       batch.push({ item: it, tmp, dest: w.abs(it.path) });
       batchBytes += srcNode.size;
@@ -422,7 +430,7 @@ export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
     w.checkParents(it.path);
     const tfd = fs.openSync(w.abs(it.path), fs.constants.O_RDWR | (fs.constants.O_NOFOLLOW ?? 0));
     const sfd = fs.openSync(
-      w.sourceAbs(input.pair.source, it.path),
+      path.join(input.pair.source, it.path),
       fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0),
     );
     try {

@@ -68,8 +68,9 @@ export function compareTrees(
   const conflictOf = (t: TreeNode): ConflictReason | undefined =>
     t.base === 1 ? undefined : t.base === 2 ? 'targetEdited' : 'targetUnknown';
 
-  const pushCreate = (p: string): void => {
-    for (const q of subtree(source, p)) {
+  const pushCreate = (p: string, includeSelf = true): void => {
+    const all = subtree(source, p);
+    for (const q of includeSelf ? all : all.slice(1)) {
       if (isProtected(q, prot)) continue;
       const s = source.nodes.get(q)!;
       items.push({
@@ -150,8 +151,8 @@ export function compareTrees(
         const c = tn.type === 'dir' ? undefined : conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
-        if (sn.type === 'dir')
-          for (const q of subtree(source, sp).slice(1)) if (!isProtected(q, prot)) pushCreateOne(q);
+        // The replaceType item makes the folder itself; its contents are created after it.
+        if (sn.type === 'dir') pushCreate(sp, false);
         continue;
       }
       if (sn.type === 'dir') {
@@ -193,16 +194,6 @@ export function compareTrees(
         });
       }
     }
-  };
-
-  const pushCreateOne = (q: string): void => {
-    const s = source.nodes.get(q)!;
-    items.push({
-      path: q,
-      kind: 'create',
-      source: snapshot(s),
-      bytesToWrite: s.type === 'file' ? s.size : 0,
-    });
   };
 
   visit('');

@@ -6,8 +6,18 @@ import { spawnSync } from 'node:child_process';
 
 let syncfsWorks: boolean | null = process.platform === 'linux' ? null : false;
 
-/** Makes every write to the filesystem holding `anyPath` durable, including renames. */
-export function flushFilesystem(anyPath: string, fds: readonly number[] = []): void {
+export interface FlushFallback {
+  /** regular files whose data must be durable */
+  files?: readonly string[];
+  /** folders whose new or renamed names must be durable */
+  dirs?: readonly string[];
+}
+
+/**
+ * Makes the writes to the filesystem holding `anyPath` durable, including renames: one syncfs
+ * (`sync -f`) where it works, else an fsync of each of `fallback`'s files and folders.
+ */
+export function flushFilesystem(anyPath: string, fallback: FlushFallback): void {
   if (syncfsWorks !== false) {
     const r = spawnSync('sync', ['-f', anyPath], { stdio: 'ignore' });
     if (r.status === 0) {
@@ -20,7 +30,15 @@ export function flushFilesystem(anyPath: string, fds: readonly number[] = []): v
         `could not flush writes to disk (sync -f ${anyPath} failed); check the disk and run again`,
       );
   }
-  for (const fd of fds) fs.fsyncSync(fd);
+  for (const f of fallback.files ?? []) {
+    const fd = fs.openSync(f, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  for (const d of new Set(fallback.dirs ?? [])) fsyncDir(d);
 }
 
 /** fsync a folder so that the names created or renamed in it are durable. */
@@ -39,9 +57,4 @@ export function fsyncDir(dir: string): void {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-}
-
-/** Whether syncfs covers folder entries too, so per-folder fsyncs can be skipped. */
-export function syncfsAvailable(): boolean {
-  return syncfsWorks === true;
 }

@@ -33,7 +33,6 @@ const BATCH_BYTES = 16 * 1024 * 1024;
 
 interface Slot {
   worker: Worker;
-  busy: number;
 }
 
 interface Pending {
@@ -172,11 +171,10 @@ export class HashPool {
 
   private send(slot: Slot, tasks: ChunkRangeTask[]): Promise<ChunkRangeResult[]> {
     const id = this.nextId++;
-    slot.busy++;
     return new Promise<ChunkRangeResult[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ id, tasks });
-    }).finally(() => slot.busy--);
+    });
   }
 
   private start(): Promise<void> {
@@ -185,7 +183,7 @@ export class HashPool {
       this.starting = Promise.all(
         Array.from({ length: this.threads }, () => {
           const worker = new Worker(url, { workerData: { scheme: this.scheme }, execArgv });
-          const slot: Slot = { worker, busy: 0 };
+          const slot: Slot = { worker };
           this.slots.push(slot);
           return new Promise<void>((resolve, reject) => {
             worker.on(

@@ -15,15 +15,8 @@ const SIDE = { source: 0, target: 1 } as const;
 export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
 
 /** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
-export const BaseState = {
-  /** never seen in sync */
-  None: 0,
-  /** the entry's id is the baseline id */
-  InSync: 1,
-  /** the entry changed since it was last in sync */
-  Edited: 2,
-} as const;
-export type BaseState = (typeof BaseState)[keyof typeof BaseState];
+/** 0: never seen in sync; 1: the entry's id is the baseline id; 2: changed since last in sync. */
+export type BaseState = 0 | 1 | 2;
 
 export interface IndexedEntry extends StatKey {
   type: EntryType;
@@ -36,8 +29,6 @@ export interface IndexedEntry extends StatKey {
   id: Buffer | null;
   /** false when the file was modified too close to its hashing to trust (git's racy rule) */
   trusted: boolean;
-  /** target rows: where the entry stands against the baseline (read only) */
-  base?: BaseState;
   /** on write: set the baseline to this id; undefined keeps the stored one */
   setBase?: Buffer;
 }

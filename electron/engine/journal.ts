@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createSchemeHasher, type SchemeHasher } from './hashScheme.js';
 import { readFully } from './hashFile.js';
+import { fsyncDir } from './durability.js';
 
 const MAGIC = Buffer.from('TDMJNL01');
 const COMMIT = Buffer.from('TDMCOMIT');
@@ -51,17 +52,8 @@ export function writeJournal(file: string, header: JournalHeader, data: Buffer[]
   } finally {
     fs.closeSync(fd);
   }
-  fsyncDirOf(file);
+  fsyncDir(path.dirname(file));
   return written;
-}
-
-function fsyncDirOf(file: string): void {
-  const fd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 export type ReadJournal =

@@ -114,8 +114,6 @@ export interface OpenPair extends PairPaths {
   recovery: RecoveryReport;
   nameRules: NameRules;
   mtimeGranularityMs: number;
-  /** the target was re-confirmed: its baseline was dropped, so all its data counts as unknown */
-  reconfirmed: boolean;
   close(): void;
 }
 
@@ -130,7 +128,6 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       fs.mkdirSync(paths.target, { recursive: true });
       targetExists = true;
     }
-    let reconfirmed = false;
     let recovery: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
     let nameRules: NameRules = { foldCase: false, normalizeUnicode: false };
     let gran = 1;
@@ -153,7 +150,6 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
           if (moved) {
             // Forgets the target's rows and with them its baseline: all its data counts as unknown.
             index.forgetSide('target');
-            reconfirmed = true;
           }
           writeMarker(stateDir, { pair: paths.key, source: paths.source, created: Date.now() });
         }
@@ -174,7 +170,6 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       recovery,
       nameRules,
       mtimeGranularityMs: gran,
-      reconfirmed,
       close() {
         rel?.();
         index.close();

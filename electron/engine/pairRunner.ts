@@ -329,7 +329,7 @@ export class PairRunner {
       );
       if (chosen.length && !this.pair.paused) {
         this.setState('syncing');
-        const toApply = withParentFolders(chosen, rec.items) as PendingChange[];
+        const toApply = withParentFolders(chosen, rec.items);
         const result = session.apply(toApply);
         this.record(toApply, result);
         this.results.push(result);
@@ -535,10 +535,10 @@ export function estimateEtaSeconds(elapsedMs: number, fraction: number): number 
 }
 
 /** An approved file in a new folder needs that folder created too: add the pending folder creates. */
-export function withParentFolders(chosen: PlanItem[], all: PlanItem[]): PlanItem[] {
+export function withParentFolders<T extends PlanItem>(chosen: T[], all: T[]): T[] {
   const byPath = new Map(all.map((i) => [i.path, i]));
   const picked = new Set(chosen.map((c) => c.path));
-  const extra: PlanItem[] = [];
+  const extra: T[] = [];
   for (const c of chosen) {
     for (let p = parentOf(c.path); p !== ''; p = parentOf(p)) {
       const it = byPath.get(p);

@@ -135,10 +135,16 @@ export class PendingStore {
   /** Sets the approval of the given paths (all when omitted); returns how many changed. */
   setApproved(paths: string[] | undefined, approved: boolean): number {
     const v = approved ? 1 : 0;
-    this.cache = null; // reread on next use
-    if (!paths)
+    const keep = (p: string): void => {
+      const c = this.cache?.get(p);
+      if (c) this.cache!.set(p, { ...c, approved });
+    };
+    if (!paths) {
+      for (const p of this.cache?.keys() ?? []) keep(p);
       return this.db.prepare('UPDATE pending SET approved = ? WHERE approved != ?').run(v, v)
         .changes;
+    }
+    paths.forEach(keep);
     const st = this.db.prepare('UPDATE pending SET approved = ? WHERE path = ? AND approved != ?');
     let n = 0;
     this.db.transaction(() => {

@@ -13,7 +13,7 @@ import { statKey } from './hashFile.js';
 import { folderId, mtimeKey, symlinkId, type FolderChild } from './identifiers.js';
 import { rowMatches, type IndexedEntry, type IndexRow, type Side } from './identifierIndex.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
-import { walkTree, type WalkEntry, type WalkOptions, type WalkResult } from './walk.js';
+import type { WalkEntry, WalkResult } from './walk.js';
 
 /** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
 export const RACY_WINDOW_MS = 2000;
@@ -27,9 +27,8 @@ export interface ScanInput {
   pool: HashPool;
   /** the side's index rows, loaded for this scheme */
   indexed: Map<string, IndexRow>;
-  /** the listing, when the caller made it already (e.g. in a worker, in parallel) */
-  listing?: WalkResult;
-  walk?: WalkOptions;
+  /** the side's listing (walkTree, or walkInWorker to list both sides at once) */
+  listing: WalkResult;
   mtimeGranularityMs: number;
   /** loads a stored id the index left out of `indexed` (files) */
   loadId: (path: string) => Buffer;
@@ -53,15 +52,13 @@ export interface ScanResult {
   skipped: Skipped[];
   upserts: [string, IndexedEntry][];
   deletions: string[];
-  hashedFiles: number;
-  hashedBytes: number;
 }
 
 type Base = 0 | 1 | 2;
 
 export async function scanSide(input: ScanInput): Promise<ScanResult> {
   const { root, side, scheme, hasher, indexed } = input;
-  const walk = input.listing ?? walkTree(root, side, input.walk);
+  const walk = input.listing;
   const scanStart = Date.now();
   const nodes = new Map<string, TreeNode>();
   const upserts: [string, IndexedEntry][] = [];
@@ -80,6 +77,18 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     const b = input.baseIdOf?.(p) ?? null;
     return { base: b === null ? 0 : b.equals(id) ? 1 : 2 };
   };
+
+  /** The index row of a folder or symlink: no chunks, always trusted (its id is recomputed from what is listed). */
+  const chunklessRow = (e: WalkEntry, type: 'dir' | 'symlink', id: Buffer): IndexedEntry => ({
+    ...statKey(e),
+    type,
+    mode: e.mode,
+    scheme,
+    chunkSize: 0,
+    chunkIds: null,
+    id,
+    trusted: true,
+  });
 
   let toHash: { path: string; entry: WalkEntry; storedId?: Buffer }[] = [];
   for (const [p, e] of walk.entries) {
@@ -108,8 +117,6 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     }
   }
 
-  let hashedBytes = 0;
-  const hashedFiles = toHash.length;
   const totalBytes = toHash.reduce((n, f) => n + f.entry.size, 0);
   input.onHashPlanned?.(toHash.length, totalBytes);
   let done = 0;
@@ -147,7 +154,6 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
         return;
       }
       if (o.ok) {
-        hashedBytes += o.stat.size;
         const e = { ...f.entry, ...o.stat };
         const b = baseFor(f.path, o.fileId, e);
         const node: TreeNode = {
@@ -234,17 +240,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     }
     upserts.push([
       p,
-      {
-        ...statKey(e),
-        ...(b.setBase ? { setBase: b.setBase } : {}),
-        type: 'symlink',
-        mode: e.mode,
-        scheme,
-        chunkSize: 0,
-        chunkIds: null,
-        id,
-        trusted: true,
-      },
+      { ...chunklessRow(e, 'symlink', id), ...(b.setBase ? { setBase: b.setBase } : {}) },
     ]);
   }
 
@@ -276,20 +272,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     });
     const id = folderId(hasher, kids);
     // A folder row's size is its number of children (see `clean` above).
-    upserts.push([
-      d,
-      {
-        ...statKey(e),
-        size: names.length,
-        type: 'dir',
-        mode: e.mode,
-        scheme,
-        chunkSize: 0,
-        chunkIds: null,
-        id,
-        trusted: true,
-      },
-    ]);
+    upserts.push([d, { ...chunklessRow(e, 'dir', id), size: names.length }]);
     return id;
   });
 
@@ -298,7 +281,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
 
   const tree: IdTree = { scheme, idBytes: hasher.idBytes, nodes };
   if (input.loadChunkIds) tree.loadChunkIds = input.loadChunkIds;
-  return { tree, walk, skipped, upserts, deletions, hashedFiles, hashedBytes };
+  return { tree, walk, skipped, upserts, deletions };
 }
 
 /** Folder nodes bottom-up: deepest folders first, each id from `folderIdOf` over final children. */

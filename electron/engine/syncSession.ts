@@ -244,8 +244,6 @@ export class SyncSession {
       skipped: [],
       upserts: [],
       deletions: [],
-      hashedFiles: 0,
-      hashedBytes: 0,
     };
   }
 }

@@ -27,10 +27,6 @@ export class TargetWriter {
     return path.join(this.root, rel);
   }
 
-  sourceAbs(sourceRoot: string, rel: string): string {
-    return path.join(sourceRoot, rel);
-  }
-
   lstatOrNull(rel: string): fs.Stats | null {
     try {
       return fs.lstatSync(this.abs(rel));

@@ -99,7 +99,7 @@ export async function restoreVersion(opts: RestoreOptions): Promise<RestoreResul
   const dest = path.join(opts.targetRoot, rel);
   const tmp = await tempPath(opts.stateDir);
   try {
-    await checkParents(opts.targetRoot, rel);
+    await walkParents(opts.targetRoot, rel, false);
     let current: Current | null;
     switch (record.kind) {
       case 'file':
@@ -125,7 +125,7 @@ export async function restoreVersion(opts: RestoreOptions): Promise<RestoreResul
       throw new RestoreError(
         `${rel} changed on the target while it was being restored; nothing was changed, try again`,
       );
-    const made = await makeParents(opts.targetRoot, rel);
+    const made = await walkParents(opts.targetRoot, rel, true);
     const replaced = current ? keepCurrent(versionsDir, dest, rel, current) : null;
     await fsp.rename(tmp, dest);
     fsyncDir(path.dirname(dest));
@@ -353,22 +353,12 @@ function keepCurrent(versionsDir: string, dest: string, rel: string, c: Current)
   return { ...place, kind: c.type };
 }
 
-/** Every folder between the root and `rel` that exists must be a real folder, not a symlink. */
-async function checkParents(root: string, rel: string): Promise<void> {
-  const parts = rel.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const cur = parts.slice(0, i).join('/');
-    const st = await lstatOrNull(path.join(root, cur));
-    if (!st) return;
-    if (st.isSymbolicLink())
-      throw new RestoreError(`a symlink is in the way at ${cur}; nothing was written through it`);
-    if (!st.isDirectory())
-      throw new RestoreError(`${cur} is not a folder on the target, so ${rel} cannot go there`);
-  }
-}
-
-/** Creates the missing folders on the way as real folders; returns those it made. */
-async function makeParents(root: string, rel: string): Promise<string[]> {
+/**
+ * Every folder between the root and `rel` must be a real folder, not a symlink. Checking only
+ * (before anything is built), it stops at the first missing one; with `create`, it makes the
+ * missing ones as real folders and returns those it made.
+ */
+async function walkParents(root: string, rel: string, create: boolean): Promise<string[]> {
   const made: string[] = [];
   const parts = rel.split('/');
   for (let i = 1; i < parts.length; i++) {
@@ -376,6 +366,7 @@ async function makeParents(root: string, rel: string): Promise<string[]> {
     const abs = path.join(root, cur);
     let st = await lstatOrNull(abs);
     if (!st) {
+      if (!create) return made;
       try {
         await fsp.mkdir(abs);
         made.push(abs);

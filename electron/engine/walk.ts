@@ -8,7 +8,7 @@ import { requireCjs } from './requireCjs.js';
 
 const ignore = requireCjs('ignore') as typeof import('ignore');
 import type { EntryType, Skipped } from '../shared/plan.js';
-import type { StatKey } from './hashFile.js';
+import { sameStat, type StatKey } from './hashFile.js';
 
 /** The pair's own folder at the target root; never synced, compared or shown. */
 export const STATE_DIR = '.tandem';
@@ -163,23 +163,19 @@ export function sameEntry(st: fs.Stats, seen: WalkEntry): boolean {
   const type = typeOf(st);
   if (type !== seen.type || st.ino !== seen.ino) return false;
   if (type === 'dir') return true;
-  return (
-    (type === 'file' ? st.size : 0) === seen.size &&
-    st.mtimeMs === seen.mtimeMs &&
-    st.ctimeMs === seen.ctimeMs
-  );
+  return sameStat(listedStat(st), seen);
+}
+
+/**
+ * The stat an entry is listed and indexed with: only a file's size counts (a folder's or a link's
+ * size says nothing about its content), so a row recorded after a write matches the next listing.
+ */
+export function listedStat(st: fs.Stats): StatKey {
+  return { size: st.isFile() ? st.size : 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
 }
 
 function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
-  return {
-    type,
-    size: type === 'file' ? st.size : 0,
-    mtimeMs: st.mtimeMs,
-    ctimeMs: st.ctimeMs,
-    ino: st.ino,
-    mode: st.mode & 0o7777,
-    nlink: st.nlink,
-  };
+  return { type, ...listedStat(st), mode: st.mode & 0o7777, nlink: st.nlink };
 }
 
 /** Names that are not valid UTF-8 cannot be represented faithfully here: skip them, say so. */
