@@ -1,5 +1,7 @@
 // Lint: typescript-eslint's recommended rules plus the layering rules of docs/ARCHITECTURE.md.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const noElectron = {
@@ -43,7 +45,48 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'off',
     },
   },
-  { files: ['electron/engine/**', 'electron/shared/**', 'electron/cli/**'], rules: noElectron },
+  {
+    files: ['electron/engine/**', 'electron/shared/**', 'electron/cli/**', 'electron/daemon/**'],
+    rules: noElectron,
+  },
+  {
+    // The UI runs in a browser (or a sandboxed Electron window): DOM globals, React hook rules,
+    // and only the contract and its own client code, never node:, electron or the engine.
+    files: ['renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', '**/electron/engine/**', '**/electron/main/**'],
+              message:
+                'the renderer talks only to a SyncClient; import types from electron/shared.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  { files: ['renderer/vite.config.ts'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['e2e/**', 'scripts/**'], languageOptions: { globals: { ...globals.node } } },
+  {
+    // Raw ipcMain/ipcRenderer only where the bridge is generated from the contract.
+    files: ['electron/main/**'],
+    ignores: ['electron/main/ipcBridge.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "Identifier[name='ipcMain']",
+          message: 'IPC goes through ipcBridge.ts, generated from SYNC_API_METHODS.',
+        },
+      ],
+    },
+  },
   {
     files: ['electron/shared/**'],
     rules: {

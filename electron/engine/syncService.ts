@@ -3,7 +3,10 @@
 // SyncEvents to its listeners.
 import type { ApplyResult } from '../shared/plan.js';
 import type {
+  AboutInfo,
   AddPairInput,
+  FolderListing,
+  PairCheck,
   ApiError,
   ApprovalPolicy,
   HistoryEntry,
@@ -21,7 +24,9 @@ import type {
   WatcherHealth,
 } from '../shared/syncApi.js';
 import { SchemeError } from './hashScheme.js';
-import { RefusalError, tandemHome } from './pair.js';
+import { appVersion } from './appVersion.js';
+import { browseFolder } from './folderBrowser.js';
+import { RefusalError, resolvePair, tandemHome } from './pair.js';
 import { PairBusyError } from './pairLock.js';
 import { PairRegistry } from './pairRegistry.js';
 import { PairRunner, type WatcherFactory } from './pairRunner.js';
@@ -263,5 +268,28 @@ export class SyncService implements SyncApi {
       }
       return s;
     });
+  }
+
+  checkPair(source: string, target: string): Promise<Result<PairCheck>> {
+    return wrap(() => {
+      const p = resolvePair(source, target);
+      return { source: p.source, target: p.target, targetExists: p.targetExists };
+    });
+  }
+
+  browseFolder(dir: string | null): Promise<Result<FolderListing>> {
+    return wrap(() => browseFolder(dir));
+  }
+
+  about(): Promise<Result<AboutInfo>> {
+    return wrap(() => ({
+      version: appVersion(),
+      home: this.home,
+      platform: `${process.platform} ${process.arch}`,
+      runtime: Object.entries({ node: process.versions.node, electron: process.versions.electron })
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    }));
   }
 }

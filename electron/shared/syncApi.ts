@@ -146,6 +146,35 @@ export interface AddPairInput extends Partial<PairSettings> {
   target: string;
 }
 
+/** A folder's subfolders, for choosing folders where no native picker exists (the browser UI). */
+export interface FolderListing {
+  /** the absolute path listed */
+  path: string;
+  /** its parent, null at a filesystem root */
+  parent: string | null;
+  /** names of the subfolders (symlinks to folders included), sorted, hidden ones last */
+  folders: string[];
+  /** the user's home folder, where browsing starts */
+  home: string;
+}
+
+/** Two folders as a pair would hold them (realpaths), or a refusal that says why they cannot be one. */
+export interface PairCheck {
+  source: string;
+  target: string;
+  /** false: the target does not exist yet and the first sync creates it */
+  targetExists: boolean;
+}
+
+export interface AboutInfo {
+  version: string;
+  /** Tandem's state folder: pair registry, indexes, the daemon's token */
+  home: string;
+  platform: string;
+  /** the runtime versions the engine runs on */
+  runtime: string;
+}
+
 export interface SyncApi {
   listPairs(): Promise<Result<PairConfig[]>>;
   addPair(input: AddPairInput): Promise<Result<PairConfig>>;
@@ -167,6 +196,11 @@ export interface SyncApi {
   watcherHealth(pairId: string): Promise<Result<WatcherHealth>>;
   getSettings(): Promise<Result<ServiceSettings>>;
   updateSettings(patch: Partial<ServiceSettings>): Promise<Result<ServiceSettings>>;
+  /** would these two folders make a pair? (same refusals as `tandem sync`) */
+  checkPair(source: string, target: string): Promise<Result<PairCheck>>;
+  /** subfolders of a folder (null: the home folder) for the UI's folder browser */
+  browseFolder(path: string | null): Promise<Result<FolderListing>>;
+  about(): Promise<Result<AboutInfo>>;
 }
 
 /** Every method, from which the IPC channels, the preload bridge and the WebSocket are generated. */
@@ -189,6 +223,9 @@ export const SYNC_API_METHODS = [
   'watcherHealth',
   'getSettings',
   'updateSettings',
+  'checkPair',
+  'browseFolder',
+  'about',
 ] as const satisfies readonly (keyof SyncApi)[];
 
 /** Compile-time check that SYNC_API_METHODS names every method of SyncApi. */
