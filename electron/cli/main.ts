@@ -14,6 +14,7 @@ export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--dry-run] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem diff SOURCE TARGET [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
+  tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -58,6 +59,8 @@ function parse(argv: string[]) {
         ignore: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         auto: { type: 'boolean' },
+        port: { type: 'string' },
+        'new-token': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -67,6 +70,46 @@ function parse(argv: string[]) {
       (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''),
     );
   }
+}
+
+async function runServe(
+  o: ReturnType<typeof parse>['values'],
+  rest: string[],
+  io: Io,
+): Promise<number> {
+  if (rest.length)
+    throw new UsageError(`serve takes no folders (got ${rest.join(' ')}); add pairs in the UI`);
+  if (o.yes || o.force || o['dry-run'] || o.json || o.hash || o.ignore || o.auto)
+    throw new UsageError('serve takes only --port N and --new-token');
+  let port: number | undefined;
+  if (o.port !== undefined) {
+    port = Number(o.port);
+    if (!/^\d+$/.test(o.port) || port > 65535)
+      throw new UsageError(`--port needs a number from 0 to 65535 (got ${o.port})`);
+  }
+  // Loaded only for serve: the daemon and its WebSocket library are not needed by sync and diff.
+  const { serve } = await import('../daemon/serve.js');
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  try {
+    await serve({
+      ...(port !== undefined ? { port } : {}),
+      newToken: o['new-token'] === true,
+      stop,
+      log: io.err,
+      onReady: (url) =>
+        io.out(
+          `Tandem is serving its UI at ${url}\nOpen that link in a browser on this machine; Ctrl-C stops.`,
+        ),
+    });
+  } catch (e) {
+    // A busy port, a daemon already running, a service that cannot start: one line, exit 2.
+    io.err(`tandem: ${(e as Error).message}`);
+    return 2;
+  }
+  return 0;
 }
 
 export async function runCli(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -83,8 +126,11 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     }
     const [cmd, ...folders] = positionals;
     if (!cmd) throw new UsageError('no command given');
-    if (cmd !== 'sync' && cmd !== 'diff' && cmd !== 'watch')
+    if (cmd !== 'sync' && cmd !== 'diff' && cmd !== 'watch' && cmd !== 'serve')
       throw new UsageError(`unknown command '${cmd}'`);
+    if (cmd === 'serve') return await runServe(o, folders, io);
+    if (o.port !== undefined || o['new-token'])
+      throw new UsageError('--port and --new-token belong to serve');
     if (folders.length !== 2)
       throw new UsageError(
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,

@@ -4,9 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { requireCjs } from './requireCjs.js';
+import { openSqlite } from './openSqlite.js';
 
-const Sqlite = requireCjs('better-sqlite3') as typeof Database;
 import type { EntryType } from '../shared/plan.js';
 import type { StatKey } from './hashFile.js';
 
@@ -80,7 +79,7 @@ export class IdentifierIndex {
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     try {
-      this.db = new Sqlite(file);
+      this.db = openSqlite(file);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');

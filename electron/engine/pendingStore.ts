@@ -3,9 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { requireCjs } from './requireCjs.js';
+import { openSqlite } from './openSqlite.js';
 
-const Sqlite = requireCjs('better-sqlite3') as typeof Database;
 import type { PlanItem } from '../shared/plan.js';
 import type { HistoryEntry, PendingChange, PendingQuery } from '../shared/syncApi.js';
 
@@ -47,7 +46,7 @@ export class PendingStore {
     private readonly pairId: string,
   ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Sqlite(file);
+    this.db = openSqlite(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
