@@ -165,8 +165,8 @@ async function fallBackToDaemon(why) {
     await run(Number(process.env.TANDEM_PORT ?? DEFAULT_PORT));
   } catch (e) {
     if (e instanceof AlreadyServingError) {
-      console.log('Tandem is already running.');
-      openInChromium(e.url, home);
+      console.log(`Tandem is already running: ${e.message}.`);
+      if (e.url) openInChromium(e.url, home);
       return;
     }
     if (!/in use/.test(e.message)) throw e;

@@ -233,6 +233,6 @@ describe('tandem serve', () => {
     expect(err).toMatch(/already serves this state folder at http:\/\/127\.0\.0\.1:\d+\/\?token=/);
     first.kill('SIGINT');
     expect(await new Promise((r) => first.on('exit', r))).toBe(0);
-    expect(fs.existsSync(path.join(sb.base, 'serve-home', 'daemon.json'))).toBe(false);
+    expect(fs.existsSync(path.join(sb.base, 'serve-home', 'service.json'))).toBe(false);
   });
 });

@@ -2,8 +2,8 @@
 // signal. Also what `npm start` falls back to where Electron cannot start.
 import { startServiceThread } from '../engine/serviceThread.js';
 import { tandemHome } from '../engine/pair.js';
+import { claimOwner, ownerSentence, releaseOwner, runningOwner } from '../engine/serviceOwner.js';
 import { startDaemon, HOST } from './daemonServer.js';
-import { forgetDaemon, recordDaemon, runningDaemon } from './daemonInfo.js';
 import { loadOrCreateToken } from './daemonToken.js';
 
 export const DEFAULT_PORT = 4747;
@@ -20,23 +20,25 @@ export interface ServeOptions {
   log: (s: string) => void;
 }
 
+/** Another process runs this state folder's pairs; `url` is the daemon's link (null: the app). */
 export class AlreadyServingError extends Error {
   constructor(
-    readonly url: string,
-    pid: number,
+    message: string,
+    readonly url: string | null,
   ) {
-    super(
-      `a Tandem daemon (pid ${pid}) already serves this state folder at ${url}; open that link, or stop it first`,
-    );
+    super(message);
   }
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
   const home = o.home ?? tandemHome();
-  const running = runningDaemon(home);
+  const running = runningOwner(home);
   if (running) {
-    const token = loadOrCreateToken(home);
-    throw new AlreadyServingError(`http://${HOST}:${running.port}/?token=${token}`, running.pid);
+    const url =
+      running.port !== null
+        ? `http://${HOST}:${running.port}/?token=${loadOrCreateToken(home)}`
+        : null;
+    throw new AlreadyServingError(ownerSentence(running, url), url);
   }
   const token = loadOrCreateToken(home, o.newToken === true);
   const service = await startServiceThread({ home });
@@ -47,7 +49,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     await service.stop();
     throw e;
   }
-  recordDaemon(home, daemon.port);
+  claimOwner(home, 'daemon', daemon.port);
   service.client.onEvent((e) => {
     if (e.type === 'error') o.log(`tandem: ${e.message}`);
   });
@@ -56,5 +58,5 @@ export async function serve(o: ServeOptions): Promise<void> {
   o.log('tandem: stopping (finishing any write in progress)…');
   await daemon.close();
   await service.stop();
-  forgetDaemon(home);
+  releaseOwner(home);
 }

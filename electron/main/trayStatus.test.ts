@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  menuText,
+  pairLabel,
+  statusLine,
+  trayIconFile,
+  trayState,
+  truncate,
+} from './trayStatus.js';
+import { pair, status } from './testSupport.js';
+import type { PairState } from '../shared/syncApi.js';
+
+const s = (state: PairState, pending = 0) => status(`p-${state}-${pending}`, { state, pending });
+
+describe('trayState', () => {
+  it.each([
+    ['no pairs', [], false, 'inSync'],
+    ['all in sync', [s('inSync'), s('inSync')], false, 'inSync'],
+    [
+      'error beats everything',
+      [s('inSync'), s('syncing'), s('pending', 2), s('error')],
+      false,
+      'error',
+    ],
+    ['error beats pause-all', [s('error')], true, 'error'],
+    ['syncing beats pending', [s('pending', 3), s('syncing')], false, 'syncing'],
+    ['scanning counts as syncing', [s('inSync'), s('scanning')], false, 'syncing'],
+    ['starting counts as syncing', [s('starting')], false, 'syncing'],
+    ['pending beats paused', [s('paused'), s('pending', 1)], false, 'pending'],
+    ['pending count without the state', [s('inSync', 4)], false, 'pending'],
+    ['pending beats pause-all', [s('paused', 2)], true, 'pending'],
+    ['paused beats in sync', [s('inSync'), s('paused')], false, 'paused'],
+    ['pause-all', [s('inSync')], true, 'paused'],
+    ['pause-all with no pairs', [], true, 'paused'],
+  ] as const)('%s', (_name, statuses, pausedAll, want) => {
+    expect(trayState(statuses, pausedAll)).toBe(want);
+  });
+});
+
+describe('pairLabel', () => {
+  it.each([
+    ['/home/u/Photos', '/media/backup/Backup', 'Photos → Backup'],
+    ['/home/u/Documents', '/media/usb/Documents', 'Documents → usb/Documents'],
+    ['/home/u/Music/', '/mnt/b/Music/', 'Music → b/Music'],
+    ['C:\\Users\\u\\Photos', 'D:\\Backup', 'Photos → Backup'],
+    ['/', '/mnt/root', '/ → root'],
+  ])('%s, %s → %s', (source, target, want) => {
+    expect(pairLabel({ source, target })).toBe(want);
+  });
+});
+
+describe('statusLine', () => {
+  const photos = pair('a', '/home/u/Photos', '/media/b/Backup');
+  const docs = pair('b', '/home/u/Documents', '/media/b/Docs');
+  const music = pair('c', '/home/u/Music', '/media/b/Music');
+  const three = [photos, docs, music];
+
+  it.each([
+    ['no pairs', [], [], false, 'No pairs yet — open Tandem to add one'],
+    ['one in sync', [photos], [status('a')], false, 'Photos → Backup in sync'],
+    ['all in sync', three, [status('a'), status('b'), status('c')], false, 'All 3 pairs in sync'],
+    [
+      'one error',
+      three,
+      [status('a'), status('b', { state: 'error', lastError: 'the target disk is full' })],
+      false,
+      'Documents → Docs: the target disk is full',
+    ],
+    [
+      'an error without a message',
+      [photos],
+      [status('a', { state: 'error' })],
+      false,
+      'Photos → Backup: stopped with an error',
+    ],
+    [
+      'two errors',
+      three,
+      [status('a', { state: 'error' }), status('b', { state: 'error' })],
+      false,
+      '2 pairs have problems — open Tandem to see them',
+    ],
+    ['syncing one', three, [status('a', { state: 'syncing' })], false, 'Syncing Photos → Backup…'],
+    [
+      'scanning one',
+      three,
+      [status('c', { state: 'scanning' })],
+      false,
+      'Checking Music → b/Music…',
+    ],
+    [
+      'syncing two',
+      three,
+      [status('a', { state: 'syncing' }), status('b', { state: 'scanning' })],
+      false,
+      'Syncing 2 pairs…',
+    ],
+    [
+      'pending',
+      three,
+      [status('a', { state: 'pending', pending: 1 }), status('b', { pending: 1 })],
+      false,
+      '2 changes pending',
+    ],
+    ['one pending', three, [status('a', { pending: 1 })], false, '1 change pending'],
+    [
+      'pending with conflicts',
+      three,
+      [status('a', { state: 'pending', pending: 5, conflicts: 2 })],
+      false,
+      '5 changes pending, 2 needing your approval',
+    ],
+    ['pause-all', three, [status('a'), status('b')], true, 'Paused'],
+    [
+      'every pair paused',
+      [photos, docs],
+      [status('a', { state: 'paused' }), status('b', { state: 'paused' })],
+      false,
+      'Paused',
+    ],
+    [
+      'some pairs paused',
+      three,
+      [status('a', { state: 'paused' }), status('b'), status('c')],
+      false,
+      '1 of 3 pairs paused',
+    ],
+  ] as const)('%s', (_name, pairs, statuses, pausedAll, want) => {
+    expect(statusLine(statuses, pairs, pausedAll)).toBe(want);
+  });
+});
+
+describe('menuText', () => {
+  it('doubles ampersands where they mark mnemonics', () => {
+    expect(menuText('R&D → Backup', 'linux')).toBe('R&&D → Backup');
+    expect(menuText('R&D → Backup', 'win32')).toBe('R&&D → Backup');
+    expect(menuText('R&D → Backup', 'darwin')).toBe('R&D → Backup');
+  });
+});
+
+describe('trayIconFile', () => {
+  it('uses template images on macOS and themed ones elsewhere', () => {
+    expect(trayIconFile('error', 'darwin', true)).toBe('tray-error-Template.png');
+    expect(trayIconFile('syncing', 'linux', true)).toBe('tray-syncing-dark.png');
+    expect(trayIconFile('inSync', 'win32', false)).toBe('tray-inSync-light.png');
+  });
+});
+
+describe('truncate', () => {
+  it.each([
+    ['short', 10, 'short'],
+    ['exactly ten', 11, 'exactly ten'],
+    ['a longer sentence', 8, 'a longe…'],
+    ['Fotos → Sicherung 📷📷', 20, 'Fotos → Sicherung 📷📷'],
+    ['📷📷📷📷', 3, '📷📷…'],
+  ])('%j to %d', (text, max, want) => expect(truncate(text, max)).toBe(want));
+});
