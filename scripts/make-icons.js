@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Renders Tandem's icons to PNG: assets/icon.png (512 px) from assets/icon.svg, and the tray
-// icons, one per state for light panels, dark panels and macOS template images, at 16 and 32 px.
+// Renders Tandem's icons from one source image, assets/icon.svg: assets/icon.png (512 px), every
+// size the platforms ask for in assets/icons/ (Linux desktop entries take the PNGs, Windows the
+// .ico, macOS the .icns, both built here from the same PNGs), and the tray icons, one per state
+// for light panels, dark panels and macOS template images, at 16 and 32 px.
 // The PNGs are committed; run this (`node scripts/make-icons.js`) only after changing a design.
 // It draws with the installed Chromium through Playwright, so the output is the browser's SVG
 // rendering, the same on every run of the same Chromium.
@@ -100,6 +102,60 @@ function traySvg(state, variant) {
 </svg>`;
 }
 
+/** App icon sizes: freedesktop's hicolor set, Windows' .ico entries and macOS's iconset. */
+const APP_SIZES = [16, 24, 32, 48, 64, 128, 256, 512, 1024];
+const ICO_SIZES = [16, 24, 32, 48, 64, 128, 256];
+/** ICNS element types and the PNG size each holds (the @2x types reuse the bigger PNGs). */
+const ICNS_TYPES = [
+  ['icp4', 16],
+  ['icp5', 32],
+  ['icp6', 64],
+  ['ic07', 128],
+  ['ic08', 256],
+  ['ic09', 512],
+  ['ic10', 1024],
+  ['ic11', 32],
+  ['ic12', 64],
+  ['ic13', 256],
+  ['ic14', 512],
+];
+
+/** A Windows .ico holding PNG images (allowed since Vista, and what electron-builder accepts). */
+function icoFile(pngs) {
+  const header = Buffer.alloc(6 + 16 * pngs.length);
+  header.writeUInt16LE(0, 0);
+  header.writeUInt16LE(1, 2);
+  header.writeUInt16LE(pngs.length, 4);
+  let offset = header.length;
+  pngs.forEach(([size, png], i) => {
+    const e = 6 + 16 * i;
+    header.writeUInt8(size >= 256 ? 0 : size, e);
+    header.writeUInt8(size >= 256 ? 0 : size, e + 1);
+    header.writeUInt16LE(1, e + 4);
+    header.writeUInt16LE(32, e + 6);
+    header.writeUInt32LE(png.length, e + 8);
+    header.writeUInt32LE(offset, e + 12);
+    offset += png.length;
+  });
+  return Buffer.concat([header, ...pngs.map(([, png]) => png)]);
+}
+
+/** A macOS .icns: a big-endian container of typed PNG elements. */
+function icnsFile(pngOf) {
+  const parts = ICNS_TYPES.map(([type, size]) => {
+    const png = pngOf(size);
+    const head = Buffer.alloc(8);
+    head.write(type, 0, 'ascii');
+    head.writeUInt32BE(png.length + 8, 4);
+    return Buffer.concat([head, png]);
+  });
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(8);
+  head.write('icns', 0, 'ascii');
+  head.writeUInt32BE(body.length + 8, 4);
+  return Buffer.concat([head, body]);
+}
+
 async function render(page, svg, size, file) {
   await page.setViewportSize({ width: size, height: size });
   await page.setContent(
@@ -124,6 +180,13 @@ try {
     .readFileSync(path.join(assets, 'icon.svg'), 'utf8')
     .replace(/width="512" height="512"/, 'width="SIZE" height="SIZE"');
   await render(page, appSvg, 512, path.join(assets, 'icon.png'));
+  const icons = path.join(assets, 'icons');
+  fs.mkdirSync(icons, { recursive: true });
+  const pngOf = (size) => fs.readFileSync(path.join(icons, `${size}x${size}.png`));
+  for (const size of APP_SIZES)
+    await render(page, appSvg, size, path.join(icons, `${size}x${size}.png`));
+  fs.writeFileSync(path.join(assets, 'icon.ico'), icoFile(ICO_SIZES.map((s) => [s, pngOf(s)])));
+  fs.writeFileSync(path.join(assets, 'icon.icns'), icnsFile(pngOf));
   fs.mkdirSync(path.join(assets, 'tray'), { recursive: true });
   for (const state of Object.keys(MARKS))
     for (const variant of Object.keys(VARIANTS))
