@@ -60,9 +60,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [{ name: 'electron', message: 'the renderer runs sandboxed: no electron.' }],
           patterns: [
             {
-              group: ['node:*', 'electron', '**/electron/engine/**', '**/electron/main/**'],
+              group: [
+                'node:*',
+                '**/electron/engine/**',
+                '**/electron/main/**',
+                '**/electron/daemon/**',
+              ],
               message:
                 'the renderer talks only to a SyncClient; import types from electron/shared.',
             },

@@ -27,8 +27,8 @@ export class TandemApp {
   async addPair(source: string, target: string): Promise<void> {
     await this.page.getByRole('button', { name: 'Add pair' }).first().click();
     const dialog = this.page.getByRole('dialog', { name: 'New pair' });
-    await dialog.getByLabel('Source folder').fill(source);
-    await dialog.getByLabel('Target folder').fill(target);
+    await dialog.getByLabel('Source folder', { exact: true }).fill(source);
+    await dialog.getByLabel('Target folder', { exact: true }).fill(target);
     const create = dialog.getByRole('button', { name: 'Create pair' });
     await expect(create).toBeEnabled();
     await create.click();

@@ -87,6 +87,8 @@ function describeEvent(e: SyncEvent): string | null {
       return `problem: ${e.message}`;
     case 'watcherHealth':
       return e.health.problem ? `watcher: ${e.health.problem}` : null;
+    case 'settingsChanged':
+      return e.settings.pausedAll ? 'all pairs paused' : 'all pairs resumed';
     case 'progress':
     case 'pairsChanged':
       return null;

@@ -54,7 +54,21 @@ export async function serve(o: ServeOptions): Promise<void> {
     if (e.type === 'error') o.log(`tandem: ${e.message}`);
   });
   o.onReady(daemon.url);
-  await o.stop;
+  // A crashed service leaves nothing to serve: say so and stop, rather than answer every call
+  // with an error.
+  let crashed: string | null = null;
+  const died = new Promise<void>((resolve) =>
+    service.onExit((message) => {
+      crashed = message;
+      resolve();
+    }),
+  );
+  await Promise.race([o.stop, died]);
+  if (crashed !== null) {
+    await daemon.close();
+    releaseOwner(home);
+    throw new Error(crashed);
+  }
   o.log('tandem: stopping (finishing any write in progress)…');
   await daemon.close();
   await service.stop();

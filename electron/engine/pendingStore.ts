@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from './openSqlite.js';
 
 import type { PlanItem } from '../shared/plan.js';
-import type { HistoryEntry, PendingChange, PendingQuery } from '../shared/syncApi.js';
+import type { HistoryEntry, PendingChange, PendingPage, PendingQuery } from '../shared/syncApi.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
@@ -152,7 +152,7 @@ export class PendingStore {
     return n;
   }
 
-  query(q: PendingQuery): { total: number; items: PendingChange[] } {
+  query(q: PendingQuery): PendingPage {
     let items = this.all();
     if (q.kinds?.length) items = items.filter((i) => q.kinds!.includes(i.kind));
     if (q.conflictsOnly) items = items.filter((i) => i.conflict);
@@ -165,7 +165,18 @@ export class PendingStore {
       items.sort((a, b) => a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : 1));
     const offset = Math.max(0, q.offset ?? 0);
     const limit = Math.min(Math.max(1, q.limit ?? 500), 10_000);
-    return { total: items.length, items: items.slice(offset, offset + limit) };
+    let conflicts = 0;
+    let bytesToWrite = 0;
+    for (const i of items) {
+      if (i.conflict) conflicts++;
+      bytesToWrite += i.bytesToWrite;
+    }
+    return {
+      total: items.length,
+      conflicts,
+      bytesToWrite,
+      items: items.slice(offset, offset + limit),
+    };
   }
 
   /** Rejects pending changes: they leave the list until their ids change. Returns the rejected. */

@@ -10,6 +10,8 @@ export interface ServiceThread {
   client: SyncClient;
   /** stops the pairs' runners (finishing a write in progress) and ends the thread */
   stop(): Promise<void>;
+  /** the thread ended without stop() (a crash): the listener gets a sentence for the user */
+  onExit(listener: (message: string) => void): void;
 }
 
 export interface ServiceThreadOptions {
@@ -34,6 +36,9 @@ export function startServiceThread(opts: ServiceThreadOptions = {}): Promise<Ser
   const worker = new Worker(url, { workerData: data, execArgv });
   const rpc = createRpcClient((call) => worker.postMessage(call));
   let stopped: (() => void) | null = null;
+  let stopping = false;
+  const exitListeners: ((message: string) => void)[] = [];
+  let lastError = '';
 
   return new Promise((resolve, reject) => {
     let ready = false;
@@ -44,9 +49,11 @@ export function startServiceThread(opts: ServiceThreadOptions = {}): Promise<Ser
           client: rpc.client,
           stop: () =>
             new Promise<void>((done) => {
+              stopping = true;
               stopped = done;
               worker.postMessage({ t: 'stop' });
             }),
+          onExit: (listener) => void exitListeners.push(listener),
         });
       } else if (m.t === 'stopped') {
         rpc.disconnect('Tandem is shutting down');
@@ -57,11 +64,16 @@ export function startServiceThread(opts: ServiceThreadOptions = {}): Promise<Ser
       } else rpc.receive(m);
     });
     worker.on('error', (e) => {
+      lastError = e.message;
       rpc.disconnect(`the sync service stopped: ${e.message}; restart Tandem`);
       if (!ready) reject(e);
     });
-    worker.on('exit', () => {
+    worker.on('exit', (code) => {
       rpc.disconnect('the sync service has stopped; restart Tandem');
+      if (!stopping) {
+        const why = lastError || `it exited with code ${code}`;
+        for (const l of exitListeners) l(`Tandem's sync service stopped (${why}); restart Tandem`);
+      }
       stopped?.();
     });
   });

@@ -212,7 +212,12 @@ export class SyncService implements SyncApi {
       );
       const items = pages.flatMap((p) => p.items);
       const offset = query.offset ?? 0;
-      return { total: items.length, items: items.slice(offset, offset + (query.limit ?? 500)) };
+      return {
+        total: pages.reduce((n, p) => n + p.total, 0),
+        conflicts: pages.reduce((n, p) => n + p.conflicts, 0),
+        bytesToWrite: pages.reduce((n, p) => n + p.bytesToWrite, 0),
+        items: items.slice(offset, offset + (query.limit ?? 500)),
+      };
     });
   }
 
@@ -262,6 +267,7 @@ export class SyncService implements SyncApi {
   updateSettings(patch: Partial<ServiceSettings>): Promise<Result<ServiceSettings>> {
     return wrap(async () => {
       const s = this.registry.updateSettings(patch);
+      this.emit({ type: 'settingsChanged', settings: s });
       if (patch.pausedAll !== undefined) {
         for (const p of this.registry.list())
           await this.runner(p.id).reconfigure(s.pausedAll ? { ...p, paused: true } : p);

@@ -200,6 +200,11 @@ async function run(): Promise<void> {
     app.quit();
     return;
   }
+  started.onExit((message) => {
+    // Nothing syncs any more: tell the user and let them restart, rather than fail silently.
+    problem('Tandem stopped syncing', message);
+    stopped = true;
+  });
   hub = new StatusHub(started.client);
   hub.onChange((next) => tray?.update(next));
   hub.onChange(notifications.handle);

@@ -114,6 +114,7 @@ export function noticesFor(
     case 'pendingChanged':
     case 'progress':
     case 'watcherHealth':
+    case 'settingsChanged':
       return [];
     default: {
       const never: never = event;

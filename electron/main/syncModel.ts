@@ -24,6 +24,8 @@ export function reduceModel(m: SyncModel, e: SyncEvent): SyncModel {
     }
     case 'pairsChanged':
       return withPairs(m, e.pairs);
+    case 'settingsChanged':
+      return e.settings.pausedAll === m.pausedAll ? m : { ...m, pausedAll: e.settings.pausedAll };
     case 'pendingChanged':
     case 'progress':
     case 'applied':

@@ -104,7 +104,11 @@ export interface PendingQuery {
 }
 
 export interface PendingPage {
+  /** changes matching the query */
   total: number;
+  /** over every matching change, not just this page */
+  conflicts: number;
+  bytesToWrite: number;
   items: PendingChange[];
 }
 
@@ -245,7 +249,9 @@ export type SyncEvent =
   | { type: 'progress'; pairId: string; progress: Progress }
   | { type: 'applied'; pairId: string; result: ApplyResult; movedData: boolean }
   | { type: 'error'; pairId?: string; message: string }
-  | { type: 'watcherHealth'; pairId: string; health: WatcherHealth };
+  | { type: 'watcherHealth'; pairId: string; health: WatcherHealth }
+  /** service settings changed (from any front: the app, the daemon's UI) */
+  | { type: 'settingsChanged'; settings: ServiceSettings };
 
 export const SYNC_EVENT_TYPES = [
   'pairStatus',
@@ -255,6 +261,7 @@ export const SYNC_EVENT_TYPES = [
   'applied',
   'error',
   'watcherHealth',
+  'settingsChanged',
 ] as const satisfies readonly SyncEvent['type'][];
 
 export const DEFAULT_POLICY: ApprovalPolicy = {

@@ -1,0 +1,129 @@
+// The History tab: what Tandem did to the target, newest first, and the versions it kept of each
+// path, any of which can be restored.
+import { useEffect, useState } from 'react';
+import type { HistoryEntry } from '../contract.js';
+import { KIND_LABELS, formatBytes, formatRelative } from '../format.js';
+import { useServices, useSyncState } from '../state/appContext.js';
+import { useNow } from './useNow.js';
+import { VersionsList } from './VersionsList.js';
+
+const PAGE = 100;
+
+const OUTCOME_LABELS: Record<HistoryEntry['outcome'], string> = {
+  applied: 'Applied',
+  failed: 'Failed',
+  rejected: 'Rejected',
+  restored: 'Restored',
+};
+
+export function HistoryTab({ pairId }: { pairId: string }) {
+  const { client, store } = useServices();
+  const applied = useSyncState((s) => s.appliedVersion[pairId] ?? 0);
+  const [loaded, setLoaded] = useState<{ key: string; entries: HistoryEntry[]; more: boolean }>({
+    key: '',
+    entries: [],
+    more: false,
+  });
+  const [limit, setLimit] = useState(PAGE);
+  const [open, setOpen] = useState<number | null>(null);
+  const [restores, setRestores] = useState(0);
+  const key = `${pairId}:${applied}:${restores}:${limit}`;
+
+  useEffect(() => {
+    let current = true;
+    void store.run(client.listHistory(pairId, 0, limit)).then((entries) => {
+      if (current && entries) setLoaded({ key, entries, more: entries.length >= limit });
+    });
+    return () => {
+      current = false;
+    };
+  }, [client, store, pairId, limit, key]);
+
+  const now = useNow(30_000);
+  const { entries, more } = loaded;
+  if (loaded.key === '') return <p className="muted pad">Loading history…</p>;
+  if (entries.length === 0)
+    return <p className="muted pad">Nothing synced yet. Changes Tandem applies show up here.</p>;
+  return (
+    <div className="history">
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Path</th>
+            <th scope="col" className="num">
+              Bytes
+            </th>
+            <th scope="col">Outcome</th>
+            <th scope="col">
+              <span className="visually-hidden">Versions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((e, i) => (
+            <HistoryRow
+              key={`${e.time}-${e.path}-${i}`}
+              entry={e}
+              now={now}
+              open={open === i}
+              onToggle={() => setOpen(open === i ? null : i)}
+              onRestored={() => setRestores((n) => n + 1)}
+            />
+          ))}
+        </tbody>
+      </table>
+      {more ? (
+        <button type="button" className="button small" onClick={() => setLimit(limit + PAGE)}>
+          Show older
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+interface HistoryRowProps {
+  entry: HistoryEntry;
+  now: number;
+  open: boolean;
+  onToggle: () => void;
+  onRestored: () => void;
+}
+
+function HistoryRow({ entry: e, now, open, onToggle, onRestored }: HistoryRowProps) {
+  return (
+    <>
+      <tr>
+        <td title={new Date(e.time).toLocaleString()}>{formatRelative(e.time, now)}</td>
+        <td>{KIND_LABELS[e.kind]}</td>
+        <td className="path-cell">
+          <span className="path-text">{e.path}</span>
+          {e.message ? <span className="row-message">{e.message}</span> : null}
+        </td>
+        <td className="num">{formatBytes(e.bytes)}</td>
+        <td>
+          <span className={`outcome outcome-${e.outcome}`}>{OUTCOME_LABELS[e.outcome]}</span>
+        </td>
+        <td>
+          <button
+            type="button"
+            className="button small"
+            aria-label={`Versions of ${e.path}`}
+            aria-expanded={open}
+            onClick={onToggle}
+          >
+            Versions
+          </button>
+        </td>
+      </tr>
+      {open ? (
+        <tr className="versions-row">
+          <td colSpan={6}>
+            <VersionsList pairId={e.pairId} path={e.path} onRestored={onRestored} />
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,215 @@
+// The Settings tab: a pair's scheme, ignore patterns, schedule, approval policy and retention.
+import { useId, useState } from 'react';
+import type { PairConfig } from '../contract.js';
+import { useServices } from '../state/appContext.js';
+import { SCHEMES, formFromPair, patchFromForm, type SettingsForm } from './pairSettingsForm.js';
+
+export function SettingsTab({ pair }: { pair: PairConfig }) {
+  const { client, store } = useServices();
+  const id = useId();
+  const [form, setForm] = useState<SettingsForm>(() => formFromPair(pair));
+  const [status, setStatus] = useState<{ kind: 'saved' | 'error'; text: string } | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  const set = <K extends keyof SettingsForm>(key: K, value: SettingsForm[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    setStatus(null);
+  };
+
+  const save = async () => {
+    const checked = patchFromForm(pair, form);
+    if (!checked.ok) return setStatus({ kind: 'error', text: checked.message });
+    setSaving(true);
+    const r = await client.updatePair(pair.id, checked.patch);
+    setSaving(false);
+    if (!r.ok) return setStatus({ kind: 'error', text: r.error.message });
+    store.putPair(r.value);
+    setStatus({ kind: 'saved', text: 'Saved.' });
+  };
+
+  const schemes: string[] = SCHEMES.includes(pair.scheme as (typeof SCHEMES)[number])
+    ? [...SCHEMES]
+    : [...SCHEMES, pair.scheme];
+  const f = (name: string) => `${id}-${name}`;
+
+  return (
+    <form
+      className="settings-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <fieldset>
+        <legend>Identifiers</legend>
+        <div className="field">
+          <label htmlFor={f('scheme')}>Hash scheme</label>
+          <select
+            id={f('scheme')}
+            className="select"
+            value={form.scheme}
+            aria-describedby={f('scheme-note')}
+            onChange={(e) => set('scheme', e.target.value)}
+          >
+            {schemes.map((s) => (
+              <option key={s} value={s}>
+                {s === 'xxh128' ? 'xxh128 (default)' : s}
+              </option>
+            ))}
+          </select>
+          <p id={f('scheme-note')} className="hint">
+            Changing the scheme rehashes every file of both folders once. Pick blake3 or sha256
+            where someone might craft colliding files on purpose.
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor={f('ignore')}>Ignore patterns</label>
+          <textarea
+            id={f('ignore')}
+            className="input mono"
+            rows={4}
+            spellCheck={false}
+            value={form.ignore}
+            aria-describedby={f('ignore-note')}
+            onChange={(e) => set('ignore', e.target.value)}
+          />
+          <p id={f('ignore-note')} className="hint">
+            One gitignore pattern per line, e.g. <code>*.tmp</code> or <code>node_modules/</code>.
+          </p>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>When to sync</legend>
+        <div className="field-row">
+          <label htmlFor={f('schedule')}>Schedule</label>
+          <select
+            id={f('schedule')}
+            className="select"
+            value={form.schedule}
+            onChange={(e) => set('schedule', e.target.value as SettingsForm['schedule'])}
+          >
+            <option value="onChange">When files change</option>
+            <option value="interval">Every N minutes</option>
+            <option value="manual">Only when I ask</option>
+          </select>
+          {form.schedule === 'interval' ? (
+            <>
+              <label htmlFor={f('minutes')}>Minutes</label>
+              <input
+                id={f('minutes')}
+                type="number"
+                min={1}
+                className="input narrow"
+                value={form.minutes}
+                onChange={(e) => set('minutes', e.target.value)}
+              />
+            </>
+          ) : null}
+        </div>
+        <Check
+          id={f('auto')}
+          label="Auto-approve changes"
+          checked={form.autoApprove}
+          onChange={(v) => set('autoApprove', v)}
+        >
+          Changes where the target still holds what Tandem last wrote are applied without asking;
+          anything else waits for you.
+        </Check>
+        <Check
+          id={f('autodel')}
+          label="Also auto-apply deletions"
+          checked={form.autoApproveDeletes}
+          onChange={(v) => set('autoApproveDeletes', v)}
+        />
+        <NumberField
+          id={f('maxdel')}
+          label="Most deletions to auto-apply"
+          value={form.maxAutoDeletes}
+          onChange={(v) => set('maxAutoDeletes', v)}
+        />
+        <Check
+          id={f('nodel')}
+          label="Never delete on the target (update mode)"
+          checked={form.noDeletes}
+          onChange={(v) => set('noDeletes', v)}
+        />
+      </fieldset>
+      <fieldset>
+        <legend>Safety</legend>
+        <NumberField
+          id={f('keep')}
+          label="Keep versions (days)"
+          value={form.retentionDays}
+          onChange={(v) => set('retentionDays', v)}
+        />
+        <NumberField
+          id={f('scrub')}
+          label="Verify stored data every (days, 0 = never)"
+          value={form.scrubDays}
+          onChange={(v) => set('scrubDays', v)}
+        />
+      </fieldset>
+      <div className="form-buttons">
+        <button type="submit" className="button primary" disabled={saving}>
+          Save settings
+        </button>
+        {status ? (
+          <span
+            role={status.kind === 'error' ? 'alert' : 'status'}
+            className={status.kind === 'error' ? 'inline-alert' : 'saved'}
+          >
+            {status.text}
+          </span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+function Check(p: {
+  id: string;
+  label: string;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  children?: React.ReactNode;
+}) {
+  return (
+    <div className="field check-field">
+      <input
+        id={p.id}
+        type="checkbox"
+        checked={p.checked}
+        aria-describedby={p.children ? `${p.id}-hint` : undefined}
+        onChange={(e) => p.onChange(e.target.checked)}
+      />
+      <label htmlFor={p.id}>{p.label}</label>
+      {p.children ? (
+        <p id={`${p.id}-hint`} className="hint">
+          {p.children}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function NumberField(p: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <div className="field-row">
+      <label htmlFor={p.id}>{p.label}</label>
+      <input
+        id={p.id}
+        type="number"
+        min={0}
+        className="input narrow"
+        value={p.value}
+        onChange={(e) => p.onChange(e.target.value)}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,43 @@
+// The renderer's one door to the shared contract (electron/shared): types, the RPC client factory
+// and constants. Everything else in renderer/ imports from here.
+export type {
+  ApplyResult,
+  ChangeKind,
+  ChunkDiff,
+  ConflictReason,
+  PlanItem,
+} from '../../electron/shared/plan.js';
+export type {
+  AboutInfo,
+  AddPairInput,
+  ApiError,
+  ApprovalPolicy,
+  FolderListing,
+  HistoryEntry,
+  PairCheck,
+  PairConfig,
+  PairSettings,
+  PairState,
+  PairStatus,
+  PendingChange,
+  PendingPage,
+  PendingQuery,
+  Progress,
+  Result,
+  Schedule,
+  Selection,
+  ServiceSettings,
+  SyncApi,
+  SyncEvent,
+  VersionInfo,
+  WatcherHealth,
+} from '../../electron/shared/syncApi.js';
+export { SYNC_API_METHODS } from '../../electron/shared/syncApi.js';
+export type {
+  RpcCall,
+  RpcMessage,
+  SyncClient,
+  SyncEventListener,
+} from '../../electron/shared/rpc.js';
+export { createRpcClient } from '../../electron/shared/rpc.js';
+export type { DesktopHost, DesktopSettings } from '../../electron/shared/desktopHost.js';

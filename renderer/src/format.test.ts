@@ -1,0 +1,49 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { basename, formatBytes, formatDuration, formatRelative, joinPath } from './format.js';
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1 KB'],
+    [1536, '1.5 KB'],
+    [12.4 * 1024 * 1024, '12.4 MB'],
+    [200 * 1024 * 1024, '200 MB'],
+    [1024 * 1024 - 1, '1 MB'],
+    [3.25 * 1024 ** 3, '3.3 GB'],
+  ])('%d bytes → %s', (n, text) => expect(formatBytes(n)).toBe(text));
+});
+
+describe('formatRelative', () => {
+  const now = 1_700_000_000_000;
+  it.each([
+    [now - 10_000, 'just now'],
+    [now - 120_000, '2 min ago'],
+    [now - 3 * 3600_000, '3 h ago'],
+    [now - 26 * 3600_000, 'yesterday'],
+    [now - 5 * 86400_000, '5 days ago'],
+  ])('%d → %s', (t, text) => expect(formatRelative(t, now)).toBe(text));
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [2, '2 s'],
+    [150, '3 min'],
+    [4800, '1 h 20 min'],
+  ])('%d s → %s', (s, text) => expect(formatDuration(s)).toBe(text));
+});
+
+describe('paths', () => {
+  it('takes the last component of either separator, keeping roots', () => {
+    expect(basename('/home/ada/Photos')).toBe('Photos');
+    expect(basename('/home/ada/Photos backup/')).toBe('Photos backup');
+    expect(basename('C:\\Users\\ada\\Docs')).toBe('Docs');
+    expect(basename('/')).toBe('/');
+  });
+  it('joins with the path’s own separator', () => {
+    expect(joinPath('/home/ada', 'Photos')).toBe('/home/ada/Photos');
+    expect(joinPath('/', 'srv')).toBe('/srv');
+    expect(joinPath('C:\\Users', 'ada')).toBe('C:\\Users\\ada');
+  });
+});
