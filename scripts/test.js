@@ -64,10 +64,13 @@ if (!noE2e && vitestArgs.length === 0) {
       PLAYWRIGHT_JSON_OUTPUT_NAME: report,
     });
     try {
-      const s = JSON.parse(readFileSync(report, 'utf8')).stats;
-      passed += s.expected + (s.flaky ?? 0);
-      failed += s.unexpected;
-      skipped += s.skipped;
+      const r = JSON.parse(readFileSync(report, 'utf8'));
+      passed += r.stats.expected + (r.stats.flaky ?? 0);
+      failed += r.stats.unexpected;
+      skipped += r.stats.skipped;
+      // Say why specs were skipped (the list reporter shows only that they were).
+      for (const [reason, n] of skipReasons(r))
+        console.log(`skipped ${n} e2e test${n === 1 ? '' : 's'}: ${reason}`);
     } catch {
       failed += 1;
     }
@@ -78,3 +81,20 @@ if (!noE2e && vitestArgs.length === 0) {
 rmSync(dir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(ok && failed === 0 ? 0 : 1);
+
+/** Skip annotations of a Playwright JSON report, counted by reason. */
+function skipReasons(report) {
+  const reasons = new Map();
+  const visit = (suite) => {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests ?? [])
+        for (const a of t.annotations ?? [])
+          if (a.type === 'skip') {
+            const why = a.description ?? 'no reason given';
+            reasons.set(why, (reasons.get(why) ?? 0) + 1);
+          }
+    for (const child of suite.suites ?? []) visit(child);
+  };
+  for (const s of report.suites ?? []) visit(s);
+  return reasons;
+}

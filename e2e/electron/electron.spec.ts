@@ -45,7 +45,7 @@ const binary = electronBinary();
 const binding = binary ? sqliteBinding() : null;
 test.skip(
   binary === null,
-  'Electron binary not installed (it downloads on first launch; this machine is offline) — Electron-only specs skipped',
+  'Electron binary not installed (it downloads on first launch, which needs its download server) — Electron-only specs skipped',
 );
 test.skip(
   binary !== null && binding === null,

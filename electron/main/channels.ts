@@ -30,7 +30,7 @@ export const PUSH_CHANNELS = {
 } as const;
 
 /** The views the shell asks the UI to show (tray, menu, notifications); the UI ignores others. */
-export type NavigateView = 'addPair' | 'pending' | 'settings';
+export type NavigateView = 'addPair' | 'pending' | 'settings' | 'about';
 
 // A desktop or push channel named like a SyncApi method would route one message to the other.
 type Clash = Extract<DesktopRequest | keyof typeof PUSH_CHANNELS, SyncApiMethod>;

@@ -22,6 +22,18 @@ describe('first start', () => {
   });
 });
 
+describe('About', () => {
+  it('shows the version and state folder the service reports', async () => {
+    await renderApp(new FakeClient());
+    fireEvent.click(screen.getByRole('button', { name: 'About Tandem' }));
+    const dialog = await screen.findByRole('dialog', { name: 'About Tandem' });
+    await waitFor(() => expect(dialog.textContent).toContain('0.0.0'));
+    expect(dialog.textContent).toContain('/tmp');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog', { name: 'About Tandem' })).toBeNull();
+  });
+});
+
 describe('Add pair', () => {
   it('shows checkPair’s refusal as an alert and keeps Create disabled', async () => {
     const client = new FakeClient();

@@ -8,6 +8,7 @@ import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { EmptyState } from './components/EmptyState.js';
 import { Notices } from './components/Notices.js';
 import { PairView, type PairTab } from './components/PairView.js';
+import { AboutDialog } from './components/AboutDialog.js';
 import { ShortcutsDialog } from './components/ShortcutsDialog.js';
 import { Sidebar } from './components/Sidebar.js';
 import { useFolderDrop } from './components/useFolderDrop.js';
@@ -40,6 +41,7 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
   const [tab, setTab] = useState<PairTab>('pending');
   const [adding, setAdding] = useState<AddPairRequest | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [aboutOpen, setAboutOpen] = useState(false);
 
   useEffect(() => store.start(), [store]);
 
@@ -57,6 +59,7 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
     () =>
       desktop?.onNavigate((view) => {
         if (view === 'addPair') setAdding({});
+        else if (view === 'about') setAboutOpen(true);
         else if (TAB_VIEWS.includes(view)) setTab(view as PairTab);
       }),
     [desktop],
@@ -85,6 +88,7 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
             selectedId={selected?.id ?? null}
             onSelect={(id) => setSelectedId(id)}
             onAddPair={addPair}
+            onAbout={() => setAboutOpen(true)}
           />
           <main className="main">
             {!state.loaded ? (
@@ -122,6 +126,7 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
           />
         ) : null}
         {helpOpen ? <ShortcutsDialog onClose={() => setHelpOpen(false)} /> : null}
+        {aboutOpen ? <AboutDialog onClose={() => setAboutOpen(false)} /> : null}
       </div>
     </AppContext.Provider>
   );

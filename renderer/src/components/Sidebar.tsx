@@ -9,9 +9,10 @@ interface SidebarProps {
   selectedId: string | null;
   onSelect: (pairId: string) => void;
   onAddPair: () => void;
+  onAbout: () => void;
 }
 
-export function Sidebar({ selectedId, onSelect, onAddPair }: SidebarProps) {
+export function Sidebar({ selectedId, onSelect, onAddPair, onAbout }: SidebarProps) {
   const { store, client, desktop } = useServices();
   const pairs = useSyncState((s) => s.pairs);
   const settings = useSyncState((s) => s.settings);
@@ -51,6 +52,9 @@ export function Sidebar({ selectedId, onSelect, onAddPair }: SidebarProps) {
         </button>
         {pausedAll ? <span className="muted small-text">Automatic syncing is paused</span> : null}
         {desktop ? <LoginItemToggle desktop={desktop} /> : null}
+        <button type="button" className="link-button small-text" onClick={onAbout}>
+          About Tandem
+        </button>
       </div>
     </aside>
   );
