@@ -1,17 +1,6 @@
 // Human-readable text for plans, results and sizes (the CLI's stdout; --json prints the objects).
+import { formatBytes } from '../shared/format.js';
 import type { ApplyResult, Plan, PlanItem } from '../shared/plan.js';
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${units[u]}`;
-}
 
 /** Quotes a path when it holds characters a terminal would hide or mangle. */
 export function showPath(p: string): string {

@@ -1,6 +1,6 @@
 // A one-line progress bar on stderr, redrawn at most ten times a second, only on a terminal.
 import type { Progress } from '../engine/syncSession.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../shared/format.js';
 
 export class ProgressBar {
   private last = 0;

@@ -3,7 +3,8 @@
 import type { SyncEvent } from '../shared/syncApi.js';
 import { SyncService } from '../engine/syncService.js';
 import { createWatcherFactory } from '../engine/watcherFactory.js';
-import { formatBytes, formatItem } from './format.js';
+import { formatBytes } from '../shared/format.js';
+import { formatItem } from './format.js';
 
 export interface WatchIo {
   out: (s: string) => void;

@@ -19,7 +19,8 @@ interface LockInfo {
   started: number;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is alive (EPERM: it is, but belongs to another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

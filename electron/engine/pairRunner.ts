@@ -1,6 +1,7 @@
 // One live pair: its watcher and timers trigger scan → plan → pending → (policy or person
 // approves) → apply cycles, one at a time; every step is reported as SyncEvents. Each cycle takes
 // the pair's lock only while it runs, so the CLI can still sync the pair in between.
+import { progressFraction } from '../shared/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApplyResult, PlanItem } from '../shared/plan.js';
@@ -370,12 +371,7 @@ export class PairRunner {
       this.phaseStart = now;
       this.lastProgressAt = 0;
     }
-    const frac =
-      progress.bytesTotal > 0
-        ? progress.bytesDone / progress.bytesTotal
-        : progress.itemsTotal > 0
-          ? progress.itemsDone / progress.itemsTotal
-          : 1;
+    const frac = progressFraction(progress);
     if (frac < 1 && now - this.lastProgressAt < 100) return;
     this.lastProgressAt = now;
     const eta = estimateEtaSeconds(now - this.phaseStart, frac);

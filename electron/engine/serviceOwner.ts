@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alive } from './pairLock.js';
 
 export interface ServiceOwner {
   kind: 'daemon' | 'app';
@@ -15,15 +16,6 @@ export interface ServiceOwner {
 }
 
 const ownerFile = (home: string) => path.join(home, 'service.json');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The other process that runs this state folder's service on this host, if one is alive. */
 export function runningOwner(home: string): ServiceOwner | null {

@@ -1,6 +1,6 @@
 // Which OS notifications an event deserves, and how often: pure, so the rules have tests.
 // notifications.ts shows what these return.
-import { formatBytes } from '../cli/format.js';
+import { formatBytes } from '../shared/format.js';
 import type { ApplyResult } from '../shared/plan.js';
 import type { SyncEvent } from '../shared/syncApi.js';
 import type { NavigateView } from './channels.js';

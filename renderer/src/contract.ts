@@ -40,4 +40,5 @@ export type {
   SyncEventListener,
 } from '../../electron/shared/rpc.js';
 export { createRpcClient } from '../../electron/shared/rpc.js';
+export { formatBytes, progressFraction } from '../../electron/shared/format.js';
 export type { DesktopHost, DesktopSettings } from '../../electron/shared/desktopHost.js';

@@ -1,19 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { basename, formatBytes, formatDuration, formatRelative, joinPath } from './format.js';
-
-describe('formatBytes', () => {
-  it.each([
-    [0, '0 B'],
-    [1023, '1023 B'],
-    [1024, '1 KB'],
-    [1536, '1.5 KB'],
-    [12.4 * 1024 * 1024, '12.4 MB'],
-    [200 * 1024 * 1024, '200 MB'],
-    [1024 * 1024 - 1, '1 MB'],
-    [3.25 * 1024 ** 3, '3.3 GB'],
-  ])('%d bytes → %s', (n, text) => expect(formatBytes(n)).toBe(text));
-});
+// formatBytes is shared with the CLI and tested in electron/shared/format.test.ts.
+import { basename, formatDuration, formatRelative, joinPath } from './format.js';
 
 describe('formatRelative', () => {
   const now = 1_700_000_000_000;

@@ -1,24 +1,7 @@
 // Human text for numbers the UI shows: sizes, relative times, durations, kinds and folder names.
 import type { ChangeKind, ConflictReason } from './contract.js';
 
-const UNITS = ['KB', 'MB', 'GB', 'TB'];
-
-/** Bytes in binary units (as the CLI counts them) with one decimal, dropped when it is zero. */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 1024) return `${Math.max(0, Math.round(n || 0))} B`;
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  // Rounding can carry into the next unit ("1024.0 KB"), which reads wrong.
-  if (Number(v.toFixed(1)) >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1).replace(/\.0$/, '')} ${UNITS[u]}`;
-}
+export { formatBytes } from './contract.js';
 
 /** "just now", "2 min ago", "3 h ago", "yesterday", "5 days ago", then a date. */
 export function formatRelative(time: number, now: number = Date.now()): string {

@@ -65,7 +65,7 @@ describe('History', () => {
     expect(first!.textContent).toContain('2 min ago');
     expect(first!.textContent).toContain('Changed');
     expect(first!.textContent).toContain('report.odt');
-    expect(first!.textContent).toContain('4 KB');
+    expect(first!.textContent).toContain('4 KiB');
     expect(first!.textContent).toContain('Applied');
     expect(second!.textContent).toContain('Failed');
     expect(second!.textContent).toContain('the target disk is full');

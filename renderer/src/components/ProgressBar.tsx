@@ -1,18 +1,12 @@
 // The accessible progress of a scan or an apply: bytes, files and the time left.
-import type { Progress } from '../contract.js';
+import { progressFraction, type Progress } from '../contract.js';
 import { formatBytes, formatDuration } from '../format.js';
 
 export function progressPercent(p: Progress): number {
-  const f =
-    p.bytesTotal > 0
-      ? p.bytesDone / p.bytesTotal
-      : p.itemsTotal > 0
-        ? p.itemsDone / p.itemsTotal
-        : 0;
-  return Math.round(Math.min(1, Math.max(0, f)) * 100);
+  return Math.round(progressFraction(p) * 100);
 }
 
-/** "120.5 MB of 200 MB · 3 of 4 files · about 2 s left" */
+/** "121 MiB of 200 MiB · 3 of 4 files · about 2 s left" */
 export function progressText(p: Progress): string {
   const parts = [
     `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,

@@ -1,5 +1,5 @@
 // The list of pairs with their status badges, "Add pair", and the global pause switch.
-import type { PairConfig } from '../contract.js';
+import { progressFraction, type PairConfig } from '../contract.js';
 import { basename } from '../format.js';
 import { useServices, useSyncState } from '../state/appContext.js';
 import { LoginItemToggle } from './LoginItemToggle.js';
@@ -72,13 +72,7 @@ function PairButton({
   const status = useSyncState((s) => s.statuses[pair.id]);
   const progress = useSyncState((s) => s.progress[pair.id]);
   const badge = statusBadge(pair, status);
-  const fraction = progress
-    ? progress.bytesTotal > 0
-      ? progress.bytesDone / progress.bytesTotal
-      : progress.itemsTotal > 0
-        ? progress.itemsDone / progress.itemsTotal
-        : 0
-    : null;
+  const fraction = progress ? progressFraction(progress) : null;
   return (
     <button
       type="button"

@@ -63,10 +63,10 @@ describe('the pending list', () => {
     const [created, updated, conflicted] = rows() as [HTMLElement, HTMLElement, HTMLElement];
     expect(created.textContent).toContain('New');
     expect(created.textContent).toContain('a/new.jpg');
-    expect(created.textContent).toContain('2.5 MB');
+    expect(created.textContent).toContain('2.5 MiB');
     expect(updated.textContent).toContain('Changed');
     expect(updated.textContent).toContain('3 of 64 chunks differ');
-    expect(updated.textContent).toContain('64 MB');
+    expect(updated.textContent).toContain('64 MiB');
     const map = within(updated).getByRole('img');
     expect(map.getAttribute('aria-label')).toBe('Chunks 3, 17 and 40 of 64 differ');
     // 64 chunks over 120 px: one segment per chunk, three of them marked
@@ -79,7 +79,7 @@ describe('the pending list', () => {
       'approve to replace',
     );
     expect(within(created).queryByText('Conflict')).toBeNull();
-    expect(screen.getByText(/^3 changes, 1 conflict, 5\.5 MB to write/)).toBeTruthy();
+    expect(screen.getByText(/^3 changes, 1 conflict, 5\.5 MiB to write/)).toBeTruthy();
   });
 
   it('says the folders are identical when nothing is pending and the pair is in sync', async () => {
@@ -272,7 +272,7 @@ describe('progress', () => {
     );
     const bar = screen.getByRole('progressbar', { name: 'Applying changes' });
     expect(bar.getAttribute('aria-valuenow')).toBe('60');
-    expect(screen.getByText(/120\.5 MB of 200 MB · 3 of 4 files · about 2 s left/)).toBeTruthy();
+    expect(screen.getByText(/121 MiB of 200 MiB · 3 of 4 files · about 2 s left/)).toBeTruthy();
     act(() =>
       client.emit({
         type: 'pairStatus',

@@ -189,7 +189,7 @@ function onListOrPage(target: EventTarget | null): boolean {
   );
 }
 
-/** "3 changes, 1 conflict, 12.4 MB to write" (the service sums the size over the whole query). */
+/** "3 changes, 1 conflict, 12 MiB to write" (the service sums the size over the whole query). */
 function summaryText(
   status: PairStatus | undefined,
   pages: ReturnType<typeof usePendingPages>,
