@@ -86,6 +86,14 @@ async function main(): Promise<void> {
         600_000,
       );
       const firstMs = performance.now() - t;
+      // Edits are measured once the watcher is up (the first scan does not wait for it).
+      const health = await service.watcherHealth(pairId);
+      if (!health.ok || health.value.mode !== 'watching')
+        await waitFor(
+          service,
+          (e) => e.type === 'watcherHealth' && e.pairId === pairId && e.health.mode === 'watching',
+          600_000,
+        );
       const lat: number[] = [];
       for (let i = 0; i < EDITS; i++) {
         await new Promise((r) => setTimeout(r, 1_500));

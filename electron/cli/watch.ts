@@ -78,7 +78,7 @@ function describeEvent(e: SyncEvent): string | null {
         .map(
           (p) => `  ${formatItem(p)}${p.needsPerson && !p.conflict ? `  (${p.needsPerson})` : ''}`,
         );
-      if (e.added.length > 10) shown.push(`  … and ${e.added.length - 10} more`);
+      if (e.addedCount > shown.length) shown.push(`  … and ${e.addedCount - shown.length} more`);
       return `pending:\n${shown.join('\n')}`;
     }
     case 'applied':

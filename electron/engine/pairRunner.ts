@@ -5,14 +5,15 @@ import { progressFraction } from '../shared/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApplyResult, PlanItem } from '../shared/plan.js';
-import type {
-  HistoryEntry,
-  PairConfig,
-  PairStatus,
-  PendingChange,
-  Progress,
-  SyncEvent,
-  WatcherHealth,
+import {
+  PENDING_EVENT_LIMIT,
+  type HistoryEntry,
+  type PairConfig,
+  type PairStatus,
+  type PendingChange,
+  type Progress,
+  type SyncEvent,
+  type WatcherHealth,
 } from '../shared/syncApi.js';
 import { decideApprovals } from './approvalPolicy.js';
 import { openPair, resolvePair } from './pair.js';
@@ -106,29 +107,37 @@ export class PairRunner {
     };
   }
 
-  /** Starts watching and scheduling, and runs the first scan. */
-  async start(): Promise<void> {
+  /** Resolves once the watcher is up (or known to be unavailable); `stop` waits for it. */
+  watcherReady: Promise<void> = Promise.resolve();
+
+  /**
+   * Runs the first scan and starts watching and scheduling, without waiting for the watcher:
+   * chokidar needs seconds on a large tree (about 4 s for 20,000 files), and the first scan can
+   * use them. What changes while the watcher starts is seen by neither, so a second scan follows
+   * once it is ready (a warm one: the index vouches for every file the first scan hashed).
+   */
+  start(): void {
     this.stopped = false;
     const pending = this.store.all();
-    if (pending.length)
-      this.deps.emit({
-        type: 'pendingChanged',
-        pairId: this.pair.id,
-        added: pending,
-        removed: [],
-        total: pending.length,
-      });
+    if (pending.length) this.emitPending(pending, [], pending.length);
+    this.begin();
+  }
+
+  private begin(): void {
     if (this.pair.paused) {
       this.setState('paused');
       return;
     }
-    await this.startWatching();
     this.schedule();
     void this.requestCycle(false);
+    this.watcherReady = this.startWatching().then(() => {
+      if (!this.stopped && this.watcher) void this.requestCycle(false);
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.watcherReady.catch(() => undefined);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.pollTimer = null;
@@ -140,19 +149,14 @@ export class PairRunner {
 
   /** Applies new settings (restarting watcher and timers as needed). */
   async reconfigure(pair: PairConfig): Promise<void> {
+    await this.watcherReady.catch(() => undefined);
     this.pair = pair;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.pollTimer = null;
     await this.watcher?.close();
     this.watcher = null;
-    if (pair.paused) {
-      this.setState('paused');
-      return;
-    }
-    await this.startWatching();
-    this.schedule();
-    void this.requestCycle(false);
+    this.begin();
   }
 
   private async startWatching(): Promise<void> {
@@ -168,11 +172,18 @@ export class PairRunner {
       this.status.watcher = { mode: 'off', needed: 0, limit: null };
       return;
     }
+    let up = false;
+    let last: WatcherHealth = { mode: 'off', needed: 0, limit: null };
+    const report = (h: WatcherHealth) => {
+      last = h;
+      // Until chokidar has listed both folders, an edit may go unseen: say "starting".
+      this.status.watcher = !up && h.mode === 'watching' ? { ...h, mode: 'starting' } : h;
+      this.deps.emit({ type: 'watcherHealth', pairId: this.pair.id, health: this.status.watcher });
+    };
     this.watcher = this.deps.watcherFactory(this.pair, {
       onChanges: () => void this.requestCycle(false),
       onHealth: (h) => {
-        this.status.watcher = h;
-        this.deps.emit({ type: 'watcherHealth', pairId: this.pair.id, health: h });
+        report(h);
         if (h.mode === 'polling') this.startPolling();
       },
       onError: (message) => {
@@ -186,6 +197,8 @@ export class PairRunner {
     });
     try {
       await this.watcher.start();
+      up = true;
+      if (last.mode === 'watching') report(last);
     } catch (e) {
       this.status.watcher = {
         mode: 'polling',
@@ -314,13 +327,7 @@ export class PairRunner {
       );
       this.setCounts(rec.items);
       if (rec.added.length || rec.removed.length) {
-        this.deps.emit({
-          type: 'pendingChanged',
-          pairId: this.pair.id,
-          added: rec.added,
-          removed: rec.removed,
-          total: rec.items.length,
-        });
+        this.emitPending(rec.added, rec.removed, rec.items.length);
       }
       this.status.lastScanAt = Date.now();
       delete this.status.lastError;
@@ -357,6 +364,18 @@ export class PairRunner {
       delete this.status.progress;
       await session.close();
     }
+  }
+
+  private emitPending(added: PendingChange[], removed: string[], total: number): void {
+    this.deps.emit({
+      type: 'pendingChanged',
+      pairId: this.pair.id,
+      added: added.slice(0, PENDING_EVENT_LIMIT),
+      addedCount: added.length,
+      removed: removed.slice(0, PENDING_EVENT_LIMIT),
+      removedCount: removed.length,
+      total,
+    });
   }
 
   private progressPhase = '';
@@ -489,13 +508,7 @@ export class PairRunner {
   private refreshPending(removed: string[] = []): void {
     const all = this.store.all();
     this.setCounts(all);
-    this.deps.emit({
-      type: 'pendingChanged',
-      pairId: this.pair.id,
-      added: all,
-      removed,
-      total: all.length,
-    });
+    this.emitPending(all, removed, all.length);
     this.emitStatus();
   }
 

@@ -49,6 +49,37 @@ afterEach(async () => {
 });
 
 describe('SyncService', () => {
+  it('pages through pending changes with totals for the whole query, and keeps events small', async () => {
+    for (let i = 0; i < 250; i++) put(src, `many/f${String(i).padStart(3, '0')}.txt`, `file ${i}`);
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    // 250 files, the folder `many`, a.txt, docs and docs/b.txt
+    const page = ok(await service.listPending({ pairId: pair.id, offset: 200, limit: 100 }));
+    expect(page.total).toBe(254);
+    expect(page.items.map((i) => i.path)).toEqual(
+      // a.txt, docs, docs/b.txt and many come first in path order
+      Array.from({ length: 54 }, (_, i) => `many/f${String(i + 196).padStart(3, '0')}.txt`),
+    );
+    expect(page.bytesToWrite).toBe(
+      ok(await service.listPending({ pairId: pair.id, limit: 1000 })).items.reduce(
+        (n, i) => n + i.bytesToWrite,
+        0,
+      ),
+    );
+    const filtered = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs' }));
+    expect([filtered.total, filtered.conflicts]).toEqual([2, 0]);
+    // A rejection shows in the next page of the same query (the cached sort is not stale).
+    ok(await service.reject({ pairId: pair.id, paths: ['docs/b.txt'] }));
+    const again = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs' }));
+    expect(again.items.map((i) => i.path)).toEqual(['docs']);
+    const changed = events.filter((e) => e.type === 'pendingChanged');
+    const first = changed[0]!;
+    expect(first.type === 'pendingChanged' && [first.added.length, first.addedCount]).toEqual([
+      100, 254,
+    ]);
+  });
+
   it('lists a new pair’s changes as pending, applies them when approved, and records history', async () => {
     await start();
     const pair = ok(await service.addPair({ source: src, target: dst }));

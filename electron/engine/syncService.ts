@@ -96,7 +96,7 @@ export class SyncService implements SyncApi {
 
   /** Starts a runner for every registered pair. */
   async start(): Promise<void> {
-    for (const p of this.registry.list()) await this.startRunner(p);
+    for (const p of this.registry.list()) this.startRunner(p);
   }
 
   async stop(): Promise<void> {
@@ -115,12 +115,14 @@ export class SyncService implements SyncApi {
     return wrap(async () => {
       const p = this.registry.add(input);
       const cfg = policy ? { ...p, paused: false, policy: { ...p.policy, ...policy } } : p;
-      if (!this.runners.has(p.id)) await this.startRunner(cfg);
+      // `tandem watch` says "watching" only once edits are really being watched.
+      if (!this.runners.has(p.id)) await this.startRunner(cfg).watcherReady;
       return cfg;
     });
   }
 
-  private async startRunner(p: PairConfig): Promise<PairRunner> {
+  /** Starts a pair's runner; its first scan and its watcher start in the background. */
+  private startRunner(p: PairConfig): PairRunner {
     const settings = this.registry.settings();
     const cfg = settings.pausedAll ? { ...p, paused: true } : p;
     const r = new PairRunner(cfg, {
@@ -132,7 +134,7 @@ export class SyncService implements SyncApi {
       ...(this.quietMs !== undefined ? { quietMs: this.quietMs } : {}),
     });
     this.runners.set(p.id, r);
-    await r.start();
+    r.start();
     return r;
   }
 
@@ -153,7 +155,7 @@ export class SyncService implements SyncApi {
   addPair(input: AddPairInput): Promise<Result<PairConfig>> {
     return wrap(async () => {
       const p = this.registry.add(input);
-      if (!this.runners.has(p.id)) await this.startRunner(p);
+      if (!this.runners.has(p.id)) this.startRunner(p);
       this.pairsChanged();
       return p;
     });

@@ -87,6 +87,18 @@ async function startPair(
     10_000,
     'the first scan',
   );
+  // The first scan does not wait for the watcher; the tests' edits are meant for a watched pair.
+  await until(
+    () =>
+      events.some(
+        (e) =>
+          e.type === 'watcherHealth' &&
+          e.pairId === pair.id &&
+          (e.health.mode === 'watching' || e.health.mode === 'polling'),
+      ),
+    10_000,
+    'the watcher',
+  );
   return pair;
 }
 

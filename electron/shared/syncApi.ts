@@ -50,8 +50,11 @@ export type PairState =
   'starting' | 'scanning' | 'inSync' | 'pending' | 'syncing' | 'paused' | 'error';
 
 export interface WatcherHealth {
-  /** watching (events), polling (periodic rescans cover what cannot be watched), off (manual/paused) */
-  mode: 'watching' | 'polling' | 'off';
+  /**
+   * watching (events); starting (the watcher is listing the folders; a scan follows once it is
+   * up); polling (periodic rescans cover what cannot be watched); off (manual schedule, paused)
+   */
+  mode: 'watching' | 'starting' | 'polling' | 'off';
   /** watches the pair needs (chokidar takes one per folder and one per file) */
   needed: number;
   /** the OS limit on watches (inotify max_user_watches), null where there is none */
@@ -242,8 +245,15 @@ export type SyncEvent =
   | {
       type: 'pendingChanged';
       pairId: string;
+      /**
+       * New or changed pending changes, the first PENDING_EVENT_LIMIT of them: an event is a
+       * nudge to refetch (listPending), not the list itself; 100,000 changes would be 30 MB.
+       */
       added: PendingChange[];
+      addedCount: number;
+      /** paths no longer pending, the first PENDING_EVENT_LIMIT of them */
       removed: string[];
+      removedCount: number;
       total: number;
     }
   | { type: 'progress'; pairId: string; progress: Progress }
@@ -263,6 +273,9 @@ export const SYNC_EVENT_TYPES = [
   'watcherHealth',
   'settingsChanged',
 ] as const satisfies readonly SyncEvent['type'][];
+
+/** The most items a pendingChanged event carries in `added` and in `removed`. */
+export const PENDING_EVENT_LIMIT = 100;
 
 export const DEFAULT_POLICY: ApprovalPolicy = {
   autoApprove: false,

@@ -127,14 +127,30 @@ describe('the pending list', () => {
     const before = pendingQueries().length;
     client.pending.set('p1', [...threeChanges(), makeChange('p1', 'd/late.txt')]);
     act(() =>
-      client.emit({ type: 'pendingChanged', pairId: 'p1', added: [], removed: [], total: 4 }),
+      client.emit({
+        type: 'pendingChanged',
+        pairId: 'p1',
+        added: [],
+        addedCount: 0,
+        removed: [],
+        removedCount: 0,
+        total: 4,
+      }),
     );
     await within(grid()).findByText('d/late.txt');
     expect(pendingQueries().length).toBeGreaterThan(before);
     // another pair's change does not refetch this list
     const after = pendingQueries().length;
     act(() =>
-      client.emit({ type: 'pendingChanged', pairId: 'other', added: [], removed: [], total: 1 }),
+      client.emit({
+        type: 'pendingChanged',
+        pairId: 'other',
+        added: [],
+        addedCount: 0,
+        removed: [],
+        removedCount: 0,
+        total: 1,
+      }),
     );
     await new Promise((r) => setTimeout(r, 20));
     expect(pendingQueries().length).toBe(after);
