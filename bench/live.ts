@@ -94,6 +94,13 @@ async function main(): Promise<void> {
           (e) => e.type === 'watcherHealth' && e.pairId === pairId && e.health.mode === 'watching',
           600_000,
         );
+      // …and once the rescan that follows the watcher's start has finished: the steady state.
+      for (let idle = 0; idle < 3;) {
+        await new Promise((r) => setTimeout(r, 100));
+        const st = await service.status();
+        const state = st.ok ? st.value.find((x) => x.pairId === pairId)?.state : undefined;
+        idle = state === 'inSync' || state === 'pending' ? idle + 1 : 0;
+      }
       const lat: number[] = [];
       for (let i = 0; i < EDITS; i++) {
         await new Promise((r) => setTimeout(r, 1_500));

@@ -6,6 +6,14 @@ import { spawnSync } from 'node:child_process';
 
 let syncfsWorks: boolean | null = process.platform === 'linux' ? null : false;
 
+/**
+ * Up to this many files and folders are fsynced one by one instead: syncfs flushes everything
+ * dirty on the filesystem, not just ours, and starts a process. A live pair's one-file apply
+ * paid for whatever else the machine had written (measured: edit → applied median 585–619 ms
+ * after a bulk write to the same disk, against 51–56 ms for edit → pending).
+ */
+const FEW = 16;
+
 export interface FlushFallback {
   /** regular files whose data must be durable */
   files?: readonly string[];
@@ -15,10 +23,12 @@ export interface FlushFallback {
 
 /**
  * Makes the writes to the filesystem holding `anyPath` durable, including renames: one syncfs
- * (`sync -f`) where it works, else an fsync of each of `fallback`'s files and folders.
+ * (`sync -f`) where it works and the batch is large, else an fsync of each of `fallback`'s files
+ * and folders (which must therefore name everything written).
  */
 export function flushFilesystem(anyPath: string, fallback: FlushFallback): void {
-  if (syncfsWorks !== false) {
+  const few = (fallback.files?.length ?? 0) + new Set(fallback.dirs ?? []).size <= FEW;
+  if (syncfsWorks !== false && !few) {
     const r = spawnSync('sync', ['-f', anyPath], { stdio: 'ignore' });
     if (r.status === 0) {
       syncfsWorks = true;
