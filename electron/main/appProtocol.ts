@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import { protocol, type Session } from 'electron';
 import { APP_CSP } from './appUrl.js';
 import { APP_HOST, APP_SCHEME } from './channels.js';
-import { contentTypeFor, resolveAppPath } from './resolveAppPath.js';
+import { contentType, resolveStatic } from '../daemon/staticFiles.js';
 
 /** Must run before the app is ready: the scheme's privileges are fixed at startup. */
 export function registerAppScheme(): void {
@@ -52,13 +52,13 @@ export function serveApp(session: Session, root: string): void {
     }
     if (url.host !== APP_HOST) return plain(404, 'Not found');
     if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'Not allowed');
-    const file = resolveAppPath(url.pathname, root);
+    const file = resolveStatic(root, url.pathname);
     if (!file) return plain(404, 'Not found');
     try {
       const body = await fs.readFile(file);
       return new Response(request.method === 'HEAD' ? null : body, {
         status: 200,
-        headers: { ...SECURITY_HEADERS, 'Content-Type': contentTypeFor(file) },
+        headers: { ...SECURITY_HEADERS, 'Content-Type': contentType(file) },
       });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

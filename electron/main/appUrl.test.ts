@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APP_CSP, APP_ENTRY_URL, isAppUrl, isExternalUrl } from './appUrl.js';
-import { contentTypeFor, resolveAppPath } from './resolveAppPath.js';
+import { contentType as contentTypeFor, resolveStatic } from '../daemon/staticFiles.js';
+
+const resolveAppPath = (p: string, root: string, api: path.PlatformPath) =>
+  resolveStatic(root, p, api);
 import { senderRefusal } from './ipcSender.js';
 
 describe('isAppUrl', () => {
@@ -36,7 +39,7 @@ describe('isExternalUrl', () => {
   ])('%s → %s', (url, ok) => expect(isExternalUrl(url)).toBe(ok));
 });
 
-describe('resolveAppPath', () => {
+describe('resolveStatic, as the app:// protocol uses it', () => {
   const root = '/opt/tandem/dist/renderer';
   it.each([
     ['/', `${root}/index.html`],
