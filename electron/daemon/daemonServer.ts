@@ -5,8 +5,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parseCall, type RpcMessage, type SyncClient } from '../shared/rpc.js';
-import type { Result } from '../shared/syncApi.js';
+import { dispatchCall, parseCall, type RpcMessage, type SyncClient } from '../shared/rpc.js';
 import { checkRequest, tokenCookieName, type RequestFacts } from './requestGuard.js';
 import { contentType, readStatic, resolveStatic, securityHeaders } from './staticFiles.js';
 
@@ -128,9 +127,7 @@ export function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           send(ws, { t: 'reply', id: parsed.id, result: { ok: false, error: parsed.error } });
         return;
       }
-      const { method, args, id } = parsed.call;
-      const fn = opts.client[method] as (...a: unknown[]) => Promise<Result<unknown>>;
-      void fn.apply(opts.client, args).then((result) => send(ws, { t: 'reply', id, result }));
+      void dispatchCall(opts.client, parsed.call).then((reply) => send(ws, reply));
     });
   }
 
