@@ -1,9 +1,11 @@
 // `npm run bench:ui`: the pending list of a real daemon, in Chromium, with 100,000 changes pending.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_LAUNCH } from '../e2e/support/chromium.js';
+import { spawnServe, stopServe, type ServeProcess } from '../e2e/support/tandemDaemon.js';
 import { REPO_ROOT } from './config.js';
 import { median } from './measure.js';
 import { Rng } from './prng.js';
@@ -15,8 +17,6 @@ const FILES = FOLDERS * FILES_PER_FOLDER;
 /** A new folder is a pending change of its own (a create), so the list holds files + folders. */
 const CHANGES = FILES + FOLDERS;
 const DATA = path.join(REPO_ROOT, '.bench-data', 'ui-100k');
-const CLI = path.join(REPO_ROOT, 'bin', 'tandem.js');
-const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
 /** Scroll phases: a wheel-like scroll from the top, then a scrollbar drag from top to bottom. */
 const WHEEL_FRAMES = 600;
 const WHEEL_STEP_PX = 40;
@@ -63,44 +63,6 @@ function ensureData(): { source: string; builtS: number | null } {
   }
   fs.writeFileSync(stamp, spec);
   return { source, builtS: (performance.now() - t0) / 1000 };
-}
-
-interface Daemon {
-  url: string;
-  child: ChildProcess;
-  stderr: () => string;
-}
-
-/** `tandem serve --port 0` on its own TANDEM_HOME; resolves with the link it prints. */
-function startDaemon(home: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
-    env: { ...process.env, TANDEM_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no link within 30 s: ${out}${err}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1]!, child, stderr: () => err });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`tandem serve exited ${code}: ${err}`)));
-  });
-}
-
-async function stopDaemon(d: Daemon): Promise<void> {
-  if (d.child.exitCode !== null || d.child.signalCode !== null) return;
-  const exited = new Promise((r) => d.child.once('exit', r));
-  d.child.kill('SIGINT');
-  const late = setTimeout(() => d.child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(late);
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
@@ -255,20 +217,11 @@ async function main(): Promise<number> {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-ui-')));
   const target = path.join(base, 'target');
   fs.mkdirSync(target);
-  let daemon: Daemon | undefined;
+  let daemon: ServeProcess | undefined;
   let browser: Browser | undefined;
   try {
-    daemon = await startDaemon(path.join(base, 'home'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    daemon = await spawnServe(path.join(base, 'home'));
+    browser = await chromium.launch(CHROMIUM_LAUNCH);
     const context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       locale: 'en-US',
@@ -414,7 +367,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await browser?.close().catch(() => undefined);
-    if (daemon) await stopDaemon(daemon);
+    if (daemon) await stopServe(daemon.child);
     fs.rmSync(base, { recursive: true, force: true });
   }
 }

@@ -2,8 +2,7 @@
 // in Debian's Chromium (Playwright cannot download its own browsers here). Electron-only specs
 // live in e2e/electron and skip, saying why, where Electron's binary is missing.
 import { defineConfig } from '@playwright/test';
-
-export const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
+import { CHROMIUM_LAUNCH } from './support/chromium.js';
 
 export default defineConfig({
   testDir: '.',
@@ -27,15 +26,6 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    launchOptions: {
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: CHROMIUM_LAUNCH,
   },
 });

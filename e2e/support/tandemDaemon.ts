@@ -22,20 +22,24 @@ export interface TandemDaemon {
   stop(): Promise<void>;
 }
 
-export async function startTandem(): Promise<TandemDaemon> {
-  const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-')));
-  const home = path.join(base, 'home');
-  const source = path.join(base, 'Photos');
-  const target = path.join(base, 'Backup');
-  fs.mkdirSync(source);
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+export interface ServeProcess {
+  /** the link with the token that `tandem serve` printed */
+  url: string;
+  child: ChildProcess;
+  /** what it wrote to stderr so far */
+  stderr: () => string;
+}
+
+/** Runs `tandem serve --port 0` on its own TANDEM_HOME; resolves with the link it prints. */
+export function spawnServe(home: string): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
     env: { ...process.env, TANDEM_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`tandem serve printed no link: ${out}${err}`)),
       30_000,
@@ -45,11 +49,30 @@ export async function startTandem(): Promise<TandemDaemon> {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve({ url: m[1]!, child, stderr: () => err });
       }
     });
     child.once('exit', (code) => reject(new Error(`tandem serve exited ${code}: ${err}`)));
   });
+}
+
+/** Stops it as Ctrl-C would (it finishes a write in progress), killing it if it hangs. */
+export async function stopServe(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  const late = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(late);
+}
+
+export async function startTandem(): Promise<TandemDaemon> {
+  const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-')));
+  const home = path.join(base, 'home');
+  const source = path.join(base, 'Photos');
+  const target = path.join(base, 'Backup');
+  fs.mkdirSync(source);
+  const { url, child } = await spawnServe(home);
   const u = new URL(url);
   return {
     url,
@@ -60,11 +83,7 @@ export async function startTandem(): Promise<TandemDaemon> {
     source,
     target,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT');
-        await exited;
-      }
+      await stopServe(child);
       fs.rmSync(base, { recursive: true, force: true });
     },
   };

@@ -23,7 +23,8 @@ interface CachedPage {
 
 export class PendingPages {
   private readonly pages = new Map<number, CachedPage>();
-  private readonly inflight = new Map<number, number>();
+  /** pages requested and not answered yet */
+  private readonly inflight = new Set<number>();
   private readonly listeners = new Set<() => void>();
   private gen = 0;
   private range: [number, number] = [0, 0];
@@ -86,7 +87,7 @@ export class PendingPages {
 
   private async load(page: number): Promise<void> {
     const gen = this.gen;
-    this.inflight.set(page, gen);
+    this.inflight.add(page);
     const r = await this.fetchPage(page * this.pageSize, this.pageSize);
     this.inflight.delete(page);
     // Whatever happens to this answer, a slot is free: fetch what is in view now.
