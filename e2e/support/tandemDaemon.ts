@@ -19,6 +19,10 @@ export interface TandemDaemon {
   home: string;
   source: string;
   target: string;
+  /** what the daemon wrote to stderr (attached to a failed test's report) */
+  stderr(): string;
+  /** the daemon's exit code or signal, null while it runs */
+  exited(): string | null;
   stop(): Promise<void>;
 }
 
@@ -72,7 +76,7 @@ export async function startTandem(): Promise<TandemDaemon> {
   const source = path.join(base, 'Photos');
   const target = path.join(base, 'Backup');
   fs.mkdirSync(source);
-  const { url, child } = await spawnServe(home);
+  const { url, child, stderr } = await spawnServe(home);
   const u = new URL(url);
   return {
     url,
@@ -82,6 +86,8 @@ export async function startTandem(): Promise<TandemDaemon> {
     home,
     source,
     target,
+    stderr,
+    exited: () => child.signalCode ?? (child.exitCode === null ? null : String(child.exitCode)),
     stop: async () => {
       await stopServe(child);
       fs.rmSync(base, { recursive: true, force: true });

@@ -108,6 +108,23 @@ describe('Add pair', () => {
     );
   });
 
+  it('keeps a path typed while the first listing was still on its way', async () => {
+    const client = new FakeClient();
+    client.folders = { '/home/ada': ['Music', 'Photos'], '/home/ada/Photos': ['2024'] };
+    await renderApp(client);
+    fireEvent.click(screen.getAllByRole('button', { name: 'Add pair' })[0]!);
+    const release = client.holdNext('browseFolder');
+    fireEvent.click(screen.getByRole('button', { name: 'Browse for source folder' }));
+    const browser = await screen.findByRole('dialog', { name: 'Choose a folder' });
+    const field = within(browser).getByLabelText('Folder path') as HTMLInputElement;
+    fireEvent.change(field, { target: { value: '/home/ada/Photos' } });
+    await act(async () => release());
+    expect(field.value).toBe('/home/ada/Photos');
+    fireEvent.keyDown(field, { key: 'Enter' });
+    await within(browser).findByRole('button', { name: '2024' });
+    expect(field.value).toBe('/home/ada/Photos');
+  });
+
   it('shows a browse error as an alert and goes up', async () => {
     const client = new FakeClient();
     client.folders = { '/home/ada': ['Photos'], '/home': ['ada'] };

@@ -1,6 +1,6 @@
 // Folder choosing in a browser, where no native picker gives paths: the daemon lists subfolders
 // (browseFolder) and the user walks the tree, types a path, or goes up.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { FolderListing } from '../contract.js';
 import { joinPath } from '../format.js';
 import { useServices } from '../state/appContext.js';
@@ -19,19 +19,25 @@ export function FolderBrowserDialog({ start, onPick, onClose }: FolderBrowserDia
   const [typed, setTyped] = useState(start ?? '');
   const [chosen, setChosen] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Bumped by every listing request and every keystroke in the path field: an answer counts only
+  // if nothing happened since it was asked for. Otherwise the first listing (the home folder),
+  // arriving while the user types, would overwrite what they typed.
+  const seq = useRef(0);
 
   const open = useCallback(
-    async (path: string | null) => {
+    async (path: string | null): Promise<'shown' | 'refused' | 'superseded'> => {
+      const mine = ++seq.current;
       const r = await client.browseFolder(path);
+      if (mine !== seq.current) return 'superseded';
       if (!r.ok) {
         setError(r.error.message);
-        return false;
+        return 'refused';
       }
       setListing(r.value);
       setTyped(r.value.path);
       setChosen(null);
       setError(null);
-      return true;
+      return 'shown';
     },
     [client],
   );
@@ -39,7 +45,8 @@ export function FolderBrowserDialog({ start, onPick, onClose }: FolderBrowserDia
   useEffect(() => {
     void (async () => {
       // A typed path that is not a folder yet (a target to create) falls back to home.
-      if (!(await open(start && start.trim() ? start : null)) && start) await open(null);
+      if ((await open(start && start.trim() ? start : null)) === 'refused' && start)
+        await open(null);
     })();
   }, [open, start]);
 
@@ -59,7 +66,10 @@ export function FolderBrowserDialog({ start, onPick, onClose }: FolderBrowserDia
           className="input grow"
           value={typed}
           spellCheck={false}
-          onChange={(e) => setTyped(e.target.value)}
+          onChange={(e) => {
+            seq.current++;
+            setTyped(e.target.value);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
               e.preventDefault();

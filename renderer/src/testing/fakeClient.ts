@@ -86,6 +86,7 @@ export class FakeClient implements SyncClient {
   /** checkPair answers: a refusal sentence for a "source|target" key, else ok */
   refusals: Record<string, string> = {};
   private readonly failures = new Map<string, string>();
+  private readonly holds = new Map<string, Promise<void>>();
   private readonly listeners = new Set<SyncEventListener>();
 
   onEvent(listener: SyncEventListener): () => void {
@@ -102,6 +103,13 @@ export class FakeClient implements SyncClient {
     this.failures.set(method, message);
   }
 
+  /** The next call of `method` answers only once the returned function is called (a slow link). */
+  holdNext(method: keyof SyncClient): () => void {
+    let release!: () => void;
+    this.holds.set(method, new Promise<void>((r) => (release = r)));
+    return release;
+  }
+
   callsOf(method: keyof SyncClient): unknown[][] {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
   }
@@ -113,7 +121,9 @@ export class FakeClient implements SyncClient {
 
   private async call<T>(method: string, args: unknown[], run: () => Result<T>): Promise<Result<T>> {
     this.calls.push({ method, args });
-    await Promise.resolve();
+    const hold = this.holds.get(method);
+    this.holds.delete(method);
+    await (hold ?? Promise.resolve());
     const failure = this.failures.get(method);
     if (failure !== undefined) {
       this.failures.delete(method);
