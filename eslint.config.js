@@ -4,20 +4,34 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const noElectron = {
+const electronBan = {
+  paths: [
+    {
+      name: 'electron',
+      message: 'engine/shared/cli run under plain Node: never import electron here.',
+    },
+  ],
+  patterns: [{ group: ['electron/*'], message: 'engine/shared/cli never import electron.' }],
+};
+const noElectron = { 'no-restricted-imports': ['error', electronBan] };
+
+/** The engine's folders depend downwards only: core ← pair, watch ← service (ARCHITECTURE.md). */
+const engineLayer = (forbidden) => ({
   'no-restricted-imports': [
     'error',
     {
-      paths: [
+      ...electronBan,
+      patterns: [
+        ...electronBan.patterns,
         {
-          name: 'electron',
-          message: 'engine/shared/cli run under plain Node: never import electron here.',
+          group: forbidden.map((f) => `**/${f}/*`),
+          message: `this layer of the engine must not import ${forbidden.join(', ')} (dependencies point down)`,
         },
+        { group: ['**/testing/*'], message: 'electron/testing is for tests only.' },
       ],
-      patterns: [{ group: ['electron/*'], message: 'engine/shared/cli never import electron.' }],
     },
   ],
-};
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-results/**'] },
@@ -49,6 +63,10 @@ export default tseslint.config(
     files: ['electron/engine/**', 'electron/shared/**', 'electron/cli/**', 'electron/daemon/**'],
     rules: noElectron,
   },
+  { files: ['electron/engine/core/**'], rules: engineLayer(['pair', 'service', 'watch']) },
+  { files: ['electron/engine/pair/**'], rules: engineLayer(['service', 'watch']) },
+  { files: ['electron/engine/watch/**'], rules: engineLayer(['pair', 'service']) },
+  { files: ['electron/engine/**/*.test.ts'], rules: noElectron },
   {
     // The UI runs in a browser (or a sandboxed Electron window): DOM globals, React hook rules,
     // and only the contract and its own client code, never node:, electron or the engine.

@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SyncEvent } from '../electron/shared/syncApi.js';
-import { PairWatcher } from '../electron/engine/pairWatcher.js';
-import { SyncService } from '../electron/engine/syncService.js';
-import { createWatcherFactory } from '../electron/engine/watcherFactory.js';
+import { PairWatcher } from '../electron/engine/watch/pairWatcher.js';
+import { SyncService } from '../electron/engine/service/syncService.js';
+import { createWatcherFactory } from '../electron/engine/service/watcherFactory.js';
 import { planTree, writeTree } from './data.js';
 
 const QUIET_MS = 1_000;

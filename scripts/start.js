@@ -140,7 +140,7 @@ async function fallBackToDaemon(why) {
     `Electron cannot start here (${why}), so Tandem runs as a local daemon with the same UI in your browser.`,
   );
   const { tandemHome } = await import(
-    new URL('../dist/electron/engine/pair.js', import.meta.url).href
+    new URL('../dist/electron/engine/pair/pair.js', import.meta.url).href
   );
   const { serve, DEFAULT_PORT, AlreadyServingError } = await import(
     new URL('../dist/electron/daemon/serve.js', import.meta.url).href

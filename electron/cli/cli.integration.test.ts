@@ -6,37 +6,39 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyResult, EntryType, Plan, PlanItem } from '../shared/plan.js';
 import {
-  chownTree,
   cliMissingReason,
-  compareTrees,
-  contentHashesUnder,
   describeRun,
-  diffSnapshots,
+  oneLineErrorProblems,
+  parseJsonOutput,
+  runCli,
+  spawnCli,
+  waitForCli,
+  type CliRun,
+} from '../testing/cliRunner.js';
+import { patchFile, seededBytes, writeSeededFile } from '../testing/rng.js';
+import {
+  chownTree,
   file,
-  hashTree,
   link,
   listenUnixSocket,
   makeSandbox,
   mkfifo,
-  oneLineErrorProblems,
-  parseJsonOutput,
-  patchFile,
   putFile,
   rewriteKeepingMtime,
-  runCli,
-  seededBytes,
   setMtime,
-  sha256,
-  spawnCli,
   STATE_DIR,
   unprivilegedUser,
-  waitForCli,
-  writeSeededFile,
   writeTree,
-  type CliRun,
   type Sandbox,
+} from '../testing/sandbox.js';
+import {
+  diffTrees,
+  contentHashesUnder,
+  diffSnapshots,
+  hashTree,
+  sha256,
   type TreeSnapshot,
-} from './testSupport.js';
+} from '../testing/treeSnapshot.js';
 
 interface SyncOutput {
   plan: Plan;
@@ -160,7 +162,7 @@ function versionHashes(): Set<string> {
 
 /** Target identical to the source (bytes, links, files' modes and mtimes); diff and plain diff say so. */
 async function expectInSync(): Promise<void> {
-  expect(compareTrees(sb.source, sb.target, { mode: true, mtime: true })).toEqual([]);
+  expect(diffTrees(sb.source, sb.target, { mode: true, mtime: true })).toEqual([]);
   const { run, plan } = await diff();
   expect(run.code, describeRun(run)).toBe(0);
   expect(plan.items).toEqual([]);

@@ -9,23 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplyResult, Plan } from '../shared/plan.js';
 import {
   cliMissingReason,
-  compareTrees,
-  createRng,
   describeRun,
-  hashTree,
-  makeSandbox,
   parseJsonOutput,
-  putFile,
   runCli,
-  seededBytes,
   spawnCli,
-  stateDirPaths,
-  STATE_DIR,
   waitForCli,
   type CliRun,
-  type Rng,
-  type Sandbox,
-} from './testSupport.js';
+} from '../testing/cliRunner.js';
+import { createRng, seededBytes, type Rng } from '../testing/rng.js';
+import { makeSandbox, putFile, STATE_DIR, type Sandbox } from '../testing/sandbox.js';
+import { diffTrees, hashTree, stateDirPaths } from '../testing/treeSnapshot.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -336,7 +329,7 @@ describe(`tandem sync killed with SIGKILL (${TRIALS} trials, ${Math.round(SIZE /
     report.push(
       `initial sync of ${Math.round(SIZE / MiB)} MiB and ${SMALL_FILES} small files: ${Math.round(performance.now() - started)} ms`,
     );
-    expect(compareTrees(sb.source, sb.target)).toEqual([]);
+    expect(diffTrees(sb.source, sb.target)).toEqual([]);
     current = { state: stateOf(sb.source), big };
   }, 300_000);
 
@@ -405,7 +398,7 @@ describe(`tandem sync killed with SIGKILL (${TRIALS} trials, ${Math.round(SIZE /
       ).toBeGreaterThanOrEqual(Math.ceil(n / 2));
       expect(killedInApply, 'no run was killed during its apply phase').toBeGreaterThanOrEqual(1);
       expect(stateDifferences(stateOf(sb.source), current.state), 'the source changed').toEqual([]);
-      expect(compareTrees(sb.source, sb.target)).toEqual([]);
+      expect(diffTrees(sb.source, sb.target)).toEqual([]);
       const d = await cli('diff', sb.source, sb.target);
       expect(d.code, describeRun(d)).toBe(0);
     },

@@ -3,10 +3,10 @@
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Plan } from '../shared/plan.js';
-import { RefusalError, resolvePair } from '../engine/pair.js';
-import { PairBusyError } from '../engine/pairLock.js';
-import { normalizeScheme, SchemeError } from '../engine/hashScheme.js';
-import { SyncSession } from '../engine/syncSession.js';
+import { RefusalError, resolvePair } from '../engine/pair/pair.js';
+import { PairBusyError } from '../engine/pair/pairLock.js';
+import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
+import { SyncSession } from '../engine/pair/syncSession.js';
 import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 

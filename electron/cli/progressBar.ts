@@ -1,5 +1,5 @@
 // A one-line progress bar on stderr, redrawn at most ten times a second, only on a terminal.
-import type { Progress } from '../engine/syncSession.js';
+import type { SessionProgress } from '../engine/pair/syncSession.js';
 import { formatBytes } from '../shared/format.js';
 
 export class ProgressBar {
@@ -14,7 +14,7 @@ export class ProgressBar {
     return this.out.isTTY === true;
   }
 
-  update(p: Progress): void {
+  update(p: SessionProgress): void {
     if (!this.enabled) return;
     const key = p.phase === 'scan' ? `scan-${p.side}` : 'apply';
     if (key !== this.phaseKey) {

@@ -1,8 +1,8 @@
 // `tandem watch SOURCE TARGET [--auto]`: runs the sync service for one pair in the terminal and
 // prints a status line for everything that happens, until Ctrl-C.
 import type { SyncEvent } from '../shared/syncApi.js';
-import { SyncService } from '../engine/syncService.js';
-import { createWatcherFactory } from '../engine/watcherFactory.js';
+import { SyncService } from '../engine/service/syncService.js';
+import { createWatcherFactory } from '../engine/service/watcherFactory.js';
 import { formatBytes } from '../shared/format.js';
 import { formatItem } from './format.js';
 

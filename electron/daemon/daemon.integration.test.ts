@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RpcMessage } from '../shared/rpc.js';
 import type { SyncEvent } from '../shared/syncApi.js';
-import { startServiceThread, type ServiceThread } from '../engine/serviceThread.js';
-import { CLI_PATH, makeSandbox, type Sandbox } from '../cli/testSupport.js';
+import { startServiceThread, type ServiceThread } from '../engine/service/serviceThread.js';
+import { CLI_PATH } from '../testing/cliRunner.js';
+import { makeSandbox, type Sandbox } from '../testing/sandbox.js';
 import { startDaemon, type Daemon } from './daemonServer.js';
 import { tokenCookieName } from './requestGuard.js';
 

@@ -1,8 +1,13 @@
 // `tandem serve`: the sync service on its worker thread, the daemon in front of it, until a
 // signal. Also what `npm start` falls back to where Electron cannot start.
-import { startServiceThread } from '../engine/serviceThread.js';
-import { tandemHome } from '../engine/pair.js';
-import { claimOwner, ownerSentence, releaseOwner, runningOwner } from '../engine/serviceOwner.js';
+import { startServiceThread } from '../engine/service/serviceThread.js';
+import { tandemHome } from '../engine/pair/pair.js';
+import {
+  claimOwner,
+  ownerSentence,
+  releaseOwner,
+  runningOwner,
+} from '../engine/service/serviceOwner.js';
 import { startDaemon, HOST } from './daemonServer.js';
 import { loadOrCreateToken } from './daemonToken.js';
 

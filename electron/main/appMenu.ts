@@ -9,7 +9,7 @@ import {
   type BrowserWindow,
   type MenuItemConstructorOptions,
 } from 'electron';
-import { appVersion } from '../engine/appVersion.js';
+import { appVersion } from '../engine/core/runtime/appVersion.js';
 import type { SyncClient } from '../shared/rpc.js';
 import { APP_ICON_PATH } from './paths.js';
 

@@ -5,9 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { app, dialog, powerMonitor, session, shell, type BrowserWindow } from 'electron';
 import { loadOrCreateToken } from '../daemon/daemonToken.js';
-import { tandemHome } from '../engine/pair.js';
-import { startServiceThread, type ServiceThread } from '../engine/serviceThread.js';
-import { claimOwner, ownerSentence, releaseOwner, runningOwner } from '../engine/serviceOwner.js';
+import { tandemHome } from '../engine/pair/pair.js';
+import { startServiceThread, type ServiceThread } from '../engine/service/serviceThread.js';
+import {
+  claimOwner,
+  ownerSentence,
+  releaseOwner,
+  runningOwner,
+} from '../engine/service/serviceOwner.js';
 import { registerAppScheme, serveApp } from './appProtocol.js';
 import { HIDDEN_FLAG } from './autostart.js';
 import { installAppMenu, openFolder, showAbout } from './appMenu.js';

@@ -13,7 +13,7 @@ import {
   type Notice,
 } from './notices.js';
 import { EMPTY_MODEL, reduceModel, withPairs, type SyncModel } from './syncModel.js';
-import { pair, status } from './testSupport.js';
+import { pair, status } from './statusFixtures.js';
 
 const photos = pair('a', '/home/u/Photos', '/media/b/Backup');
 const base: SyncModel = withPairs(EMPTY_MODEL, [photos]);

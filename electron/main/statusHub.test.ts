@@ -3,7 +3,7 @@ import { createRpcClient, type RpcCall } from '../shared/rpc.js';
 import type { SyncEvent } from '../shared/syncApi.js';
 import { StatusHub } from './statusHub.js';
 import { statusList } from './syncModel.js';
-import { pair, status } from './testSupport.js';
+import { pair, status } from './statusFixtures.js';
 
 /** A client whose replies the test sends by hand, in the order it chooses. */
 function fakeService() {

@@ -7,7 +7,7 @@ import {
   trayState,
   truncate,
 } from './trayStatus.js';
-import { pair, status } from './testSupport.js';
+import { pair, status } from './statusFixtures.js';
 import type { PairState } from '../shared/syncApi.js';
 
 const s = (state: PairState, pending = 0) => status(`p-${state}-${pending}`, { state, pending });

@@ -1,6 +1,9 @@
 // The plan: what a sync would change on the target, as serialisable data.
 // Shared by the engine (which makes and applies it), the CLI (which prints it) and the UI.
 
+/** One of a pair's two folders. */
+export type Side = 'source' | 'target';
+
 export type EntryType = 'file' | 'dir' | 'symlink';
 
 /** What one side holds at a path, as far as the plan needs it. Ids are lowercase hex. */
@@ -67,7 +70,7 @@ export interface Hold {
 
 /** An entry the scan could not read or will not sync; nothing at or below it on the target is touched. */
 export interface Skipped {
-  side: 'source' | 'target';
+  side: Side;
   path: string;
   reason: string;
   /** true when the entry's content is unknown (unreadable), false when it is deliberately not synced */

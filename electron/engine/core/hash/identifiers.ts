@@ -1,0 +1,85 @@
+// Identifiers above the chunk: a file id hashes its chunk ids, a folder id hashes its children's
+// names, types, metadata and ids (a Merkle tree), a symlink id hashes its link text.
+import type { EntryType } from '../../../shared/plan.js';
+import type { SchemeHasher } from './hashScheme.js';
+
+export const MIN_CHUNK = 128 * 1024;
+export const MAX_CHUNK = 16 * 1024 * 1024;
+/** Syncthing's rule: the smallest power of two whose chunk count stays under 2,000 per file. */
+export const DESIRED_CHUNKS = 2000;
+
+/** Chunk size for a file of `size` bytes: a power of two in [128 KiB, 16 MiB]. */
+export function chooseChunkSize(size: number): number {
+  let c = MIN_CHUNK;
+  while (c < MAX_CHUNK && size >= DESIRED_CHUNKS * c) c *= 2;
+  return c;
+}
+
+export function chunkCount(size: number, chunkSize: number): number {
+  return Math.ceil(size / chunkSize);
+}
+
+const TYPE_BYTE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+
+/** file id = H("F", size, chunk size, chunk ids). An empty file has an id too. */
+export function fileId(
+  h: SchemeHasher,
+  size: number,
+  chunkSize: number,
+  chunkIds: Uint8Array,
+): Buffer {
+  const head = Buffer.alloc(13);
+  head[0] = 0x46; // 'F'
+  head.writeBigUInt64LE(BigInt(size), 1);
+  head.writeUInt32LE(chunkSize, 9);
+  h.init();
+  h.update(head);
+  h.update(chunkIds);
+  return h.digest();
+}
+
+export function symlinkId(h: SchemeHasher, linkTarget: string): Buffer {
+  h.init();
+  h.update(Buffer.from('L'));
+  h.update(Buffer.from(linkTarget, 'utf8'));
+  return h.digest();
+}
+
+export interface FolderChild {
+  name: string;
+  type: EntryType;
+  id: Uint8Array;
+  mode: number;
+  /** a file's mtime in the pair's granularity (see mtimeKey); 0 for folders and symlinks */
+  mtimeKey: number;
+}
+
+/** mtime bucketed to the pair's granularity, so both sides' folder ids agree on what "equal" is. */
+export function mtimeKey(mtimeMs: number, granularityMs: number): number {
+  return Math.floor(mtimeMs / granularityMs);
+}
+
+/** Byte-wise order of UTF-8 names: the same on every platform and in every locale. */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** folder id = H("D", for each child in name order: name, type, mode, mtime key, id). */
+export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
+  const sorted = [...children].sort((a, b) => compareNames(a.name, b.name));
+  h.init();
+  h.update(Buffer.from('D'));
+  const fixed = Buffer.alloc(4 + 1 + 4 + 8 + 2);
+  for (const c of sorted) {
+    const name = Buffer.from(c.name, 'utf8');
+    fixed.writeUInt32LE(name.length, 0);
+    fixed[4] = TYPE_BYTE[c.type];
+    fixed.writeUInt32LE(c.mode >>> 0, 5);
+    fixed.writeDoubleLE(c.mtimeKey, 9);
+    fixed.writeUInt16LE(c.id.length, 17);
+    h.update(fixed);
+    h.update(name);
+    h.update(c.id);
+  }
+  return h.digest();
+}

@@ -1,0 +1,208 @@
+// The persistent index of one pair: each side's entries with the stat their ids were computed
+// from, and the baseline (what the target held when Tandem last wrote it or found it in sync).
+// SQLite in WAL mode with synchronous=NORMAL, written in one transaction per batch.
+import fs from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './openSqlite.js';
+
+import type { EntryType } from '../../../shared/plan.js';
+import type { StatKey } from '../hash/hashFile.js';
+
+import type { Side } from '../../../shared/plan.js';
+const SIDE = { source: 0, target: 1 } as const;
+export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+
+/** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
+/** 0: never seen in sync; 1: the entry's id is the baseline id; 2: changed since last in sync. */
+export type BaseState = 0 | 1 | 2;
+
+export interface IndexedEntry extends StatKey {
+  type: EntryType;
+  mode: number;
+  scheme: string;
+  chunkSize: number;
+  /** loaded lazily (loadChunkIds): most runs never need them */
+  chunkIds: Buffer | null;
+  /** null for files as loaded (loadId fetches it); always set when written */
+  id: Buffer | null;
+  /** false when the file was modified too close to its hashing to trust (git's racy rule) */
+  trusted: boolean;
+  /** on write: set the baseline to this id; undefined keeps the stored one */
+  setBase?: Buffer;
+}
+
+// The baseline lives on the target's rows (base_id), so loading a side is one query and
+// comparing against the baseline happens inside SQLite (no blob per row crosses into JS).
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+  side INTEGER NOT NULL, path TEXT NOT NULL, type INTEGER NOT NULL,
+  size INTEGER NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL,
+  scheme TEXT NOT NULL, chunk_size INTEGER NOT NULL, chunk_ids BLOB, id BLOB NOT NULL, trusted INTEGER NOT NULL,
+  base_id BLOB,
+  PRIMARY KEY (side, path)) WITHOUT ROWID;
+`;
+
+const SCHEMA_VERSION = 1;
+
+/**
+ * A loaded row, kept as the array SQLite returns: an unchanged pair loads tens of thousands of
+ * rows, and an object per row (plus its garbage collection) was a large share of the run.
+ */
+export type IndexRow = [
+  path: string,
+  type: number,
+  size: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  ino: number,
+  mode: number,
+  /** 1 when the row's ids are in the scheme asked for */
+  sameScheme: number,
+  chunkSize: number,
+  /** null for files (loadId fetches it) */
+  id: Buffer | null,
+  trusted: number,
+  base: BaseState,
+];
+
+/** Whether a row was computed from a file with exactly this stat. */
+export function rowMatches(r: IndexRow, s: StatKey): boolean {
+  return r[2] === s.size && r[3] === s.mtimeMs && r[4] === s.ctimeMs && r[5] === s.ino;
+}
+
+export class IdentifierIndex {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      this.db = openSqlite(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version !== 0 && version !== SCHEMA_VERSION) {
+        throw new Error(
+          `it was written by another version of Tandem (schema ${version}, this one reads ${SCHEMA_VERSION})`,
+        );
+      }
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (e) {
+      throw new Error(
+        `cannot open the index at ${file}: ${(e as Error).message}. Delete it to rebuild (Tandem will rehash both sides).`,
+        { cause: e },
+      );
+    }
+    this.stmts = {
+      load: this.db
+        .prepare(
+          `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size, CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
+             CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END
+           FROM entries WHERE side = ?`,
+        )
+        .raw(true),
+      chunkIds: this.db
+        .prepare('SELECT chunk_ids FROM entries WHERE side = ? AND path = ?')
+        .pluck(true),
+      id: this.db.prepare('SELECT id FROM entries WHERE side = ? AND path = ?').pluck(true),
+      baseId: this.db
+        .prepare('SELECT base_id FROM entries WHERE side = 1 AND path = ?')
+        .pluck(true),
+      upsert: this.db.prepare(
+        `INSERT INTO entries (side, path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, chunk_ids, id, trusted, base_id)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+         ON CONFLICT (side, path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime = excluded.mtime,
+           ctime = excluded.ctime, ino = excluded.ino, mode = excluded.mode, scheme = excluded.scheme,
+           chunk_size = excluded.chunk_size, chunk_ids = coalesce(excluded.chunk_ids, chunk_ids), id = excluded.id,
+           trusted = excluded.trusted, base_id = coalesce(excluded.base_id, base_id)`,
+      ),
+      del: this.db.prepare('DELETE FROM entries WHERE side = ? AND path = ?'),
+      delSide: this.db.prepare('DELETE FROM entries WHERE side = ?'),
+      setBase: this.db.prepare('UPDATE entries SET base_id = ? WHERE side = 1 AND path = ?'),
+      getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true),
+      setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+  }
+
+  /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
+  load(side: Side, scheme: string): Map<string, IndexRow> {
+    const out = new Map<string, IndexRow>();
+    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>)
+      out.set(r[0], r);
+    return out;
+  }
+
+  /** A stored id; throws if the index has none (the caller saw the row a moment ago). */
+  loadId(side: Side, p: string): Buffer {
+    const id = this.stmts.id.get(SIDE[side], p) as Buffer | undefined;
+    if (!id)
+      throw new Error(`the index lost the id of ${p}; delete the pair's index file to rebuild it`);
+    return id;
+  }
+
+  loadChunkIds(side: Side, p: string): Buffer | null {
+    return (this.stmts.chunkIds.get(SIDE[side], p) as Buffer | null | undefined) ?? null;
+  }
+
+  baseIdOf(p: string): Buffer | null {
+    return (this.stmts.baseId.get(p) as Buffer | null | undefined) ?? null;
+  }
+
+  /** Writes upserts and deletions for one side in one transaction. */
+  write(
+    side: Side,
+    upserts: Iterable<[string, IndexedEntry]>,
+    deletions: Iterable<string> = [],
+  ): void {
+    const s = SIDE[side];
+    this.db.transaction(() => {
+      for (const [p, e] of upserts) {
+        this.stmts.upsert.run(
+          s,
+          p,
+          TYPE_CODE[e.type],
+          e.size,
+          e.mtimeMs,
+          e.ctimeMs,
+          e.ino,
+          e.mode,
+          e.scheme,
+          e.chunkSize,
+          e.chunkIds,
+          e.id,
+          e.trusted ? 1 : 0,
+          e.setBase ?? null,
+        );
+      }
+      for (const p of deletions) this.stmts.del.run(s, p);
+    })();
+  }
+
+  /** Records target entries found equal to the source as in sync. */
+  setBaseline(entries: Iterable<[string, Buffer]>): void {
+    this.db.transaction(() => {
+      for (const [p, id] of entries) this.stmts.setBase.run(id, p);
+    })();
+  }
+
+  /** Forgets everything known about a side (and, for the target, its baseline). */
+  forgetSide(side: Side): void {
+    this.stmts.delSide.run(SIDE[side]);
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.stmts.getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

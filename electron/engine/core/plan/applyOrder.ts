@@ -1,0 +1,74 @@
+// The order in which apply carries out a plan: entries in the way first, then folders (parents
+// first), files and symlinks, metadata, and the remaining deletions last, children first.
+import type { PlanItem } from '../../../shared/plan.js';
+import { nameKey, type NameRules } from '../scan/walk.js';
+
+export interface ApplyOrder {
+  earlyDeletes: PlanItem[];
+  folders: PlanItem[];
+  /** target files moved to their new place (after folders, before files) */
+  renames: PlanItem[];
+  files: PlanItem[];
+  metadata: PlanItem[];
+  lateDeletes: PlanItem[];
+}
+
+/** A path as the target compares it (per segment, under its name rules). */
+export function keyOf(p: string, rules: NameRules): string {
+  return p
+    .split('/')
+    .map((s) => nameKey(s, rules))
+    .join('/');
+}
+
+function atOrBelow(key: string, keys: ReadonlySet<string>): boolean {
+  if (keys.has(key)) return true;
+  for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1))
+    if (keys.has(key.slice(0, i))) return true;
+  return false;
+}
+
+export function orderForApply(items: readonly PlanItem[], rules: NameRules): ApplyOrder {
+  const out: ApplyOrder = {
+    earlyDeletes: [],
+    folders: [],
+    renames: [],
+    files: [],
+    metadata: [],
+    lateDeletes: [],
+  };
+  const writes = items.filter(
+    (i) =>
+      i.kind === 'create' || i.kind === 'update' || i.kind === 'replaceType' || i.kind === 'rename',
+  );
+  const writePaths = new Set(writes.map((i) => i.path));
+  const writeKeys = new Set(writes.map((i) => keyOf(i.path, rules)));
+  for (const it of items) {
+    switch (it.kind) {
+      case 'delete':
+        // The write at the same path replaces this entry itself (versioning it first).
+        if (writePaths.has(it.path)) break;
+        // Never delete a path (under the target's name rules) after the same plan wrote it.
+        if (atOrBelow(keyOf(it.path, rules), writeKeys)) out.earlyDeletes.push(it);
+        else out.lateDeletes.push(it);
+        break;
+      case 'metadata':
+        out.metadata.push(it);
+        break;
+      case 'rename':
+        out.renames.push(it);
+        break;
+      case 'create':
+      case 'update':
+      case 'replaceType':
+        if (it.source!.type === 'dir') out.folders.push(it);
+        else out.files.push(it);
+        break;
+      default: {
+        const never: never = it.kind;
+        throw new Error(`unhandled change kind ${String(never)}`);
+      }
+    }
+  }
+  return out;
+}

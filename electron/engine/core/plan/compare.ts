@@ -1,0 +1,247 @@
+// Compare: a pure function from the source and target id trees (the target's nodes carrying their
+// standing against the baseline: what Tandem last wrote or found in sync) to the list of changes
+// that would make the target equal the source.
+import type { ChunkDiff, ConflictReason, PlanItem } from '../../../shared/plan.js';
+import {
+  chunkIdsOf,
+  joinPath,
+  snapshot,
+  subtree,
+  type IdTree,
+  type TreeNode,
+} from '../scan/tree.js';
+import { EXACT_NAMES, nameKey, type NameRules } from '../scan/walk.js';
+import { compareNames } from '../hash/identifiers.js';
+
+export interface CompareOptions {
+  /** paths skipped on either side: nothing at or below them is planned */
+  protectedPaths?: ReadonlySet<string>;
+  /** the target's mtime granularity in ms; mtimes that differ by less are equal */
+  mtimeGranularityMs?: number;
+  /** how the target compares names */
+  targetNames?: NameRules;
+}
+
+export function isProtected(p: string, protectedPaths: ReadonlySet<string> | undefined): boolean {
+  if (!protectedPaths || protectedPaths.size === 0) return false;
+  if (protectedPaths.has(p)) return true;
+  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+    if (protectedPaths.has(p.slice(0, i))) return true;
+  }
+  return false;
+}
+
+/** Indexes of source chunks that differ from the target's, or all of them if chunk sizes differ. */
+export function diffChunks(src: TreeNode, tgt: TreeNode, idBytes: number): ChunkDiff {
+  const chunkSize = src.chunkSize!;
+  const total = Math.ceil(src.size / chunkSize);
+  const changed: number[] = [];
+  const same = tgt.chunkSize === chunkSize && tgt.chunkIds !== undefined;
+  const tgtTotal = same ? Math.ceil(tgt.size / chunkSize) : 0;
+  for (let i = 0; i < total; i++) {
+    if (i >= tgtTotal) {
+      changed.push(i);
+      continue;
+    }
+    const a = src.chunkIds!.subarray(i * idBytes, (i + 1) * idBytes);
+    const b = tgt.chunkIds!.subarray(i * idBytes, (i + 1) * idBytes);
+    // Equal ids mean equal bytes, length included: a shorter last chunk hashes differently.
+    if (!a.equals(b)) changed.push(i);
+  }
+  return { chunkSize, total, changed };
+}
+
+function bytesOfChunks(size: number, d: ChunkDiff): number {
+  let n = 0;
+  for (const i of d.changed) n += Math.min(d.chunkSize, size - i * d.chunkSize);
+  return n;
+}
+
+export function compareTrees(
+  source: IdTree,
+  target: IdTree,
+  opts: CompareOptions = {},
+): PlanItem[] {
+  if (source.scheme !== target.scheme) {
+    throw new Error(
+      `cannot compare ids of scheme ${source.scheme} with ids of scheme ${target.scheme}`,
+    );
+  }
+  const gran = opts.mtimeGranularityMs ?? 1;
+  const rules = opts.targetNames ?? EXACT_NAMES;
+  const prot = opts.protectedPaths;
+  const items: PlanItem[] = [];
+
+  const conflictOf = (t: TreeNode): ConflictReason | undefined =>
+    t.base === 1 ? undefined : t.base === 2 ? 'targetEdited' : 'targetUnknown';
+
+  const pushCreate = (p: string, includeSelf = true): void => {
+    const all = subtree(source, p);
+    for (const q of includeSelf ? all : all.slice(1)) {
+      if (isProtected(q, prot)) continue;
+      const s = source.nodes.get(q)!;
+      items.push({
+        path: q,
+        kind: 'create',
+        source: snapshot(s),
+        bytesToWrite: s.type === 'file' ? s.size : 0,
+      });
+    }
+  };
+
+  const pushDelete = (p: string, includeSelf = true): void => {
+    // Children before parents, so a folder is emptied before it is removed.
+    const all = subtree(target, p);
+    for (const q of (includeSelf ? all : all.slice(1)).reverse()) {
+      if (isProtected(q, prot)) continue;
+      const t = target.nodes.get(q)!;
+      const it: PlanItem = { path: q, kind: 'delete', target: snapshot(t), bytesToWrite: 0 };
+      // An empty folder holds no data of its own; any file below it carries its own conflict.
+      const c = t.type === 'dir' ? undefined : conflictOf(t);
+      if (c) it.conflict = c;
+      items.push(it);
+    }
+  };
+
+  const metadataDiffers = (s: TreeNode, t: TreeNode): boolean => {
+    if (s.type === 'symlink') return false;
+    if (s.mode !== t.mode) return true;
+    return s.type === 'file' && Math.abs(s.mtimeMs - t.mtimeMs) >= gran;
+  };
+
+  const visit = (dir: string): void => {
+    const s = source.nodes.get(dir);
+    const t = target.nodes.get(dir);
+    if (!s || !t) return;
+    if (s.id.equals(t.id)) return; // equal folder ids: the whole subtree is identical
+    const byKey = new Map<string, { s?: string; t?: string }>();
+    for (const name of s.children ?? []) byKey.set(nameKey(name, rules), { s: name });
+    for (const name of t.children ?? []) {
+      const k = nameKey(name, rules);
+      const e = byKey.get(k);
+      if (e) e.t = name;
+      else byKey.set(k, { t: name });
+    }
+    const keys = [...byKey.keys()].sort(compareNames);
+    for (const k of keys) {
+      const { s: sName, t: tName } = byKey.get(k)!;
+      if (sName === undefined) {
+        pushDelete(joinPath(dir, tName!));
+        continue;
+      }
+      const sp = joinPath(dir, sName);
+      if (isProtected(sp, prot)) continue;
+      if (tName === undefined) {
+        pushCreate(sp);
+        continue;
+      }
+      const tp = joinPath(dir, tName);
+      if (tName !== sName) {
+        // A case- or form-only difference on a target that folds names: the same entry, renamed.
+        // Planned as delete + create of the new spelling (a rename on such a filesystem).
+        pushDelete(tp);
+        pushCreate(sp);
+        continue;
+      }
+      const sn = source.nodes.get(sp)!;
+      const tn = target.nodes.get(tp)!;
+      if (sn.type !== tn.type) {
+        // The folder's contents go first; the replaceType item replaces the folder itself.
+        if (tn.type === 'dir') pushDelete(tp, false);
+        const it: PlanItem = {
+          path: sp,
+          kind: 'replaceType',
+          source: snapshot(sn),
+          target: snapshot(tn),
+          bytesToWrite: sn.type === 'file' ? sn.size : 0,
+        };
+        const c = tn.type === 'dir' ? undefined : conflictOf(tn);
+        if (c) it.conflict = c;
+        items.push(it);
+        // The replaceType item makes the folder itself; its contents are created after it.
+        if (sn.type === 'dir') pushCreate(sp, false);
+        continue;
+      }
+      if (sn.type === 'dir') {
+        if (metadataDiffers(sn, tn))
+          items.push({
+            path: sp,
+            kind: 'metadata',
+            source: snapshot(sn),
+            target: snapshot(tn),
+            bytesToWrite: 0,
+          });
+        visit(sp);
+        continue;
+      }
+      if (!sn.id.equals(tn.id)) {
+        const it: PlanItem = {
+          path: sp,
+          kind: 'update',
+          source: snapshot(sn),
+          target: snapshot(tn),
+          bytesToWrite: 0,
+        };
+        if (sn.type === 'file') {
+          chunkIdsOf(source, sp);
+          if (tn.type === 'file' && tn.chunkSize === sn.chunkSize) chunkIdsOf(target, tp);
+          it.chunks = diffChunks(sn, tn, source.idBytes);
+          it.bytesToWrite = bytesOfChunks(sn.size, it.chunks);
+        }
+        const c = conflictOf(tn);
+        if (c) it.conflict = c;
+        items.push(it);
+      } else if (metadataDiffers(sn, tn)) {
+        items.push({
+          path: sp,
+          kind: 'metadata',
+          source: snapshot(sn),
+          target: snapshot(tn),
+          bytesToWrite: 0,
+        });
+      }
+    }
+  };
+
+  visit('');
+  return detectMoves(items);
+}
+
+/**
+ * A target file that the plan deletes (cleanly: it is what Tandem last wrote) and a source file the
+ * plan creates with the same file id is one file moved: apply renames it instead of copying it
+ * again. Each deleted file pairs with at most one create.
+ */
+export function detectMoves(items: PlanItem[]): PlanItem[] {
+  const deletedById = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    if (it.kind === 'delete' && it.target?.type === 'file' && !it.conflict && it.target.size > 0) {
+      const list = deletedById.get(it.target.id);
+      if (list) list.push(i);
+      else deletedById.set(it.target.id, [i]);
+    }
+  });
+  if (deletedById.size === 0) return items;
+  const drop = new Set<PlanItem>();
+  const out: PlanItem[] = [];
+  items.forEach((it) => {
+    if (it.kind === 'create' && it.source?.type === 'file' && it.source.size > 0) {
+      const from = deletedById.get(it.source.id)?.shift();
+      if (from !== undefined) {
+        const del = items[from]!;
+        drop.add(del);
+        out.push({
+          path: it.path,
+          kind: 'rename',
+          from: del.path,
+          source: it.source,
+          target: del.target!,
+          bytesToWrite: 0,
+        });
+        return;
+      }
+    }
+    out.push(it);
+  });
+  return drop.size ? out.filter((it) => !drop.has(it)) : out;
+}

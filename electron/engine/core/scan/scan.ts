@@ -1,0 +1,327 @@
+// Scan one side: list it, reuse every id the index can vouch for, hash the rest on the pool,
+// and build the id tree with folder ids bottom-up. Returns what the index should learn.
+//
+// Speed on an unchanged tree comes from not touching ids at all: a reused file's id stays in the
+// index until something asks for it (StoredFileNode), and a folder whose children all match the
+// index keeps its stored folder id, so an unchanged pair compares two root ids and stops.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Skipped } from '../../../shared/plan.js';
+import type { SchemeHasher } from '../hash/hashScheme.js';
+import type { HashPool, HashRequest } from '../hash/hashPool.js';
+import { statKey } from '../hash/hashFile.js';
+import { folderId, mtimeKey, symlinkId, type FolderChild } from '../hash/identifiers.js';
+import { rowMatches, type IndexedEntry, type IndexRow } from '../index/identifierIndex.js';
+import type { Side } from '../../../shared/plan.js';
+import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
+import type { WalkEntry, WalkResult } from './walk.js';
+
+/** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
+export const RACY_WINDOW_MS = 2000;
+const HASH_ATTEMPTS = 3;
+
+export interface ScanInput {
+  root: string;
+  side: Side;
+  scheme: string;
+  hasher: SchemeHasher;
+  pool: HashPool;
+  /** the side's index rows, loaded for this scheme */
+  indexed: Map<string, IndexRow>;
+  /** the side's listing (walkTree, or walkInWorker to list both sides at once) */
+  listing: WalkResult;
+  mtimeGranularityMs: number;
+  /** loads a stored id the index left out of `indexed` (files) */
+  loadId: (path: string) => Buffer;
+  /** loads chunk ids the index holds but the scan did not need */
+  loadChunkIds?: (path: string) => Buffer | null;
+  /** the stored baseline id of a target path (target scans only) */
+  baseIdOf?: (path: string) => Buffer | null;
+  onHashProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /**
+   * Scrub: re-read every file even where the index vouches for it, and report a file whose bytes
+   * changed while its size, mtime, ctime and inode did not (silent corruption) instead of using it.
+   */
+  verifyStored?: boolean;
+  /** called once the listing is known, with how much must be hashed */
+  onHashPlanned?: (files: number, bytes: number) => void;
+}
+
+export interface ScanResult {
+  tree: IdTree;
+  walk: WalkResult;
+  skipped: Skipped[];
+  upserts: [string, IndexedEntry][];
+  deletions: string[];
+}
+
+type Base = 0 | 1 | 2;
+
+export async function scanSide(input: ScanInput): Promise<ScanResult> {
+  const { root, side, scheme, hasher, indexed } = input;
+  const walk = input.listing;
+  const scanStart = Date.now();
+  const nodes = new Map<string, TreeNode>();
+  const upserts: [string, IndexedEntry][] = [];
+  /** paths whose node is exactly what the index holds */
+  const reused = new Set<string>();
+  const skipped = [...walk.skipped];
+  const isTarget = side === 'target';
+  const trustedAt = (e: WalkEntry): boolean => e.mtimeMs < scanStart - RACY_WINDOW_MS;
+  /** A rehashed target entry's standing against the baseline; a pure scheme change keeps it. */
+  const baseFor = (p: string, id: Buffer, e: WalkEntry): { base: Base; setBase?: Buffer } => {
+    if (!isTarget) return { base: 0 };
+    const known = indexed.get(p);
+    if (known && known[11] === 1 && known[7] === 0 && rowMatches(known, e)) {
+      return { base: 1, setBase: id };
+    }
+    const b = input.baseIdOf?.(p) ?? null;
+    return { base: b === null ? 0 : b.equals(id) ? 1 : 2 };
+  };
+
+  /** The index row of a folder or symlink: no chunks, always trusted (its id is recomputed from what is listed). */
+  const chunklessRow = (e: WalkEntry, type: 'dir' | 'symlink', id: Buffer): IndexedEntry => ({
+    ...statKey(e),
+    type,
+    mode: e.mode,
+    scheme,
+    chunkSize: 0,
+    chunkIds: null,
+    id,
+    trusted: true,
+  });
+
+  let toHash: { path: string; entry: WalkEntry; storedId?: Buffer }[] = [];
+  for (const [p, e] of walk.entries) {
+    if (e.type !== 'file') continue;
+    const known = indexed.get(p);
+    if (known && known[1] === 1 && known[10] === 1 && known[7] === 1 && rowMatches(known, e)) {
+      if (input.verifyStored) {
+        toHash.push({ path: p, entry: e, storedId: input.loadId(p) });
+        continue;
+      }
+      const load = input.loadId;
+      nodes.set(
+        p,
+        new StoredFileNode(
+          e.size,
+          e.mtimeMs,
+          e.mode,
+          known[8],
+          isTarget ? known[11] : undefined,
+          () => load(p),
+        ),
+      );
+      reused.add(p);
+    } else {
+      toHash.push({ path: p, entry: e });
+    }
+  }
+
+  const totalBytes = toHash.reduce((n, f) => n + f.entry.size, 0);
+  input.onHashPlanned?.(toHash.length, totalBytes);
+  let done = 0;
+  for (let attempt = 1; toHash.length > 0; attempt++) {
+    const reqs: HashRequest[] = toHash.map((f) => ({
+      path: path.join(root, f.path),
+      stat: statKey(f.entry),
+    }));
+    const outcomes = await input.pool.hashFiles(reqs, (b) => {
+      done += b;
+      input.onHashProgress?.(Math.min(done, totalBytes), totalBytes);
+    });
+    const retry: typeof toHash = [];
+    outcomes.forEach((o, i) => {
+      const f = toHash[i]!;
+      if (
+        o.ok &&
+        f.storedId &&
+        !o.fileId.equals(f.storedId) &&
+        o.stat.size === f.entry.size &&
+        o.stat.mtimeMs === f.entry.mtimeMs &&
+        o.stat.ctimeMs === f.entry.ctimeMs &&
+        o.stat.ino === f.entry.ino
+      ) {
+        // Same size, mtime, ctime and inode as when it was hashed, yet other bytes: the disk or
+        // something below the filesystem changed it. Never sync it; a person must look.
+        walk.entries.delete(f.path);
+        skipped.push({
+          side,
+          path: f.path,
+          reason:
+            'its bytes changed while its size and times did not (silent corruption?); not synced, check this file',
+          unknown: true,
+        });
+        return;
+      }
+      if (o.ok) {
+        const e = { ...f.entry, ...o.stat };
+        const b = baseFor(f.path, o.fileId, e);
+        const node: TreeNode = {
+          type: 'file',
+          id: o.fileId,
+          size: e.size,
+          mtimeMs: e.mtimeMs,
+          mode: e.mode,
+          chunkSize: o.chunkSize,
+          chunkIds: o.chunkIds,
+        };
+        if (isTarget) node.base = b.base;
+        nodes.set(f.path, node);
+        upserts.push([
+          f.path,
+          {
+            ...o.stat,
+            ...(b.setBase ? { setBase: b.setBase } : {}),
+            type: 'file',
+            mode: e.mode,
+            scheme,
+            chunkSize: o.chunkSize,
+            chunkIds: o.chunkIds,
+            id: o.fileId,
+            trusted: trustedAt(e),
+          },
+        ]);
+        walk.entries.set(f.path, e);
+        return;
+      }
+      if (o.changed && attempt < HASH_ATTEMPTS) {
+        // Changed between listing and reading, or while being read: list it again and retry.
+        try {
+          const st = fs.lstatSync(reqs[i]!.path);
+          if (st.isFile()) {
+            const e: WalkEntry = {
+              ...f.entry,
+              ...statKey(st),
+              mode: st.mode & 0o7777,
+              nlink: st.nlink,
+            };
+            walk.entries.set(f.path, e);
+            retry.push({ path: f.path, entry: e });
+            return;
+          }
+        } catch {
+          /* fall through: reported below */
+        }
+      }
+      walk.entries.delete(f.path);
+      const reason = o.changed
+        ? `kept changing while it was read (${o.message}); will retry next run`
+        : `cannot read: ${o.code}`;
+      skipped.push({ side, path: f.path, reason, unknown: true });
+    });
+    toHash = retry;
+  }
+
+  for (const [p, e] of walk.entries) {
+    if (e.type !== 'symlink') continue;
+    const id = symlinkId(hasher, e.linkTarget!);
+    const known = indexed.get(p);
+    const same =
+      known !== undefined &&
+      known[1] === 3 &&
+      known[7] === 1 &&
+      known[9] !== null &&
+      known[9].equals(id) &&
+      rowMatches(known, e);
+    const b: { base: Base; setBase?: Buffer } = same ? { base: known[11] } : baseFor(p, id, e);
+    const node: TreeNode = {
+      type: 'symlink',
+      id,
+      size: 0,
+      mtimeMs: e.mtimeMs,
+      mode: e.mode,
+      linkTarget: e.linkTarget!,
+    };
+    if (isTarget) node.base = b.base;
+    nodes.set(p, node);
+    if (same) {
+      reused.add(p);
+      continue;
+    }
+    upserts.push([
+      p,
+      { ...chunklessRow(e, 'symlink', id), ...(b.setBase ? { setBase: b.setBase } : {}) },
+    ]);
+  }
+
+  buildFolders(walk, nodes, (d, names, e) => {
+    const known = indexed.get(d);
+    // A folder keeps its stored id when it has the same number of children and every one of
+    // them is exactly what the index holds (so the set of names is the same too).
+    const clean =
+      known !== undefined &&
+      known[1] === 2 &&
+      known[9] !== null &&
+      known[7] === 1 &&
+      known[6] === e.mode &&
+      known[2] === names.length &&
+      names.every((n) => reused.has(joinPath(d, n)));
+    if (clean) {
+      reused.add(d);
+      return known[9]!;
+    }
+    const kids: FolderChild[] = names.map((name) => {
+      const n = nodes.get(joinPath(d, name))!;
+      return {
+        name,
+        type: n.type,
+        id: n.id,
+        mode: n.mode,
+        mtimeKey: n.type === 'file' ? mtimeKey(n.mtimeMs, input.mtimeGranularityMs) : 0,
+      };
+    });
+    const id = folderId(hasher, kids);
+    // A folder row's size is its number of children (see `clean` above).
+    upserts.push([d, { ...chunklessRow(e, 'dir', id), size: names.length }]);
+    return id;
+  });
+
+  const deletions: string[] = [];
+  for (const p of indexed.keys()) if (!nodes.has(p)) deletions.push(p);
+
+  const tree: IdTree = { scheme, idBytes: hasher.idBytes, nodes };
+  if (input.loadChunkIds) tree.loadChunkIds = input.loadChunkIds;
+  return { tree, walk, skipped, upserts, deletions };
+}
+
+/** Folder nodes bottom-up: deepest folders first, each id from `folderIdOf` over final children. */
+function buildFolders(
+  walk: WalkResult,
+  nodes: Map<string, TreeNode>,
+  folderIdOf: (dir: string, childNames: string[], e: WalkEntry) => Buffer,
+): void {
+  const children = new Map<string, string[]>();
+  const dirs: string[] = [];
+  for (const [p, e] of walk.entries) {
+    if (e.type === 'dir') {
+      dirs.push(p);
+      if (!children.has(p)) children.set(p, []);
+    }
+    if (p === '' || (!nodes.has(p) && e.type !== 'dir')) continue;
+    const parent = parentOf(p);
+    let list = children.get(parent);
+    if (!list) children.set(parent, (list = []));
+    list.push(p.slice(parent ? parent.length + 1 : 0));
+  }
+  dirs.sort((a, b) => depth(b) - depth(a));
+  for (const d of dirs) {
+    const e = walk.entries.get(d)!;
+    const names = children.get(d) ?? [];
+    nodes.set(d, {
+      type: 'dir',
+      id: folderIdOf(d, names, e),
+      size: 0,
+      mtimeMs: e.mtimeMs,
+      mode: e.mode,
+      children: names,
+    });
+  }
+}
+
+function depth(p: string): number {
+  if (p === '') return 0;
+  let n = 1;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 47) n++;
+  return n;
+}

@@ -1,0 +1,310 @@
+// Lists one side of a pair: every entry's type and stat, never following a symlink, skipping what
+// cannot or should not be synced with a reason. Synchronous on purpose: it runs in a one-shot CLI
+// or inside a worker, where 20,000 lstat calls take ~75 ms synchronously and 3× that via promises.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Ignore } from 'ignore';
+import { requireCjs } from '../runtime/requireCjs.js';
+
+const ignore = requireCjs('ignore') as typeof import('ignore');
+import type { EntryType, Skipped } from '../../../shared/plan.js';
+import { sameStat, type StatKey } from '../hash/hashFile.js';
+
+/** The pair's own folder at the target root; never synced, compared or shown. */
+export const STATE_DIR = '.tandem';
+/** Per-pair ignore patterns, gitignore syntax, at the source root (synced like any file). */
+export const IGNORE_FILE = '.tandemignore';
+
+export interface WalkEntry extends StatKey {
+  type: EntryType;
+  mode: number;
+  nlink: number;
+  linkTarget?: string;
+}
+
+/** How the target filesystem compares names: probed per pair. */
+export interface NameRules {
+  foldCase: boolean;
+  normalizeUnicode: boolean;
+}
+
+export const EXACT_NAMES: NameRules = { foldCase: false, normalizeUnicode: false };
+
+export function nameKey(name: string, rules: NameRules): string {
+  let k = name;
+  if (rules.normalizeUnicode) k = k.normalize('NFC');
+  if (rules.foldCase) k = k.toLowerCase();
+  return k;
+}
+
+export interface WalkOptions {
+  ignore?: readonly string[];
+  /** the target's rules: names that would collide there are skipped */
+  targetNames?: NameRules;
+}
+
+export interface WalkResult {
+  root: string;
+  /** relative paths with '/' separators; '' is the root folder */
+  entries: Map<string, WalkEntry>;
+  skipped: Skipped[];
+  /** groups of sibling names that would collide on a case-insensitive or normalizing filesystem */
+  collisions: string[][];
+}
+
+export function makeIgnore(patterns: readonly string[]): Ignore {
+  return ignore().add(patterns as string[]);
+}
+
+export function walkTree(
+  root: string,
+  side: 'source' | 'target',
+  opts: WalkOptions = {},
+): WalkResult {
+  const ig = opts.ignore && opts.ignore.length ? makeIgnore(opts.ignore) : null;
+  const rules = opts.targetNames ?? EXACT_NAMES;
+  const entries = new Map<string, WalkEntry>();
+  const skipped: Skipped[] = [];
+  const collisions: string[][] = [];
+  const rootStat = fs.statSync(root);
+  const rootSep = root.endsWith(path.sep) ? root : root + path.sep;
+  entries.set('', toEntry(rootStat, 'dir'));
+
+  const visit = (rel: string): void => {
+    // Plain concatenation: path.join normalises every call, measurably slower over 20,000 entries.
+    const abs = rel ? rootSep + rel : root;
+    const absSep = abs.endsWith(path.sep) ? abs : abs + path.sep;
+    let names: string[];
+    try {
+      names = fs.readdirSync(abs);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      skipped.push({
+        side,
+        path: rel,
+        reason: `cannot list folder: ${err.code ?? err.message}`,
+        unknown: true,
+      });
+      entries.delete(rel);
+      return;
+    }
+    if (names.some((n) => n.includes('\ufffd')))
+      names = dropUndecodable(abs, rel, names, side, skipped);
+    // Collisions matter for what will be written: the source's names.
+    const colliding =
+      side === 'source' ? checkCollisions(rel, names, rules, side, collisions, skipped) : null;
+    const dirs: string[] = [];
+    for (const name of names) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (!rel && name === STATE_DIR) continue;
+      if (colliding?.has(name)) continue;
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(absSep + name);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const reason =
+          err.code === 'ENOENT'
+            ? 'vanished while the folder was listed'
+            : `cannot read: ${err.code}`;
+        skipped.push({ side, path: childRel, reason, unknown: true });
+        continue;
+      }
+      const type = typeOf(st);
+      if (!type) {
+        skipped.push({
+          side,
+          path: childRel,
+          reason: `${specialKind(st)}: not synced`,
+          unknown: false,
+        });
+        continue;
+      }
+      if (ig && ig.ignores(type === 'dir' ? `${childRel}/` : childRel)) continue;
+      const entry = toEntry(st, type);
+      if (type === 'symlink') {
+        try {
+          entry.linkTarget = fs.readlinkSync(absSep + name);
+        } catch (e) {
+          skipped.push({
+            side,
+            path: childRel,
+            reason: `cannot read link: ${(e as NodeJS.ErrnoException).code}`,
+            unknown: true,
+          });
+          continue;
+        }
+      }
+      entries.set(childRel, entry);
+      if (type === 'dir') dirs.push(childRel);
+    }
+    for (const d of dirs) visit(d);
+  };
+  visit('');
+  return { root, entries, skipped, collisions };
+}
+
+function typeOf(st: fs.Stats): EntryType | null {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  return null;
+}
+
+function specialKind(st: fs.Stats): string {
+  if (st.isFIFO()) return 'named pipe (FIFO)';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device file';
+  return 'special file';
+}
+
+/** The stat fields an entry is recognised by: a folder's size and times change with its contents. */
+export function sameEntry(st: fs.Stats, seen: WalkEntry): boolean {
+  const type = typeOf(st);
+  if (type !== seen.type || st.ino !== seen.ino) return false;
+  if (type === 'dir') return true;
+  return sameStat(listedStat(st), seen);
+}
+
+/**
+ * The stat an entry is listed and indexed with: only a file's size counts (a folder's or a link's
+ * size says nothing about its content), so a row recorded after a write matches the next listing.
+ */
+export function listedStat(st: fs.Stats): StatKey {
+  return { size: st.isFile() ? st.size : 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+}
+
+function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
+  return { type, ...listedStat(st), mode: st.mode & 0o7777, nlink: st.nlink };
+}
+
+/** Names that are not valid UTF-8 cannot be represented faithfully here: skip them, say so. */
+function dropUndecodable(
+  abs: string,
+  rel: string,
+  names: string[],
+  side: 'source' | 'target',
+  skipped: Skipped[],
+): string[] {
+  const raw = fs.readdirSync(abs, { encoding: 'buffer' });
+  const bad = new Set<string>();
+  for (const r of raw) {
+    const s = r.toString('utf8');
+    if (!Buffer.from(s, 'utf8').equals(r)) {
+      bad.add(s);
+      const shown = rel ? `${rel}/${s}` : s;
+      skipped.push({
+        side,
+        path: shown,
+        reason: 'name is not valid UTF-8: rename it to sync it',
+        unknown: true,
+      });
+    }
+  }
+  return names.filter((n) => !bad.has(n));
+}
+
+function checkCollisions(
+  rel: string,
+  names: string[],
+  rules: NameRules,
+  side: 'source' | 'target',
+  collisions: string[][],
+  skipped: Skipped[],
+): Set<string> | null {
+  // Report collisions under full folding (what macOS and Windows do), skip them only where the
+  // target itself folds (there they cannot coexist).
+  const groups = new Map<string, string[]>();
+  for (const n of names) {
+    const k = n.normalize('NFC').toLowerCase();
+    const g = groups.get(k);
+    if (g) g.push(n);
+    else groups.set(k, [n]);
+  }
+  let skip: Set<string> | null = null;
+  for (const g of groups.values()) {
+    if (g.length < 2) continue;
+    const paths = g.map((n) => (rel ? `${rel}/${n}` : n));
+    collisions.push(paths);
+    if (side === 'source' && (rules.foldCase || rules.normalizeUnicode)) {
+      const keys = new Set(g.map((n) => nameKey(n, rules)));
+      if (keys.size < g.length) {
+        skip ??= new Set();
+        g.forEach((n, i) => {
+          skip!.add(n);
+          const others = paths.filter((_, j) => j !== i).join(', ');
+          skipped.push({
+            side,
+            path: paths[i]!,
+            reason: `name collides on the target with ${others}`,
+            unknown: false,
+          });
+        });
+      }
+    }
+  }
+  return skip;
+}
+
+const FIELDS = 7;
+const TYPE_NUM: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+const NUM_TYPE: EntryType[] = ['file', 'file', 'dir', 'symlink'];
+
+export interface PackedWalk {
+  root: string;
+  /** entry paths joined by NUL (which no name can hold) */
+  paths: string;
+  numbers: Float64Array;
+  links: string[];
+  skipped: Skipped[];
+  collisions: string[][];
+}
+
+/** A listing as one string and one number array: cheap to send between threads. */
+export function packWalk(w: WalkResult): PackedWalk {
+  const numbers = new Float64Array(w.entries.size * FIELDS);
+  const paths: string[] = [];
+  const links: string[] = [];
+  let i = 0;
+  for (const [p, e] of w.entries) {
+    paths.push(p);
+    numbers[i++] = TYPE_NUM[e.type];
+    numbers[i++] = e.size;
+    numbers[i++] = e.mtimeMs;
+    numbers[i++] = e.ctimeMs;
+    numbers[i++] = e.ino;
+    numbers[i++] = e.mode;
+    numbers[i++] = e.nlink;
+    if (e.type === 'symlink') links.push(e.linkTarget!);
+  }
+  return {
+    root: w.root,
+    paths: paths.join('\0'),
+    numbers,
+    links,
+    skipped: w.skipped,
+    collisions: w.collisions,
+  };
+}
+
+export function unpackWalk(p: PackedWalk): WalkResult {
+  const entries = new Map<string, WalkEntry>();
+  const paths = p.paths.split('\0');
+  const n = p.numbers;
+  let link = 0;
+  for (let k = 0, i = 0; k < paths.length; k++, i += FIELDS) {
+    const type = NUM_TYPE[n[i]!]!;
+    const e: WalkEntry = {
+      type,
+      size: n[i + 1]!,
+      mtimeMs: n[i + 2]!,
+      ctimeMs: n[i + 3]!,
+      ino: n[i + 4]!,
+      mode: n[i + 5]!,
+      nlink: n[i + 6]!,
+    };
+    if (type === 'symlink') e.linkTarget = p.links[link++]!;
+    entries.set(paths[k]!, e);
+  }
+  return { root: p.root, entries, skipped: p.skipped, collisions: p.collisions };
+}

@@ -1,0 +1,27 @@
+// Runs walkTree in a worker thread, so both sides of a pair are listed at once.
+import { Worker } from 'node:worker_threads';
+import { unpackWalk, type PackedWalk, type WalkOptions, type WalkResult } from './walk.js';
+import { workerEntry } from '../runtime/workerEntry.js';
+
+export function walkInWorker(
+  root: string,
+  side: 'source' | 'target',
+  opts: WalkOptions,
+): Promise<WalkResult> {
+  const { url, execArgv } = workerEntry(import.meta.url, 'walkWorker');
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: { root, side, opts }, execArgv });
+    worker.once(
+      'message',
+      (m: { ok: true; packed: PackedWalk } | { ok: false; message: string; code?: string }) => {
+        void worker.terminate();
+        if (m.ok) resolve(unpackWalk(m.packed));
+        else
+          reject(
+            Object.assign(new Error(`listing the ${side} failed: ${m.message}`), { code: m.code }),
+          );
+      },
+    );
+    worker.once('error', (e) => reject(new Error(`listing the ${side} failed`, { cause: e })));
+  });
+}

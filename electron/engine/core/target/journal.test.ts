@@ -1,0 +1,120 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
+import { recoverJournals, rollBack, writeJournal, type JournalHeader } from './journal.js';
+
+const CS = 128 * 1024;
+let dir: string;
+let h: SchemeHasher;
+let file: string;
+let jdir: string;
+let oldBytes: Buffer;
+let newBytes: Buffer;
+let header: JournalHeader;
+let data: Buffer[];
+
+beforeAll(async () => {
+  h = await createSchemeHasher('xxh128');
+});
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-journal-'));
+  jdir = path.join(dir, '.tandem', 'journal');
+  fs.mkdirSync(jdir, { recursive: true });
+  file = path.join(dir, 'big.bin');
+  oldBytes = crypto.randomBytes(8 * CS);
+  newBytes = Buffer.from(oldBytes);
+  crypto.randomFillSync(newBytes, 2 * CS, CS); // chunk 2
+  crypto.randomFillSync(newBytes, 6 * CS, CS); // chunk 6
+  fs.writeFileSync(file, oldBytes);
+  fs.chmodSync(file, 0o640);
+  fs.utimesSync(file, 1_700_000_000, 1_700_000_000);
+  // The undo journal holds the old bytes of the chunks a patch replaces.
+  data = [oldBytes.subarray(2 * CS, 3 * CS), oldBytes.subarray(6 * CS, 7 * CS)];
+  header = {
+    path: 'big.bin',
+    ino: fs.statSync(file).ino,
+    scheme: 'xxh128',
+    chunkSize: CS,
+    restoreSize: oldBytes.length,
+    restoreMtimeMs: 1_700_000_000_000,
+    restoreMode: 0o640,
+    restoreId: 'ab',
+    chunks: [2, 6].map((index, i) => ({ index, length: CS, id: h.hash(data[i]!).toString('hex') })),
+  };
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('recoverJournals', () => {
+  const patch = (upTo: number): void => {
+    // The patch as apply writes it, interrupted after `upTo` bytes of new data.
+    const fd = fs.openSync(file, 'r+');
+    let left = upTo;
+    for (const i of [2, 6]) {
+      const n = Math.min(CS, left);
+      if (n > 0) fs.writeSync(fd, newBytes, i * CS, n, i * CS);
+      left -= n;
+    }
+    fs.fchmodSync(fd, 0o600);
+    fs.closeSync(fd);
+  };
+
+  it.each([
+    ['before the patch began', 0],
+    ['half way through a chunk', CS / 2],
+    ['after the first chunk', CS],
+    ['after the whole patch', 2 * CS],
+  ])('rolls a committed patch back to the old content when interrupted %s', async (_when, upTo) => {
+    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    patch(upTo);
+    const r = await recoverJournals(jdir, dir);
+    expect(r).toEqual({ rolledBack: ['big.bin'], discarded: [], problems: [] });
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(file).mtimeMs).toBe(1_700_000_000_000);
+    expect(fs.readdirSync(jdir)).toEqual([]);
+  });
+
+  it('drops an uncommitted journal and leaves the file as it was', async () => {
+    const j = path.join(jdir, '1.jnl');
+    writeJournal(j, header, data);
+    fs.truncateSync(j, fs.statSync(j).size - 3); // the crash came before the commit record
+    const r = await recoverJournals(jdir, dir);
+    expect(r.discarded).toEqual(['1.jnl']);
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+  });
+
+  it('keeps a damaged committed journal and reports it instead of guessing', async () => {
+    const j = path.join(jdir, '1.jnl');
+    writeJournal(j, header, data);
+    const buf = fs.readFileSync(j);
+    buf.writeUInt8(buf.readUInt8(buf.length - 100) ^ 0xff, buf.length - 100); // flip a byte inside the chunk data
+    fs.writeFileSync(j, buf);
+    const r = await recoverJournals(jdir, dir);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatch(/damaged/);
+    expect(fs.existsSync(j)).toBe(true);
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+  });
+
+  it('does not patch a file that was replaced since (another inode)', async () => {
+    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    // Written aside and renamed over, so the new file cannot reuse the old inode number.
+    fs.writeFileSync(file + '.new', 'someone else');
+    fs.renameSync(file + '.new', file);
+    const r = await recoverJournals(jdir, dir);
+    expect(r.problems[0]).toMatch(/replaced since/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('someone else');
+  });
+
+  it('rollBack cuts a file that grew back to its old size', () => {
+    fs.appendFileSync(file, Buffer.alloc(CS, 7));
+    const fd = fs.openSync(file, 'r+');
+    rollBack(fd, header, data);
+    fs.closeSync(fd);
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+  });
+});

@@ -1,0 +1,228 @@
+// Opening a pair: check the two folders (refusing bad input before anything is written), find its
+// index in Tandem's state folder, take its lock, check the target is still the same target,
+// recover an interrupted patch, and probe how the target filesystem treats names and mtimes.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IdentifierIndex } from '../core/index/identifierIndex.js';
+import { acquirePairLock } from './pairLock.js';
+import { recoverJournals, type RecoveryReport } from '../core/target/journal.js';
+import { STATE_DIR, type NameRules } from '../core/scan/walk.js';
+
+/** Bad input or a pair that must not be touched: exit 2, nothing written. */
+export class RefusalError extends Error {}
+
+export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TANDEM_HOME) return path.resolve(env.TANDEM_HOME);
+  const home = os.homedir();
+  if (process.platform === 'darwin')
+    return path.join(home, 'Library', 'Application Support', 'Tandem');
+  if (process.platform === 'win32')
+    return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'Tandem');
+  return path.join(env.XDG_STATE_HOME ?? path.join(home, '.local', 'state'), 'tandem');
+}
+
+export interface PairPaths {
+  source: string;
+  target: string;
+  /** false when the target folder does not exist yet */
+  targetExists: boolean;
+  key: string;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** Resolves and checks the two roots. Throws RefusalError with a one-line reason. */
+export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
+  let source: string;
+  try {
+    source = fs.realpathSync(sourceArg);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RefusalError(
+      code === 'ENOENT'
+        ? `source folder not found: ${sourceArg}`
+        : `cannot open source ${sourceArg}: ${code}`,
+    );
+  }
+  const st = fs.statSync(source);
+  if (!st.isDirectory()) throw new RefusalError(`source is not a folder: ${sourceArg}`);
+  try {
+    fs.accessSync(source, fs.constants.R_OK | fs.constants.X_OK);
+    fs.readdirSync(source);
+  } catch (e) {
+    throw new RefusalError(
+      `cannot read source folder ${sourceArg}: ${(e as NodeJS.ErrnoException).code}`,
+    );
+  }
+  let target: string;
+  let targetExists = true;
+  try {
+    target = fs.realpathSync(targetArg);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new RefusalError(
+        `cannot open target ${targetArg}: ${(e as NodeJS.ErrnoException).code}`,
+      );
+    // A target that does not exist yet is created by the sync; its parent must exist.
+    const parent = path.dirname(path.resolve(targetArg));
+    let realParent: string;
+    try {
+      realParent = fs.realpathSync(parent);
+    } catch {
+      throw new RefusalError(`the folder that should hold the target does not exist: ${parent}`);
+    }
+    target = path.join(realParent, path.basename(path.resolve(targetArg)));
+    targetExists = false;
+  }
+  if (targetExists && !fs.statSync(target).isDirectory())
+    throw new RefusalError(`target is not a folder: ${targetArg}`);
+  if (target === source) throw new RefusalError(`source and target are the same folder: ${source}`);
+  if (isInside(target, source))
+    throw new RefusalError(
+      `target ${target} is inside source ${source}; choose a target outside it`,
+    );
+  if (isInside(source, target))
+    throw new RefusalError(
+      `source ${source} is inside target ${target}; choose folders that do not contain each other`,
+    );
+  const key = crypto.createHash('sha256').update(`${source}\0${target}`).digest('hex').slice(0, 20);
+  return { source, target, targetExists, key };
+}
+
+interface Marker {
+  pair: string;
+  source: string;
+  created: number;
+}
+
+export interface OpenPairOptions {
+  /** confirm a target whose marker is gone or that moved to another device */
+  confirmTarget?: boolean;
+  /** create the target folder if missing (sync); diff leaves the disk alone */
+  createTarget?: boolean;
+  home?: string;
+}
+
+export interface OpenPair extends PairPaths {
+  stateDir: string;
+  index: IdentifierIndex;
+  recovery: RecoveryReport;
+  nameRules: NameRules;
+  mtimeGranularityMs: number;
+  close(): void;
+}
+
+export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Promise<OpenPair> {
+  const home = opts.home ?? tandemHome();
+  const index = new IdentifierIndex(path.join(home, 'pairs', `${paths.key}.sqlite`));
+  let release: (() => void) | null = null;
+  try {
+    const stateDir = path.join(paths.target, STATE_DIR);
+    let targetExists = paths.targetExists;
+    if (!targetExists && opts.createTarget) {
+      fs.mkdirSync(paths.target, { recursive: true });
+      targetExists = true;
+    }
+    let recovery: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
+    let nameRules: NameRules = { foldCase: false, normalizeUnicode: false };
+    let gran = 1;
+    if (targetExists) {
+      const dev = String(fs.statSync(paths.target).dev);
+      const hadHistory = index.getMeta('synced') === '1';
+      const marker = readMarker(stateDir);
+      const moved =
+        hadHistory && (marker?.pair !== paths.key || index.getMeta('targetDev') !== dev);
+      if (moved && !opts.confirmTarget) {
+        throw new RefusalError(
+          `the target ${paths.target} is not the folder this pair last synced (its .tandem marker is gone or it is on another disk); if it is the right folder, run again with --force`,
+        );
+      }
+      const writable = opts.createTarget !== false;
+      if (writable || fs.existsSync(stateDir)) {
+        fs.mkdirSync(stateDir, { recursive: true });
+        release = acquirePairLock(stateDir);
+        if (moved || !marker) {
+          if (moved) {
+            // Forgets the target's rows and with them its baseline: all its data counts as unknown.
+            index.forgetSide('target');
+          }
+          writeMarker(stateDir, { pair: paths.key, source: paths.source, created: Date.now() });
+        }
+        index.setMeta('targetDev', dev);
+        recovery = await recoverJournals(path.join(stateDir, 'journal'), paths.target);
+        fs.rmSync(path.join(stateDir, 'tmp'), { recursive: true, force: true });
+        const probed = probeTarget(stateDir, index);
+        nameRules = probed.rules;
+        gran = probed.granularityMs;
+      }
+    }
+    const rel = release;
+    return {
+      ...paths,
+      targetExists,
+      stateDir,
+      index,
+      recovery,
+      nameRules,
+      mtimeGranularityMs: gran,
+      close() {
+        rel?.();
+        index.close();
+      },
+    };
+  } catch (e) {
+    release?.();
+    index.close();
+    throw e;
+  }
+}
+
+function readMarker(stateDir: string): Marker | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8')) as Marker;
+  } catch {
+    return null;
+  }
+}
+
+function writeMarker(stateDir: string, m: Marker): void {
+  const tmp = path.join(stateDir, 'pair.json.tmp');
+  fs.writeFileSync(tmp, JSON.stringify(m, null, 2));
+  fs.renameSync(tmp, path.join(stateDir, 'pair.json'));
+}
+
+/** How the target treats names and mtimes, probed once per pair and remembered in its index. */
+function probeTarget(
+  stateDir: string,
+  index: IdentifierIndex,
+): { rules: NameRules; granularityMs: number } {
+  const cached = index.getMeta('probe');
+  if (cached) return JSON.parse(cached) as { rules: NameRules; granularityMs: number };
+  const dir = path.join(stateDir, 'probe');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir);
+  try {
+    fs.writeFileSync(path.join(dir, 'Aa'), '');
+    const foldCase = fs.existsSync(path.join(dir, 'aA'));
+    const nfc = 'caf\u00e9';
+    fs.writeFileSync(path.join(dir, nfc), '');
+    const normalizeUnicode = fs.existsSync(path.join(dir, nfc.normalize('NFD')));
+    const f = path.join(dir, 't');
+    fs.writeFileSync(f, '');
+    const want = 1_600_000_000_123.457; // ms with a sub-ms part
+    fs.utimesSync(f, want / 1000, want / 1000);
+    const got = fs.statSync(f).mtimeMs;
+    const diff = Math.abs(got - want);
+    const granularityMs = diff < 0.01 ? 1 : diff < 1 ? 1 : diff < 1000 ? 1000 : 2000;
+    const probed = { rules: { foldCase, normalizeUnicode }, granularityMs };
+    index.setMeta('probe', JSON.stringify(probed));
+    return probed;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,103 @@
+// One scan → plan → apply cycle in-process on temp folders: the index's trust rules and the scrub.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IdentifierIndex } from '../core/index/identifierIndex.js';
+import { resolvePair } from './pair.js';
+import { SyncSession, type SessionOptions } from './syncSession.js';
+
+let dir: string;
+let src: string;
+let dst: string;
+let home: string;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-session-'));
+  src = path.join(dir, 'src');
+  dst = path.join(dir, 'dst');
+  home = path.join(dir, 'home');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'a.txt'), 'alpha');
+  fs.writeFileSync(path.join(src, 'b.txt'), 'bravo');
+  // Old mtimes: the index trusts these files on the next scan (not within the racy window).
+  for (const f of ['a.txt', 'b.txt'])
+    fs.utimesSync(path.join(src, f), 1_600_000_000, 1_600_000_000);
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function cycle(opts: Partial<SessionOptions> = {}, apply = false) {
+  const s = await SyncSession.open(resolvePair(src, dst), {
+    write: true,
+    home,
+    threads: 0,
+    ...opts,
+  });
+  try {
+    const plan = await s.plan();
+    const result = apply ? s.apply(plan.items) : null;
+    return { plan, result, session: s };
+  } finally {
+    await s.close();
+  }
+}
+
+describe('SyncSession', () => {
+  it('reuses stored ids while the stat is unchanged, and a scrub catches bytes that changed under an unchanged stat', async () => {
+    await cycle({}, true);
+    expect((await cycle()).plan.items).toEqual([]);
+
+    // Make the index disagree with the disk for a.txt, as silent corruption would: same stat, other bytes.
+    const key = resolvePair(src, dst).key;
+    const idx = new IdentifierIndex(path.join(home, 'pairs', `${key}.sqlite`));
+    const row = idx.load('source', 'xxh128').get('a.txt')!;
+    const real = idx.loadId('source', 'a.txt');
+    const wrong = Buffer.from(real);
+    wrong.writeUInt8(wrong.readUInt8(0) ^ 0xff, 0);
+    idx.write('source', [
+      [
+        'a.txt',
+        {
+          size: row[2],
+          mtimeMs: row[3],
+          ctimeMs: row[4],
+          ino: row[5],
+          type: 'file',
+          mode: row[6],
+          scheme: 'xxh128',
+          chunkSize: row[8],
+          chunkIds: null,
+          id: wrong,
+          trusted: true,
+        },
+      ],
+    ]);
+    idx.close();
+
+    // Trusting the stat, a normal scan does not read the file again…
+    const normal = await cycle();
+    expect(normal.plan.skipped).toEqual([]);
+    // …a scrub does, and reports the file instead of syncing it.
+    const scrub = await cycle({ verifyStored: true });
+    expect(scrub.plan.skipped).toEqual([
+      expect.objectContaining({
+        side: 'source',
+        path: 'a.txt',
+        unknown: true,
+        reason: expect.stringMatching(/silent corruption/),
+      }),
+    ]);
+    expect(scrub.plan.items.filter((i) => i.path === 'a.txt')).toEqual([]);
+  });
+
+  it('rehashes a file modified within the racy window on the next scan even if its stat looks the same', async () => {
+    fs.writeFileSync(path.join(src, 'fresh.txt'), 'one');
+    const first = await cycle({}, true);
+    expect(first.result?.failed).toEqual([]);
+    const key = resolvePair(src, dst).key;
+    const idx = new IdentifierIndex(path.join(home, 'pairs', `${key}.sqlite`));
+    const row = idx.load('source', 'xxh128').get('fresh.txt')!;
+    idx.close();
+    expect(row[10]).toBe(0); // stored untrusted: modified within 2 s of its scan
+  });
+});

@@ -1,0 +1,266 @@
+// One scan-plan-apply cycle over an open pair: the engine's entry point for the CLI (and, later,
+// the service). Holds the pair's lock from open to close.
+import fs from 'node:fs';
+import type { ApplyResult, Hold, Plan, PlanItem, Skipped } from '../../shared/plan.js';
+import { summarize } from '../../shared/plan.js';
+import { compareTrees } from '../core/plan/compare.js';
+import {
+  createSchemeHasher,
+  DEFAULT_SCHEME,
+  normalizeScheme,
+  type SchemeHasher,
+} from '../core/hash/hashScheme.js';
+import { HashPool } from '../core/hash/hashPool.js';
+import { folderId } from '../core/hash/identifiers.js';
+import { openPair, type OpenPair, type PairPaths } from './pair.js';
+import { scanSide, type ScanResult } from '../core/scan/scan.js';
+import { IGNORE_FILE, walkTree, type WalkResult } from '../core/scan/walk.js';
+import { walkInWorker } from '../core/scan/walkInWorker.js';
+import { applyPlan, type ApplyProgress } from '../core/target/apply.js';
+import { VersionStore, DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
+import path from 'node:path';
+
+export type SessionProgress =
+  | {
+      phase: 'scan';
+      side: 'source' | 'target';
+      files: number;
+      bytesDone: number;
+      bytesTotal: number;
+    }
+  | ({ phase: 'apply' } & ApplyProgress);
+
+export interface SessionOptions {
+  /** hash scheme; default: the pair's last scheme, else DEFAULT_SCHEME */
+  scheme?: string;
+  ignore?: string[];
+  threads?: number;
+  /** sync creates a missing target and may write; diff does not */
+  write: boolean;
+  confirmTarget?: boolean;
+  retentionDays?: number;
+  home?: string;
+  /** scrub: re-read every file and check it against its stored ids */
+  verifyStored?: boolean;
+  onProgress?: (p: SessionProgress) => void;
+}
+
+/** Free space kept on the target beyond what a plan needs. */
+const SPACE_MARGIN = 64 * 1024 * 1024;
+
+export class SyncSession {
+  private src: ScanResult | null = null;
+  private tgt: ScanResult | null = null;
+
+  private constructor(
+    readonly pair: OpenPair,
+    readonly scheme: string,
+    private readonly hasher: SchemeHasher,
+    private readonly pool: HashPool,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  static async open(paths: PairPaths, opts: SessionOptions): Promise<SyncSession> {
+    const pair = await openPair(paths, {
+      createTarget: opts.write,
+      confirmTarget: opts.confirmTarget ?? false,
+      ...(opts.home ? { home: opts.home } : {}),
+    });
+    try {
+      const scheme = normalizeScheme(opts.scheme ?? pair.index.getMeta('scheme') ?? DEFAULT_SCHEME);
+      const hasher = await createSchemeHasher(scheme);
+      const pool = await HashPool.create(scheme, opts.threads);
+      return new SyncSession(pair, scheme, hasher, pool, opts);
+    } catch (e) {
+      pair.close();
+      throw e;
+    }
+  }
+
+  async plan(): Promise<Plan> {
+    const { pair, scheme, hasher } = this;
+    const progress = this.opts.onProgress;
+    const walkOpts = {
+      ignore: [...readIgnoreFile(pair.source), ...(this.opts.ignore ?? [])],
+      targetNames: pair.nameRules,
+    };
+    // The target is listed in a worker while this thread lists the source: the two lstat walks
+    // are most of an unchanged sync's time, and they overlap on two cores.
+    const targetListing = pair.targetExists ? walkInWorker(pair.target, 'target', walkOpts) : null;
+    targetListing?.catch(() => undefined);
+    const scan = async (
+      side: 'source' | 'target',
+      root: string,
+      listing: WalkResult,
+    ): Promise<ScanResult> => {
+      const indexed = pair.index.load(side, scheme);
+      const idx = pair.index;
+      let files = 0;
+      return scanSide({
+        root,
+        side,
+        scheme,
+        hasher,
+        pool: this.pool,
+        indexed,
+        listing,
+        verifyStored: this.opts.verifyStored === true,
+        mtimeGranularityMs: pair.mtimeGranularityMs,
+        onHashPlanned: (n, bytes) => {
+          files = n;
+          progress?.({ phase: 'scan', side, files, bytesDone: 0, bytesTotal: bytes });
+        },
+        loadId: (p) => idx.loadId(side, p),
+        loadChunkIds: (p) => idx.loadChunkIds(side, p),
+        ...(side === 'target' ? { baseIdOf: (p: string) => idx.baseIdOf(p) } : {}),
+        onHashProgress: (done, total) =>
+          progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
+      });
+    };
+    this.src = await scan('source', pair.source, walkTree(pair.source, 'source', walkOpts));
+    this.tgt = targetListing
+      ? await scan('target', pair.target, await targetListing)
+      : this.emptyTree();
+    pair.index.write('source', this.src.upserts, this.src.deletions);
+    if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
+    pair.index.setMeta('scheme', scheme);
+
+    this.refreshBaseline();
+    const skipped: Skipped[] = [...this.src.skipped, ...this.tgt.skipped];
+    const items = compareTrees(this.src.tree, this.tgt.tree, {
+      protectedPaths: new Set(skipped.map((s) => s.path)),
+      mtimeGranularityMs: pair.mtimeGranularityMs,
+      targetNames: pair.nameRules,
+    });
+    return {
+      source: pair.source,
+      target: pair.target,
+      scheme,
+      sourceRootId: this.src.tree.nodes.get('')!.id.toString('hex'),
+      targetRootId: this.tgt.tree.nodes.get('')!.id.toString('hex'),
+      items,
+      skipped,
+      holds: this.holds(items),
+      summary: summarize(items),
+    };
+  }
+
+  /** Applies `items` (all from the last plan()). Writes nothing if called without a plan. */
+  apply(items: PlanItem[]): ApplyResult {
+    if (!this.src || !this.tgt) throw new Error('apply() needs plan() first');
+    if (!this.pair.targetExists) throw new Error('the target folder does not exist');
+    VersionStore.prune(
+      path.join(this.pair.stateDir, 'versions'),
+      this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    );
+    const result = applyPlan(
+      {
+        pair: this.pair,
+        hasher: this.hasher,
+        scheme: this.scheme,
+        source: this.src,
+        target: this.tgt,
+        onProgress: (p) => this.opts.onProgress?.({ phase: 'apply', ...p }),
+      },
+      items,
+    );
+    if (result.failed.length === 0) this.pair.index.setMeta('synced', '1');
+    return result;
+  }
+
+  /** Records a pair found in sync, so that the target's marker is checked from now on. */
+  markInSync(): void {
+    if (this.pair.targetExists && fs.existsSync(this.pair.stateDir))
+      this.pair.index.setMeta('synced', '1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    this.pair.close();
+  }
+
+  private holds(items: PlanItem[]): Hold[] {
+    const holds: Hold[] = [];
+    const src = this.src!.tree.nodes.get('')!;
+    const tgtCount = this.tgt!.tree.nodes.size - 1;
+    if ((src.children?.length ?? 0) === 0 && tgtCount > 0) {
+      holds.push({
+        reason: 'sourceEmpty',
+        message: `the source is empty but the target holds ${tgtCount} entries; if the source really should be empty, run again with --force`,
+      });
+    }
+    const deletes = items.filter((i) => i.kind === 'delete').length;
+    if (holds.length === 0 && tgtCount > 0 && deletes * 2 > tgtCount) {
+      holds.push({
+        reason: 'massDelete',
+        message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
+      });
+    }
+    if (this.pair.targetExists) {
+      const need = items.reduce(
+        (n, i) => n + (i.kind === 'update' ? i.source!.size : i.bytesToWrite),
+        0,
+      );
+      try {
+        const fsStat = fs.statfsSync(this.pair.target);
+        const free = fsStat.bavail * fsStat.bsize;
+        if (need + SPACE_MARGIN > free) {
+          holds.push({
+            reason: 'diskSpace',
+            message: `the target needs about ${mib(need)} MiB free but has ${mib(free)} MiB; free some space and run again`,
+          });
+        }
+      } catch {
+        /* statfs is unavailable on some platforms; ENOSPC during apply is still handled */
+      }
+    }
+    return holds;
+  }
+
+  /** Whatever is equal on both sides now is in sync: remember it as the baseline. */
+  private refreshBaseline(): void {
+    const srcNodes = this.src!.tree.nodes;
+    const set: [string, Buffer][] = [];
+    for (const [p, t] of this.tgt!.tree.nodes) {
+      if (t.type === 'dir' || t.base === 1) continue;
+      const s = srcNodes.get(p);
+      if (s && s.type === t.type && s.id.equals(t.id)) {
+        t.base = 1;
+        set.push([p, t.id]);
+      }
+    }
+    if (set.length && this.pair.targetExists) this.pair.index.setBaseline(set);
+  }
+
+  private emptyTree(): ScanResult {
+    const id = folderId(this.hasher, []);
+    return {
+      tree: {
+        scheme: this.scheme,
+        idBytes: this.hasher.idBytes,
+        nodes: new Map([['', { type: 'dir', id, size: 0, mtimeMs: 0, mode: 0o755, children: [] }]]),
+      },
+      walk: { root: this.pair.target, entries: new Map(), skipped: [], collisions: [] },
+      skipped: [],
+      upserts: [],
+      deletions: [],
+    };
+  }
+}
+
+/** Per-pair ignore patterns (gitignore syntax) from SOURCE/.tandemignore, if present. */
+export function readIgnoreFile(sourceRoot: string): string[] {
+  try {
+    return fs.readFileSync(path.join(sourceRoot, IGNORE_FILE), 'utf8').split(/\r?\n/);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new Error(
+      `cannot read ${IGNORE_FILE} in the source: ${(e as NodeJS.ErrnoException).code}`,
+      { cause: e },
+    );
+  }
+}
+
+function mib(n: number): string {
+  return (n / 1048576).toFixed(0);
+}

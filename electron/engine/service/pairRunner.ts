@@ -1,0 +1,568 @@
+// One live pair: its watcher and timers trigger scan → plan → pending → (policy or person
+// approves) → apply cycles, one at a time; every step is reported as SyncEvents. Each cycle takes
+// the pair's lock only while it runs, so the CLI can still sync the pair in between.
+import { progressFraction } from '../../shared/format.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ApplyResult, PlanItem } from '../../shared/plan.js';
+import {
+  PENDING_EVENT_LIMIT,
+  type HistoryEntry,
+  type PairConfig,
+  type PairStatus,
+  type PendingChange,
+  type Progress,
+  type SyncEvent,
+  type WatcherHealth,
+} from '../../shared/syncApi.js';
+import { decideApprovals } from './approvalPolicy.js';
+import { openPair, resolvePair } from '../pair/pair.js';
+import { PairBusyError } from '../pair/pairLock.js';
+import { PendingStore } from './pendingStore.js';
+import { SyncSession } from '../pair/syncSession.js';
+import { parentOf } from '../core/scan/tree.js';
+import { RESCAN_INTERVAL_MS } from '../watch/watchLimits.js';
+import type { RestoreOptions } from '../core/target/versionRestore.js';
+
+/** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
+export interface WatcherLike {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WatcherCallbacks {
+  onChanges: () => void;
+  onHealth: (h: WatcherHealth) => void;
+  onError: (message: string) => void;
+}
+
+export type WatcherFactory = (pair: PairConfig, cb: WatcherCallbacks) => WatcherLike;
+
+export interface RunnerDeps {
+  home: string;
+  emit: (e: SyncEvent) => void;
+  watcherFactory: WatcherFactory | null;
+  /** hash threads per cycle (tests use 0: inline) */
+  threads?: number;
+  /** how often a pair that cannot be watched is rescanned */
+  pollMs?: number;
+  /** a source file modified less than this long ago is still being written: wait for it */
+  quietMs?: number;
+}
+
+const HOUR = 3_600_000;
+const BUSY_RETRY_MS = 5_000;
+const QUIET_MS = 1_000;
+
+/**
+ * Splits off changes whose source file was modified within `quietMs`: a file still being written
+ * must never be synced half-done, whatever triggered the scan. Returns them with the time until
+ * the youngest has been quiet long enough. An mtime far in the future is a clock oddity, not a
+ * write in progress, and does not hold a file back.
+ */
+export function deferUnsettled(
+  items: PlanItem[],
+  now: number,
+  quietMs: number,
+): { ready: PlanItem[]; waitMs: number | null } {
+  let wait: number | null = null;
+  const ready = items.filter((it) => {
+    const m = it.source?.type === 'file' && it.kind !== 'delete' ? it.source.mtimeMs : null;
+    if (m === null || m > now + 2_000 || now - m >= quietMs) return true;
+    const w = quietMs - Math.max(0, now - m);
+    wait = wait === null ? w : Math.max(wait, w);
+    return false;
+  });
+  return { ready, waitMs: wait };
+}
+
+export class PairRunner {
+  private store: PendingStore;
+  private watcher: WatcherLike | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private pollTimer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private applyApproved = false;
+  private stopped = false;
+  /** apply results since syncNow started waiting */
+  private results: ApplyResult[] = [];
+  status: PairStatus;
+
+  constructor(
+    public pair: PairConfig,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.store = new PendingStore(
+      path.join(deps.home, 'pairs', `${pair.id}.state.sqlite`),
+      pair.id,
+    );
+    const pending = this.store.all();
+    this.status = {
+      pairId: pair.id,
+      state: pair.paused ? 'paused' : 'starting',
+      pending: pending.length,
+      conflicts: pending.filter((p) => p.conflict).length,
+      watcher: { mode: 'off', needed: 0, limit: null },
+    };
+  }
+
+  /** Resolves once the watcher is up (or known to be unavailable); `stop` waits for it. */
+  watcherReady: Promise<void> = Promise.resolve();
+
+  /**
+   * Runs the first scan and starts watching and scheduling, without waiting for the watcher:
+   * chokidar needs seconds on a large tree (about 4 s for 20,000 files), and the first scan can
+   * use them. What changes while the watcher starts is seen by neither, so a second scan follows
+   * once it is ready (a warm one: the index vouches for every file the first scan hashed).
+   */
+  start(): void {
+    this.stopped = false;
+    const pending = this.store.all();
+    if (pending.length) this.emitPending(pending, [], pending.length);
+    this.begin();
+  }
+
+  private begin(): void {
+    if (this.pair.paused) {
+      this.setState('paused');
+      return;
+    }
+    this.schedule();
+    void this.requestCycle(false);
+    this.watcherReady = this.startWatching().then(() => {
+      if (!this.stopped && this.watcher) void this.requestCycle(false);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watcherReady.catch(() => undefined);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.pollTimer = null;
+    await this.watcher?.close();
+    this.watcher = null;
+    await this.running?.catch(() => undefined);
+    this.store.close();
+  }
+
+  /** Applies new settings (restarting watcher and timers as needed). */
+  async reconfigure(pair: PairConfig): Promise<void> {
+    await this.watcherReady.catch(() => undefined);
+    this.pair = pair;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.pollTimer = null;
+    await this.watcher?.close();
+    this.watcher = null;
+    this.begin();
+  }
+
+  private async startWatching(): Promise<void> {
+    // A new pair's target may not exist yet; it is created (empty) so that it can be watched.
+    if (!fs.existsSync(this.pair.target)) {
+      try {
+        fs.mkdirSync(this.pair.target);
+      } catch {
+        /* the first cycle reports why the target cannot be created */
+      }
+    }
+    if (!this.deps.watcherFactory || this.pair.schedule.kind !== 'onChange') {
+      this.status.watcher = { mode: 'off', needed: 0, limit: null };
+      return;
+    }
+    let up = false;
+    let last: WatcherHealth = { mode: 'off', needed: 0, limit: null };
+    const report = (h: WatcherHealth) => {
+      last = h;
+      // Until chokidar has listed both folders, an edit may go unseen: say "starting".
+      this.status.watcher = !up && h.mode === 'watching' ? { ...h, mode: 'starting' } : h;
+      this.deps.emit({ type: 'watcherHealth', pairId: this.pair.id, health: this.status.watcher });
+    };
+    this.watcher = this.deps.watcherFactory(this.pair, {
+      onChanges: () => void this.requestCycle(false),
+      onHealth: (h) => {
+        report(h);
+        if (h.mode === 'polling') this.startPolling();
+      },
+      onError: (message) => {
+        this.deps.emit({
+          type: 'error',
+          pairId: this.pair.id,
+          message: `watching: ${message}; rescanning`,
+        });
+        void this.requestCycle(false);
+      },
+    });
+    try {
+      await this.watcher.start();
+      up = true;
+      if (last.mode === 'watching') report(last);
+    } catch (e) {
+      this.status.watcher = {
+        mode: 'polling',
+        needed: 0,
+        limit: null,
+        problem: `cannot watch this pair (${(e as Error).message}); Tandem rescans it every minute instead`,
+      };
+      this.startPolling();
+    }
+  }
+
+  /** Rescans on a timer where the watcher cannot cover the pair (at most one such timer). */
+  private startPolling(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(
+      () => void this.requestCycle(false),
+      this.deps.pollMs ?? RESCAN_INTERVAL_MS,
+    );
+    this.pollTimer.unref();
+    this.timers.push(this.pollTimer);
+  }
+
+  private schedule(): void {
+    const s = this.pair.schedule;
+    // Correctness never depends on the watcher: an on-change pair is also rescanned hourly.
+    if (s.kind === 'onChange') this.every(HOUR, () => void this.requestCycle(false));
+    if (s.kind === 'interval') this.every(s.minutes * 60_000, () => void this.requestCycle(false));
+    if (this.pair.scrubDays > 0) this.every(HOUR, () => void this.maybeScrub());
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Runs a cycle now, or once more after the running one (bursts collapse into one rerun). */
+  requestCycle(applyApproved: boolean, verifyStored = false): Promise<void> {
+    if (applyApproved) this.applyApproved = true;
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        const apply = this.applyApproved;
+        this.applyApproved = false;
+        await this.cycle(apply, verifyStored);
+        verifyStored = false;
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async maybeScrub(): Promise<void> {
+    const last = Number(this.store.getMeta('lastScrubAt') ?? 0);
+    if (Date.now() - last < this.pair.scrubDays * 24 * HOUR) return;
+    await this.requestCycle(false, true);
+    this.store.setMeta('lastScrubAt', String(Date.now()));
+  }
+
+  private async cycle(applyApproved: boolean, verifyStored: boolean): Promise<void> {
+    if (this.stopped) return;
+    this.setState('scanning');
+    let session: SyncSession;
+    try {
+      session = await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
+        write: true,
+        scheme: this.pair.scheme,
+        ignore: this.pair.ignore,
+        retentionDays: this.pair.retentionDays,
+        verifyStored,
+        home: this.deps.home,
+        ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
+        onProgress: (p) => {
+          const progress =
+            p.phase === 'scan'
+              ? {
+                  phase: 'scan' as const,
+                  bytesDone: p.bytesDone,
+                  bytesTotal: p.bytesTotal,
+                  itemsDone: 0,
+                  itemsTotal: p.files,
+                }
+              : {
+                  phase: 'apply' as const,
+                  bytesDone: p.bytesDone,
+                  bytesTotal: p.bytesTotal,
+                  itemsDone: p.itemsDone,
+                  itemsTotal: p.itemsTotal,
+                };
+          this.reportProgress(progress);
+        },
+      });
+    } catch (e) {
+      if (e instanceof PairBusyError) {
+        // Another Tandem (the CLI, say) is syncing this pair: try again shortly.
+        setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
+        this.fail(`${e.message}; retrying in a few seconds`);
+      } else this.fail((e as Error).message);
+      return;
+    }
+    try {
+      for (const p of session.pair.recovery.problems)
+        this.deps.emit({ type: 'error', pairId: this.pair.id, message: p });
+      const plan = await session.plan();
+      for (const s of plan.skipped.filter((x) => x.unknown)) {
+        this.deps.emit({
+          type: 'error',
+          pairId: this.pair.id,
+          message: `${s.side} ${s.path}: ${s.reason}`,
+        });
+      }
+      const settled = deferUnsettled(plan.items, Date.now(), this.deps.quietMs ?? QUIET_MS);
+      if (settled.waitMs !== null)
+        setTimeout(() => void this.requestCycle(false), settled.waitMs + 50).unref();
+      let items = this.store.withoutRejected(settled.ready);
+      if (this.pair.noDeletes) items = items.filter((i) => i.kind !== 'delete');
+      const decisions = decideApprovals(items, plan.holds, this.pair.policy);
+      const rec = this.store.reconcile(
+        items,
+        decisions.map((d) => d.needsPerson),
+      );
+      this.setCounts(rec.items);
+      if (rec.added.length || rec.removed.length) {
+        this.emitPending(rec.added, rec.removed, rec.items.length);
+      }
+      this.status.lastScanAt = Date.now();
+      delete this.status.lastError;
+      // What the policy approves, plus what a person approved when asked to apply (approve, Sync now).
+      const chosen = rec.items.filter(
+        (p, i) => decisions[i]!.auto || (p.approved && applyApproved),
+      );
+      if (chosen.length && !this.pair.paused) {
+        this.setState('syncing');
+        const toApply = withParentFolders(chosen, rec.items);
+        const result = session.apply(toApply);
+        this.record(toApply, result);
+        this.results.push(result);
+        this.status.lastSyncAt = Date.now();
+        this.deps.emit({
+          type: 'applied',
+          pairId: this.pair.id,
+          result,
+          movedData: result.applied > 0,
+        });
+        // The trees behind this plan are stale now: plan again (cheap: the index knows it all).
+        if (result.applied > 0) this.again = true;
+      }
+      // After an apply the next cycle (already requested) reports the fresh state.
+      if (!this.again) {
+        // Files still being written are not in sync yet: the pair stays 'scanning' until they settle.
+        this.setState(
+          rec.items.length ? 'pending' : settled.waitMs !== null ? 'scanning' : 'inSync',
+        );
+      }
+    } catch (e) {
+      this.fail((e as Error).message);
+    } finally {
+      delete this.status.progress;
+      await session.close();
+    }
+  }
+
+  private emitPending(added: PendingChange[], removed: string[], total: number): void {
+    this.deps.emit({
+      type: 'pendingChanged',
+      pairId: this.pair.id,
+      added: added.slice(0, PENDING_EVENT_LIMIT),
+      addedCount: added.length,
+      removed: removed.slice(0, PENDING_EVENT_LIMIT),
+      removedCount: removed.length,
+      total,
+    });
+  }
+
+  private progressPhase = '';
+  private phaseStart = 0;
+  private lastProgressAt = 0;
+
+  /** Progress events at most ten a second (and always the last), with time left once estimable. */
+  private reportProgress(progress: Progress): void {
+    const now = Date.now();
+    if (progress.phase !== this.progressPhase) {
+      this.progressPhase = progress.phase;
+      this.phaseStart = now;
+      this.lastProgressAt = 0;
+    }
+    const frac = progressFraction(progress);
+    if (frac < 1 && now - this.lastProgressAt < 100) return;
+    this.lastProgressAt = now;
+    const eta = estimateEtaSeconds(now - this.phaseStart, frac);
+    if (eta !== null) progress.etaSeconds = eta;
+    this.status.progress = progress;
+    this.deps.emit({ type: 'progress', pairId: this.pair.id, progress });
+  }
+
+  private record(chosen: PendingChange[], result: ApplyResult): void {
+    const failed = new Map(result.failed.map((f) => [f.path, f.message]));
+    const now = Date.now();
+    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen.map((c) => {
+      const msg = failed.get(c.path);
+      return {
+        time: now,
+        path: c.path,
+        kind: c.kind,
+        bytes: c.bytesToWrite,
+        outcome: msg ? 'failed' : 'applied',
+        ...(msg ? { message: msg } : {}),
+      };
+    });
+    const general = result.failed.find((f) => !f.path);
+    if (general) this.deps.emit({ type: 'error', pairId: this.pair.id, message: general.message });
+    this.store.addHistory(entries);
+  }
+
+  /** Approves pending changes and applies them at once (after a rescan: approvals bind to ids). */
+  approve(paths: string[] | undefined): number {
+    const n = this.store.setApproved(paths, true);
+    this.refreshPending();
+    if (n) void this.requestCycle(true);
+    return n;
+  }
+
+  reject(paths: string[] | undefined): number {
+    const rejected = this.store.reject(paths);
+    if (rejected.length) {
+      this.store.addHistory(
+        rejected.map((r) => ({
+          time: Date.now(),
+          path: r.path,
+          kind: r.kind,
+          bytes: r.bytesToWrite,
+          outcome: 'rejected',
+        })),
+      );
+      this.refreshPending(rejected.map((r) => r.path));
+    }
+    return rejected.length;
+  }
+
+  /** Applies every approved change now (a fresh scan first: approvals bind to unchanged ids). */
+  async syncNow(): Promise<ApplyResult> {
+    this.results = [];
+    await this.requestCycle(true);
+    const all = this.results;
+    this.results = [];
+    return {
+      applied: all.reduce((n, r) => n + r.applied, 0),
+      failed: all.flatMap((r) => r.failed),
+      bytesWritten: all.reduce((n, r) => n + r.bytesWritten, 0),
+      bytesJournaled: all.reduce((n, r) => n + r.bytesJournaled, 0),
+      bytesVersioned: all.reduce((n, r) => n + r.bytesVersioned, 0),
+      patchedInPlace: all.reduce((n, r) => n + r.patchedInPlace, 0),
+      renamedIntoPlace: all.reduce((n, r) => n + r.renamedIntoPlace, 0),
+    };
+  }
+
+  /**
+   * Restores a kept version into the target, holding the pair's lock like a sync. The target then
+   * differs from what Tandem last wrote, so the next plan shows it as a conflict: a restored file
+   * is never silently overwritten again by the source.
+   */
+  async restore(
+    rel: string,
+    run: string,
+    stored: string,
+    restoreFn: (o: RestoreOptions) => Promise<unknown>,
+  ): Promise<void> {
+    await this.running?.catch(() => undefined);
+    const pair = await openPair(resolvePair(this.pair.source, this.pair.target), {
+      createTarget: true,
+      home: this.deps.home,
+    });
+    try {
+      await restoreFn({
+        targetRoot: pair.target,
+        stateDir: pair.stateDir,
+        rel,
+        run,
+        stored,
+        scheme: this.pair.scheme,
+      });
+      this.store.addHistory([
+        {
+          time: Date.now(),
+          path: rel,
+          kind: 'update',
+          bytes: 0,
+          outcome: 'restored',
+          message: `from ${run}`,
+        },
+      ]);
+    } finally {
+      pair.close();
+    }
+    void this.requestCycle(false);
+  }
+
+  pending(): PendingStore {
+    return this.store;
+  }
+
+  private refreshPending(removed: string[] = []): void {
+    const all = this.store.all();
+    this.setCounts(all);
+    this.emitPending(all, removed, all.length);
+    this.emitStatus();
+  }
+
+  private setCounts(items: PendingChange[]): void {
+    this.status.pending = items.length;
+    this.status.conflicts = items.filter((p) => p.conflict).length;
+  }
+
+  private setState(state: PairStatus['state']): void {
+    this.status.state = state;
+    this.emitStatus();
+  }
+
+  private fail(message: string): void {
+    this.status.lastError = message;
+    this.status.state = 'error';
+    this.deps.emit({ type: 'error', pairId: this.pair.id, message });
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    this.deps.emit({
+      type: 'pairStatus',
+      status: { ...this.status, watcher: { ...this.status.watcher } },
+    });
+  }
+}
+
+/** Seconds left at the rate so far; null until enough is done to say (2%, half a second). */
+export function estimateEtaSeconds(elapsedMs: number, fraction: number): number | null {
+  if (fraction <= 0.02 || fraction >= 1 || elapsedMs < 500) return null;
+  return Math.ceil(((elapsedMs / fraction) * (1 - fraction)) / 1000);
+}
+
+/** An approved file in a new folder needs that folder created too: add the pending folder creates. */
+export function withParentFolders<T extends PlanItem>(chosen: T[], all: T[]): T[] {
+  const byPath = new Map(all.map((i) => [i.path, i]));
+  const picked = new Set(chosen.map((c) => c.path));
+  const extra: T[] = [];
+  for (const c of chosen) {
+    for (let p = parentOf(c.path); p !== ''; p = parentOf(p)) {
+      const it = byPath.get(p);
+      if (
+        !it ||
+        picked.has(p) ||
+        (it.kind !== 'create' && it.kind !== 'replaceType') ||
+        it.source?.type !== 'dir'
+      )
+        continue;
+      picked.add(p);
+      extra.push(it);
+    }
+  }
+  if (extra.length === 0) return chosen;
+  // Keep the plan's order (parents before children).
+  return all.filter((i) => picked.has(i.path));
+}

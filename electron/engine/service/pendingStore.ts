@@ -1,0 +1,292 @@
+// Pending changes with their approvals, and the history of what was applied, per pair, in
+// TANDEM_HOME/pairs/<key>.state.sqlite: they survive a restart of the app or the daemon.
+import fs from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../core/index/openSqlite.js';
+
+import type { PlanItem } from '../../shared/plan.js';
+import type {
+  HistoryEntry,
+  PendingChange,
+  PendingPage,
+  PendingQuery,
+} from '../../shared/syncApi.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pending (
+  path TEXT PRIMARY KEY, item TEXT NOT NULL, approved INTEGER NOT NULL, needs TEXT, since REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+  id INTEGER PRIMARY KEY, time REAL NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
+  outcome TEXT NOT NULL, message TEXT);
+CREATE INDEX IF NOT EXISTS history_time ON history (time);
+CREATE TABLE IF NOT EXISTS rejected (path TEXT PRIMARY KEY, item TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/** Two plan items describe the same change when kind and both sides' ids are unchanged. */
+export function sameChange(a: PlanItem, b: PlanItem): boolean {
+  return (
+    a.kind === b.kind &&
+    a.path === b.path &&
+    a.from === b.from &&
+    a.source?.id === b.source?.id &&
+    a.target?.id === b.target?.id &&
+    a.source?.mode === b.source?.mode &&
+    a.source?.mtimeMs === b.source?.mtimeMs
+  );
+}
+
+export interface Reconciled {
+  items: PendingChange[];
+  added: PendingChange[];
+  removed: string[];
+}
+
+export class PendingStore {
+  private readonly db: Database.Database;
+
+  constructor(
+    file: string,
+    private readonly pairId: string,
+  ) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = openSqlite(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  /** The pending list, read from SQLite once and then kept in step with every write. */
+  private cache: Map<string, PendingChange> | null = null;
+  /** bumped whenever the list or an item in it changes */
+  private generation = 0;
+  /**
+   * The last query's filtered, sorted list: the UI pages through 100,000 changes 200 at a time,
+   * and filtering and sorting all of them for each page cost about 80 ms (bench/ui.ts).
+   */
+  private lastQuery: {
+    key: string;
+    generation: number;
+    page: Omit<PendingPage, 'items'>;
+    items: PendingChange[];
+  } | null = null;
+
+  all(): PendingChange[] {
+    if (this.cache) return [...this.cache.values()];
+    const items = this.readAll();
+    this.cache = new Map(items.map((p) => [p.path, p]));
+    this.generation++;
+    return items;
+  }
+
+  private readAll(): PendingChange[] {
+    const rows = this.db
+      .prepare('SELECT item, approved, needs, since FROM pending ORDER BY path')
+      .all() as {
+      item: string;
+      approved: number;
+      needs: string | null;
+      since: number;
+    }[];
+    return rows.map((r) => {
+      const p: PendingChange = {
+        ...(JSON.parse(r.item) as PlanItem),
+        pairId: this.pairId,
+        approved: r.approved === 1,
+        since: r.since,
+      };
+      if (r.needs) p.needsPerson = r.needs;
+      return p;
+    });
+  }
+
+  /**
+   * Replaces the pending list with a new plan's items. A change that is still the same (same ids)
+   * keeps its approval and its `since`; a change whose ids moved on loses its approval: an
+   * approval binds to what the person saw.
+   */
+  reconcile(items: PlanItem[], needsPerson: (string | undefined)[], now = Date.now()): Reconciled {
+    const old = new Map(this.all().map((p) => [p.path, p]));
+    const next: PendingChange[] = [];
+    const added: PendingChange[] = [];
+    items.forEach((it, i) => {
+      const prev = old.get(it.path);
+      const same = prev !== undefined && sameChange(prev, it);
+      const p: PendingChange = {
+        ...it,
+        pairId: this.pairId,
+        approved: same ? prev.approved : false,
+        since: same ? prev.since : now,
+      };
+      const why = needsPerson[i];
+      if (why) p.needsPerson = why;
+      next.push(p);
+      if (!same) added.push(p);
+    });
+    const keep = new Set(items.map((i) => i.path));
+    const removed = [...old.keys()].filter((k) => !keep.has(k));
+    // Only what changed is written: a pair with 20,000 pending changes rewrote them all per cycle.
+    const changedNeeds = next.filter((p) => {
+      const prev = old.get(p.path);
+      return prev !== undefined && sameChange(prev, p) && prev.needsPerson !== p.needsPerson;
+    });
+    this.db.transaction(() => {
+      const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
+      for (const k of removed) del.run(k);
+      const put = this.db.prepare(
+        'INSERT OR REPLACE INTO pending (path, item, approved, needs, since) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const p of added) {
+        const { pairId: _p, approved, needsPerson: needs, since, ...item } = p;
+        put.run(p.path, JSON.stringify(item), approved ? 1 : 0, needs ?? null, since);
+      }
+      const needs = this.db.prepare('UPDATE pending SET needs = ? WHERE path = ?');
+      for (const p of changedNeeds) needs.run(p.needsPerson ?? null, p.path);
+    })();
+    this.cache = new Map(next.map((p) => [p.path, p]));
+    this.generation++;
+    return { items: next, added, removed };
+  }
+
+  /** Sets the approval of the given paths (all when omitted); returns how many changed. */
+  setApproved(paths: string[] | undefined, approved: boolean): number {
+    const v = approved ? 1 : 0;
+    this.generation++;
+    const keep = (p: string): void => {
+      const c = this.cache?.get(p);
+      if (c) this.cache!.set(p, { ...c, approved });
+    };
+    if (!paths) {
+      for (const p of this.cache?.keys() ?? []) keep(p);
+      return this.db.prepare('UPDATE pending SET approved = ? WHERE approved != ?').run(v, v)
+        .changes;
+    }
+    paths.forEach(keep);
+    const st = this.db.prepare('UPDATE pending SET approved = ? WHERE path = ? AND approved != ?');
+    let n = 0;
+    this.db.transaction(() => {
+      for (const p of paths) n += st.run(v, p, v).changes;
+    })();
+    return n;
+  }
+
+  query(q: PendingQuery): PendingPage {
+    const key = JSON.stringify([
+      q.kinds ?? [],
+      !!q.conflictsOnly,
+      q.pathContains ?? '',
+      q.sort ?? 'path',
+    ]);
+    const offset = Math.max(0, q.offset ?? 0);
+    const limit = Math.min(Math.max(1, q.limit ?? 500), 10_000);
+    const hit = this.lastQuery;
+    if (hit && hit.key === key && hit.generation === this.generation)
+      return { ...hit.page, items: hit.items.slice(offset, offset + limit) };
+    const generation = this.generation;
+    let items = this.all();
+    if (q.kinds?.length) items = items.filter((i) => q.kinds!.includes(i.kind));
+    if (q.conflictsOnly) items = items.filter((i) => i.conflict);
+    if (q.pathContains)
+      items = items.filter((i) => i.path.toLowerCase().includes(q.pathContains!.toLowerCase()));
+    if (q.sort === 'size') items.sort((a, b) => b.bytesToWrite - a.bytesToWrite);
+    else if (q.sort === undefined || q.sort === 'path')
+      items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    else if (q.sort === 'kind')
+      items.sort((a, b) => a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : 1));
+    let conflicts = 0;
+    let bytesToWrite = 0;
+    for (const i of items) {
+      if (i.conflict) conflicts++;
+      bytesToWrite += i.bytesToWrite;
+    }
+    const page = { total: items.length, conflicts, bytesToWrite };
+    this.lastQuery = { key, generation, page, items };
+    return { ...page, items: items.slice(offset, offset + limit) };
+  }
+
+  /** Rejects pending changes: they leave the list until their ids change. Returns the rejected. */
+  reject(paths: string[] | undefined): PendingChange[] {
+    const all = this.all();
+    const wanted = paths ? new Set(paths) : null;
+    const chosen = wanted ? all.filter((p) => wanted.has(p.path)) : all;
+    const ins = this.db.prepare('INSERT OR REPLACE INTO rejected (path, item) VALUES (?, ?)');
+    const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
+    this.db.transaction(() => {
+      for (const p of chosen) {
+        const { pairId: _p, approved: _a, needsPerson: _n, since: _s, ...item } = p;
+        ins.run(p.path, JSON.stringify(item));
+        del.run(p.path);
+        this.cache?.delete(p.path);
+        this.generation++;
+      }
+    })();
+    return chosen;
+  }
+
+  /** Drops plan items a person rejected, as long as they are still the same change. */
+  withoutRejected(items: PlanItem[]): PlanItem[] {
+    const rows = this.db.prepare('SELECT path, item FROM rejected').all() as {
+      path: string;
+      item: string;
+    }[];
+    if (rows.length === 0) return items;
+    const rejected = new Map(rows.map((r) => [r.path, JSON.parse(r.item) as PlanItem]));
+    const stale: string[] = [];
+    const out = items.filter((it) => {
+      const r = rejected.get(it.path);
+      if (!r) return true;
+      if (sameChange(r, it)) return false;
+      stale.push(it.path);
+      return true;
+    });
+    const planned = new Set(items.map((i) => i.path));
+    for (const p of rejected.keys()) if (!planned.has(p)) stale.push(p);
+    if (stale.length) {
+      const del = this.db.prepare('DELETE FROM rejected WHERE path = ?');
+      this.db.transaction(() => stale.forEach((p) => del.run(p)))();
+    }
+    return out;
+  }
+
+  getMeta(key: string): string | undefined {
+    return (
+      (this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as
+        string | undefined) ?? undefined
+    );
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  addHistory(entries: Omit<HistoryEntry, 'pairId'>[]): void {
+    const ins = this.db.prepare(
+      'INSERT INTO history (time, path, kind, bytes, outcome, message) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      for (const e of entries)
+        ins.run(e.time, e.path, e.kind, e.bytes, e.outcome, e.message ?? null);
+    })();
+  }
+
+  history(offset = 0, limit = 200): HistoryEntry[] {
+    const rows = this.db
+      .prepare(
+        'SELECT time, path, kind, bytes, outcome, message FROM history ORDER BY id DESC LIMIT ? OFFSET ?',
+      )
+      .all(Math.min(limit, 10_000), Math.max(0, offset)) as (Omit<HistoryEntry, 'pairId'> & {
+      message: string | null;
+    })[];
+    return rows.map(({ message, ...r }) => ({
+      ...r,
+      pairId: this.pairId,
+      ...(message ? { message } : {}),
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

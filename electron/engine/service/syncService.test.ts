@@ -1,0 +1,266 @@
+// The sync service on real temp folders, driven through its SyncApi (scans requested directly;
+// the watcher is covered in syncService.watch.test.ts).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PendingChange, Result, SyncEvent } from '../../shared/syncApi.js';
+import { SyncService } from './syncService.js';
+
+let dir: string;
+let src: string;
+let dst: string;
+let home: string;
+let service: SyncService;
+let events: SyncEvent[];
+
+const ok = <T>(r: Result<T>): T => {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
+  return r.value;
+};
+const put = (root: string, rel: string, data: string | Buffer): void => {
+  fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+  fs.writeFileSync(path.join(root, rel), data);
+};
+const read = (root: string, rel: string): string => fs.readFileSync(path.join(root, rel), 'utf8');
+const start = async (): Promise<SyncService> => {
+  // quietMs 0: these tests write and scan at once; waiting for quiet files is tested with the watcher.
+  service = new SyncService({ home, threads: 0, quietMs: 0 });
+  events = [];
+  service.on((e) => events.push(e));
+  await service.start();
+  return service;
+};
+const pending = async (pairId: string): Promise<PendingChange[]> =>
+  ok(await service.listPending({ pairId })).items;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-service-'));
+  src = path.join(dir, 'src');
+  dst = path.join(dir, 'dst');
+  home = path.join(dir, 'home');
+  fs.mkdirSync(src);
+  put(src, 'a.txt', 'alpha');
+  put(src, 'docs/b.txt', 'bravo');
+});
+afterEach(async () => {
+  await service?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SyncService', () => {
+  it('pages through pending changes with totals for the whole query, and keeps events small', async () => {
+    for (let i = 0; i < 250; i++) put(src, `many/f${String(i).padStart(3, '0')}.txt`, `file ${i}`);
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    // 250 files, the folder `many`, a.txt, docs and docs/b.txt
+    const page = ok(await service.listPending({ pairId: pair.id, offset: 200, limit: 100 }));
+    expect(page.total).toBe(254);
+    expect(page.items.map((i) => i.path)).toEqual(
+      // a.txt, docs, docs/b.txt and many come first in path order
+      Array.from({ length: 54 }, (_, i) => `many/f${String(i + 196).padStart(3, '0')}.txt`),
+    );
+    expect(page.bytesToWrite).toBe(
+      ok(await service.listPending({ pairId: pair.id, limit: 1000 })).items.reduce(
+        (n, i) => n + i.bytesToWrite,
+        0,
+      ),
+    );
+    const filtered = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs' }));
+    expect([filtered.total, filtered.conflicts]).toEqual([2, 0]);
+    // A rejection shows in the next page of the same query (the cached sort is not stale).
+    ok(await service.reject({ pairId: pair.id, paths: ['docs/b.txt'] }));
+    const again = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs' }));
+    expect(again.items.map((i) => i.path)).toEqual(['docs']);
+    const changed = events.filter((e) => e.type === 'pendingChanged');
+    const first = changed[0]!;
+    expect(first.type === 'pendingChanged' && [first.added.length, first.addedCount]).toEqual([
+      100, 254,
+    ]);
+  });
+
+  it('lists a new pair’s changes as pending, applies them when approved, and records history', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    const items = await pending(pair.id);
+    expect(items.map((i) => `${i.kind} ${i.path}`).sort()).toEqual([
+      'create a.txt',
+      'create docs',
+      'create docs/b.txt',
+    ]);
+    expect(
+      items.every((i) => !i.approved && i.needsPerson === 'auto-approve is off for this pair'),
+    ).toBe(true);
+    expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
+
+    expect(ok(await service.approve({ pairId: pair.id, paths: ['docs/b.txt'] }))).toBe(1);
+    await service.scanNow(pair.id); // waits for the apply the approval started
+    expect(read(dst, 'docs/b.txt')).toBe('bravo');
+    expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
+    expect((await pending(pair.id)).map((i) => i.path)).toEqual(['a.txt']);
+    const history = ok(await service.listHistory(pair.id));
+    expect(history.map((h) => `${h.outcome} ${h.path}`).sort()).toEqual([
+      'applied docs',
+      'applied docs/b.txt',
+    ]);
+    expect(events.some((e) => e.type === 'applied' && e.pairId === pair.id)).toBe(true);
+  });
+
+  it('auto-approves what the target still holds from Tandem, but holds a target edit as a conflict', async () => {
+    await start();
+    const pair = ok(
+      await service.addPair({
+        source: src,
+        target: dst,
+        policy: { autoApprove: true, autoApproveDeletes: false, maxAutoDeletes: 10 },
+      }),
+    );
+    ok(await service.scanNow(pair.id));
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    expect(await pending(pair.id)).toEqual([]);
+
+    put(src, 'a.txt', 'alpha 2');
+    put(dst, 'docs/b.txt', 'edited on the target');
+    put(src, 'docs/b.txt', 'bravo 2');
+    ok(await service.scanNow(pair.id));
+    expect(read(dst, 'a.txt')).toBe('alpha 2');
+    expect(read(dst, 'docs/b.txt')).toBe('edited on the target');
+    const [conflict] = await pending(pair.id);
+    expect(conflict).toMatchObject({
+      path: 'docs/b.txt',
+      kind: 'update',
+      conflict: 'targetEdited',
+      approved: false,
+    });
+    expect(conflict!.needsPerson).toMatch(/target changed since Tandem last wrote it/);
+
+    ok(await service.approve({ pairId: pair.id }));
+    await service.scanNow(pair.id);
+    expect(read(dst, 'docs/b.txt')).toBe('bravo 2');
+    const kept = ok(await service.listVersions(pair.id, 'docs/b.txt'));
+    expect(kept.length).toBeGreaterThan(0);
+  });
+
+  it('keeps pending changes and approvals across a restart', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    ok(await service.pausePair(pair.id, true));
+    // Paused: an approval is recorded but nothing is applied.
+    expect(ok(await service.approve({ pairId: pair.id, paths: ['a.txt'] }))).toBe(1);
+    await service.stop();
+
+    await start();
+    const again = await pending(pair.id);
+    expect(again.map((i) => [i.path, i.approved])).toEqual([
+      ['a.txt', true],
+      ['docs', false],
+      ['docs/b.txt', false],
+    ]);
+    ok(await service.pausePair(pair.id, false));
+    ok(await service.syncNow(pair.id));
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    expect(fs.existsSync(path.join(dst, 'docs'))).toBe(false);
+  });
+
+  it('drops an approval when the change it approved moves on (approvals bind to the ids shown)', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.pausePair(pair.id, true));
+    ok(await service.scanNow(pair.id));
+    ok(await service.approve({ pairId: pair.id, paths: ['a.txt'] }));
+    put(src, 'a.txt', 'changed after the approval');
+    ok(await service.pausePair(pair.id, false));
+    await service.scanNow(pair.id);
+    const a = (await pending(pair.id)).find((i) => i.path === 'a.txt');
+    expect(a).toMatchObject({ approved: false });
+    expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
+  });
+
+  it('applies a move as a rename on the target', async () => {
+    await start();
+    put(src, 'big/data.bin', Buffer.alloc(300_000, 7));
+    const pair = ok(
+      await service.addPair({
+        source: src,
+        target: dst,
+        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
+      }),
+    );
+    ok(await service.scanNow(pair.id));
+    const ino = fs.statSync(path.join(dst, 'big/data.bin')).ino;
+    fs.mkdirSync(path.join(src, 'moved'));
+    fs.renameSync(path.join(src, 'big/data.bin'), path.join(src, 'moved/data.bin'));
+    ok(await service.scanNow(pair.id));
+    expect(fs.statSync(path.join(dst, 'moved/data.bin')).ino).toBe(ino);
+    expect(fs.existsSync(path.join(dst, 'big/data.bin'))).toBe(false);
+    const history = ok(await service.listHistory(pair.id));
+    expect(
+      history.some(
+        (h) => h.kind === 'rename' && h.path === 'moved/data.bin' && h.outcome === 'applied',
+      ),
+    ).toBe(true);
+  });
+
+  it('rejects a change until it changes again', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    expect(ok(await service.reject({ pairId: pair.id, paths: ['a.txt'] }))).toBe(1);
+    await service.scanNow(pair.id);
+    expect((await pending(pair.id)).map((i) => i.path)).not.toContain('a.txt');
+    put(src, 'a.txt', 'new content');
+    await service.scanNow(pair.id);
+    expect((await pending(pair.id)).map((i) => i.path)).toContain('a.txt');
+  });
+
+  it('restores a kept version of a deleted file, and then holds it from being deleted again', async () => {
+    await start();
+    const pair = ok(
+      await service.addPair({
+        source: src,
+        target: dst,
+        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
+      }),
+    );
+    put(src, 'keep.txt', 'stays');
+    ok(await service.scanNow(pair.id));
+    fs.rmSync(path.join(src, 'a.txt'));
+    ok(await service.scanNow(pair.id));
+    expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
+
+    const [v] = ok(await service.listVersions(pair.id, 'a.txt'));
+    expect(v).toMatchObject({ pairId: pair.id, path: 'a.txt', kind: 'file', size: 5 });
+    ok(await service.restoreVersion(pair.id, 'a.txt', v!.run, v!.stored));
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    await service.scanNow(pair.id);
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    const [held] = await pending(pair.id);
+    expect(held).toMatchObject({ path: 'a.txt', kind: 'delete', conflict: 'targetUnknown' });
+    const missing = await service.restoreVersion(pair.id, 'a.txt', 'no-such-run', '1');
+    expect(missing.ok).toBe(false);
+  });
+
+  it('answers bad input with errors as data', async () => {
+    await start();
+    const missing = await service.addPair({ source: path.join(dir, 'nope'), target: dst });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'refused' } });
+    expect(!missing.ok && missing.error.message).toMatch(/source folder not found/);
+    const nested = await service.addPair({ source: src, target: path.join(src, 'inside') });
+    expect(!nested.ok && nested.error.message).toMatch(/inside source/);
+    expect(await service.scanNow('no-such-pair')).toMatchObject({
+      ok: false,
+      error: { code: 'refused' },
+    });
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    expect(await service.updatePair(pair.id, { scheme: 'md4' })).toMatchObject({
+      ok: false,
+      error: { code: 'refused' },
+    });
+    expect(
+      await service.updatePair(pair.id, { schedule: { kind: 'interval', minutes: 0 } }),
+    ).toMatchObject({ ok: false });
+  });
+});

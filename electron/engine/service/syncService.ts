@@ -1,0 +1,303 @@
+// The sync service behind every front: the Electron main process, the daemon and `tandem watch`
+// all run this one class. It implements the SyncApi contract (errors as data) and pushes
+// SyncEvents to its listeners.
+import type { ApplyResult } from '../../shared/plan.js';
+import type {
+  AboutInfo,
+  AddPairInput,
+  FolderListing,
+  PairCheck,
+  ApiError,
+  ApprovalPolicy,
+  HistoryEntry,
+  PairConfig,
+  PairSettings,
+  PairStatus,
+  PendingPage,
+  PendingQuery,
+  Result,
+  Selection,
+  ServiceSettings,
+  SyncApi,
+  SyncEvent,
+  VersionInfo,
+  WatcherHealth,
+} from '../../shared/syncApi.js';
+import { SchemeError } from '../core/hash/hashScheme.js';
+import { appVersion } from '../core/runtime/appVersion.js';
+import { browseFolder } from './folderBrowser.js';
+import { RefusalError, resolvePair, tandemHome } from '../pair/pair.js';
+import { PairBusyError } from '../pair/pairLock.js';
+import { PairRegistry } from './pairRegistry.js';
+import { PairRunner, type WatcherFactory } from './pairRunner.js';
+import { listVersions, restoreVersion } from '../core/target/versionRestore.js';
+
+export type SyncListener = (e: SyncEvent) => void;
+
+export interface ServiceOptions {
+  home?: string;
+  watcherFactory?: WatcherFactory | null;
+  threads?: number;
+  /** how often a pair that cannot be watched is rescanned (default a minute) */
+  pollMs?: number;
+  /** how long a source file must be unmodified before it is synced (default 1 s) */
+  quietMs?: number;
+}
+
+function toError(e: unknown): ApiError {
+  if (e instanceof RefusalError || e instanceof SchemeError)
+    return { code: 'refused', message: e.message };
+  if (e instanceof PairBusyError)
+    return { code: 'busy', message: `${e.message}; try again in a moment` };
+  return { code: 'failed', message: (e as Error)?.message ?? String(e) };
+}
+
+async function wrap<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    return { ok: false, error: toError(e) };
+  }
+}
+
+export class SyncService implements SyncApi {
+  readonly home: string;
+  private readonly registry: PairRegistry;
+  private readonly runners = new Map<string, PairRunner>();
+  private readonly listeners = new Set<SyncListener>();
+  private readonly watcherFactory: WatcherFactory | null;
+  private readonly threads: number | undefined;
+  private readonly pollMs: number | undefined;
+  private readonly quietMs: number | undefined;
+
+  constructor(opts: ServiceOptions = {}) {
+    this.home = opts.home ?? tandemHome();
+    this.registry = new PairRegistry(this.home);
+    this.watcherFactory = opts.watcherFactory ?? null;
+    this.threads = opts.threads;
+    this.pollMs = opts.pollMs;
+    this.quietMs = opts.quietMs;
+  }
+
+  on(listener: SyncListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit = (e: SyncEvent): void => {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* a failing listener must not stop the others or the service */
+      }
+    }
+  };
+
+  /** Starts a runner for every registered pair. */
+  async start(): Promise<void> {
+    for (const p of this.registry.list()) this.startRunner(p);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.runners.clear();
+  }
+
+  /**
+   * Registers a pair (if new) and runs just that pair in this process, optionally with a policy
+   * that holds for this run only (`tandem watch --auto`).
+   */
+  watchPair(
+    input: AddPairInput,
+    policy: Partial<ApprovalPolicy> | null,
+  ): Promise<Result<PairConfig>> {
+    return wrap(async () => {
+      const p = this.registry.add(input);
+      const cfg = policy ? { ...p, paused: false, policy: { ...p.policy, ...policy } } : p;
+      // `tandem watch` says "watching" only once edits are really being watched.
+      if (!this.runners.has(p.id)) await this.startRunner(cfg).watcherReady;
+      return cfg;
+    });
+  }
+
+  /** Starts a pair's runner; its first scan and its watcher start in the background. */
+  private startRunner(p: PairConfig): PairRunner {
+    const settings = this.registry.settings();
+    const cfg = settings.pausedAll ? { ...p, paused: true } : p;
+    const r = new PairRunner(cfg, {
+      home: this.home,
+      emit: this.emit,
+      watcherFactory: this.watcherFactory,
+      ...(this.threads !== undefined ? { threads: this.threads } : {}),
+      ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
+      ...(this.quietMs !== undefined ? { quietMs: this.quietMs } : {}),
+    });
+    this.runners.set(p.id, r);
+    r.start();
+    return r;
+  }
+
+  private runner(pairId: string): PairRunner {
+    const r = this.runners.get(pairId);
+    if (!r) throw new RefusalError(`no pair with id ${pairId}`);
+    return r;
+  }
+
+  private pairsChanged(): void {
+    this.emit({ type: 'pairsChanged', pairs: this.registry.list() });
+  }
+
+  listPairs(): Promise<Result<PairConfig[]>> {
+    return wrap(() => this.registry.list());
+  }
+
+  addPair(input: AddPairInput): Promise<Result<PairConfig>> {
+    return wrap(async () => {
+      const p = this.registry.add(input);
+      if (!this.runners.has(p.id)) this.startRunner(p);
+      this.pairsChanged();
+      return p;
+    });
+  }
+
+  updatePair(pairId: string, patch: Partial<PairSettings>): Promise<Result<PairConfig>> {
+    return wrap(async () => {
+      const p = this.registry.update(pairId, patch);
+      await this.runner(pairId).reconfigure(p);
+      this.pairsChanged();
+      return p;
+    });
+  }
+
+  removePair(pairId: string): Promise<Result<null>> {
+    return wrap(async () => {
+      const r = this.runners.get(pairId);
+      if (!this.registry.remove(pairId)) throw new RefusalError(`no pair with id ${pairId}`);
+      this.runners.delete(pairId);
+      await r?.stop();
+      this.pairsChanged();
+      return null;
+    });
+  }
+
+  pausePair(pairId: string, paused: boolean): Promise<Result<PairConfig>> {
+    return wrap(async () => {
+      const p = this.registry.update(pairId, { paused } as Partial<PairSettings>);
+      await this.runner(pairId).reconfigure(p);
+      this.pairsChanged();
+      return p;
+    });
+  }
+
+  scanNow(pairId: string): Promise<Result<PairStatus>> {
+    return wrap(async () => {
+      const r = this.runner(pairId);
+      await r.requestCycle(false);
+      return { ...r.status };
+    });
+  }
+
+  syncNow(pairId: string): Promise<Result<ApplyResult>> {
+    return wrap(() => this.runner(pairId).syncNow());
+  }
+
+  status(): Promise<Result<PairStatus[]>> {
+    return wrap(() => [...this.runners.values()].map((r) => ({ ...r.status })));
+  }
+
+  listPending(query: PendingQuery): Promise<Result<PendingPage>> {
+    return wrap(() => {
+      if (query.pairId) return this.runner(query.pairId).pending().query(query);
+      const pages = [...this.runners.values()].map((r) =>
+        r.pending().query({ ...query, offset: 0, limit: 10_000 }),
+      );
+      const items = pages.flatMap((p) => p.items);
+      const offset = query.offset ?? 0;
+      return {
+        total: pages.reduce((n, p) => n + p.total, 0),
+        conflicts: pages.reduce((n, p) => n + p.conflicts, 0),
+        bytesToWrite: pages.reduce((n, p) => n + p.bytesToWrite, 0),
+        items: items.slice(offset, offset + (query.limit ?? 500)),
+      };
+    });
+  }
+
+  approve(sel: Selection): Promise<Result<number>> {
+    return wrap(() => this.selected(sel).reduce((n, r) => n + r.approve(sel.paths), 0));
+  }
+
+  reject(sel: Selection): Promise<Result<number>> {
+    return wrap(() => this.selected(sel).reduce((n, r) => n + r.reject(sel.paths), 0));
+  }
+
+  private selected(sel: Selection): PairRunner[] {
+    return sel.pairId ? [this.runner(sel.pairId)] : [...this.runners.values()];
+  }
+
+  setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>> {
+    return this.updatePair(pairId, { policy });
+  }
+
+  listHistory(pairId: string, offset = 0, limit = 200): Promise<Result<HistoryEntry[]>> {
+    return wrap(() => this.runner(pairId).pending().history(offset, limit));
+  }
+
+  listVersions(pairId: string, rel: string): Promise<Result<VersionInfo[]>> {
+    return wrap(() => {
+      const r = this.runner(pairId);
+      return listVersions(r.pair.target, rel).map((v) => ({ ...v, pairId }));
+    });
+  }
+
+  restoreVersion(pairId: string, rel: string, run: string, stored: string): Promise<Result<null>> {
+    return wrap(async () => {
+      const r = this.runner(pairId);
+      await r.restore(rel, run, stored, (o) => restoreVersion(o));
+      return null;
+    });
+  }
+
+  watcherHealth(pairId: string): Promise<Result<WatcherHealth>> {
+    return wrap(() => ({ ...this.runner(pairId).status.watcher }));
+  }
+
+  getSettings(): Promise<Result<ServiceSettings>> {
+    return wrap(() => this.registry.settings());
+  }
+
+  updateSettings(patch: Partial<ServiceSettings>): Promise<Result<ServiceSettings>> {
+    return wrap(async () => {
+      const s = this.registry.updateSettings(patch);
+      this.emit({ type: 'settingsChanged', settings: s });
+      if (patch.pausedAll !== undefined) {
+        for (const p of this.registry.list())
+          await this.runner(p.id).reconfigure(s.pausedAll ? { ...p, paused: true } : p);
+      }
+      return s;
+    });
+  }
+
+  checkPair(source: string, target: string): Promise<Result<PairCheck>> {
+    return wrap(() => {
+      const p = resolvePair(source, target);
+      return { source: p.source, target: p.target, targetExists: p.targetExists };
+    });
+  }
+
+  browseFolder(dir: string | null): Promise<Result<FolderListing>> {
+    return wrap(() => browseFolder(dir));
+  }
+
+  about(): Promise<Result<AboutInfo>> {
+    return wrap(() => ({
+      version: appVersion(),
+      home: this.home,
+      platform: `${process.platform} ${process.arch}`,
+      runtime: Object.entries({ node: process.versions.node, electron: process.versions.electron })
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    }));
+  }
+}

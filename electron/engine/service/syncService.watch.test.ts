@@ -1,0 +1,221 @@
+// The live service with the real watcher (chokidar) on temp folders: edits become pending or
+// applied changes on their own, slow writes are never synced half-done, and a pair that cannot be
+// watched still converges by rescans.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PairConfig, Result, SyncEvent } from '../../shared/syncApi.js';
+import { SyncService } from './syncService.js';
+import { createWatcherFactory } from './watcherFactory.js';
+
+let dir: string;
+let src: string;
+let dst: string;
+let service: SyncService;
+let events: SyncEvent[];
+
+const ok = <T>(r: Result<T>): T => {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+};
+const put = (root: string, rel: string, data: string | Buffer): void => {
+  fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+  fs.writeFileSync(path.join(root, rel), data);
+};
+const readOrNull = (p: string): string | null => {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+/** Resolves when `pred` holds, checked on every event and every 50 ms; rejects after `ms`. */
+function until(pred: () => boolean, ms: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      if (!pred()) return false;
+      clearInterval(timer);
+      off();
+      resolve(Date.now() - t0);
+      return true;
+    };
+    const timer = setInterval(() => {
+      if (!check() && Date.now() - t0 > ms) {
+        clearInterval(timer);
+        off();
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }
+    }, 50);
+    const off = service.on(() => void check());
+    check();
+  });
+}
+
+async function startPair(
+  policy: Partial<PairConfig['policy']> = {},
+  opts: { limit?: number; pollMs?: number } = {},
+): Promise<PairConfig> {
+  service = new SyncService({
+    home: path.join(dir, 'home'),
+    threads: 0,
+    watcherFactory: createWatcherFactory({
+      settleMs: 200,
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    }),
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+  });
+  events = [];
+  service.on((e) => events.push(e));
+  const pair = ok(
+    await service.addPair({
+      source: src,
+      target: dst,
+      policy: { autoApprove: false, autoApproveDeletes: false, maxAutoDeletes: 100, ...policy },
+    }),
+  );
+  await until(
+    () =>
+      events.some(
+        (e) =>
+          e.type === 'pairStatus' &&
+          e.status.pairId === pair.id &&
+          (e.status.state === 'inSync' || e.status.state === 'pending'),
+      ),
+    10_000,
+    'the first scan',
+  );
+  // The first scan does not wait for the watcher; the tests' edits are meant for a watched pair.
+  await until(
+    () =>
+      events.some(
+        (e) =>
+          e.type === 'watcherHealth' &&
+          e.pairId === pair.id &&
+          (e.health.mode === 'watching' || e.health.mode === 'polling'),
+      ),
+    10_000,
+    'the watcher',
+  );
+  return pair;
+}
+
+const pendingPaths = async (pairId: string): Promise<string[]> =>
+  ok(await service.listPending({ pairId })).items.map((i) => i.path);
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-live-'));
+  src = path.join(dir, 'src');
+  dst = path.join(dir, 'dst');
+  fs.mkdirSync(src);
+  fs.mkdirSync(dst);
+  put(src, 'a.txt', 'alpha');
+});
+afterEach(async () => {
+  await service?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('live pairs', () => {
+  it('turns an edit into a pending change within a second of the file settling (1 s without writes)', async () => {
+    const pair = await startPair();
+    let pending: string[] = [];
+    const refresh = async (): Promise<void> => {
+      pending = await pendingPaths(pair.id);
+    };
+    service.on((e) => {
+      if (e.type === 'pendingChanged') void refresh();
+    });
+    put(src, 'notes/new.txt', 'fresh');
+    const settled = Date.now() + 1_000;
+    await until(() => pending.includes('notes/new.txt'), 5_000, 'the edit to become pending');
+    // A file counts as settled once it has not been written for a second; then one scan of a
+    // tiny tree: pending well inside a second after that.
+    expect(Date.now() - settled).toBeLessThan(1_000);
+    expect(fs.existsSync(path.join(dst, 'notes/new.txt'))).toBe(false);
+  });
+
+  it('applies an edit on its own with auto-approve, and holds a target edit as a conflict', async () => {
+    const pair = await startPair({ autoApprove: true });
+    await until(() => readOrNull(path.join(dst, 'a.txt')) === 'alpha', 5_000, 'the first sync');
+    put(src, 'a.txt', 'alpha 2');
+    await until(
+      () => readOrNull(path.join(dst, 'a.txt')) === 'alpha 2',
+      5_000,
+      'the edit to be applied',
+    );
+
+    put(dst, 'a.txt', 'edited on the target');
+    put(src, 'a.txt', 'alpha 3');
+    let conflict = false;
+    service.on((e) => {
+      if (
+        e.type === 'pendingChanged' &&
+        e.added.some((p) => p.path === 'a.txt' && p.conflict === 'targetEdited')
+      )
+        conflict = true;
+    });
+    await until(() => conflict, 5_000, 'the conflict to be pending');
+    expect(readOrNull(path.join(dst, 'a.txt'))).toBe('edited on the target');
+    expect(ok(await service.status())[0]).toMatchObject({ pairId: pair.id, conflicts: 1 });
+  });
+
+  it('never syncs a file that is still being written', async () => {
+    await startPair({ autoApprove: true });
+    const file = path.join(src, 'slow.bin');
+    const finalContent = Buffer.concat(
+      Array.from({ length: 10 }, (_, i) => Buffer.alloc(10_000, 65 + i)),
+    );
+    const seen: number[] = [];
+    const spy = setInterval(() => {
+      const got = readOrNull(path.join(dst, 'slow.bin'));
+      if (got !== null) seen.push(got.length);
+    }, 25);
+    const fd = fs.openSync(file, 'w');
+    for (let i = 0; i < 10; i++) {
+      fs.writeSync(fd, finalContent, i * 10_000, 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    fs.closeSync(fd);
+    await until(
+      () => readOrNull(path.join(dst, 'slow.bin'))?.length === finalContent.length,
+      5_000,
+      'the finished file',
+    );
+    clearInterval(spy);
+    expect(fs.readFileSync(path.join(dst, 'slow.bin')).equals(finalContent)).toBe(true);
+    // Every look at the target saw either nothing or the whole file.
+    expect(seen.every((n) => n === finalContent.length)).toBe(true);
+  });
+
+  it('merges a burst of 1,000 writes into a few cycles', async () => {
+    await startPair({ autoApprove: true });
+    let cycles = 0;
+    service.on((e) => {
+      if (e.type === 'pairStatus' && e.status.state === 'scanning') cycles++;
+    });
+    for (let i = 0; i < 1000; i++) put(src, `burst/f${i % 20}.txt`, `write ${i}`);
+    await until(
+      () => readOrNull(path.join(dst, 'burst/f19.txt')) === 'write 999',
+      10_000,
+      'the burst to land',
+    );
+    expect(readOrNull(path.join(dst, 'burst/f0.txt'))).toBe('write 980');
+    expect(cycles).toBeLessThan(15);
+  });
+
+  it('reports a pair it cannot watch, with the fix, and still converges by rescans', async () => {
+    const pair = await startPair({ autoApprove: true }, { limit: 1, pollMs: 400 });
+    const health = ok(await service.watcherHealth(pair.id));
+    expect(health.mode).toBe('polling');
+    expect(health.problem).toMatch(/max_user_watches/);
+    put(src, 'later.txt', 'seen by a rescan');
+    await until(
+      () => readOrNull(path.join(dst, 'later.txt')) === 'seen by a rescan',
+      5_000,
+      'a rescan to apply it',
+    );
+  });
+});

@@ -1,0 +1,29 @@
+// Connects the PairWatcher (chokidar) to a PairRunner: settled changes and rescan requests start
+// a cycle, health and errors go to the pair's status.
+import type { WatcherFactory } from './pairRunner.js';
+import { PairWatcher, type PairWatcherOptions } from '../watch/pairWatcher.js';
+
+/**
+ * The watcher's settle time defaults to just under the runner's quiet rule (a file is synced only
+ * once unwritten for 1 s): a batch released earlier would start a cycle that can only defer the
+ * file and scan the whole pair again a moment later.
+ */
+export const DEFAULT_SETTLE_MS = 900;
+
+export function createWatcherFactory(
+  tuning: Pick<PairWatcherOptions, 'settleMs' | 'mergeMs' | 'limit'> = {},
+): WatcherFactory {
+  return (pair, cb) => {
+    const w = new PairWatcher({
+      source: pair.source,
+      target: pair.target,
+      ignore: pair.ignore,
+      ...tuning,
+    });
+    w.on('changes', () => cb.onChanges());
+    w.on('rescan', () => cb.onChanges());
+    w.on('health', (h) => cb.onHealth(h));
+    w.on('error', (e, side) => cb.onError(`${side}: ${e.message}`));
+    return w;
+  };
+}

@@ -1,0 +1,220 @@
+// Trees hashed and compared byte for byte, the target's own `.tandem/` left out.
+// No vitest import: engine code and benchmarks may use it too.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { STATE_DIR } from './sandbox.js';
+export function sha256(data: string | Buffer): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+const readBuf = { a: Buffer.alloc(1 << 20), b: Buffer.alloc(1 << 20) };
+
+export function sha256File(p: string): string {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(p, 'r');
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, readBuf.a, 0, readBuf.a.length, null);
+      if (n === 0) break;
+      h.update(readBuf.a.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** True when two files hold the same bytes, read side by side. */
+export function sameBytes(a: string, b: string): boolean {
+  if (fs.statSync(a).size !== fs.statSync(b).size) return false;
+  const fa = fs.openSync(a, 'r');
+  const fb = fs.openSync(b, 'r');
+  try {
+    for (;;) {
+      const na = fs.readSync(fa, readBuf.a, 0, readBuf.a.length, null);
+      const nb = fs.readSync(fb, readBuf.b, 0, readBuf.b.length, null);
+      if (na !== nb) return false;
+      if (na === 0) return true;
+      if (!readBuf.a.subarray(0, na).equals(readBuf.b.subarray(0, nb))) return false;
+    }
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
+export type NodeKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'other';
+
+export interface TreeEntry {
+  kind: NodeKind;
+  /** permission bits (mode & 0o7777) */
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  /** files only */
+  sha256?: string;
+  /** symlinks only */
+  linkTarget?: string;
+}
+
+/** Relative paths ('/'-separated, '' = root) to entries. */
+export type TreeSnapshot = Map<string, TreeEntry>;
+
+function kindOf(st: fs.Stats): NodeKind {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  return 'other';
+}
+
+function tryOr<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') return fallback;
+    throw e;
+  }
+}
+
+/**
+ * Every entry under `root` with its stat and content hash, never following a symlink. The root's
+ * `.tandem/` is left out unless `includeStateDir`.
+ */
+export function hashTree(
+  root: string,
+  opts: { includeStateDir?: boolean; hashContent?: boolean } = {},
+): TreeSnapshot {
+  const out: TreeSnapshot = new Map();
+  const hashContent = opts.hashContent ?? true;
+  const visit = (rel: string): void => {
+    const abs = rel ? path.join(root, rel) : root;
+    const st = fs.lstatSync(abs);
+    const kind = kindOf(st);
+    const e: TreeEntry = {
+      kind,
+      mode: st.mode & 0o7777,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      ino: st.ino,
+    };
+    if (kind === 'file' && hashContent) e.sha256 = tryOr(() => sha256File(abs), 'unreadable');
+    if (kind === 'symlink') e.linkTarget = fs.readlinkSync(abs);
+    out.set(rel, e);
+    if (kind !== 'dir') return;
+    // an unlistable folder (a test took its permissions away) is recorded without children
+    for (const name of tryOr(() => fs.readdirSync(abs), []).sort()) {
+      if (!rel && name === STATE_DIR && !opts.includeStateDir) continue;
+      visit(rel ? `${rel}/${name}` : name);
+    }
+  };
+  visit('');
+  return out;
+}
+
+export interface CompareFields {
+  /** compare files' permission bits */
+  mode?: boolean;
+  /** compare files' mtimes (to the millisecond) */
+  mtime?: boolean;
+  /** compare inode and ctime: any write, chmod or utimes shows */
+  inode?: boolean;
+}
+
+function describeEntry(e: TreeEntry | undefined): string {
+  if (!e) return 'absent';
+  if (e.kind === 'file') return `file ${e.size} B sha256 ${e.sha256?.slice(0, 12) ?? '?'}`;
+  if (e.kind === 'symlink') return `symlink → ${JSON.stringify(e.linkTarget)}`;
+  return e.kind;
+}
+
+/** Differences between two snapshots, one readable line each; [] when they agree. */
+export function diffSnapshots(
+  a: TreeSnapshot,
+  b: TreeSnapshot,
+  fields: CompareFields = {},
+): string[] {
+  const problems: string[] = [];
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  for (const p of paths) {
+    const x = a.get(p);
+    const y = b.get(p);
+    const shown = JSON.stringify(p);
+    if (!x || !y || x.kind !== y.kind || x.sha256 !== y.sha256 || x.linkTarget !== y.linkTarget) {
+      problems.push(`${shown}: ${describeEntry(x)} vs ${describeEntry(y)}`);
+      continue;
+    }
+    if (x.kind === 'file' && x.size !== y.size)
+      problems.push(`${shown}: size ${x.size} vs ${y.size}`);
+    if (fields.mode && x.kind === 'file' && x.mode !== y.mode)
+      problems.push(`${shown}: mode ${x.mode.toString(8)} vs ${y.mode.toString(8)}`);
+    if (fields.mtime && x.kind === 'file' && Math.abs(x.mtimeMs - y.mtimeMs) >= 1) {
+      problems.push(
+        `${shown}: mtime ${new Date(x.mtimeMs).toISOString()} vs ${new Date(y.mtimeMs).toISOString()}`,
+      );
+    }
+    if (fields.inode && (x.ino !== y.ino || x.ctimeMs !== y.ctimeMs))
+      problems.push(`${shown}: inode or ctime changed`);
+  }
+  return problems;
+}
+
+/**
+ * Compares two trees entry by entry, files byte for byte (read side by side, not through hashes),
+ * symlinks by link text, and optionally files' mode bits and mtimes. Both roots' `.tandem/` are
+ * left out. Returns one line per difference; [] when the trees are identical.
+ */
+export function diffTrees(a: string, b: string, fields: CompareFields = {}): string[] {
+  const sa = hashTree(a, { hashContent: false });
+  const sb = hashTree(b, { hashContent: false });
+  const problems: string[] = [];
+  const paths = [...new Set([...sa.keys(), ...sb.keys()])].sort();
+  for (const p of paths) {
+    if (p === '') continue;
+    const x = sa.get(p);
+    const y = sb.get(p);
+    const shown = JSON.stringify(p);
+    if (!x || !y || x.kind !== y.kind) {
+      problems.push(`${shown}: ${x?.kind ?? 'absent'} in ${a}, ${y?.kind ?? 'absent'} in ${b}`);
+      continue;
+    }
+    if (x.kind === 'symlink' && x.linkTarget !== y.linkTarget) {
+      problems.push(
+        `${shown}: links to ${JSON.stringify(x.linkTarget)} vs ${JSON.stringify(y.linkTarget)}`,
+      );
+    }
+    if (x.kind !== 'file') continue;
+    if (!sameBytes(path.join(a, p), path.join(b, p)))
+      problems.push(`${shown}: content differs (${x.size} vs ${y.size} bytes)`);
+    if (fields.mode && x.mode !== y.mode)
+      problems.push(`${shown}: mode ${x.mode.toString(8)} vs ${y.mode.toString(8)}`);
+    if (fields.mtime && Math.abs(x.mtimeMs - y.mtimeMs) >= 1) {
+      problems.push(
+        `${shown}: mtime ${new Date(x.mtimeMs).toISOString()} vs ${new Date(y.mtimeMs).toISOString()}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** sha256 of every regular file below `dir` (e.g. a version store), whatever their names. */
+export function contentHashesUnder(dir: string): Set<string> {
+  const out = new Set<string>();
+  if (!fs.existsSync(dir)) return out;
+  for (const [rel, e] of hashTree(dir, { includeStateDir: true })) {
+    if (e.kind === 'file' && e.sha256 && rel !== '') out.add(e.sha256);
+  }
+  return out;
+}
+
+/** Paths below the target's `.tandem/` (journal, temp, versions, lock, marker). */
+export function stateDirPaths(target: string): string[] {
+  const dir = path.join(target, STATE_DIR);
+  if (!fs.existsSync(dir)) return [];
+  return [...hashTree(dir, { hashContent: false }).keys()].filter((p) => p !== '');
+}
