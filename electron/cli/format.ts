@@ -37,11 +37,10 @@ export function formatItem(it: PlanItem): string {
     case 'replaceType':
       return `T ${p}  ${it.target!.type} -> ${it.source!.type}${c}`;
     case 'metadata': {
-      const parts: string[] = [];
-      if (it.source!.mode !== it.target!.mode)
-        parts.push(`mode ${mode(it.target!.mode)} -> ${mode(it.source!.mode)}`);
-      if (it.source!.type === 'file' && it.source!.mtimeMs !== it.target!.mtimeMs)
-        parts.push('mtime');
+      // What differs is the plan's to say (compare's one definition), not recomputed here.
+      const parts = (it.differs ?? []).map((d) =>
+        d === 'mode' ? `mode ${mode(it.target!.mode)} -> ${mode(it.source!.mode)}` : d,
+      );
       return `m ${p}  ${parts.join(', ')}`;
     }
     case 'delete':
@@ -82,10 +81,11 @@ export function formatPlan(plan: Plan, limit = 200): string {
 }
 
 export function formatResult(r: ApplyResult): string {
-  const lines = r.failed
-    .filter((f) => f.path)
-    .map((f) => `failed: ${showPath(f.path)}: ${f.message}`);
-  for (const f of r.failed.filter((x) => !x.path)) lines.push(f.message);
+  const lines = r.failed.map((f) => `failed: ${showPath(f.path)}: ${f.message}`);
+  if (r.stopped)
+    lines.push(
+      `stopped: ${r.stopped}${r.notAttempted.length ? ` (${r.notAttempted.length} more change${r.notAttempted.length === 1 ? '' : 's'} not attempted)` : ''}`,
+    );
   const how = [
     r.patchedInPlace && `${r.patchedInPlace} patched in place`,
     r.renamedIntoPlace && `${r.renamedIntoPlace} written via temp file`,
@@ -93,7 +93,7 @@ export function formatResult(r: ApplyResult): string {
     .filter(Boolean)
     .join(', ');
   lines.push(
-    `applied ${r.applied} change${r.applied === 1 ? '' : 's'}${how ? ` (${how})` : ''}, wrote ${formatBytes(r.bytesWritten)}${r.failed.length ? `; ${r.failed.filter((f) => f.path).length} failed` : ''}`,
+    `applied ${r.applied} change${r.applied === 1 ? '' : 's'}${how ? ` (${how})` : ''}, wrote ${formatBytes(r.bytesWritten)}${r.failed.length ? `; ${r.failed.length} failed` : ''}`,
   );
   return lines.join('\n');
 }

@@ -224,6 +224,10 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     io.progress.clear();
     if (o.json) io.out(JSON.stringify({ plan, result }));
     else io.out(formatResult(result));
+    if (result.stopped) {
+      io.err(`tandem: stopped: ${result.stopped}`);
+      return 1;
+    }
     if (result.failed.length) {
       io.err(
         `tandem: ${result.failed.length} item${result.failed.length === 1 ? '' : 's'} not applied (listed above); run again once the cause is fixed`,

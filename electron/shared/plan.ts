@@ -59,7 +59,12 @@ export interface PlanItem {
   from?: string;
   /** bytes the apply will write into the target tree (not counting journal and versions) */
   bytesToWrite: number;
+  /** for 'metadata': which kinds of metadata differ */
+  differs?: MetadataField[];
 }
+
+/** A kind of metadata compared apart from the content. */
+export type MetadataField = 'mode' | 'mtime';
 
 export type HoldReason = 'sourceEmpty' | 'massDelete' | 'diskSpace';
 
@@ -108,13 +113,50 @@ export interface ItemFailure {
 
 export interface ApplyResult {
   applied: number;
+  /** items that were tried and not applied, each with its reason */
   failed: ItemFailure[];
+  /** why the run stopped before the end of the plan (a full disk, a cancel), or null */
+  stopped: string | null;
+  /** paths of the items not tried because the run stopped */
+  notAttempted: string[];
   bytesWritten: number;
   /** bytes written to the journal and version store in `.tandem/` */
   bytesJournaled: number;
   bytesVersioned: number;
   patchedInPlace: number;
   renamedIntoPlace: number;
+}
+
+/** A result with nothing applied yet. */
+export function emptyApplyResult(): ApplyResult {
+  return {
+    applied: 0,
+    failed: [],
+    stopped: null,
+    notAttempted: [],
+    bytesWritten: 0,
+    bytesJournaled: 0,
+    bytesVersioned: 0,
+    patchedInPlace: 0,
+    renamedIntoPlace: 0,
+  };
+}
+
+/** Several runs' results as one (a "sync now" that took more than one cycle). */
+export function mergeApplyResults(results: readonly ApplyResult[]): ApplyResult {
+  const m = emptyApplyResult();
+  for (const r of results) {
+    m.applied += r.applied;
+    m.failed.push(...r.failed);
+    m.stopped ??= r.stopped;
+    m.notAttempted.push(...r.notAttempted);
+    m.bytesWritten += r.bytesWritten;
+    m.bytesJournaled += r.bytesJournaled;
+    m.bytesVersioned += r.bytesVersioned;
+    m.patchedInPlace += r.patchedInPlace;
+    m.renamedIntoPlace += r.renamedIntoPlace;
+  }
+  return m;
 }
 
 export function summarize(items: readonly PlanItem[]): PlanSummary {

@@ -8,6 +8,14 @@ import path from 'node:path';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { acquirePairLock } from './pairLock.js';
 import { recoverJournals, type RecoveryReport } from '../core/target/journal.js';
+import {
+  clearTemp,
+  ensureStateDir,
+  removeTree,
+  StateFolderError,
+  writeStateFile,
+} from '../core/target/stateFolder.js';
+import { NodeTargetFs, type TargetFs } from '../core/target/targetFs.js';
 import { STATE_DIR, type NameRules } from '../core/scan/walk.js';
 
 /** Bad input or a pair that must not be touched: exit 2, nothing written. */
@@ -110,6 +118,8 @@ export interface OpenPairOptions {
 
 export interface OpenPair extends PairPaths {
   stateDir: string;
+  /** the one door to the target: every target write goes through it */
+  targetFs: TargetFs;
   index: IdentifierIndex;
   recovery: RecoveryReport;
   nameRules: NameRules;
@@ -128,6 +138,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       fs.mkdirSync(paths.target, { recursive: true });
       targetExists = true;
     }
+    const t = new NodeTargetFs(paths.target);
     let recovery: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
     let nameRules: NameRules = { foldCase: false, normalizeUnicode: false };
     let gran = 1;
@@ -143,20 +154,19 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
         );
       }
       const writable = opts.createTarget !== false;
-      if (writable || fs.existsSync(stateDir)) {
-        fs.mkdirSync(stateDir, { recursive: true });
+      if (ensureStateDir(t, STATE_DIR, writable)) {
         release = acquirePairLock(stateDir);
         if (moved || !marker) {
           if (moved) {
             // Forgets the target's rows and with them its baseline: all its data counts as unknown.
             index.forgetSide('target');
           }
-          writeMarker(stateDir, { pair: paths.key, source: paths.source, created: Date.now() });
+          writeMarker(t, { pair: paths.key, source: paths.source, created: Date.now() });
         }
         index.setMeta('targetDev', dev);
-        recovery = await recoverJournals(path.join(stateDir, 'journal'), paths.target);
-        fs.rmSync(path.join(stateDir, 'tmp'), { recursive: true, force: true });
-        const probed = probeTarget(stateDir, index);
+        recovery = await recoverJournals(t);
+        clearTemp(t);
+        const probed = probeTarget(t, index);
         nameRules = probed.rules;
         gran = probed.granularityMs;
       }
@@ -166,6 +176,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       ...paths,
       targetExists,
       stateDir,
+      targetFs: t,
       index,
       recovery,
       nameRules,
@@ -178,6 +189,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
   } catch (e) {
     release?.();
     index.close();
+    if (e instanceof StateFolderError) throw new RefusalError(e.message);
     throw e;
   }
 }
@@ -190,39 +202,37 @@ function readMarker(stateDir: string): Marker | null {
   }
 }
 
-function writeMarker(stateDir: string, m: Marker): void {
-  const tmp = path.join(stateDir, 'pair.json.tmp');
-  fs.writeFileSync(tmp, JSON.stringify(m, null, 2));
-  fs.renameSync(tmp, path.join(stateDir, 'pair.json'));
+function writeMarker(t: TargetFs, m: Marker): void {
+  writeStateFile(t, `${STATE_DIR}/pair.json`, JSON.stringify(m, null, 2));
 }
 
 /** How the target treats names and mtimes, probed once per pair and remembered in its index. */
 function probeTarget(
-  stateDir: string,
+  t: TargetFs,
   index: IdentifierIndex,
 ): { rules: NameRules; granularityMs: number } {
   const cached = index.getMeta('probe');
   if (cached) return JSON.parse(cached) as { rules: NameRules; granularityMs: number };
-  const dir = path.join(stateDir, 'probe');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir);
+  const dir = `${STATE_DIR}/probe`;
+  removeTree(t, dir);
+  t.mkdir(dir, 0o700);
+  const touch = (name: string): void => t.create(`${dir}/${name}`, 0o600).close();
   try {
-    fs.writeFileSync(path.join(dir, 'Aa'), '');
-    const foldCase = fs.existsSync(path.join(dir, 'aA'));
+    touch('Aa');
+    const foldCase = t.lstat(`${dir}/aA`) !== null;
     const nfc = 'caf\u00e9';
-    fs.writeFileSync(path.join(dir, nfc), '');
-    const normalizeUnicode = fs.existsSync(path.join(dir, nfc.normalize('NFD')));
-    const f = path.join(dir, 't');
-    fs.writeFileSync(f, '');
+    touch(nfc);
+    const normalizeUnicode = t.lstat(`${dir}/${nfc.normalize('NFD')}`) !== null;
+    touch('t');
     const want = 1_600_000_000_123.457; // ms with a sub-ms part
-    fs.utimesSync(f, want / 1000, want / 1000);
-    const got = fs.statSync(f).mtimeMs;
+    t.setMtime(`${dir}/t`, want);
+    const got = t.lstat(`${dir}/t`)!.mtimeMs;
     const diff = Math.abs(got - want);
-    const granularityMs = diff < 0.01 ? 1 : diff < 1 ? 1 : diff < 1000 ? 1000 : 2000;
+    const granularityMs = diff < 1 ? 1 : diff < 1000 ? 1000 : 2000;
     const probed = { rules: { foldCase, normalizeUnicode }, granularityMs };
     index.setMeta('probe', JSON.stringify(probed));
     return probed;
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTree(t, dir);
   }
 }

@@ -149,10 +149,7 @@ export class SyncSession {
   apply(items: PlanItem[]): ApplyResult {
     if (!this.src || !this.tgt) throw new Error('apply() needs plan() first');
     if (!this.pair.targetExists) throw new Error('the target folder does not exist');
-    VersionStore.prune(
-      path.join(this.pair.stateDir, 'versions'),
-      this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS,
-    );
+    VersionStore.prune(this.pair.targetFs, this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS);
     const result = applyPlan(
       {
         pair: this.pair,

@@ -4,7 +4,7 @@
 import { progressFraction } from '../../shared/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ApplyResult, PlanItem } from '../../shared/plan.js';
+import { mergeApplyResults, type ApplyResult, type PlanItem } from '../../shared/plan.js';
 import {
   PENDING_EVENT_LIMIT,
   type HistoryEntry,
@@ -401,6 +401,7 @@ export class PairRunner {
 
   private record(chosen: PendingChange[], result: ApplyResult): void {
     const failed = new Map(result.failed.map((f) => [f.path, f.message]));
+    for (const p of result.notAttempted) failed.set(p, `not applied: ${result.stopped}`);
     const now = Date.now();
     const entries: Omit<HistoryEntry, 'pairId'>[] = chosen.map((c) => {
       const msg = failed.get(c.path);
@@ -413,8 +414,8 @@ export class PairRunner {
         ...(msg ? { message: msg } : {}),
       };
     });
-    const general = result.failed.find((f) => !f.path);
-    if (general) this.deps.emit({ type: 'error', pairId: this.pair.id, message: general.message });
+    if (result.stopped)
+      this.deps.emit({ type: 'error', pairId: this.pair.id, message: result.stopped });
     this.store.addHistory(entries);
   }
 
@@ -449,15 +450,7 @@ export class PairRunner {
     await this.requestCycle(true);
     const all = this.results;
     this.results = [];
-    return {
-      applied: all.reduce((n, r) => n + r.applied, 0),
-      failed: all.flatMap((r) => r.failed),
-      bytesWritten: all.reduce((n, r) => n + r.bytesWritten, 0),
-      bytesJournaled: all.reduce((n, r) => n + r.bytesJournaled, 0),
-      bytesVersioned: all.reduce((n, r) => n + r.bytesVersioned, 0),
-      patchedInPlace: all.reduce((n, r) => n + r.patchedInPlace, 0),
-      renamedIntoPlace: all.reduce((n, r) => n + r.renamedIntoPlace, 0),
-    };
+    return mergeApplyResults(all);
   }
 
   /**
@@ -479,7 +472,7 @@ export class PairRunner {
     try {
       await restoreFn({
         targetRoot: pair.target,
-        stateDir: pair.stateDir,
+        targetFs: pair.targetFs,
         rel,
         run,
         stored,

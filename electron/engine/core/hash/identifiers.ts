@@ -50,7 +50,7 @@ export interface FolderChild {
   type: EntryType;
   id: Uint8Array;
   mode: number;
-  /** a file's mtime in the pair's granularity (see mtimeKey); 0 for folders and symlinks */
+  /** the entry's mtime in the pair's granularity (see mtimeKey), folders and symlinks included */
   mtimeKey: number;
 }
 

@@ -268,7 +268,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
         type: n.type,
         id: n.id,
         mode: n.mode,
-        mtimeKey: n.type === 'file' ? mtimeKey(n.mtimeMs, input.mtimeGranularityMs) : 0,
+        mtimeKey: mtimeKey(n.mtimeMs, input.mtimeGranularityMs),
       };
     });
     const id = folderId(hasher, kids);

@@ -158,12 +158,15 @@ function specialKind(st: fs.Stats): string {
   return 'special file';
 }
 
-/** The stat fields an entry is recognised by: a folder's size and times change with its contents. */
-export function sameEntry(st: fs.Stats, seen: WalkEntry): boolean {
-  const type = typeOf(st);
-  if (type !== seen.type || st.ino !== seen.ino) return false;
-  if (type === 'dir') return true;
-  return sameStat(listedStat(st), seen);
+/**
+ * Whether an entry is still the one a listing saw: same type and inode, and for files and links
+ * the same size, mtime and ctime (a folder's size and times change with its contents). `now` is a
+ * listed or target stat, where a non-file's size is 0 (listedStat).
+ */
+export function sameEntry(now: StatKey & { type: string }, seen: WalkEntry): boolean {
+  if (now.type !== seen.type || now.ino !== seen.ino) return false;
+  if (seen.type === 'dir') return true;
+  return sameStat(now, seen);
 }
 
 /**
