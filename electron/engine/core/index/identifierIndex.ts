@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from './openSqlite.js';
 
 import type { EntryType } from '../../../shared/plan.js';
-import type { StatKey } from '../hash/hashFile.js';
+import { sameStat, type StatKey } from '../hash/hashFile.js';
 
 import type { Side } from '../../../shared/plan.js';
 const SIDE = { source: 0, target: 1 } as const;
@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS entries (
 `;
 
 const SCHEMA_VERSION = 1;
+/** Bumped when the way a folder id is computed changes (see upgradeFolderIds). */
+const FOLDER_ID_RULE = '2';
 
 /**
  * A loaded row, kept as the array SQLite returns: an unchanged pair loads tens of thousands of
@@ -67,9 +69,28 @@ export type IndexRow = [
   base: BaseState,
 ];
 
+/** The columns of an IndexRow by name: rows are read through these, never by bare position. */
+export const ROW = {
+  path: 0,
+  type: 1,
+  size: 2,
+  mtimeMs: 3,
+  ctimeMs: 4,
+  ino: 5,
+  mode: 6,
+  sameScheme: 7,
+  chunkSize: 8,
+  id: 9,
+  trusted: 10,
+  base: 11,
+} as const;
+
 /** Whether a row was computed from a file with exactly this stat. */
 export function rowMatches(r: IndexRow, s: StatKey): boolean {
-  return r[2] === s.size && r[3] === s.mtimeMs && r[4] === s.ctimeMs && r[5] === s.ino;
+  return sameStat(
+    { size: r[ROW.size], mtimeMs: r[ROW.mtimeMs], ctimeMs: r[ROW.ctimeMs], ino: r[ROW.ino] },
+    s,
+  );
 }
 
 export class IdentifierIndex {
@@ -91,6 +112,7 @@ export class IdentifierIndex {
       }
       this.db.exec(SCHEMA);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.upgradeFolderIds();
     } catch (e) {
       throw new Error(
         `cannot open the index at ${file}: ${(e as Error).message}. Delete it to rebuild (Tandem will rehash both sides).`,
@@ -128,11 +150,27 @@ export class IdentifierIndex {
     };
   }
 
+  /**
+   * Folder ids are computed by the rule FOLDER_ID_RULE names; rows stored under an older rule
+   * are dropped (they are recomputed from their children at the next scan, nothing is rehashed).
+   * Rule 2 put every child's mtime into its folder's id, so folder and symlink times compare.
+   */
+  private upgradeFolderIds(): void {
+    const get = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
+    if (get.get('folderIdRule') === FOLDER_ID_RULE) return;
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM entries WHERE type = ?').run(TYPE_CODE.dir);
+      this.db
+        .prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
+        .run('folderIdRule', FOLDER_ID_RULE);
+    })();
+  }
+
   /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
   load(side: Side, scheme: string): Map<string, IndexRow> {
     const out = new Map<string, IndexRow>();
     for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>)
-      out.set(r[0], r);
+      out.set(r[ROW.path], r);
     return out;
   }
 

@@ -96,7 +96,17 @@ export function walkTree(
     const dirs: string[] = [];
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
-      if (!rel && name === STATE_DIR) continue;
+      if (!rel && name === STATE_DIR) {
+        // The target's is Tandem's own; one at the source's root would collide with it there.
+        if (side === 'source')
+          skipped.push({
+            side,
+            path: name,
+            reason: `${STATE_DIR} at the root is the name of Tandem's own folder on the target, so it is not synced; rename it to sync it`,
+            unknown: false,
+          });
+        continue;
+      }
       if (colliding?.has(name)) continue;
       let st: fs.Stats;
       try {

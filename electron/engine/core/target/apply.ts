@@ -192,13 +192,20 @@ class ApplyRun {
 
   // --- what the target holds --------------------------------------------------------------
 
-  /** The listed target entry at `p`; on a folding target, whatever spelling the listing has. */
+  /** `p` as the target's listing spells it (on a folding target it may differ in case or form). */
+  private listedPath(p: string): string {
+    if (!this.foldedPaths || this.input.target.walk.entries.has(p)) return p;
+    return this.foldedPaths.get(keyOf(p, this.input.pair.nameRules)) ?? p;
+  }
+
+  /** The listed target entry at `p`. */
   private targetEntry(p: string): WalkEntry | undefined {
-    const entries = this.input.target.walk.entries;
-    const e = entries.get(p);
-    if (e || !this.foldedPaths) return e;
-    const listed = this.foldedPaths.get(keyOf(p, this.input.pair.nameRules));
-    return listed === undefined ? undefined : entries.get(listed);
+    return this.input.target.walk.entries.get(this.listedPath(p));
+  }
+
+  /** The scanned target node at `p`. */
+  private targetNode(p: string): TreeNode | undefined {
+    return this.input.target.tree.nodes.get(this.listedPath(p));
   }
 
   /** The entry at `p` must still be exactly what the scan saw. */
@@ -220,6 +227,10 @@ class ApplyRun {
     if (dir === '') return;
     const st = this.t.lstat(dir);
     if (!st) throw new ItemError(`its folder ${dir} is missing on the target`);
+    if (st.type === 'symlink')
+      throw new TargetPathError(
+        `a symlink is in the way at ${dir}; nothing was written through it`,
+      );
     if (st.type !== 'dir') throw new ItemError(`${dir} is not a folder on the target`);
   }
 
@@ -308,7 +319,7 @@ class ApplyRun {
 
   private patchable(it: PlanItem): boolean {
     const tgt = this.targetEntry(it.path);
-    return choosePatchInPlace(it, this.input.target.tree.nodes.get(it.path), tgt?.nlink ?? 0);
+    return choosePatchInPlace(it, this.targetNode(it.path), tgt?.nlink ?? 0);
   }
 
   private patch(it: PlanItem): void {
@@ -321,8 +332,8 @@ class ApplyRun {
       sourceStat: src.entry,
       src: src.node,
       srcIds: chunkIdsOf(this.input.source.tree, it.path),
-      tgt: this.input.target.tree.nodes.get(it.path)!,
-      tgtIds: chunkIdsOf(this.input.target.tree, it.path),
+      tgt: this.targetNode(it.path)!,
+      tgtIds: chunkIdsOf(this.input.target.tree, this.listedPath(it.path)),
       tgtStat,
       scheme: this.input.scheme,
       buf: this.cache.get(it.chunks!.chunkSize),
@@ -434,8 +445,7 @@ class ApplyRun {
       if (!sameStat(f.stat(), st)) throw new ItemError(CHANGED_ON_TARGET);
       f.chmod(src.mode);
       f.setMtime(src.mtimeMs);
-      const node = this.input.target.tree.nodes.get(it.path)!;
-      this.recordFile(it.path, node, f.stat(), null);
+      this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null);
     } finally {
       f.close();
     }

@@ -144,6 +144,7 @@ export class NodeTargetFs implements TargetFs {
   /** The absolute path of `rel` once every folder above it is known to be a real folder. */
   private abs(rel: string, parentsMayBeMissing = false): string | null {
     if (rel === '') return this.root;
+    if (!isPlainRel(rel)) throw new TargetPathError(`'${rel}' is not a path inside the target`);
     let i = rel.indexOf('/');
     while (i >= 0) {
       const dir = rel.slice(0, i);
@@ -262,6 +263,13 @@ export class NodeTargetFs implements TargetFs {
       return null;
     }
   }
+}
+
+/** A relative path of plain names: no '', '.' or '..' segment, no leading '/', no NUL. */
+export function isPlainRel(rel: string): boolean {
+  if (rel.startsWith('/') || rel.includes('\0')) return false;
+  if (!rel.includes('.') && !rel.includes('//') && !rel.endsWith('/')) return true;
+  return rel.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
 }
 
 /** Reads exactly `len` bytes at `pos` unless the file ends first; returns the count read. */
