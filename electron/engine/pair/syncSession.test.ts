@@ -101,3 +101,53 @@ describe('SyncSession', () => {
     expect(row[10]).toBe(0); // stored untrusted: modified within 2 s of its scan
   });
 });
+
+describe('SyncSession cancellation', () => {
+  it('stops an apply between items once its signal aborts, and the next run finishes the job', async () => {
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(src, `f${i}.txt`), `file ${i}`);
+    const abort = new AbortController();
+    const s = await SyncSession.open(resolvePair(src, dst), {
+      write: true,
+      home,
+      threads: 0,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase === 'apply' && p.itemsDone === 5) abort.abort();
+      },
+    });
+    try {
+      const plan = await s.plan();
+      const result = s.apply(plan.items);
+      expect(result.stopped).toMatch(/^cancelled/);
+      expect(result.failed).toEqual([]);
+      expect(result.notAttempted.length).toBeGreaterThan(0);
+      expect(result.applied + result.notAttempted.length).toBe(plan.items.length);
+      // What was applied is whole; nothing is left in the temp folder.
+      for (const n of fs.readdirSync(dst).filter((x) => x !== '.tandem'))
+        expect(fs.readFileSync(path.join(dst, n))).toEqual(fs.readFileSync(path.join(src, n)));
+      expect(fs.readdirSync(path.join(dst, '.tandem', 'tmp'))).toEqual([]);
+    } finally {
+      await s.close();
+    }
+    const rest = await cycle({}, true);
+    expect(rest.result!.failed).toEqual([]);
+    expect((await cycle()).plan.items).toEqual([]);
+  });
+
+  it('rejects a plan whose signal aborted, writing nothing to the target', async () => {
+    const abort = new AbortController();
+    abort.abort(new Error('paused'));
+    const s = await SyncSession.open(resolvePair(src, dst), {
+      write: true,
+      home,
+      threads: 0,
+      signal: abort.signal,
+    });
+    try {
+      await expect(s.plan()).rejects.toThrow('paused');
+    } finally {
+      await s.close();
+    }
+    expect(fs.readdirSync(dst)).toEqual(['.tandem']);
+  });
+});

@@ -43,6 +43,11 @@ export interface SessionOptions {
   /** scrub: re-read every file and check it against its stored ids */
   verifyStored?: boolean;
   onProgress?: (p: SessionProgress) => void;
+  /**
+   * Cancels the cycle: plan() rejects with the signal's reason between steps, apply() stops
+   * between items (the one under way finishes or rolls back; staged files still go in).
+   */
+  signal?: AbortSignal;
 }
 
 /** Free space kept on the target beyond what a plan needs. */
@@ -115,12 +120,17 @@ export class SyncSession {
         ...(side === 'target' ? { baseIdOf: (p: string) => idx.baseIdOf(p) } : {}),
         onHashProgress: (done, total) =>
           progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
     };
+    const signal = this.opts.signal;
+    signal?.throwIfAborted();
     this.src = await scan('source', pair.source, walkTree(pair.source, 'source', walkOpts));
+    signal?.throwIfAborted();
     this.tgt = targetListing
       ? await scan('target', pair.target, await targetListing)
       : this.emptyTree();
+    signal?.throwIfAborted();
     pair.index.write('source', this.src.upserts, this.src.deletions);
     if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
     pair.index.setMeta('scheme', scheme);
@@ -158,10 +168,11 @@ export class SyncSession {
         source: this.src,
         target: this.tgt,
         onProgress: (p) => this.opts.onProgress?.({ phase: 'apply', ...p }),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       },
       items,
     );
-    if (result.failed.length === 0) this.pair.index.setMeta('synced', '1');
+    if (result.failed.length === 0 && !result.stopped) this.pair.index.setMeta('synced', '1');
     return result;
   }
 

@@ -51,6 +51,8 @@ export interface ScanInput {
   verifyStored?: boolean;
   /** called once the listing is known, with how much must be hashed */
   onHashPlanned?: (files: number, bytes: number) => void;
+  /** cancels the scan (pausing or removing a live pair) */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult {
@@ -138,10 +140,14 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       path: path.join(root, f.path),
       stat: statKey(f.entry),
     }));
-    const outcomes = await input.pool.hashFiles(reqs, (b) => {
-      done += b;
-      input.onHashProgress?.(Math.min(done, totalBytes), totalBytes);
-    });
+    const outcomes = await input.pool.hashFiles(
+      reqs,
+      (b) => {
+        done += b;
+        input.onHashProgress?.(Math.min(done, totalBytes), totalBytes);
+      },
+      input.signal,
+    );
     const retry: typeof toHash = [];
     outcomes.forEach((o, i) => {
       const f = toHash[i]!;

@@ -111,6 +111,36 @@ describe('recoverJournals', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('someone else');
   });
 
+  it('never rolls back through a folder that became a symlink: every folder on the way is checked', async () => {
+    // The patched file sat in dir/; after the crash dir/ was moved out and a link put in its place,
+    // so the same inode is now reachable only through the link.
+    fs.mkdirSync(path.join(dir, 'dir'));
+    fs.renameSync(file, path.join(dir, 'dir', 'big.bin'));
+    writeJournal(
+      new NodeTargetFs(dir),
+      '.tandem/journal/1.jnl',
+      { ...header, path: 'dir/big.bin' },
+      data,
+    );
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-journal-out-'));
+    try {
+      fs.renameSync(path.join(dir, 'dir'), path.join(outside, 'dir'));
+      fs.symlinkSync(path.join(outside, 'dir'), path.join(dir, 'dir'));
+      const moved = path.join(outside, 'dir', 'big.bin');
+      fs.writeFileSync(moved, newBytes);
+      const before = fs.statSync(moved);
+      const r = await recoverJournals(new NodeTargetFs(dir));
+      expect(r.rolledBack).toEqual([]);
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]).toMatch(/symlink is in the way at dir/);
+      expect(fs.readFileSync(moved).equals(newBytes)).toBe(true);
+      expect(fs.statSync(moved).mtimeMs).toBe(before.mtimeMs);
+      expect(fs.existsSync(path.join(jdir, '1.jnl'))).toBe(true);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('rollBack cuts a file that grew back to its old size', () => {
     fs.appendFileSync(file, Buffer.alloc(CS, 7));
     const f = new NodeTargetFs(dir).openReadWrite('big.bin');
