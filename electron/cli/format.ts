@@ -1,6 +1,6 @@
 // Human-readable text for plans, results and sizes (the CLI's stdout; --json prints the objects).
 import { formatBytes } from '../shared/format.js';
-import type { ApplyResult, Plan, PlanItem } from '../shared/plan.js';
+import type { ApplyResult, EntryType, Plan, PlanItem } from '../shared/plan.js';
 
 /** Quotes a path when it holds characters a terminal would hide or mangle. */
 export function showPath(p: string): string {
@@ -13,6 +13,10 @@ const CONFLICT_TEXT = {
   targetUnknown: 'target holds data never synced',
 } as const;
 
+function typeName(t: EntryType): string {
+  return t === 'special' ? 'special file' : t;
+}
+
 function mode(m: number): string {
   return (m & 0o7777).toString(8).padStart(3, '0');
 }
@@ -24,9 +28,13 @@ export function formatItem(it: PlanItem): string {
   const p =
     showPath(it.path) +
     (it.source?.type === 'dir' || (it.kind === 'delete' && it.target?.type === 'dir') ? '/' : '');
+  const sparse =
+    it.source?.allocated !== undefined
+      ? ` (sparse: ${formatBytes(it.source.allocated)} allocated)`
+      : '';
   switch (it.kind) {
     case 'create':
-      return `+ ${p}${it.source!.type === 'file' ? `  ${formatBytes(it.source!.size)}` : it.source!.type === 'symlink' ? ` -> ${showPath(it.source!.linkTarget ?? '')}` : ''}${c}`;
+      return `+ ${p}${it.source!.type === 'file' ? `  ${formatBytes(it.source!.size)}${sparse}` : it.source!.type === 'symlink' ? ` -> ${showPath(it.source!.linkTarget ?? '')}` : ''}${c}`;
     case 'update': {
       if (it.chunks) {
         const k = it.chunks.changed.length;
@@ -35,7 +43,7 @@ export function formatItem(it: PlanItem): string {
       return `~ ${p} -> ${showPath(it.source!.linkTarget ?? '')}${c}`;
     }
     case 'replaceType':
-      return `T ${p}  ${it.target!.type} -> ${it.source!.type}${c}`;
+      return `T ${p}  ${typeName(it.target!.type)} -> ${typeName(it.source!.type)}${sparse}${c}`;
     case 'metadata': {
       // What differs is the plan's to say (compare's one definition), not recomputed here.
       const parts = (it.differs ?? []).map((d) =>

@@ -4,7 +4,12 @@
 /** One of a pair's two folders. */
 export type Side = 'source' | 'target';
 
-export type EntryType = 'file' | 'dir' | 'symlink';
+/**
+ * What an entry is. 'special' (a FIFO, socket or device) is listed on the target only: it holds no
+ * bytes, so it may be removed or replaced there without ever being opened. The source's are
+ * skipped with a reason.
+ */
+export type EntryType = 'file' | 'dir' | 'symlink' | 'special';
 
 /** What one side holds at a path, as far as the plan needs it. Ids are lowercase hex. */
 export interface EntrySnapshot {
@@ -16,6 +21,8 @@ export interface EntrySnapshot {
   mode: number;
   /** symlinks only */
   linkTarget?: string;
+  /** files whose bytes on disk are fewer than their size (sparse): the bytes allocated */
+  allocated?: number;
 }
 
 export type ChangeKind =
@@ -119,6 +126,8 @@ export interface ApplyResult {
   stopped: string | null;
   /** paths of the items not tried because the run stopped */
   notAttempted: string[];
+  /** folder deletions left undone on purpose: the folder still holds entries that were kept */
+  kept: string[];
   bytesWritten: number;
   /** bytes written to the journal and version store in `.tandem/` */
   bytesJournaled: number;
@@ -134,6 +143,7 @@ export function emptyApplyResult(): ApplyResult {
     failed: [],
     stopped: null,
     notAttempted: [],
+    kept: [],
     bytesWritten: 0,
     bytesJournaled: 0,
     bytesVersioned: 0,
@@ -150,6 +160,7 @@ export function mergeApplyResults(results: readonly ApplyResult[]): ApplyResult 
     m.failed.push(...r.failed);
     m.stopped ??= r.stopped;
     m.notAttempted.push(...r.notAttempted);
+    m.kept.push(...r.kept);
     m.bytesWritten += r.bytesWritten;
     m.bytesJournaled += r.bytesJournaled;
     m.bytesVersioned += r.bytesVersioned;

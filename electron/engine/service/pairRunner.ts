@@ -423,17 +423,21 @@ export class PairRunner {
     const failed = new Map(result.failed.map((f) => [f.path, f.message]));
     for (const p of result.notAttempted) failed.set(p, `not applied: ${result.stopped}`);
     const now = Date.now();
-    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen.map((c) => {
-      const msg = failed.get(c.path);
-      return {
-        time: now,
-        path: c.path,
-        kind: c.kind,
-        bytes: c.bytesToWrite,
-        outcome: msg ? 'failed' : 'applied',
-        ...(msg ? { message: msg } : {}),
-      };
-    });
+    // A folder deletion left undone (it still holds kept entries) did not happen: no history row.
+    const kept = new Set(result.kept);
+    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen
+      .filter((c) => !kept.has(c.path))
+      .map((c) => {
+        const msg = failed.get(c.path);
+        return {
+          time: now,
+          path: c.path,
+          kind: c.kind,
+          bytes: c.bytesToWrite,
+          outcome: msg ? 'failed' : 'applied',
+          ...(msg ? { message: msg } : {}),
+        };
+      });
     if (result.stopped && !this.cycleAbort?.signal.aborted)
       this.deps.emit({ type: 'error', pairId: this.pair.id, message: result.stopped });
     this.store.addHistory(entries);

@@ -11,7 +11,7 @@ import { sameStat, type StatKey } from '../hash/hashFile.js';
 
 import type { Side } from '../../../shared/plan.js';
 const SIDE = { source: 0, target: 1 } as const;
-export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 
 /** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
 /** 0: never seen in sync; 1: the entry's id is the baseline id; 2: changed since last in sync. */

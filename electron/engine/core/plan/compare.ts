@@ -11,12 +11,12 @@ import {
   type TreeNode,
 } from '../scan/tree.js';
 import { EXACT_NAMES, nameKey, type NameRules } from '../scan/walk.js';
-import { compareNames } from '../hash/identifiers.js';
+import { compareNames, sameMtime } from '../hash/identifiers.js';
 
 export interface CompareOptions {
   /** paths skipped on either side: nothing at or below them is planned */
   protectedPaths?: ReadonlySet<string>;
-  /** the target's mtime granularity in ms; mtimes that differ by less are equal */
+  /** the target's mtime granularity in ms; mtimes in the same bucket are equal (sameMtime) */
   mtimeGranularityMs?: number;
   /** how the target compares names */
   targetNames?: NameRules;
@@ -59,7 +59,7 @@ function bytesOfChunks(size: number, d: ChunkDiff): number {
 
 /**
  * The one definition of "metadata differs": mode bits (not for symlinks, which have none of
- * their own on Linux) and mtime, compared at the target's granularity.
+ * their own on Linux) and mtime, in the target's granularity (sameMtime).
  */
 export function metadataDifferences(
   s: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs'>,
@@ -68,7 +68,7 @@ export function metadataDifferences(
 ): MetadataField[] {
   const out: MetadataField[] = [];
   if (s.type !== 'symlink' && s.mode !== t.mode) out.push('mode');
-  if (Math.abs(s.mtimeMs - t.mtimeMs) >= granularityMs) out.push('mtime');
+  if (!sameMtime(s.mtimeMs, t.mtimeMs, granularityMs)) out.push('mtime');
   return out;
 }
 
@@ -87,8 +87,13 @@ export function compareTrees(
   const prot = opts.protectedPaths;
   const items: PlanItem[] = [];
 
+  /** A target entry holding data Tandem did not write; folders and special files hold none. */
   const conflictOf = (t: TreeNode): ConflictReason | undefined =>
-    t.base === 1 ? undefined : t.base === 2 ? 'targetEdited' : 'targetUnknown';
+    t.type === 'dir' || t.type === 'special' || t.base === 1
+      ? undefined
+      : t.base === 2
+        ? 'targetEdited'
+        : 'targetUnknown';
 
   const pushCreate = (p: string, includeSelf = true): void => {
     const all = subtree(source, p);
@@ -112,7 +117,7 @@ export function compareTrees(
       const t = target.nodes.get(q)!;
       const it: PlanItem = { path: q, kind: 'delete', target: snapshot(t), bytesToWrite: 0 };
       // An empty folder holds no data of its own; any file below it carries its own conflict.
-      const c = t.type === 'dir' ? undefined : conflictOf(t);
+      const c = conflictOf(t);
       if (c) it.conflict = c;
       items.push(it);
     }
@@ -192,7 +197,7 @@ export function compareTrees(
           target: snapshot(tn),
           bytesToWrite: sn.type === 'file' ? sn.size : 0,
         };
-        const c = tn.type === 'dir' ? undefined : conflictOf(tn);
+        const c = conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
         // The replaceType item makes the folder itself; its contents are created after it.

@@ -10,7 +10,7 @@ import type { Skipped } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
 import type { HashPool, HashRequest } from '../hash/hashPool.js';
 import { sameStat, statKey } from '../hash/hashFile.js';
-import { folderId, mtimeKey, symlinkId, type FolderChild } from '../hash/identifiers.js';
+import { folderId, mtimeKey, specialId, symlinkId, type FolderChild } from '../hash/identifiers.js';
 import {
   ROW,
   rowMatches,
@@ -88,7 +88,11 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   };
 
   /** The index row of a folder or symlink: no chunks, always trusted (its id is recomputed from what is listed). */
-  const chunklessRow = (e: WalkEntry, type: 'dir' | 'symlink', id: Buffer): IndexedEntry => ({
+  const chunklessRow = (
+    e: WalkEntry,
+    type: 'dir' | 'symlink' | 'special',
+    id: Buffer,
+  ): IndexedEntry => ({
     ...statKey(e),
     type,
     mode: e.mode,
@@ -254,6 +258,19 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       p,
       { ...chunklessRow(e, 'symlink', id), ...(b.setBase ? { setBase: b.setBase } : {}) },
     ]);
+  }
+
+  // Special files (listed on the target only) hold no bytes: never opened, one id for all.
+  for (const [p, e] of walk.entries) {
+    if (e.type !== 'special') continue;
+    const id = specialId(hasher);
+    nodes.set(p, { type: 'special', id, size: 0, mtimeMs: e.mtimeMs, mode: e.mode, base: 1 });
+    upserts.push([p, chunklessRow(e, 'special', id)]);
+  }
+
+  // Sparse files say so: the plan reports allocated against apparent size, apply keeps the holes.
+  for (const [p, e] of walk.entries) {
+    if (e.type === 'file' && e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
   }
 
   buildFolders(walk, nodes, (d, names, e) => {

@@ -71,7 +71,7 @@ function syncOnto(t: TargetFs, rules: NameRules): { items: PlanItem[]; result: A
   const { src, tgt, items } = planOnto(t, rules);
   const result = applyPlan(
     {
-      pair: { source, targetFs: t, nameRules: rules, index },
+      pair: { source, targetFs: t, nameRules: rules, index, mtimeGranularityMs: 1 },
       hasher: h,
       scheme: 'xxh128',
       source: src,
@@ -210,7 +210,7 @@ describe('the door refuses links on the way', () => {
     t.symlink('/elsewhere', 'd');
     const result = applyPlan(
       {
-        pair: { source, targetFs: t, nameRules: rulesOf({}), index },
+        pair: { source, targetFs: t, nameRules: rulesOf({}), index, mtimeGranularityMs: 1 },
         hasher: h,
         scheme: 'xxh128',
         source: src,

@@ -23,7 +23,14 @@ import {
   patchInPlace,
 } from './patchInPlace.js';
 import { StateNames, TMP_DIR } from './stateFolder.js';
-import { TargetPathError, writeAll, type TargetFs, type TargetStat } from './targetFs.js';
+import {
+  setMtimeInBucket,
+  TargetPathError,
+  writeAll,
+  type TargetFile,
+  type TargetFs,
+  type TargetStat,
+} from './targetFs.js';
 import { VersionStore, versionMeta } from './versionStore.js';
 
 export { choosePatchInPlace, ItemError, PATCH_MIN_SIZE } from './patchInPlace.js';
@@ -44,6 +51,8 @@ export interface ApplyPair {
   source: string;
   targetFs: TargetFs;
   nameRules: NameRules;
+  /** the target's mtime granularity (mtimes are set to land in the source's bucket) */
+  mtimeGranularityMs: number;
   index: IdentifierIndex;
 }
 
@@ -92,12 +101,14 @@ class ApplyRun {
   private bytesDone = 0;
   private itemsDone = 0;
   private readonly bytesTotal: number;
+  private readonly gran: number;
 
   constructor(
     private readonly input: ApplyInput,
     private readonly items: PlanItem[],
   ) {
     this.t = input.pair.targetFs;
+    this.gran = input.pair.mtimeGranularityMs;
     this.versions = new VersionStore(this.t);
     this.names = new StateNames(this.t);
     this.bytesTotal = items.reduce(
@@ -163,15 +174,18 @@ class ApplyRun {
     });
   }
 
-  /** Runs one item; an ItemError fails it alone, a full disk stops the run. */
-  private step(it: PlanItem, fn: () => void): void {
+  /**
+   * Runs one item; an ItemError fails it alone, a full disk stops the run. `fn` returns false
+   * when it rightly left the entry as it was (a folder that still holds kept entries).
+   */
+  private step(it: PlanItem, fn: () => boolean | void): void {
     if (this.halted()) {
       this.result.notAttempted.push(it.path);
       return;
     }
     try {
-      fn();
-      this.result.applied++;
+      if (fn() !== false) this.result.applied++;
+      else this.result.kept.push(it.path);
     } catch (e) {
       this.failOrStop(it, e);
     }
@@ -252,30 +266,37 @@ class ApplyRun {
       }
       return;
     }
-    this.versions.keepEntry(it.path, versionMeta(t), t.type);
-    if (unlink) this.t.unlink(it.path);
+    // A special file holds no bytes: it is removed, never opened and never kept.
+    if (t.type === 'special') this.t.unlink(it.path);
+    else {
+      this.versions.keepEntry(it.path, versionMeta(t), t.type);
+      if (unlink) this.t.unlink(it.path);
+    }
   }
 
   // --- one method per kind of item ----------------------------------------------------------
 
-  private deleteEntry(it: PlanItem): void {
+  /** Returns false when a folder stays because something below it was kept. */
+  private deleteEntry(it: PlanItem): boolean {
     this.expectListed(it.path);
     const t = it.target!;
     if (t.type === 'dir') {
       try {
         this.t.rmdir(it.path);
       } catch (err) {
-        // Something below was kept (skipped or failed): the folder stays, which is not an error.
+        // Something below was kept (skipped, not approved, failed): the folder stays, which is
+        // not an error, and not an applied change either (a live pair would apply it forever).
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOTEMPTY' || code === 'EEXIST') return;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
         throw err;
       }
     } else {
-      this.versions.keepEntry(it.path, versionMeta(t), t.type);
+      if (t.type !== 'special') this.versions.keepEntry(it.path, versionMeta(t), t.type);
       this.t.unlink(it.path);
     }
     this.deletions.push(it.path);
     this.touched.add(parentOf(it.path));
+    return true;
   }
 
   private makeFolder(it: PlanItem): void {
@@ -305,7 +326,7 @@ class ApplyRun {
       const f = this.t.openRead(it.path);
       try {
         f.chmod(src.mode);
-        f.setMtime(src.mtimeMs);
+        setMtimeInBucket(f, src.mtimeMs, this.gran);
         const node = this.input.source.tree.nodes.get(it.path)!;
         this.recordFile(it.path, node, f.stat(), chunkIdsOf(this.input.source.tree, it.path));
       } finally {
@@ -337,6 +358,7 @@ class ApplyRun {
       tgtStat,
       scheme: this.input.scheme,
       buf: this.cache.get(it.chunks!.chunkSize),
+      mtimeGranularityMs: this.gran,
     });
     this.result.bytesWritten += r.written;
     this.result.bytesJournaled += r.journaled;
@@ -358,7 +380,7 @@ class ApplyRun {
       tmp = this.names.temp();
       if (src.node.type === 'symlink') {
         this.t.symlink(src.node.linkTarget!, tmp);
-        this.t.setMtime(tmp, src.node.mtimeMs);
+        setMtimeInBucket({ t: this.t, rel: tmp }, src.node.mtimeMs, this.gran);
       } else {
         this.copyVerified(it.path, tmp, src.node, src.entry);
       }
@@ -435,7 +457,7 @@ class ApplyRun {
       return;
     }
     if (src.type === 'symlink') {
-      this.t.setMtime(it.path, src.mtimeMs);
+      setMtimeInBucket({ t: this.t, rel: it.path }, src.mtimeMs, this.gran);
       const node = this.input.source.tree.nodes.get(it.path)!;
       this.recordFile(it.path, node, this.t.lstat(it.path)!, null);
       return;
@@ -444,7 +466,7 @@ class ApplyRun {
     try {
       if (!sameStat(f.stat(), st)) throw new ItemError(CHANGED_ON_TARGET);
       f.chmod(src.mode);
-      f.setMtime(src.mtimeMs);
+      setMtimeInBucket(f, src.mtimeMs, this.gran);
       this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null);
     } finally {
       f.close();
@@ -464,7 +486,7 @@ class ApplyRun {
       if (!s || s.type !== 'dir') continue;
       try {
         const st = this.t.lstat(d);
-        if (st?.type === 'dir') this.t.setMtime(d, s.mtimeMs);
+        if (st?.type === 'dir') setMtimeInBucket({ t: this.t, rel: d }, s.mtimeMs, this.gran);
       } catch (e) {
         // A folder time is metadata: it is reported, and the next run sets it again.
         this.result.failed.push({ path: d, message: `could not set its time: ${describe(e)}` });
@@ -503,6 +525,8 @@ class ApplyRun {
         const buf = this.cache.get(cs);
         const ids = chunkIdsOf(this.input.source.tree, rel);
         const ib = h.idBytes;
+        // A sparse source keeps its holes (rsync -S): all-zero pages are not written.
+        const sparse = node.allocated !== undefined;
         for (let i = 0; i < n; i++) {
           const len = Math.min(cs, node.size - i * cs);
           if (readFully(sfd, buf, len, i * cs) !== len)
@@ -510,12 +534,15 @@ class ApplyRun {
           const chunk = buf.subarray(0, len);
           if (!h.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib)))
             throw new ItemError(CHANGED_ON_SOURCE);
-          writeAll(out, chunk, i * cs);
+          if (sparse) writeSparse(out, chunk, i * cs);
+          else writeAll(out, chunk, i * cs);
         }
         if (!sameStat(statKey(fs.fstatSync(sfd)), expect))
           throw new ItemError('the source changed while it was copied; run again');
+        // Zero runs left unwritten at the end are holes too: the size comes from truncate.
+        if (sparse) out.truncate(node.size);
         out.chmod(node.mode);
-        out.setMtime(node.mtimeMs);
+        setMtimeInBucket(out, node.mtimeMs, this.gran);
       } finally {
         out.close();
       }
@@ -562,6 +589,24 @@ class ApplyRun {
     for (const d of this.touched) stale.add(d);
     this.input.pair.index.write('target', this.upserts, [...this.deletions, ...stale]);
   }
+}
+
+const PAGE = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/** Writes `chunk` at `pos`, skipping every all-zero page (it stays a hole in a new file). */
+function writeSparse(out: TargetFile, chunk: Buffer, pos: number): void {
+  let start = -1;
+  for (let off = 0; off < chunk.length; off += PAGE) {
+    const page = chunk.subarray(off, Math.min(off + PAGE, chunk.length));
+    const zero = page.length === PAGE ? page.equals(ZERO_PAGE) : !page.some((b) => b !== 0);
+    if (!zero && start < 0) start = off;
+    if (zero && start >= 0) {
+      writeAll(out, chunk.subarray(start, off), pos + start);
+      start = -1;
+    }
+  }
+  if (start >= 0) writeAll(out, chunk.subarray(start), pos + start);
 }
 
 function depth(p: string): number {

@@ -10,7 +10,7 @@ import { readFully, sameStat, statKey, type StatKey } from '../hash/hashFile.js'
 import { fileId } from '../hash/identifiers.js';
 import type { TreeNode } from '../scan/tree.js';
 import { rollBack, writeJournal, type JournalHeader } from './journal.js';
-import { readAll, writeAll, type TargetFs, type TargetStat } from './targetFs.js';
+import { readAll, setMtimeInBucket, writeAll, type TargetFs, type TargetStat } from './targetFs.js';
 import type { StateNames } from './stateFolder.js';
 import type { VersionStore } from './versionStore.js';
 
@@ -54,6 +54,7 @@ export interface PatchJob {
   tgtStat: StatKey;
   scheme: string;
   buf: Buffer;
+  mtimeGranularityMs: number;
 }
 
 export interface PatchOutcome {
@@ -126,7 +127,7 @@ export function patchInPlace(
         throw new ItemError('the source changed while it was read; run again');
       tf.truncate(src.size);
       tf.chmod(src.mode);
-      tf.setMtime(src.mtimeMs);
+      setMtimeInBucket(tf, src.mtimeMs, job.mtimeGranularityMs);
       tf.sync();
       // 4. Read the written chunks back.
       for (const i of it.chunks!.changed) {

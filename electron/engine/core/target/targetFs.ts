@@ -10,6 +10,7 @@
 // electron/testing/memoryTargetFs.ts. Syncthing's lib/fs Filesystem interface is the model.
 import fs from 'node:fs';
 import path from 'node:path';
+import { mtimeInBucket, sameMtime } from '../hash/identifiers.js';
 import { flushFilesystem, fsyncDir } from './durability.js';
 
 /** What an entry on the target is, as far as a write needs to know. */
@@ -287,6 +288,26 @@ export function readAll(f: TargetFile, buf: Buffer, len: number, pos: number): n
 export function writeAll(f: TargetFile, buf: Buffer, pos: number): void {
   let done = 0;
   while (done < buf.length) done += f.write(buf, done, buf.length - done, pos + done);
+}
+
+/**
+ * Sets an mtime so that it reads back in the same granularity bucket as `mtimeMs` (sameMtime):
+ * through an open file, or (`rel`) on a folder or link itself.
+ */
+export function setMtimeInBucket(
+  target: TargetFile | { t: TargetFs; rel: string },
+  mtimeMs: number,
+  granularityMs: number,
+): void {
+  const set = (ms: number): number => {
+    if ('t' in target) {
+      target.t.setMtime(target.rel, ms);
+      return target.t.lstat(target.rel)!.mtimeMs;
+    }
+    target.setMtime(ms);
+    return target.stat().mtimeMs;
+  };
+  if (!sameMtime(set(mtimeMs), mtimeMs, granularityMs)) set(mtimeInBucket(mtimeMs, granularityMs));
 }
 
 /** The parent of a target-relative path ('' for entries at the root). */

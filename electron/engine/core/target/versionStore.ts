@@ -7,9 +7,12 @@ import type { EntrySnapshot, EntryType } from '../../../shared/plan.js';
 import { ensureStateDir, readTargetFile, removeTree, VERSIONS_DIR } from './stateFolder.js';
 import { readAll, writeAll, type TargetFile, type TargetFs } from './targetFs.js';
 
+/** What the store can keep: special files hold no bytes and are never kept. */
+export type KeptType = Exclude<EntryType, 'special'>;
+
 export interface VersionRecord {
   path: string;
-  kind: EntryType | 'chunks';
+  kind: KeptType | 'chunks';
   /** file name inside the run folder */
   stored: string;
   time: number;
@@ -89,7 +92,7 @@ export class VersionStore {
   }
 
   /** Keeps an existing target file or symlink by hard-linking it into the store (no bytes copied). */
-  keepEntry(rel: string, meta: VersionMeta, type: EntryType): { run: string; stored: string } {
+  keepEntry(rel: string, meta: VersionMeta, type: KeptType): { run: string; stored: string } {
     const run = this.ensureRun();
     const stored = `${++this.seq}`;
     const dest = `${run}/${stored}`;
