@@ -247,7 +247,13 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       io.err(`tandem: ${e.message}; see tandem --help`);
       return 2;
     }
-    if (e instanceof RefusalError || e instanceof PairBusyError || e instanceof SchemeError) {
+    if (e instanceof PairBusyError) {
+      io.err(
+        `tandem: ${e.message}: another Tandem is syncing this pair; run again once it is done`,
+      );
+      return 2;
+    }
+    if (e instanceof RefusalError || e instanceof SchemeError) {
       io.err(`tandem: ${e.message}`);
       return 2;
     }

@@ -129,10 +129,17 @@ export interface OpenPair extends PairPaths {
 
 export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Promise<OpenPair> {
   const home = opts.home ?? tandemHome();
-  const index = new IdentifierIndex(path.join(home, 'pairs', `${paths.key}.sqlite`));
+  const indexFile = path.join(home, 'pairs', `${paths.key}.sqlite`);
+  let index: IdentifierIndex | null = null;
   let release: (() => void) | null = null;
   try {
     const stateDir = path.join(paths.target, STATE_DIR);
+    // Refused before anything is created, from a read-only look at the pair's history: the lock
+    // (and so the index) can only be had once the target's state folder exists.
+    if (paths.targetExists) {
+      const peeked = IdentifierIndex.peekMeta(indexFile, ['synced', 'targetDev']);
+      if (peeked) checkSameTarget(paths, opts, peeked, readMarker(stateDir));
+    }
     let targetExists = paths.targetExists;
     if (!targetExists && opts.createTarget) {
       fs.mkdirSync(paths.target, { recursive: true });
@@ -144,18 +151,18 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
     let gran = 1;
     if (targetExists) {
       const dev = String(fs.statSync(paths.target).dev);
-      const hadHistory = index.getMeta('synced') === '1';
-      const marker = readMarker(stateDir);
-      const moved =
-        hadHistory && (marker?.pair !== paths.key || index.getMeta('targetDev') !== dev);
-      if (moved && !opts.confirmTarget) {
-        throw new RefusalError(
-          `the target ${paths.target} is not the folder this pair last synced (its .tandem marker is gone or it is on another disk); if it is the right folder, run again with --force`,
-        );
-      }
       const writable = opts.createTarget !== false;
       if (ensureStateDir(t, STATE_DIR, writable)) {
         release = acquirePairLock(stateDir);
+      }
+      // Opened only with the lock held (where there is a lock to hold): a second process then
+      // stops at "pair busy" instead of waiting on, or failing at, the holder's transactions.
+      index = new IdentifierIndex(indexFile);
+      // Checked again under the lock, from the index itself: the look before may have found no
+      // index, or been unable to read it.
+      const marker = readMarker(stateDir);
+      const moved = checkSameTarget(paths, opts, indexMeta(index), marker);
+      if (release) {
         if (moved || !marker) {
           if (moved) {
             // Forgets the target's rows and with them its baseline: all its data counts as unknown.
@@ -171,27 +178,59 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
         gran = probed.granularityMs;
       }
     }
+    index ??= new IdentifierIndex(indexFile);
     const rel = release;
+    const idx = index;
     return {
       ...paths,
       targetExists,
       stateDir,
       targetFs: t,
-      index,
+      index: idx,
       recovery,
       nameRules,
       mtimeGranularityMs: gran,
       close() {
         rel?.();
-        index.close();
+        idx.close();
       },
     };
   } catch (e) {
+    index?.close();
     release?.();
-    index.close();
     if (e instanceof StateFolderError) throw new RefusalError(e.message);
     throw e;
   }
+}
+
+function indexMeta(index: IdentifierIndex): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const k of ['synced', 'targetDev']) {
+    const v = index.getMeta(k);
+    if (v !== undefined) m.set(k, v);
+  }
+  return m;
+}
+
+/**
+ * Whether the target is no longer the folder this pair last synced (its marker gone, or another
+ * device). Throws unless the person confirmed it.
+ */
+function checkSameTarget(
+  paths: PairPaths,
+  opts: OpenPairOptions,
+  history: Map<string, string>,
+  marker: Marker | null,
+): boolean {
+  if (history.get('synced') !== '1') return false;
+  const dev = String(fs.statSync(paths.target).dev);
+  const moved = marker?.pair !== paths.key || history.get('targetDev') !== dev;
+  if (moved && !opts.confirmTarget) {
+    throw new RefusalError(
+      `the target ${paths.target} is not the folder this pair last synced (its .tandem marker is gone or it is on another disk); if it is the right folder, run again with --force`,
+    );
+  }
+  return moved;
 }
 
 function readMarker(stateDir: string): Marker | null {
