@@ -7,6 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { acquirePairLock } from './pairLock.js';
+import {
+  judgeTarget,
+  markerWith,
+  parseMarker,
+  readTargetRecord,
+  targetRecordFile,
+  writeTargetRecord,
+  type Marker,
+  type TargetRecord,
+} from './targetIdentity.js';
 import { recoverJournals, type RecoveryReport } from '../core/target/journal.js';
 import {
   clearTemp,
@@ -21,6 +31,12 @@ import { STATE_DIR, type NameRules } from '../core/scan/walk.js';
 /** Bad input or a pair that must not be touched: exit 2, nothing written. */
 export class RefusalError extends Error {}
 
+/**
+ * The target is not provably the folder this pair last synced (a moved link, a missing or swapped
+ * disk): refused until a person confirms it (`confirmTarget`, `--confirm-target`).
+ */
+export class TargetChangedError extends RefusalError {}
+
 export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TANDEM_HOME) return path.resolve(env.TANDEM_HOME);
   const home = os.homedir();
@@ -34,6 +50,8 @@ export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
 export interface PairPaths {
   source: string;
   target: string;
+  /** the target as given, made absolute but not resolved: a link in it may later lead elsewhere */
+  targetGiven: string;
   /** false when the target folder does not exist yet */
   targetExists: boolean;
   key: string;
@@ -76,6 +94,11 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       throw new RefusalError(
         `cannot open target ${targetArg}: ${(e as NodeJS.ErrnoException).code}`,
       );
+    const link = readLinkOrNull(path.resolve(targetArg));
+    if (link !== null)
+      throw new RefusalError(
+        `the target ${targetArg} is a link to ${link}, which does not exist; connect or create that folder first, or name another target`,
+      );
     // A target that does not exist yet is created by the sync; its parent must exist.
     const parent = path.dirname(path.resolve(targetArg));
     let realParent: string;
@@ -99,17 +122,22 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       `source ${source} is inside target ${target}; choose folders that do not contain each other`,
     );
   const key = crypto.createHash('sha256').update(`${source}\0${target}`).digest('hex').slice(0, 20);
-  return { source, target, targetExists, key };
+  return { source, target, targetGiven: path.resolve(targetArg), targetExists, key };
 }
 
-interface Marker {
-  pair: string;
-  source: string;
-  created: number;
+function readLinkOrNull(p: string): string | null {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return null;
+  }
 }
 
 export interface OpenPairOptions {
-  /** confirm a target whose marker is gone or that moved to another device */
+  /**
+   * confirm a target that is not provably the folder this pair last synced (a link that leads
+   * elsewhere now, a missing target, its marker gone, another device); only a sync records it
+   */
   confirmTarget?: boolean;
   /** create the target folder if missing (sync); diff leaves the disk alone */
   createTarget?: boolean;
@@ -134,12 +162,18 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
   let release: (() => void) | null = null;
   try {
     const stateDir = path.join(paths.target, STATE_DIR);
-    // Refused before anything is created, from a read-only look at the pair's history: the lock
-    // (and so the index) can only be had once the target's state folder exists.
-    if (paths.targetExists) {
-      const peeked = IdentifierIndex.peekMeta(indexFile, ['synced', 'targetDev']);
-      if (peeked) checkSameTarget(paths, opts, peeked, readMarker(stateDir));
-    }
+    // Refused before anything is created, from what Tandem's state folder says about the pair (its
+    // index read-only: the lock, and so the index, can only be had once `.tandem` exists).
+    const recordFile = targetRecordFile(home, paths.source, paths.targetGiven);
+    const record = readTargetRecord(recordFile);
+    checkTarget(
+      paths,
+      opts,
+      IdentifierIndex.peekMeta(indexFile, HISTORY) ?? new Map(),
+      record,
+      paths.targetExists ? readMarker(stateDir) : null,
+      paths.targetExists ? String(fs.statSync(paths.target).dev) : null,
+    );
     let targetExists = paths.targetExists;
     if (!targetExists && opts.createTarget) {
       fs.mkdirSync(paths.target, { recursive: true });
@@ -159,18 +193,27 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       // stops at "pair busy" instead of waiting on, or failing at, the holder's transactions.
       index = new IdentifierIndex(indexFile);
       // Checked again under the lock, from the index itself: the look before may have found no
-      // index, or been unable to read it.
+      // index, or been unable to read it. Only a sync confirms a changed target; diff never does.
       const marker = readMarker(stateDir);
-      const moved = checkSameTarget(paths, opts, indexMeta(index), marker);
-      if (release) {
-        if (moved || !marker) {
-          if (moved) {
-            // Forgets the target's rows and with them its baseline: all its data counts as unknown.
-            index.forgetSide('target');
-          }
-          writeMarker(t, { pair: paths.key, source: paths.source, created: Date.now() });
+      const moved = checkTarget(paths, opts, indexMeta(index), record, marker, dev);
+      if (release && (writable || !moved)) {
+        if (moved) {
+          // Forgets the target's rows and with them its baseline: all its data counts as unknown.
+          index.forgetSide('target');
+        }
+        if (!marker?.pairs[paths.key])
+          writeMarker(t, markerWith(marker, paths.key, paths.source, Date.now()));
+        if (writable && record?.resolved !== paths.target) {
+          writeTargetRecord(recordFile, {
+            source: paths.source,
+            given: paths.targetGiven,
+            resolved: paths.target,
+            updated: Date.now(),
+          });
         }
         index.setMeta('targetDev', dev);
+      }
+      if (release) {
         recovery = await recoverJournals(t);
         clearTemp(t);
         const probed = probeTarget(t, index);
@@ -203,9 +246,11 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
   }
 }
 
+const HISTORY = ['synced', 'targetDev'] as const;
+
 function indexMeta(index: IdentifierIndex): Map<string, string> {
   const m = new Map<string, string>();
-  for (const k of ['synced', 'targetDev']) {
+  for (const k of HISTORY) {
     const v = index.getMeta(k);
     if (v !== undefined) m.set(k, v);
   }
@@ -213,29 +258,35 @@ function indexMeta(index: IdentifierIndex): Map<string, string> {
 }
 
 /**
- * Whether the target is no longer the folder this pair last synced (its marker gone, or another
- * device). Throws unless the person confirmed it.
+ * Whether the target is not (provably) the folder this pair last synced; throws
+ * TargetChangedError unless the person confirmed it. `dev` is null for a missing target.
  */
-function checkSameTarget(
+function checkTarget(
   paths: PairPaths,
   opts: OpenPairOptions,
   history: Map<string, string>,
+  record: TargetRecord | null,
   marker: Marker | null,
+  dev: string | null,
 ): boolean {
-  if (history.get('synced') !== '1') return false;
-  const dev = String(fs.statSync(paths.target).dev);
-  const moved = marker?.pair !== paths.key || history.get('targetDev') !== dev;
-  if (moved && !opts.confirmTarget) {
-    throw new RefusalError(
-      `the target ${paths.target} is not the folder this pair last synced (its .tandem marker is gone or it is on another disk); if it is the right folder, run again with --force`,
-    );
-  }
+  const { moved, problem } = judgeTarget({
+    key: paths.key,
+    source: paths.source,
+    given: paths.targetGiven,
+    target: paths.target,
+    synced: history.get('synced') === '1',
+    lastDev: history.get('targetDev'),
+    record,
+    marker,
+    dev,
+  });
+  if (problem && !opts.confirmTarget) throw new TargetChangedError(problem);
   return moved;
 }
 
 function readMarker(stateDir: string): Marker | null {
   try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8')) as Marker;
+    return parseMarker(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8'));
   } catch {
     return null;
   }

@@ -37,6 +37,7 @@ export interface SessionOptions {
   threads?: number;
   /** sync creates a missing target and may write; diff does not */
   write: boolean;
+  /** a person confirmed a target that is not provably the folder last synced (see openPair) */
   confirmTarget?: boolean;
   retentionDays?: number;
   home?: string;
