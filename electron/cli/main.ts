@@ -11,10 +11,14 @@ import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 
 export const USAGE = `usage:
-  tandem sync SOURCE TARGET [--yes] [--force] [--dry-run] [--hash SCHEME] [--ignore PATTERN]... [--json]
-  tandem diff SOURCE TARGET [--hash SCHEME] [--ignore PATTERN]... [--json]
+  tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--dry-run] [--hash SCHEME]
+                            [--ignore PATTERN]... [--json]
+  tandem diff SOURCE TARGET [--confirm-target] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
   tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
+  --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
+  target deleted); --confirm-target accepts a target that is not the folder this pair last
+  synced (a link that leads elsewhere now, a missing target, another disk)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -54,6 +58,7 @@ function parse(argv: string[]) {
       options: {
         yes: { type: 'boolean', short: 'y' },
         force: { type: 'boolean' },
+        'confirm-target': { type: 'boolean' },
         'dry-run': { type: 'boolean', short: 'n' },
         hash: { type: 'string' },
         ignore: { type: 'string', multiple: true },
@@ -79,7 +84,16 @@ async function runServe(
 ): Promise<number> {
   if (rest.length)
     throw new UsageError(`serve takes no folders (got ${rest.join(' ')}); add pairs in the UI`);
-  if (o.yes || o.force || o['dry-run'] || o.json || o.hash || o.ignore || o.auto)
+  if (
+    o.yes ||
+    o.force ||
+    o['confirm-target'] ||
+    o['dry-run'] ||
+    o.json ||
+    o.hash ||
+    o.ignore ||
+    o.auto
+  )
     throw new UsageError('serve takes only --port N and --new-token');
   let port: number | undefined;
   if (o.port !== undefined) {
@@ -136,7 +150,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
     if (cmd === 'watch') {
-      if (o.yes || o.force || o['dry-run'] || o.json || o.hash || o.ignore) {
+      if (o.yes || o.force || o['confirm-target'] || o['dry-run'] || o.json || o.hash || o.ignore) {
         throw new UsageError(
           'watch takes only --auto (set the scheme and ignore patterns on the pair)',
         );
@@ -158,7 +172,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     const write = cmd === 'sync' && !o['dry-run'];
     session = await SyncSession.open(paths, {
       write,
-      confirmTarget: o.force === true,
+      confirmTarget: o['confirm-target'] === true,
       ignore: o.ignore ?? [],
       ...(scheme ? { scheme } : {}),
       onProgress: (p) => io.progress.update(p),

@@ -17,6 +17,7 @@ import {
   type CliRun,
 } from '../testing/cliRunner.js';
 import { makeSandbox, STATE_DIR, writeTree, type Sandbox } from '../testing/sandbox.js';
+import { diffSnapshots, hashTree, type TreeSnapshot } from '../testing/treeSnapshot.js';
 
 interface SyncOutput {
   plan: Plan;
@@ -60,6 +61,18 @@ function expectRefused(run: CliRun, reason: RegExp): void {
   expect(oneLineErrorProblems(run.stderr), describeRun(run)).toEqual([]);
 }
 
+/** A folder as a snapshot (with its `.tandem/`), to show that a run wrote nothing there. */
+function snapshot(root: string): TreeSnapshot {
+  return hashTree(root, { includeStateDir: true });
+}
+
+function expectUnchanged(root: string, before: TreeSnapshot, run: CliRun): void {
+  expect(
+    diffSnapshots(before, snapshot(root), { mode: true, mtime: true, inode: true }),
+    describeRun(run),
+  ).toEqual([]);
+}
+
 describe('one writer per pair (issue 9, hole 3)', () => {
   it('says "pair busy (pid N)" and exits 2 while another process holds the pair and writes its index, never advising to delete the index', async () => {
     writeTree(sb.source, { 'a.txt': 'a' });
@@ -87,5 +100,114 @@ describe('one writer per pair (issue 9, hole 3)', () => {
     expect(fs.existsSync(path.join(sb.target, 'b.txt'))).toBe(false);
     await syncYes();
     expect(fs.readFileSync(path.join(sb.target, 'b.txt'), 'utf8')).toBe('b');
+  });
+});
+
+describe('the target is the target (issue 9, hole 4)', () => {
+  it('refuses a target given through a link that now leads to another folder, naming both, until --confirm-target (not --force)', async () => {
+    const diskA = path.join(sb.base, 'diskA');
+    const diskB = path.join(sb.base, 'diskB');
+    const backup = path.join(sb.base, 'backup');
+    writeTree(sb.source, { 'a.txt': 'a', 'b.txt': 'b' });
+    writeTree(diskB, { 'a.txt': 'the other disk', 'b.txt': 'b' });
+    fs.mkdirSync(diskA);
+    fs.symlinkSync(diskA, backup);
+    await syncYes(backup);
+    fs.unlinkSync(backup);
+    fs.symlinkSync(diskB, backup);
+
+    const before = snapshot(diskB);
+    const refusal = new RegExp(
+      `^tandem: the target ${backup} now leads to ${diskB}, but this pair used it as ${diskA} before .*; if ${diskB} is the right folder, run again with --confirm-target\\n$`,
+    );
+    for (const args of [['sync', '--yes'], ['sync', '--yes', '--force'], ['diff']]) {
+      const run = await cli(args[0]!, sb.source, backup, ...args.slice(1));
+      expectRefused(run, refusal);
+      expectUnchanged(diskB, before, run);
+    }
+    // diff --confirm-target shows what a confirmed sync would do, and confirms nothing.
+    const preview = await cli('diff', sb.source, backup, '--confirm-target', '--json');
+    expect(preview.code, describeRun(preview)).toBe(1);
+    expect(parseJsonOutput<Plan>(preview).items.map((i) => `${i.path} ${i.kind}`)).toEqual([
+      'a.txt update',
+    ]);
+    expectUnchanged(diskB, before, preview);
+    expectRefused(await cli('sync', sb.source, backup, '--yes'), refusal);
+
+    await syncYes(backup, '--confirm-target');
+    expect(fs.readFileSync(path.join(diskB, 'a.txt'), 'utf8')).toBe('a');
+    const again = await sync(backup, '--yes');
+    expect(again.run.code, describeRun(again.run)).toBe(0);
+    expect(again.out.plan.items).toEqual([]);
+  });
+
+  it('refuses a missing target of a pair that has synced before, by sync and by diff, creating nothing; a new pair still gets its target made', async () => {
+    const disk = path.join(sb.base, 'disk'); // a mount point that goes away with its disk
+    writeTree(sb.source, { 'a.txt': 'a' });
+    await syncYes(disk);
+    expect(fs.readFileSync(path.join(disk, 'a.txt'), 'utf8')).toBe('a');
+    fs.rmSync(disk, { recursive: true });
+
+    for (const args of [['sync', '--yes'], ['diff']]) {
+      const run = await cli(args[0]!, sb.source, disk, ...args.slice(1));
+      expectRefused(
+        run,
+        new RegExp(
+          `^tandem: the target ${disk} is missing, but this pair has synced it before .*--confirm-target\\n$`,
+        ),
+      );
+      expect(fs.existsSync(disk), describeRun(run)).toBe(false);
+    }
+    // Through a link whose folder is gone, nothing is made either, pair or no pair.
+    const link = path.join(sb.base, 'link');
+    fs.symlinkSync(path.join(sb.base, 'gone'), link);
+    expectRefused(
+      await cli('sync', sb.source, link, '--yes'),
+      /is a link to .*gone, which does not exist/,
+    );
+    expect(fs.existsSync(path.join(sb.base, 'gone'))).toBe(false);
+
+    await syncYes(disk, '--confirm-target');
+    expect(fs.readFileSync(path.join(disk, 'a.txt'), 'utf8')).toBe('a');
+  });
+
+  it('refuses a target whose marker is gone (another folder at the same path) until --confirm-target, and --force does not confirm it', async () => {
+    writeTree(sb.source, { 'a.txt': 'a' });
+    await syncYes();
+    fs.rmSync(path.join(sb.target, STATE_DIR), { recursive: true });
+    const before = snapshot(sb.target);
+    for (const extra of [[], ['--force']]) {
+      const run = await cli('sync', sb.source, sb.target, '--yes', ...extra);
+      expectRefused(
+        run,
+        /has no \.tandem marker, yet this pair synced it before .*; if it is the right folder, run again with --confirm-target/,
+      );
+      expectUnchanged(sb.target, before, run);
+    }
+    await syncYes(sb.target, '--confirm-target');
+    expect((await sync(sb.target, '--yes')).run.code).toBe(0);
+  });
+
+  it('keeps the first pair working after a second source syncs into the same target: the marker names both', async () => {
+    const source2 = path.join(sb.base, 'source2');
+    writeTree(sb.source, { 'a.txt': 'a' });
+    writeTree(source2, { 'a.txt': 'a', 'b.txt': 'b' });
+    await syncYes();
+    const second = await cli('sync', source2, sb.target, '--yes');
+    expect(second.code, describeRun(second)).toBe(0);
+
+    const first = await sync(sb.target, '--yes'); // deletes b.txt again, with --yes's approval
+    expect(first.run.code, describeRun(first.run)).toBe(0);
+    expect(fs.existsSync(path.join(sb.target, 'b.txt'))).toBe(false);
+    const marker = JSON.parse(
+      fs.readFileSync(path.join(sb.target, STATE_DIR, 'pair.json'), 'utf8'),
+    ) as { pairs: Record<string, { source: string }> };
+    expect(
+      Object.values(marker.pairs)
+        .map((p) => p.source)
+        .sort(),
+    ).toEqual([sb.source, source2].map((p) => fs.realpathSync(p)).sort());
+    expect(Object.keys(marker.pairs)).toContain(resolvePair(sb.source, sb.target).key);
+    expect(Object.keys(marker.pairs)).toContain(resolvePair(source2, sb.target).key);
   });
 });
