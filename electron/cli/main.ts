@@ -11,14 +11,15 @@ import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 
 export const USAGE = `usage:
-  tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--dry-run] [--hash SCHEME]
-                            [--ignore PATTERN]... [--json]
+  tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
+                            [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem diff SOURCE TARGET [--confirm-target] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
   tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
   --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
-  target deleted); --confirm-target accepts a target that is not the folder this pair last
-  synced (a link that leads elsewhere now, a missing target, another disk)
+  target deleted, more than --max-delete N entries deleted); --confirm-target accepts a target
+  that is not the folder this pair last synced (a link that leads elsewhere now, a missing
+  target, another disk): diff only previews it, sync records it
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -59,6 +60,7 @@ function parse(argv: string[]) {
         yes: { type: 'boolean', short: 'y' },
         force: { type: 'boolean' },
         'confirm-target': { type: 'boolean' },
+        'max-delete': { type: 'string' },
         'dry-run': { type: 'boolean', short: 'n' },
         hash: { type: 'string' },
         ignore: { type: 'string', multiple: true },
@@ -88,6 +90,7 @@ async function runServe(
     o.yes ||
     o.force ||
     o['confirm-target'] ||
+    o['max-delete'] !== undefined ||
     o['dry-run'] ||
     o.json ||
     o.hash ||
@@ -150,7 +153,16 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
     if (cmd === 'watch') {
-      if (o.yes || o.force || o['confirm-target'] || o['dry-run'] || o.json || o.hash || o.ignore) {
+      if (
+        o.yes ||
+        o.force ||
+        o['confirm-target'] ||
+        o['max-delete'] !== undefined ||
+        o['dry-run'] ||
+        o.json ||
+        o.hash ||
+        o.ignore
+      ) {
         throw new UsageError(
           'watch takes only --auto (set the scheme and ignore patterns on the pair)',
         );
@@ -165,14 +177,18 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       return await runWatch(paths.source, paths.target, o.auto === true, io, stop);
     }
     if (o.auto) throw new UsageError('--auto belongs to watch');
-    if (cmd === 'diff' && (o.yes || o.force || o['dry-run']))
-      throw new UsageError('diff never writes: --yes, --force and --dry-run belong to sync');
+    if (cmd === 'diff' && (o.yes || o.force || o['dry-run'] || o['max-delete'] !== undefined))
+      throw new UsageError(
+        'diff never writes: --yes, --force, --max-delete and --dry-run belong to sync',
+      );
+    const maxDelete = o['max-delete'] !== undefined ? parseMaxDelete(o['max-delete']) : undefined;
     const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;
     const paths = resolvePair(folders[0]!, folders[1]!);
     const write = cmd === 'sync' && !o['dry-run'];
     session = await SyncSession.open(paths, {
       write,
       confirmTarget: o['confirm-target'] === true,
+      ...(maxDelete !== undefined ? { maxDelete } : {}),
       ignore: o.ignore ?? [],
       ...(scheme ? { scheme } : {}),
       onProgress: (p) => io.progress.update(p),
@@ -279,6 +295,14 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
   } finally {
     await session?.close();
   }
+}
+
+/** `--max-delete N`: a whole number of entries, 0 (no deletion without --force) or more. */
+function parseMaxDelete(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
+    throw new UsageError(`--max-delete needs a whole number of entries, 0 or more (got '${v}')`);
+  return n;
 }
 
 /** diff --json prints the plan; sync --json prints {plan, result} (result null: nothing applied). */

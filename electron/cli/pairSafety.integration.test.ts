@@ -61,14 +61,24 @@ function expectRefused(run: CliRun, reason: RegExp): void {
   expect(oneLineErrorProblems(run.stderr), describeRun(run)).toEqual([]);
 }
 
-/** A folder as a snapshot (with its `.tandem/`), to show that a run wrote nothing there. */
-function snapshot(root: string): TreeSnapshot {
-  return hashTree(root, { includeStateDir: true });
+/**
+ * A folder as a snapshot, to show that a run wrote nothing there: with its `.tandem/` for runs
+ * refused before they open the pair; without it for runs that open the pair and then apply nothing.
+ */
+function snapshot(root: string, withStateDir = true): TreeSnapshot {
+  const snap = hashTree(root, { includeStateDir: withStateDir });
+  if (!withStateDir) snap.delete(''); // the root's ctime changes with `.tandem/`
+  return snap;
 }
 
-function expectUnchanged(root: string, before: TreeSnapshot, run: CliRun): void {
+function expectUnchanged(
+  root: string,
+  before: TreeSnapshot,
+  run: CliRun,
+  withStateDir = true,
+): void {
   expect(
-    diffSnapshots(before, snapshot(root), { mode: true, mtime: true, inode: true }),
+    diffSnapshots(before, snapshot(root, withStateDir), { mode: true, mtime: true, inode: true }),
     describeRun(run),
   ).toEqual([]);
 }
@@ -209,5 +219,60 @@ describe('the target is the target (issue 9, hole 4)', () => {
     ).toEqual([sb.source, source2].map((p) => fs.realpathSync(p)).sort());
     expect(Object.keys(marker.pairs)).toContain(resolvePair(sb.source, sb.target).key);
     expect(Object.keys(marker.pairs)).toContain(resolvePair(source2, sb.target).key);
+  });
+});
+
+describe('holds on deletions (issue 9, hole 9)', () => {
+  it('applies a plan that deletes 1 of 1 entries of a tiny target with --yes alone', async () => {
+    writeTree(sb.source, { 'a.txt': 'a' });
+    await syncYes();
+    fs.rmSync(path.join(sb.source, 'a.txt'));
+    fs.writeFileSync(path.join(sb.source, 'b.txt'), 'something else');
+    const out = await syncYes();
+    expect(out.plan.holds).toEqual([]);
+    expect(out.plan.summary.delete).toBe(1);
+    expect(fs.readdirSync(sb.target).sort()).toEqual([STATE_DIR, 'b.txt']);
+  });
+
+  it('holds a plan that deletes more than --max-delete N entries (exit 1, nothing applied) until --force', async () => {
+    const spec: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) spec[`f${i}.txt`] = `file ${i}`;
+    writeTree(sb.source, spec);
+    await syncYes();
+    for (let i = 0; i < 3; i++) fs.rmSync(path.join(sb.source, `f${i}.txt`));
+
+    const before = snapshot(sb.target, false);
+    const held = await sync(sb.target, '--yes', '--max-delete', '2');
+    expect(held.run.code, describeRun(held.run)).toBe(1);
+    expect(held.out.plan.holds.map((h) => h.reason)).toEqual(['maxDelete']);
+    expect(held.out.result).toBeNull();
+    expect(held.run.stderr).toMatch(
+      /^tandem: held, nothing applied: .*more than --max-delete 2; .*--force to allow it\n$/,
+    );
+    expectUnchanged(sb.target, before, held.run, false);
+
+    expect((await syncYes(sb.target, '--max-delete', '3')).plan.summary.delete).toBe(3);
+    for (let i = 3; i < 5; i++) fs.rmSync(path.join(sb.source, `f${i}.txt`));
+    const forced = await syncYes(sb.target, '--max-delete=0', '--force');
+    expect(forced.plan.holds.map((h) => h.reason)).toEqual(['maxDelete']);
+    expect(fs.readdirSync(sb.target).sort()).toEqual([STATE_DIR, 'f5.txt']);
+  });
+
+  it('refuses a --max-delete that is not a whole number of entries, in one line, exit 2', async () => {
+    writeTree(sb.source, { 'a.txt': 'a' });
+    for (const bad of [
+      '--max-delete=abc',
+      '--max-delete=-1',
+      '--max-delete=1.5',
+      '--max-delete=',
+    ]) {
+      const run = await cli('sync', sb.source, sb.target, '--yes', bad);
+      expectRefused(run, /^tandem: --max-delete needs a whole number of entries, 0 or more/);
+      expect(fs.readdirSync(sb.target), describeRun(run)).toEqual([]);
+    }
+    expectRefused(
+      await cli('diff', sb.source, sb.target, '--max-delete', '3'),
+      /--max-delete .*belong to sync/,
+    );
   });
 });
