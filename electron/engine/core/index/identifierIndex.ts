@@ -229,7 +229,9 @@ export class IdentifierIndex {
   loadId(side: Side, p: string): Buffer {
     const id = this.stmts.id.get(SIDE[side], p) as Buffer | undefined;
     if (!id)
-      throw new Error(`the index lost the id of ${p}; delete the pair's index file to rebuild it`);
+      throw new Error(
+        `the index lost the id of ${p} while this run read it (did another Tandem change it?); run again`,
+      );
     return id;
   }
 
