@@ -8,6 +8,7 @@ import type { ApplyResult, Plan } from '../shared/plan.js';
 import { openSqlite } from '../engine/core/index/openSqlite.js';
 import { resolvePair } from '../engine/pair/pair.js';
 import { acquirePairLock } from '../engine/pair/pairLock.js';
+import { NodeTargetFs } from '../engine/core/target/targetFs.js';
 import {
   cliMissingReason,
   describeRun,
@@ -90,7 +91,7 @@ describe('one writer per pair (issue 9, hole 3)', () => {
     fs.writeFileSync(path.join(sb.source, 'b.txt'), 'b');
 
     // As a running sync does: the pair's lock held, a write transaction open on its index.
-    const release = acquirePairLock(path.join(sb.target, STATE_DIR));
+    const release = acquirePairLock(new NodeTargetFs(sb.target));
     const db = openSqlite(
       path.join(sb.home, 'pairs', `${resolvePair(sb.source, sb.target).key}.sqlite`),
     );

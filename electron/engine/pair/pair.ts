@@ -187,7 +187,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       const dev = String(fs.statSync(paths.target).dev);
       const writable = opts.createTarget !== false;
       if (ensureStateDir(t, STATE_DIR, writable)) {
-        release = acquirePairLock(stateDir);
+        release = acquirePairLock(t);
       }
       // Opened only with the lock held (where there is a lock to hold): a second process then
       // stops at "pair busy" instead of waiting on, or failing at, the holder's transactions.

@@ -7,23 +7,29 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../testing/cliRunner.js';
-import { makeSandbox, mkfifo, type Sandbox } from '../../testing/sandbox.js';
+import { makeSandbox, mkfifo, STATE_DIR, type Sandbox } from '../../testing/sandbox.js';
+import { NodeTargetFs } from '../core/target/targetFs.js';
 import { acquirePairLock } from './pairLock.js';
 
-const BUILT = path.join(REPO_ROOT, 'dist', 'electron', 'engine', 'pair', 'pairLock.js');
+const BUILT = path.join(REPO_ROOT, 'dist', 'electron', 'engine');
+const modules = ['pair/pairLock.js', 'core/target/targetFs.js'].map(
+  (m) => pathToFileURL(path.join(BUILT, m)).href,
+);
 
 // A lock holder in its own process. Roles: `crash` takes the lock and exits without releasing it
 // (leaving a stale lock); `judge` stops after judging a lock stale until its fifo is opened;
 // `hold` keeps the lock until its fifo is opened. Each prints what happened, a line at a time.
 const CHILD = `
 import fs from 'node:fs';
-const [mod, dir, role, fifo] = process.argv.slice(2);
-const { acquirePairLock, PairBusyError } = await import(mod);
+const [lockModule, targetFsModule, root, role, fifo] = process.argv.slice(2);
+const { acquirePairLock, PairBusyError } = await import(lockModule);
+const { NodeTargetFs } = await import(targetFsModule);
+const t = new NodeTargetFs(root);
 const say = (s) => fs.writeSync(1, s + '\\n');
 const waitForFifo = () => fs.closeSync(fs.openSync(fifo, 'r'));
 let release;
 try {
-  release = acquirePairLock(dir, role === 'judge' ? { onStaleJudged: () => { say('judged'); waitForFifo(); } } : {});
+  release = acquirePairLock(t, role === 'judge' ? { onStaleJudged: () => { say('judged'); waitForFifo(); } } : {});
 } catch (e) {
   say(e instanceof PairBusyError ? 'busy ' + e.pid : 'error ' + e.message);
   process.exit(0);
@@ -43,7 +49,7 @@ class Child {
   private exited = false;
 
   constructor(script: string, args: string[]) {
-    this.proc = spawn(process.execPath, [script, pathToFileURL(BUILT).href, ...args], {
+    this.proc = spawn(process.execPath, [script, ...modules, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.proc.stdout!.on('data', (b: Buffer) => {
@@ -78,10 +84,12 @@ let sb: Sandbox;
 let script: string;
 let children: Child[] = [];
 beforeAll(() => {
-  if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first`);
+  for (const m of modules)
+    if (!fs.existsSync(new URL(m))) throw new Error(`${m} is missing: run npm run build first`);
 });
 beforeEach(() => {
   sb = makeSandbox('lock-race');
+  fs.mkdirSync(path.join(sb.target, STATE_DIR));
   script = path.join(sb.base, 'holder.mjs');
   fs.writeFileSync(script, CHILD);
   children = [];
@@ -126,6 +134,6 @@ describe('stale lock takeover', () => {
 
     await open(holdGo);
     expect(await holder.next()).toBe('released');
-    acquirePairLock(sb.target)();
+    acquirePairLock(new NodeTargetFs(sb.target))();
   });
 });

@@ -8,11 +8,12 @@
 // judged a lock stale and then lost a race removes nothing (ENOENT) and finds the new lock busy.
 // Removing the lock's path instead (rename or unlink of `lock`) would remove whatever lock is
 // there by then: another process's fresh one. An OS lock (flock) would need a native addon and is
-// unreliable on network filesystems, where this needs only an atomic rename.
+// unreliable on network filesystems, where this needs only an atomic rename. Every step goes
+// through the target's door, like any other write in `.tandem/`.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
+import { STATE_DIR } from '../core/scan/walk.js';
+import { readAll, writeAll, type TargetFs } from '../core/target/targetFs.js';
 
 export class PairBusyError extends Error {
   constructor(
@@ -44,9 +45,20 @@ export function alive(pid: number): boolean {
   }
 }
 
-function readInfo(file: string): LockInfo | null {
+function readText(t: TargetFs, rel: string): string {
+  const f = t.openRead(rel);
   try {
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
+    const size = f.stat().size;
+    const buf = Buffer.alloc(size);
+    return buf.subarray(0, readAll(f, buf, size, 0)).toString('utf8');
+  } finally {
+    f.close();
+  }
+}
+
+function readInfo(t: TargetFs, rel: string): LockInfo | null {
+  try {
+    const info = JSON.parse(readText(t, rel)) as LockInfo;
     return typeof info.pid === 'number' && typeof info.host === 'string' ? info : null;
   } catch {
     return null;
@@ -63,16 +75,16 @@ type Found =
   /** a lock file written by a Tandem from before the lock was a folder */
   | { kind: 'file'; info: LockInfo | null; content: string };
 
-function inspect(lock: string): Found {
+function inspect(t: TargetFs): Found {
   let names: string[];
   try {
-    names = fs.readdirSync(lock);
+    names = t.readdir(LOCK);
   } catch (e) {
     if (code(e) === 'ENOENT') return { kind: 'none' };
     if (code(e) !== 'ENOTDIR') throw e;
     let content: string;
     try {
-      content = fs.readFileSync(lock, 'utf8');
+      content = readText(t, LOCK);
     } catch (e2) {
       if (code(e2) === 'ENOENT') return { kind: 'none' };
       throw e2;
@@ -87,33 +99,42 @@ function inspect(lock: string): Found {
   }
   const name = names[0];
   if (name === undefined) return { kind: 'empty' };
-  return { kind: 'entry', name, info: readInfo(path.join(lock, name)) };
+  return { kind: 'entry', name, info: readInfo(t, `${LOCK}/${name}`) };
 }
 
-/** Takes the lock or throws PairBusyError. Returns the release function. */
-export function acquirePairLock(stateDir: string, opts: PairLockOptions = {}): () => void {
-  const lock = path.join(stateDir, 'lock');
+const LOCK = `${STATE_DIR}/lock`;
+
+/**
+ * Takes the pair's lock in the target's `.tandem/` (which must exist) or throws PairBusyError.
+ * Returns the release function.
+ */
+export function acquirePairLock(t: TargetFs, opts: PairLockOptions = {}): () => void {
   const me: LockInfo = { pid: process.pid, host: os.hostname(), started: Date.now() };
   const entry = `${me.pid}-${crypto.randomBytes(6).toString('hex')}`;
-  const aside = path.join(stateDir, `lock.${entry}`);
-  fs.mkdirSync(aside);
+  const aside = `${STATE_DIR}/lock.${entry}`;
+  t.mkdir(aside, 0o700);
   try {
-    fs.writeFileSync(path.join(aside, entry), JSON.stringify(me));
+    const f = t.create(`${aside}/${entry}`, 0o600);
+    try {
+      writeAll(f, Buffer.from(JSON.stringify(me)), 0);
+    } finally {
+      f.close();
+    }
     let last: Found = { kind: 'none' };
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        fs.renameSync(aside, lock);
+        t.rename(aside, LOCK);
       } catch (e) {
         if (!['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EPERM', 'EISDIR'].includes(code(e) ?? '')) throw e;
       }
       // Read back either way: over NFS a retried rename can report a failure that took place.
-      last = inspect(lock);
-      if (last.kind === 'entry' && last.name === entry) return releaser(lock, entry);
+      last = inspect(t);
+      if (last.kind === 'entry' && last.name === entry) return releaser(t, entry);
       if (last.kind === 'none') continue;
       if (last.kind === 'empty') {
         // Left by a release or a crash between its two steps; an rmdir never removes a lock
         // with an entry in it, so this cannot remove one that was just taken.
-        rmdirQuiet(lock);
+        rmdirQuiet(t, LOCK);
         continue;
       }
       const held = last.info;
@@ -124,39 +145,41 @@ export function acquirePairLock(stateDir: string, opts: PairLockOptions = {}): (
       if (last.kind === 'entry') {
         // Only the entry judged: if another process took the lock meanwhile, its entry has
         // another name and this removes nothing.
-        unlinkQuiet(path.join(lock, last.name));
+        unlinkQuiet(t, `${LOCK}/${last.name}`);
       } else {
         // A lock file of an older Tandem. unlink cannot remove a folder, so a lock taken
         // meanwhile in this format is safe; the content check leaves only old Tandems racing.
-        const now = inspect(lock);
-        if (now.kind === 'file' && now.content === last.content) unlinkQuiet(lock);
+        const now = inspect(t);
+        if (now.kind === 'file' && now.content === last.content) unlinkQuiet(t, LOCK);
       }
     }
     const held = last.kind === 'entry' || last.kind === 'file' ? last.info : null;
     throw new PairBusyError(held?.pid ?? 0, held?.host ?? me.host);
   } finally {
-    fs.rmSync(aside, { recursive: true, force: true });
+    // Still here unless renamed into place: this acquisition's own folder, nobody else's.
+    unlinkQuiet(t, `${aside}/${entry}`);
+    rmdirQuiet(t, aside);
   }
 }
 
-function releaser(lock: string, entry: string): () => void {
+function releaser(t: TargetFs, entry: string): () => void {
   return () => {
-    unlinkQuiet(path.join(lock, entry));
-    rmdirQuiet(lock);
+    unlinkQuiet(t, `${LOCK}/${entry}`);
+    rmdirQuiet(t, LOCK);
   };
 }
 
-function unlinkQuiet(p: string): void {
+function unlinkQuiet(t: TargetFs, rel: string): void {
   try {
-    fs.unlinkSync(p);
+    t.unlink(rel);
   } catch (e) {
     if (code(e) !== 'ENOENT') throw e;
   }
 }
 
-function rmdirQuiet(p: string): void {
+function rmdirQuiet(t: TargetFs, rel: string): void {
   try {
-    fs.rmdirSync(p);
+    t.rmdir(rel);
   } catch (e) {
     // ENOTEMPTY/EEXIST: another process took the lock in between, and keeps it.
     if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(code(e) ?? '')) throw e;
