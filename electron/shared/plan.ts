@@ -73,7 +73,8 @@ export interface PlanItem {
 /** A kind of metadata compared apart from the content. */
 export type MetadataField = 'mode' | 'mtime';
 
-export type HoldReason = 'sourceEmpty' | 'massDelete' | 'diskSpace';
+/** massDelete: more than half of the target (above a floor); maxDelete: more than --max-delete */
+export type HoldReason = 'sourceEmpty' | 'massDelete' | 'maxDelete' | 'diskSpace';
 
 export interface Hold {
   reason: HoldReason;

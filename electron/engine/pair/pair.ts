@@ -7,6 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { acquirePairLock } from './pairLock.js';
+import {
+  judgeTarget,
+  markerWith,
+  parseMarker,
+  readTargetRecord,
+  targetRecordFile,
+  writeTargetRecord,
+  type Marker,
+  type TargetRecord,
+} from './targetIdentity.js';
 import { recoverJournals, type RecoveryReport } from '../core/target/journal.js';
 import {
   clearTemp,
@@ -21,6 +31,12 @@ import { STATE_DIR, type NameRules } from '../core/scan/walk.js';
 /** Bad input or a pair that must not be touched: exit 2, nothing written. */
 export class RefusalError extends Error {}
 
+/**
+ * The target is not provably the folder this pair last synced (a moved link, a missing or swapped
+ * disk): refused until a person confirms it (`confirmTarget`, `--confirm-target`).
+ */
+export class TargetChangedError extends RefusalError {}
+
 export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TANDEM_HOME) return path.resolve(env.TANDEM_HOME);
   const home = os.homedir();
@@ -34,6 +50,8 @@ export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
 export interface PairPaths {
   source: string;
   target: string;
+  /** the target as given, made absolute but not resolved: a link in it may later lead elsewhere */
+  targetGiven: string;
   /** false when the target folder does not exist yet */
   targetExists: boolean;
   key: string;
@@ -76,6 +94,11 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       throw new RefusalError(
         `cannot open target ${targetArg}: ${(e as NodeJS.ErrnoException).code}`,
       );
+    const link = readLinkOrNull(path.resolve(targetArg));
+    if (link !== null)
+      throw new RefusalError(
+        `the target ${targetArg} is a link to ${link}, which does not exist; connect or create that folder first, or name another target`,
+      );
     // A target that does not exist yet is created by the sync; its parent must exist.
     const parent = path.dirname(path.resolve(targetArg));
     let realParent: string;
@@ -99,17 +122,22 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       `source ${source} is inside target ${target}; choose folders that do not contain each other`,
     );
   const key = crypto.createHash('sha256').update(`${source}\0${target}`).digest('hex').slice(0, 20);
-  return { source, target, targetExists, key };
+  return { source, target, targetGiven: path.resolve(targetArg), targetExists, key };
 }
 
-interface Marker {
-  pair: string;
-  source: string;
-  created: number;
+function readLinkOrNull(p: string): string | null {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return null;
+  }
 }
 
 export interface OpenPairOptions {
-  /** confirm a target whose marker is gone or that moved to another device */
+  /**
+   * confirm a target that is not provably the folder this pair last synced (a link that leads
+   * elsewhere now, a missing target, its marker gone, another device); only a sync records it
+   */
   confirmTarget?: boolean;
   /** create the target folder if missing (sync); diff leaves the disk alone */
   createTarget?: boolean;
@@ -129,10 +157,23 @@ export interface OpenPair extends PairPaths {
 
 export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Promise<OpenPair> {
   const home = opts.home ?? tandemHome();
-  const index = new IdentifierIndex(path.join(home, 'pairs', `${paths.key}.sqlite`));
+  const indexFile = path.join(home, 'pairs', `${paths.key}.sqlite`);
+  let index: IdentifierIndex | null = null;
   let release: (() => void) | null = null;
   try {
     const stateDir = path.join(paths.target, STATE_DIR);
+    // Refused before anything is created, from what Tandem's state folder says about the pair (its
+    // index read-only: the lock, and so the index, can only be had once `.tandem` exists).
+    const recordFile = targetRecordFile(home, paths.source, paths.targetGiven);
+    const record = readTargetRecord(recordFile);
+    checkTarget(
+      paths,
+      opts,
+      IdentifierIndex.peekMeta(indexFile, HISTORY) ?? new Map(),
+      record,
+      paths.targetExists ? readMarker(stateDir) : null,
+      paths.targetExists ? String(fs.statSync(paths.target).dev) : null,
+    );
     let targetExists = paths.targetExists;
     if (!targetExists && opts.createTarget) {
       fs.mkdirSync(paths.target, { recursive: true });
@@ -144,26 +185,35 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
     let gran = 1;
     if (targetExists) {
       const dev = String(fs.statSync(paths.target).dev);
-      const hadHistory = index.getMeta('synced') === '1';
-      const marker = readMarker(stateDir);
-      const moved =
-        hadHistory && (marker?.pair !== paths.key || index.getMeta('targetDev') !== dev);
-      if (moved && !opts.confirmTarget) {
-        throw new RefusalError(
-          `the target ${paths.target} is not the folder this pair last synced (its .tandem marker is gone or it is on another disk); if it is the right folder, run again with --force`,
-        );
-      }
       const writable = opts.createTarget !== false;
       if (ensureStateDir(t, STATE_DIR, writable)) {
-        release = acquirePairLock(stateDir);
-        if (moved || !marker) {
-          if (moved) {
-            // Forgets the target's rows and with them its baseline: all its data counts as unknown.
-            index.forgetSide('target');
-          }
-          writeMarker(t, { pair: paths.key, source: paths.source, created: Date.now() });
+        release = acquirePairLock(t);
+      }
+      // Opened only with the lock held (where there is a lock to hold): a second process then
+      // stops at "pair busy" instead of waiting on, or failing at, the holder's transactions.
+      index = new IdentifierIndex(indexFile);
+      // Checked again under the lock, from the index itself: the look before may have found no
+      // index, or been unable to read it. Only a sync confirms a changed target; diff never does.
+      const marker = readMarker(stateDir);
+      const moved = checkTarget(paths, opts, indexMeta(index), record, marker, dev);
+      if (release && (writable || !moved)) {
+        if (moved) {
+          // Forgets the target's rows and with them its baseline: all its data counts as unknown.
+          index.forgetSide('target');
+        }
+        if (!marker?.pairs[paths.key])
+          writeMarker(t, markerWith(marker, paths.key, paths.source, Date.now()));
+        if (writable && record?.resolved !== paths.target) {
+          writeTargetRecord(recordFile, {
+            source: paths.source,
+            given: paths.targetGiven,
+            resolved: paths.target,
+            updated: Date.now(),
+          });
         }
         index.setMeta('targetDev', dev);
+      }
+      if (release) {
         recovery = await recoverJournals(t);
         clearTemp(t);
         const probed = probeTarget(t, index);
@@ -171,32 +221,72 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
         gran = probed.granularityMs;
       }
     }
+    index ??= new IdentifierIndex(indexFile);
     const rel = release;
+    const idx = index;
     return {
       ...paths,
       targetExists,
       stateDir,
       targetFs: t,
-      index,
+      index: idx,
       recovery,
       nameRules,
       mtimeGranularityMs: gran,
       close() {
         rel?.();
-        index.close();
+        idx.close();
       },
     };
   } catch (e) {
+    index?.close();
     release?.();
-    index.close();
     if (e instanceof StateFolderError) throw new RefusalError(e.message);
     throw e;
   }
 }
 
+const HISTORY = ['synced', 'targetDev'] as const;
+
+function indexMeta(index: IdentifierIndex): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const k of HISTORY) {
+    const v = index.getMeta(k);
+    if (v !== undefined) m.set(k, v);
+  }
+  return m;
+}
+
+/**
+ * Whether the target is not (provably) the folder this pair last synced; throws
+ * TargetChangedError unless the person confirmed it. `dev` is null for a missing target.
+ */
+function checkTarget(
+  paths: PairPaths,
+  opts: OpenPairOptions,
+  history: Map<string, string>,
+  record: TargetRecord | null,
+  marker: Marker | null,
+  dev: string | null,
+): boolean {
+  const { moved, problem } = judgeTarget({
+    key: paths.key,
+    source: paths.source,
+    given: paths.targetGiven,
+    target: paths.target,
+    synced: history.get('synced') === '1',
+    lastDev: history.get('targetDev'),
+    record,
+    marker,
+    dev,
+  });
+  if (problem && !opts.confirmTarget) throw new TargetChangedError(problem);
+  return moved;
+}
+
 function readMarker(stateDir: string): Marker | null {
   try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8')) as Marker;
+    return parseMarker(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8'));
   } catch {
     return null;
   }

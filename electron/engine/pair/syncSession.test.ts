@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { resolvePair } from './pair.js';
-import { SyncSession, type SessionOptions } from './syncSession.js';
+import { MASS_DELETE_FLOOR, SyncSession, type SessionOptions } from './syncSession.js';
 
 let dir: string;
 let src: string;
@@ -149,5 +149,39 @@ describe('SyncSession cancellation', () => {
       await s.close();
     }
     expect(fs.readdirSync(dst)).toEqual(['.tandem']);
+  });
+});
+
+describe('holds on deletions', () => {
+  const reasons = async (opts: Partial<SessionOptions> = {}) =>
+    (await cycle(opts)).plan.holds.map((h) => h.reason);
+
+  it('does not hold a plan that deletes all of a tiny target while the source is not empty', async () => {
+    await cycle({}, true);
+    fs.rmSync(path.join(src, 'a.txt'));
+    fs.rmSync(path.join(src, 'b.txt'));
+    fs.writeFileSync(path.join(src, 'c.txt'), 'charlie');
+    const { plan } = await cycle();
+    expect(plan.summary.delete).toBe(2);
+    expect(plan.holds).toEqual([]);
+  });
+
+  it('holds a plan that deletes more than half of the target only above the floor', async () => {
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(src, `f${i}.txt`), `file ${i}`);
+    await cycle({}, true); // 32 entries
+    for (let i = 0; i < MASS_DELETE_FLOOR; i++) fs.rmSync(path.join(src, `f${i}.txt`));
+    expect(await reasons()).toEqual([]); // 20 of 32: more than half, not above the floor
+    fs.rmSync(path.join(src, `f${MASS_DELETE_FLOOR}.txt`));
+    expect(await reasons()).toEqual(['massDelete']); // 21 of 32
+  });
+
+  it('holds a plan that deletes more than maxDelete entries, whatever the share', async () => {
+    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(src, `f${i}.txt`), `file ${i}`);
+    await cycle({}, true);
+    for (let i = 0; i < 3; i++) fs.rmSync(path.join(src, `f${i}.txt`));
+    expect(await reasons({ maxDelete: 2 })).toEqual(['maxDelete']);
+    expect(await reasons({ maxDelete: 3 })).toEqual([]);
+    const held = (await cycle({ maxDelete: 0 })).plan.holds[0]!;
+    expect(held.message).toMatch(/deletes 3 entries, more than --max-delete 0; .*--force/);
   });
 });

@@ -37,9 +37,12 @@ export interface SessionOptions {
   threads?: number;
   /** sync creates a missing target and may write; diff does not */
   write: boolean;
+  /** a person confirmed a target that is not provably the folder last synced (see openPair) */
   confirmTarget?: boolean;
   retentionDays?: number;
   home?: string;
+  /** hold a plan that deletes more than this many entries (`--max-delete N`) */
+  maxDelete?: number;
   /** scrub: re-read every file and check it against its stored ids */
   verifyStored?: boolean;
   onProgress?: (p: SessionProgress) => void;
@@ -49,6 +52,16 @@ export interface SessionOptions {
    */
   signal?: AbortSignal;
 }
+
+/**
+ * A plan that deletes more than half of the target is held only when it deletes more than this
+ * many entries. The hold is for a wrong or half-missing source (a subfolder on a disk that did
+ * not mount, the wrong folder named), which deletes hundreds; without a floor it held everyday
+ * work on a small pair (deleting 1 of 1 entries). Up to 20 deletions fit on one screen of the plan
+ * a person approves, and each is kept in the version store; a source that is suddenly empty is
+ * held at any size, and scripts set their own limit with --max-delete (rsync's and rclone's name).
+ */
+export const MASS_DELETE_FLOOR = 20;
 
 /** Free space kept on the target beyond what a plan needs. */
 const SPACE_MARGIN = 64 * 1024 * 1024;
@@ -198,10 +211,17 @@ export class SyncSession {
       });
     }
     const deletes = items.filter((i) => i.kind === 'delete').length;
-    if (holds.length === 0 && tgtCount > 0 && deletes * 2 > tgtCount) {
+    if (holds.length === 0 && deletes > MASS_DELETE_FLOOR && deletes * 2 > tgtCount) {
       holds.push({
         reason: 'massDelete',
         message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
+      });
+    }
+    const max = this.opts.maxDelete;
+    if (max !== undefined && deletes > max) {
+      holds.push({
+        reason: 'maxDelete',
+        message: `the plan deletes ${deletes} entries, more than --max-delete ${max}; check the source, then run again with --force to allow it`,
       });
     }
     if (this.pair.targetExists) {

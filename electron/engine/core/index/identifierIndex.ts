@@ -93,31 +93,57 @@ export function rowMatches(r: IndexRow, s: StatKey): boolean {
   );
 }
 
+class IndexVersionError extends Error {
+  constructor(version: number) {
+    super(
+      `it was written by another version of Tandem (schema ${version}, this one reads ${SCHEMA_VERSION})`,
+    );
+  }
+}
+
+/**
+ * The sentence for an index that will not open. Deleting the index throws away every baseline,
+ * so that advice is given only where the file itself is unusable, never for a lock.
+ */
+function openProblem(file: string, e: unknown): string {
+  const code = String((e as { code?: unknown }).code ?? '');
+  const why = (e as Error).message;
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code))
+    return `the index at ${file} is in use by another Tandem process (${why}); wait for it to finish and run again`;
+  const rebuild =
+    'delete it to rebuild (Tandem then rehashes both sides and asks before replacing any target file that differs)';
+  if (e instanceof IndexVersionError)
+    return `cannot open the index at ${file}: ${why}; use that version, or ${rebuild}`;
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code))
+    return `the index at ${file} is damaged (${why}); ${rebuild}`;
+  return `cannot open the index at ${file}: ${why}; check that Tandem's state folder is writable and has free space, then run again`;
+}
+
 export class IdentifierIndex {
   private readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    opts: { busyTimeoutMs?: number } = {},
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    let db: Database.Database | null = null;
     try {
-      this.db = openSqlite(file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version !== 0 && version !== SCHEMA_VERSION) {
-        throw new Error(
-          `it was written by another version of Tandem (schema ${version}, this one reads ${SCHEMA_VERSION})`,
-        );
-      }
-      this.db.exec(SCHEMA);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db = openSqlite(file);
+      // First: every later statement, the journal mode included, then waits for a busy database.
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== 0 && version !== SCHEMA_VERSION) throw new IndexVersionError(version);
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.db = db;
       this.upgradeFolderIds();
     } catch (e) {
-      throw new Error(
-        `cannot open the index at ${file}: ${(e as Error).message}. Delete it to rebuild (Tandem will rehash both sides).`,
-        { cause: e },
-      );
+      db?.close();
+      throw new Error(openProblem(file, e), { cause: e });
     }
     this.stmts = {
       load: this.db
@@ -166,6 +192,31 @@ export class IdentifierIndex {
     })();
   }
 
+  /**
+   * A few meta values of an existing index, read without opening it for writing (so without
+   * waiting on, or disturbing, a process that holds the pair). null when there is no index, or it
+   * cannot be read now: the caller then learns the same from the index it opens later.
+   */
+  static peekMeta(file: string, keys: readonly string[]): Map<string, string> | null {
+    if (!fs.existsSync(file)) return null;
+    let db: Database.Database | null = null;
+    try {
+      db = openSqlite(file, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 1000');
+      const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
+      const out = new Map<string, string>();
+      for (const k of keys) {
+        const v = get.get(k) as string | undefined;
+        if (v !== undefined) out.set(k, v);
+      }
+      return out;
+    } catch {
+      return null;
+    } finally {
+      db?.close();
+    }
+  }
+
   /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
   load(side: Side, scheme: string): Map<string, IndexRow> {
     const out = new Map<string, IndexRow>();
@@ -178,7 +229,9 @@ export class IdentifierIndex {
   loadId(side: Side, p: string): Buffer {
     const id = this.stmts.id.get(SIDE[side], p) as Buffer | undefined;
     if (!id)
-      throw new Error(`the index lost the id of ${p}; delete the pair's index file to rebuild it`);
+      throw new Error(
+        `the index lost the id of ${p} while this run read it (did another Tandem change it?); run again`,
+      );
     return id;
   }
 
