@@ -21,6 +21,7 @@ import { recoverJournals, type RecoveryReport } from '../core/target/journal.js'
 import {
   clearTemp,
   ensureStateDir,
+  readTargetFile,
   removeTree,
   StateFolderError,
   writeStateFile,
@@ -162,6 +163,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
   let release: (() => void) | null = null;
   try {
     const stateDir = path.join(paths.target, STATE_DIR);
+    const t = new NodeTargetFs(paths.target);
     // Refused before anything is created, from what Tandem's state folder says about the pair (its
     // index read-only: the lock, and so the index, can only be had once `.tandem` exists).
     const recordFile = targetRecordFile(home, paths.source, paths.targetGiven);
@@ -171,7 +173,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       opts,
       IdentifierIndex.peekMeta(indexFile, HISTORY) ?? new Map(),
       record,
-      paths.targetExists ? readMarker(stateDir) : null,
+      paths.targetExists ? readMarker(t) : null,
       paths.targetExists ? String(fs.statSync(paths.target).dev) : null,
     );
     let targetExists = paths.targetExists;
@@ -179,7 +181,6 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       fs.mkdirSync(paths.target, { recursive: true });
       targetExists = true;
     }
-    const t = new NodeTargetFs(paths.target);
     let recovery: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
     let nameRules: NameRules = { foldCase: false, normalizeUnicode: false };
     let gran = 1;
@@ -194,7 +195,7 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
       index = new IdentifierIndex(indexFile);
       // Checked again under the lock, from the index itself: the look before may have found no
       // index, or been unable to read it. Only a sync confirms a changed target; diff never does.
-      const marker = readMarker(stateDir);
+      const marker = readMarker(t);
       const moved = checkTarget(paths, opts, indexMeta(index), record, marker, dev);
       if (release && (writable || !moved)) {
         if (moved) {
@@ -284,9 +285,10 @@ function checkTarget(
   return moved;
 }
 
-function readMarker(stateDir: string): Marker | null {
+/** The marker, read through the door (a `.tandem` that is a link yields none, never its target's). */
+function readMarker(t: TargetFs): Marker | null {
   try {
-    return parseMarker(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8'));
+    return parseMarker(readTargetFile(t, `${STATE_DIR}/pair.json`).toString('utf8'));
   } catch {
     return null;
   }
