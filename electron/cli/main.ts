@@ -12,17 +12,32 @@ import { ProgressBar } from './progressBar.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
-                            [--hash SCHEME] [--ignore PATTERN]... [--json]
-  tandem diff SOURCE TARGET [--confirm-target] [--hash SCHEME] [--ignore PATTERN]... [--json]
+                            [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
+  tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
   tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
   --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
   target deleted, more than --max-delete N entries deleted); --confirm-target accepts a target
   that is not the folder this pair last synced (a link that leads elsewhere now, a missing
   target, another disk): diff only previews it, sync records it
+  -X/--xattrs syncs extended attributes (user.*), -A/--acls POSIX ACLs; the pair remembers them
+  (--no-xattrs turns both off again)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
+
+type Options = ReturnType<typeof parse>['values'];
+
+function attributeFlags(o: Options): boolean {
+  return o.xattrs === true || o.acls === true || o['no-xattrs'] === true;
+}
+
+/** -X, -A and --no-xattrs as the pair's attribute setting. */
+function attributeChoice(o: Options): { xattrs: boolean; acls: boolean } {
+  if (o['no-xattrs'] && (o.xattrs || o.acls))
+    throw new UsageError('--no-xattrs cannot be given with -X or -A');
+  return { xattrs: o.xattrs === true, acls: o.acls === true };
+}
 
 interface Io {
   out: (s: string) => void;
@@ -60,6 +75,9 @@ function parse(argv: string[]) {
         yes: { type: 'boolean', short: 'y' },
         force: { type: 'boolean' },
         'confirm-target': { type: 'boolean' },
+        xattrs: { type: 'boolean', short: 'X' },
+        acls: { type: 'boolean', short: 'A' },
+        'no-xattrs': { type: 'boolean' },
         'max-delete': { type: 'string' },
         'dry-run': { type: 'boolean', short: 'n' },
         hash: { type: 'string' },
@@ -95,7 +113,8 @@ async function runServe(
     o.json ||
     o.hash ||
     o.ignore ||
-    o.auto
+    o.auto ||
+    attributeFlags(o)
   )
     throw new UsageError('serve takes only --port N and --new-token');
   let port: number | undefined;
@@ -161,7 +180,8 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         o['dry-run'] ||
         o.json ||
         o.hash ||
-        o.ignore
+        o.ignore ||
+        attributeFlags(o)
       ) {
         throw new UsageError(
           'watch takes only --auto (set the scheme and ignore patterns on the pair)',
@@ -191,6 +211,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       ...(maxDelete !== undefined ? { maxDelete } : {}),
       ignore: o.ignore ?? [],
       ...(scheme ? { scheme } : {}),
+      ...(attributeFlags(o) ? { xattrs: attributeChoice(o) } : {}),
       onProgress: (p) => io.progress.update(p),
     });
     for (const f of session.pair.recovery.rolledBack)

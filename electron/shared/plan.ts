@@ -70,8 +70,8 @@ export interface PlanItem {
   differs?: MetadataField[];
 }
 
-/** A kind of metadata compared apart from the content. */
-export type MetadataField = 'mode' | 'mtime';
+/** A kind of metadata compared apart from the content (xattr: extended attributes and ACLs). */
+export type MetadataField = 'mode' | 'mtime' | 'xattr';
 
 /** massDelete: more than half of the target (above a floor); maxDelete: more than --max-delete */
 export type HoldReason = 'sourceEmpty' | 'massDelete' | 'maxDelete' | 'diskSpace';

@@ -29,6 +29,7 @@ interface MemNode {
   data: Buffer;
   linkText: string;
   children: Map<string, { name: string; node: MemNode }>;
+  xattrs: Map<string, Buffer>;
 }
 
 function errno(code: string, op: string, rel: string): NodeJS.ErrnoException {
@@ -73,6 +74,7 @@ export class MemoryTargetFs implements TargetFs {
       data: Buffer.alloc(0),
       linkText: '',
       children: new Map(),
+      xattrs: new Map(),
     };
   }
 
@@ -336,6 +338,27 @@ export class MemoryTargetFs implements TargetFs {
 
   freeBytes(): number | null {
     return this.opts.capacityBytes === undefined ? null : this.opts.capacityBytes - this.used;
+  }
+
+  listXattrs(rel: string): string[] {
+    return [...this.get(rel, 'listxattr').xattrs.keys()];
+  }
+
+  getXattr(rel: string, name: string): Buffer | null {
+    return this.get(rel, 'getxattr').xattrs.get(name) ?? null;
+  }
+
+  setXattr(rel: string, name: string, value: Buffer): void {
+    this.check('setxattr', rel);
+    const n = this.get(rel, 'setxattr');
+    n.xattrs.set(name, Buffer.from(value));
+    n.ctimeMs = this.now();
+  }
+
+  removeXattr(rel: string, name: string): void {
+    const n = this.get(rel, 'removexattr');
+    if (!n.xattrs.delete(name)) throw errno('ENODATA', 'removexattr', rel);
+    n.ctimeMs = this.now();
   }
 
   /** Adds a special file (FIFO, socket, device), which holds no bytes. */

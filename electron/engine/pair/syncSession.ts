@@ -12,7 +12,9 @@ import {
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { folderId } from '../core/hash/identifiers.js';
-import { openPair, type OpenPair, type PairPaths } from './pair.js';
+import { openPair, RefusalError, type OpenPair, type PairPaths } from './pair.js';
+import type { IdentifierIndex } from '../core/index/identifierIndex.js';
+import { NO_XATTRS, wantsXattrs, xattrModule, type XattrOptions } from '../core/scan/xattrs.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
 import { IGNORE_FILE, walkTree, type WalkResult } from '../core/scan/walk.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
@@ -47,6 +49,11 @@ export interface SessionOptions {
   verifyStored?: boolean;
   onProgress?: (p: SessionProgress) => void;
   /**
+   * Which attributes to sync (rsync's -X, -A); default: what the pair used last, else none. A
+   * change is remembered and makes every entry's attributes be read once more.
+   */
+  xattrs?: XattrOptions;
+  /**
    * Cancels the cycle: plan() rejects with the signal's reason between steps, apply() stops
    * between items (the one under way finishes or rolls back; staged files still go in).
    */
@@ -76,6 +83,8 @@ export class SyncSession {
     private readonly hasher: SchemeHasher,
     private readonly pool: HashPool,
     private readonly opts: SessionOptions,
+    /** the attributes this pair syncs */
+    readonly xattrs: XattrOptions,
   ) {}
 
   static async open(paths: PairPaths, opts: SessionOptions): Promise<SyncSession> {
@@ -87,8 +96,13 @@ export class SyncSession {
     try {
       const scheme = normalizeScheme(opts.scheme ?? pair.index.getMeta('scheme') ?? DEFAULT_SCHEME);
       const hasher = await createSchemeHasher(scheme);
+      const xattrs = pairXattrs(pair.index, opts.xattrs);
+      if (xattrs.xattrs && !xattrModule())
+        throw new RefusalError(
+          'extended attributes cannot be read on this platform; run without -X/-A',
+        );
       const pool = await HashPool.create(scheme, opts.threads);
-      return new SyncSession(pair, scheme, hasher, pool, opts);
+      return new SyncSession(pair, scheme, hasher, pool, opts, xattrs);
     } catch (e) {
       pair.close();
       throw e;
@@ -123,6 +137,7 @@ export class SyncSession {
         indexed,
         listing,
         verifyStored: this.opts.verifyStored === true,
+        ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
         mtimeGranularityMs: pair.mtimeGranularityMs,
         onHashPlanned: (n, bytes) => {
           files = n;
@@ -146,6 +161,8 @@ export class SyncSession {
     signal?.throwIfAborted();
     pair.index.write('source', this.src.upserts, this.src.deletions);
     if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
+    pair.index.setXattrIds('source', this.src.xattrUpdates ?? []);
+    if (pair.targetExists) pair.index.setXattrIds('target', this.tgt.xattrUpdates ?? []);
     pair.index.setMeta('scheme', scheme);
 
     this.refreshBaseline();
@@ -175,7 +192,7 @@ export class SyncSession {
     VersionStore.prune(this.pair.targetFs, this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS);
     const result = applyPlan(
       {
-        pair: this.pair,
+        pair: { ...this.pair, xattrs: this.xattrs },
         hasher: this.hasher,
         scheme: this.scheme,
         source: this.src,
@@ -274,6 +291,19 @@ export class SyncSession {
       deletions: [],
     };
   }
+}
+
+/** The attributes a pair syncs: as asked, else as last used; a change forgets the stored ids. */
+function pairXattrs(index: IdentifierIndex, asked: XattrOptions | undefined): XattrOptions {
+  const stored = index.getMeta('xattrs');
+  const last: XattrOptions = stored ? (JSON.parse(stored) as XattrOptions) : NO_XATTRS;
+  if (!asked) return last;
+  const want = { xattrs: asked.xattrs, acls: asked.acls };
+  if (JSON.stringify(want) !== JSON.stringify(last)) {
+    index.clearXattrIds();
+    index.setMeta('xattrs', JSON.stringify(want));
+  }
+  return want;
 }
 
 /** Per-pair ignore patterns (gitignore syntax) from SOURCE/.tandemignore, if present. */

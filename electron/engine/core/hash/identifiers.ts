@@ -59,6 +59,8 @@ export interface FolderChild {
   mode: number;
   /** the entry's mtime in the pair's granularity (see mtimeKey), folders and symlinks included */
   mtimeKey: number;
+  /** the id of its synced attributes, where the pair syncs them */
+  xattrId?: Uint8Array | undefined;
 }
 
 /** mtime bucketed to the pair's granularity, so both sides' folder ids agree on what "equal" is. */
@@ -90,7 +92,10 @@ export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** folder id = H("D", for each child in name order: name, type, mode, mtime key, id). */
+/**
+ * folder id = H("D", for each child in name order: name, type, mode, mtime key, id, and the id of
+ * its attributes where the pair syncs them, flagged in the type byte so no two encodings meet).
+ */
 export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
   const sorted = [...children].sort((a, b) => compareNames(a.name, b.name));
   h.init();
@@ -99,13 +104,17 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
   for (const c of sorted) {
     const name = Buffer.from(c.name, 'utf8');
     fixed.writeUInt32LE(name.length, 0);
-    fixed[4] = TYPE_BYTE[c.type];
+    fixed[4] = TYPE_BYTE[c.type] | (c.xattrId ? 0x80 : 0);
     fixed.writeUInt32LE(c.mode >>> 0, 5);
     fixed.writeDoubleLE(c.mtimeKey, 9);
     fixed.writeUInt16LE(c.id.length, 17);
     h.update(fixed);
     h.update(name);
     h.update(c.id);
+    if (c.xattrId) {
+      h.update(Buffer.of(c.xattrId.length));
+      h.update(c.xattrId);
+    }
   }
   return h.digest();
 }

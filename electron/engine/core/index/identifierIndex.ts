@@ -28,6 +28,8 @@ export interface IndexedEntry extends StatKey {
   id: Buffer | null;
   /** false when the file was modified too close to its hashing to trust (git's racy rule) */
   trusted: boolean;
+  /** the synced attributes' id (xattrsId); null or absent: not read (the pair does not sync them) */
+  xattrId?: Buffer | null;
   /** on write: set the baseline to this id; undefined keeps the stored one */
   setBase?: Buffer;
 }
@@ -40,7 +42,7 @@ CREATE TABLE IF NOT EXISTS entries (
   side INTEGER NOT NULL, path TEXT NOT NULL, type INTEGER NOT NULL,
   size INTEGER NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL,
   scheme TEXT NOT NULL, chunk_size INTEGER NOT NULL, chunk_ids BLOB, id BLOB NOT NULL, trusted INTEGER NOT NULL,
-  base_id BLOB,
+  base_id BLOB, xattr_id BLOB,
   PRIMARY KEY (side, path)) WITHOUT ROWID;
 `;
 
@@ -67,6 +69,8 @@ export type IndexRow = [
   id: Buffer | null,
   trusted: number,
   base: BaseState,
+  /** the synced attributes' id, null when not read */
+  xattrId: Buffer | null,
 ];
 
 /** The columns of an IndexRow by name: rows are read through these, never by bare position. */
@@ -83,6 +87,7 @@ export const ROW = {
   id: 9,
   trusted: 10,
   base: 11,
+  xattrId: 12,
 } as const;
 
 /** Whether a row was computed from a file with exactly this stat. */
@@ -119,6 +124,14 @@ function openProblem(file: string, e: unknown): string {
   return `cannot open the index at ${file}: ${why}; check that Tandem's state folder is writable and has free space, then run again`;
 }
 
+/** Columns added since schema 1 was first written: an older index gains them, nothing is lost. */
+function addMissingColumns(db: Database.Database): void {
+  const cols = new Set(
+    (db.prepare('PRAGMA table_info(entries)').all() as { name: string }[]).map((c) => c.name),
+  );
+  if (!cols.has('xattr_id')) db.exec('ALTER TABLE entries ADD COLUMN xattr_id BLOB');
+}
+
 export class IdentifierIndex {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -138,6 +151,7 @@ export class IdentifierIndex {
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version !== 0 && version !== SCHEMA_VERSION) throw new IndexVersionError(version);
       db.exec(SCHEMA);
+      addMissingColumns(db);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       this.db = db;
       this.upgradeFolderIds();
@@ -149,7 +163,7 @@ export class IdentifierIndex {
       load: this.db
         .prepare(
           `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size, CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
-             CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END
+             CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END, xattr_id
            FROM entries WHERE side = ?`,
         )
         .raw(true),
@@ -161,16 +175,18 @@ export class IdentifierIndex {
         .prepare('SELECT base_id FROM entries WHERE side = 1 AND path = ?')
         .pluck(true),
       upsert: this.db.prepare(
-        `INSERT INTO entries (side, path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, chunk_ids, id, trusted, base_id)
-         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        `INSERT INTO entries (side, path, type, size, mtime, ctime, ino, mode, scheme, chunk_size, chunk_ids, id, trusted, base_id, xattr_id)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
          ON CONFLICT (side, path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime = excluded.mtime,
            ctime = excluded.ctime, ino = excluded.ino, mode = excluded.mode, scheme = excluded.scheme,
            chunk_size = excluded.chunk_size, chunk_ids = coalesce(excluded.chunk_ids, chunk_ids), id = excluded.id,
-           trusted = excluded.trusted, base_id = coalesce(excluded.base_id, base_id)`,
+           trusted = excluded.trusted, base_id = coalesce(excluded.base_id, base_id), xattr_id = excluded.xattr_id`,
       ),
       del: this.db.prepare('DELETE FROM entries WHERE side = ? AND path = ?'),
       delSide: this.db.prepare('DELETE FROM entries WHERE side = ?'),
       setBase: this.db.prepare('UPDATE entries SET base_id = ? WHERE side = 1 AND path = ?'),
+      setXattrId: this.db.prepare('UPDATE entries SET xattr_id = ? WHERE side = ? AND path = ?'),
+      clearXattrIds: this.db.prepare('UPDATE entries SET xattr_id = NULL'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true),
       setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -267,10 +283,24 @@ export class IdentifierIndex {
           e.id,
           e.trusted ? 1 : 0,
           e.setBase ?? null,
+          e.xattrId ?? null,
         );
       }
       for (const p of deletions) this.stmts.del.run(s, p);
     })();
+  }
+
+  /** Records the attribute ids of rows whose stat (and so their other ids) did not change. */
+  setXattrIds(side: Side, entries: Iterable<[string, Buffer]>): void {
+    const s = SIDE[side];
+    this.db.transaction(() => {
+      for (const [p, id] of entries) this.stmts.setXattrId.run(id, s, p);
+    })();
+  }
+
+  /** Forgets every attribute id (the attributes a pair syncs changed): they are read again. */
+  clearXattrIds(): void {
+    this.stmts.clearXattrIds.run();
   }
 
   /** Records target entries found equal to the source as in sync. */

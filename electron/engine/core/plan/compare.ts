@@ -62,13 +62,15 @@ function bytesOfChunks(size: number, d: ChunkDiff): number {
  * their own on Linux) and mtime, in the target's granularity (sameMtime).
  */
 export function metadataDifferences(
-  s: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs'>,
-  t: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs'>,
+  s: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs' | 'xattrId'>,
+  t: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs' | 'xattrId'>,
   granularityMs: number,
 ): MetadataField[] {
   const out: MetadataField[] = [];
   if (s.type !== 'symlink' && s.mode !== t.mode) out.push('mode');
   if (!sameMtime(s.mtimeMs, t.mtimeMs, granularityMs)) out.push('mtime');
+  // Compared only where both sides read them (the pair syncs attributes).
+  if (s.xattrId && t.xattrId && !s.xattrId.equals(t.xattrId)) out.push('xattr');
   return out;
 }
 

@@ -21,6 +21,7 @@ import {
 import type { Side } from '../../../shared/plan.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
 import type { WalkEntry, WalkResult } from './walk.js';
+import { readXattrs, wantsXattrs, xattrsId, type XattrOptions } from './xattrs.js';
 
 /** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
 export const RACY_WINDOW_MS = 2000;
@@ -53,6 +54,8 @@ export interface ScanInput {
   onHashPlanned?: (files: number, bytes: number) => void;
   /** cancels the scan (pausing or removing a live pair) */
   signal?: AbortSignal;
+  /** which attributes the pair syncs (rsync's -X, -A); none when absent */
+  xattrs?: XattrOptions;
 }
 
 export interface ScanResult {
@@ -61,6 +64,8 @@ export interface ScanResult {
   skipped: Skipped[];
   upserts: [string, IndexedEntry][];
   deletions: string[];
+  /** attribute ids read for rows that are otherwise unchanged (index.setXattrIds) */
+  xattrUpdates?: [string, Buffer][];
 }
 
 type Base = 0 | 1 | 2;
@@ -273,34 +278,109 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     if (e.type === 'file' && e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
   }
 
-  buildFolders(walk, nodes, (d, names, e) => {
-    const known = indexed.get(d);
-    // A folder keeps its stored id when it has the same number of children and every one of
-    // them is exactly what the index holds (so the set of names is the same too).
-    const clean =
-      known !== undefined &&
-      known[ROW.type] === TYPE_CODE.dir &&
-      known[ROW.id] !== null &&
-      known[ROW.sameScheme] === 1 &&
-      known[ROW.mode] === e.mode &&
-      known[ROW.size] === names.length &&
-      names.every((n) => reused.has(joinPath(d, n)));
-    if (clean) {
-      reused.add(d);
-      return known[ROW.id]!;
-    }
-    const id = folderIdOfChildren(hasher, nodes, d, names, input.mtimeGranularityMs);
-    // A folder row's size is its number of children (see `clean` above).
-    upserts.push([d, { ...chunklessRow(e, 'dir', id), size: names.length }]);
-    return id;
-  });
+  // Attributes: read where the index cannot vouch for them (a changed stat — setting one changes
+  // ctime — or never read), reused elsewhere, so an unchanged pair reads none.
+  const { updates: xattrUpdates, dirs: pendingDirXattrs } = wantsXattrs(input.xattrs)
+    ? readAttributes(input, nodes, reused, upserts, skipped)
+    : { updates: [], dirs: new Map<string, Buffer>() };
+
+  buildFolders(
+    walk,
+    nodes,
+    (d, names, e) => {
+      const known = indexed.get(d);
+      // A folder keeps its stored id when it has the same number of children and every one of
+      // them is exactly what the index holds (so the set of names is the same too).
+      const clean =
+        known !== undefined &&
+        known[ROW.type] === TYPE_CODE.dir &&
+        known[ROW.id] !== null &&
+        known[ROW.sameScheme] === 1 &&
+        known[ROW.mode] === e.mode &&
+        known[ROW.size] === names.length &&
+        sameXattrs(known[ROW.xattrId], pendingDirXattrs.get(d)) &&
+        names.every((n) => reused.has(joinPath(d, n)));
+      if (clean) {
+        reused.add(d);
+        return known[ROW.id]!;
+      }
+      const id = folderIdOfChildren(hasher, nodes, d, names, input.mtimeGranularityMs);
+      // A folder row's size is its number of children (see `clean` above).
+      const xattrId = pendingDirXattrs.get(d);
+      upserts.push([
+        d,
+        { ...chunklessRow(e, 'dir', id), size: names.length, ...(xattrId ? { xattrId } : {}) },
+      ]);
+      return id;
+    },
+    (d) => pendingDirXattrs.get(d),
+  );
 
   const deletions: string[] = [];
   for (const p of indexed.keys()) if (!nodes.has(p)) deletions.push(p);
 
   const tree: IdTree = { scheme, idBytes: hasher.idBytes, nodes };
   if (input.loadChunkIds) tree.loadChunkIds = input.loadChunkIds;
-  return { tree, walk, skipped, upserts, deletions };
+  return { tree, walk, skipped, upserts, deletions, xattrUpdates };
+}
+
+function sameXattrs(stored: Buffer | null, now: Buffer | undefined): boolean {
+  if (!now) return true;
+  return stored !== null && stored.equals(now);
+}
+
+/**
+ * Sets each entry's attribute id (files, folders; not links, whose user attributes Linux
+ * forbids, nor the root). Returns the ids to store for reused rows, and the folders' (their rows
+ * are written once their folder ids are known).
+ */
+function readAttributes(
+  input: ScanInput,
+  nodes: Map<string, TreeNode>,
+  reused: Set<string>,
+  upserts: [string, IndexedEntry][],
+  skipped: Skipped[],
+): { updates: [string, Buffer][]; dirs: Map<string, Buffer> } {
+  const o = input.xattrs!;
+  const rootSep = input.root.endsWith(path.sep) ? input.root : input.root + path.sep;
+  const written = new Map(upserts.map(([p, e]) => [p, e]));
+  const updates: [string, Buffer][] = [];
+  const dirs = new Map<string, Buffer>();
+  for (const [p, e] of input.listing.entries) {
+    if (p === '' || (e.type !== 'file' && e.type !== 'dir')) continue;
+    // Folder nodes are made later, bottom-up (buildFolders); their ids go in through `dirs`.
+    const node = nodes.get(p);
+    if (!node && e.type !== 'dir') continue;
+    const known = input.indexed.get(p);
+    const stored = known?.[ROW.xattrId] ?? null;
+    if (e.type === 'file' && stored !== null && reused.has(p)) {
+      node!.xattrId = stored;
+      continue;
+    }
+    let id: Buffer;
+    try {
+      id = xattrsId(input.hasher, readXattrs(rootSep + p, o));
+    } catch (err) {
+      // Unreadable attributes are unknown data: the entry is left alone on the target.
+      input.listing.entries.delete(p);
+      nodes.delete(p);
+      skipped.push({
+        side: input.side,
+        path: p,
+        reason: `cannot read its extended attributes: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        unknown: true,
+      });
+      continue;
+    }
+    if (e.type === 'dir') dirs.set(p, id);
+    else {
+      node!.xattrId = id;
+      const row = written.get(p);
+      if (row) row.xattrId = id;
+      else updates.push([p, id]);
+    }
+  }
+  return { updates, dirs };
 }
 
 /** A folder's id from its children's nodes: the Merkle step, the same on both sides. */
@@ -319,6 +399,7 @@ export function folderIdOfChildren(
       id: n.id,
       mode: n.mode,
       mtimeKey: mtimeKey(n.mtimeMs, mtimeGranularityMs),
+      xattrId: n.xattrId,
     };
   });
   return folderId(hasher, kids);
@@ -329,6 +410,7 @@ export function buildFolders(
   walk: WalkResult,
   nodes: Map<string, TreeNode>,
   folderIdOf: (dir: string, childNames: string[], e: WalkEntry) => Buffer,
+  xattrIdOf?: (dir: string) => Buffer | undefined,
 ): void {
   const children = new Map<string, string[]>();
   const dirs: string[] = [];
@@ -347,14 +429,18 @@ export function buildFolders(
   for (const d of dirs) {
     const e = walk.entries.get(d)!;
     const names = children.get(d) ?? [];
-    nodes.set(d, {
+    const node: TreeNode = {
       type: 'dir',
       id: folderIdOf(d, names, e),
       size: 0,
       mtimeMs: e.mtimeMs,
       mode: e.mode,
       children: names,
-    });
+    };
+    // Set before its parent's id is computed (deepest first), which includes it.
+    const xattrId = xattrIdOf?.(d);
+    if (xattrId) node.xattrId = xattrId;
+    nodes.set(d, node);
   }
 }
 

@@ -16,6 +16,8 @@ export interface TreeNode {
   linkTarget?: string;
   /** sparse files: the bytes allocated on disk, fewer than `size` */
   allocated?: number;
+  /** the id of its synced attributes (xattrs, ACLs), where the pair syncs them */
+  xattrId?: Buffer;
   /** folders: child names */
   children?: string[];
 }
@@ -85,6 +87,7 @@ export class StoredFileNode implements TreeNode {
   readonly type = 'file' as const;
   chunkIds?: Buffer;
   allocated?: number;
+  xattrId?: Buffer;
   base?: 0 | 1 | 2;
   private cached: Buffer | null = null;
 

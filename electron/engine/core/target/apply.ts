@@ -16,6 +16,13 @@ import { RACY_WINDOW_MS, type ScanResult } from '../scan/scan.js';
 import { chunkIdsOf, parentOf, type TreeNode } from '../scan/tree.js';
 import { sameEntry, type NameRules, type WalkEntry } from '../scan/walk.js';
 import {
+  readXattrs,
+  syncsAttribute,
+  wantsXattrs,
+  xattrsId,
+  type XattrOptions,
+} from '../scan/xattrs.js';
+import {
   CHANGED_ON_SOURCE,
   CHANGED_ON_TARGET,
   choosePatchInPlace,
@@ -53,6 +60,8 @@ export interface ApplyPair {
   nameRules: NameRules;
   /** the target's mtime granularity (mtimes are set to land in the source's bucket) */
   mtimeGranularityMs: number;
+  /** the attributes the pair syncs (none when absent) */
+  xattrs?: XattrOptions;
   index: IdentifierIndex;
 }
 
@@ -304,6 +313,7 @@ class ApplyRun {
     if (it.kind === 'replaceType') this.removeInTheWay(it, true);
     else this.expectAbsent(it.path);
     this.t.mkdir(it.path, 0o700);
+    this.syncAttributes(it.path, it.path);
     this.t.chmodDir(it.path, it.source!.mode);
     this.created.push(it.path);
     this.touched.add(parentOf(it.path));
@@ -319,6 +329,7 @@ class ApplyRun {
     if (keyOf(from, rules) !== keyOf(it.path, rules)) this.expectAbsent(it.path);
     this.t.rename(from, it.path);
     const src = it.source!;
+    this.syncAttributes(it.path, it.path);
     if (src.type === 'dir') {
       this.t.chmodDir(it.path, src.mode);
       this.touched.add(it.path);
@@ -363,7 +374,8 @@ class ApplyRun {
     this.result.bytesWritten += r.written;
     this.result.bytesJournaled += r.journaled;
     this.result.patchedInPlace++;
-    this.recordFile(it.path, src.node, r.stat, chunkIdsOf(this.input.source.tree, it.path));
+    const stat = this.syncAttributes(it.path, it.path) ? this.t.lstat(it.path)! : r.stat;
+    this.recordFile(it.path, src.node, stat, chunkIdsOf(this.input.source.tree, it.path));
     this.bytesDone += it.bytesToWrite;
   }
 
@@ -451,6 +463,7 @@ class ApplyRun {
     const src = it.source!;
     const st = this.expectListed(it.path);
     if (src.type === 'dir') {
+      this.syncAttributes(it.path, it.path);
       this.t.chmodDir(it.path, src.mode);
       // Its mtime is set once nothing more is written into it (settleFolders).
       this.touched.add(it.path);
@@ -465,9 +478,11 @@ class ApplyRun {
     const f = this.t.openRead(it.path);
     try {
       if (!sameStat(f.stat(), st)) throw new ItemError(CHANGED_ON_TARGET);
+      this.syncAttributes(it.path, it.path);
       f.chmod(src.mode);
       setMtimeInBucket(f, src.mtimeMs, this.gran);
-      this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null);
+      const xattrId = this.input.source.tree.nodes.get(it.path)?.xattrId;
+      this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null, xattrId);
     } finally {
       f.close();
     }
@@ -541,6 +556,8 @@ class ApplyRun {
           throw new ItemError('the source changed while it was copied; run again');
         // Zero runs left unwritten at the end are holes too: the size comes from truncate.
         if (sparse) out.truncate(node.size);
+        // Attributes before the mode: a POSIX ACL sets the group bits, the mode then matches it.
+        this.syncAttributes(tmp, rel);
         out.chmod(node.mode);
         setMtimeInBucket(out, node.mtimeMs, this.gran);
       } finally {
@@ -551,8 +568,42 @@ class ApplyRun {
     }
   }
 
+  /**
+   * Gives the target entry at `rel` exactly the source's synced attributes (those of `srcRel`,
+   * checked against the id the plan saw). Returns whether it wrote anything.
+   */
+  private syncAttributes(rel: string, srcRel: string): boolean {
+    const o = this.input.pair.xattrs;
+    const node = this.input.source.tree.nodes.get(srcRel);
+    if (!wantsXattrs(o) || !node?.xattrId) return false;
+    const want = readXattrs(path.join(this.input.pair.source, srcRel), o);
+    if (!xattrsId(this.input.hasher, want).equals(node.xattrId))
+      throw new ItemError(
+        "the source's extended attributes changed since it was compared; run again",
+      );
+    const have = new Set(this.t.listXattrs(rel).filter((n) => syncsAttribute(n, o)));
+    let wrote = false;
+    for (const [name, value] of want) {
+      if (!have.delete(name) || !this.t.getXattr(rel, name)?.equals(value)) {
+        this.t.setXattr(rel, name, value);
+        wrote = true;
+      }
+    }
+    for (const name of have) {
+      this.t.removeXattr(rel, name);
+      wrote = true;
+    }
+    return wrote;
+  }
+
   /** Records what the target now holds; it equals the source, so it is the new baseline. */
-  private recordFile(p: string, node: TreeNode, st: TargetStat, chunkIds: Buffer | null): void {
+  private recordFile(
+    p: string,
+    node: TreeNode,
+    st: TargetStat,
+    chunkIds: Buffer | null,
+    xattrId = node.xattrId,
+  ): void {
     const trusted = st.mtimeMs < Date.now() - RACY_WINDOW_MS;
     this.upserts.push([
       p,
@@ -568,6 +619,7 @@ class ApplyRun {
         chunkIds,
         id: node.id,
         trusted,
+        ...(xattrId ? { xattrId } : {}),
         ...(node.type !== 'dir' ? { setBase: node.id } : {}),
       },
     ]);

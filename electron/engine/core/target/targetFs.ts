@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mtimeInBucket, sameMtime } from '../hash/identifiers.js';
 import { flushFilesystem, fsyncDir } from './durability.js';
+import { xattrModule } from '../scan/xattrs.js';
 
 /** What an entry on the target is, as far as a write needs to know. */
 export type TargetEntryType = 'file' | 'dir' | 'symlink' | 'special';
@@ -75,6 +76,11 @@ export interface TargetFs {
   flush(files: readonly string[], dirs: readonly string[]): void;
   /** bytes free for an unprivileged writer, or null where the platform cannot tell */
   freeBytes(): number | null;
+  /** extended attributes of the entry itself (never of what a link points to) */
+  listXattrs(rel: string): string[];
+  getXattr(rel: string, name: string): Buffer | null;
+  setXattr(rel: string, name: string, value: Buffer): void;
+  removeXattr(rel: string, name: string): void;
 }
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
@@ -263,6 +269,23 @@ export class NodeTargetFs implements TargetFs {
     } catch {
       return null;
     }
+  }
+  private xattr(): NonNullable<ReturnType<typeof xattrModule>> {
+    const x = xattrModule();
+    if (!x) throw new Error('extended attributes are not supported on this platform');
+    return x;
+  }
+  listXattrs(rel: string): string[] {
+    return this.xattr().listAttributesSync(this.path(rel));
+  }
+  getXattr(rel: string, name: string): Buffer | null {
+    return this.xattr().getAttributeSync(this.path(rel), name);
+  }
+  setXattr(rel: string, name: string, value: Buffer): void {
+    this.xattr().setAttributeSync(this.path(rel), name, value);
+  }
+  removeXattr(rel: string, name: string): void {
+    this.xattr().removeAttributeSync(this.path(rel), name);
   }
 }
 
