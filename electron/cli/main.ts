@@ -12,7 +12,7 @@ import { ProgressBar } from './progressBar.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
-                            [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
+                            [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
   tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
@@ -21,7 +21,7 @@ export const USAGE = `usage:
   that is not the folder this pair last synced (a link that leads elsewhere now, a missing
   target, another disk): diff only previews it, sync records it
   -X/--xattrs syncs extended attributes (user.*), -A/--acls POSIX ACLs; the pair remembers them
-  (--no-xattrs turns both off again)
+  (--no-xattrs turns both off again); --owner keeps owners and groups (as root; --no-owner)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -29,7 +29,20 @@ class UsageError extends Error {}
 type Options = ReturnType<typeof parse>['values'];
 
 function attributeFlags(o: Options): boolean {
-  return o.xattrs === true || o.acls === true || o['no-xattrs'] === true;
+  return (
+    o.xattrs === true ||
+    o.acls === true ||
+    o['no-xattrs'] === true ||
+    o.owner === true ||
+    o['no-owner'] === true
+  );
+}
+
+/** --owner and --no-owner as the pair's setting (undefined: as the pair last did). */
+function ownerChoice(o: Options): boolean | undefined {
+  if (o.owner && o['no-owner'])
+    throw new UsageError('--owner and --no-owner cannot be given together');
+  return o.owner ? true : o['no-owner'] ? false : undefined;
 }
 
 /** -X, -A and --no-xattrs as the pair's attribute setting. */
@@ -76,6 +89,8 @@ function parse(argv: string[]) {
         force: { type: 'boolean' },
         'confirm-target': { type: 'boolean' },
         xattrs: { type: 'boolean', short: 'X' },
+        owner: { type: 'boolean' },
+        'no-owner': { type: 'boolean' },
         acls: { type: 'boolean', short: 'A' },
         'no-xattrs': { type: 'boolean' },
         'max-delete': { type: 'string' },
@@ -211,7 +226,8 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       ...(maxDelete !== undefined ? { maxDelete } : {}),
       ignore: o.ignore ?? [],
       ...(scheme ? { scheme } : {}),
-      ...(attributeFlags(o) ? { xattrs: attributeChoice(o) } : {}),
+      ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
+      ...(ownerChoice(o) !== undefined ? { owners: ownerChoice(o)! } : {}),
       onProgress: (p) => io.progress.update(p),
     });
     for (const f of session.pair.recovery.rolledBack)
@@ -221,6 +237,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     for (const p of session.pair.recovery.problems) io.err(`tandem: ${p}`);
     const plan = await session.plan();
     io.progress.clear();
+    for (const n of plan.notices ?? []) io.err(`tandem: note: ${n}`);
     const unknown = plan.skipped.filter((s) => s.unknown);
 
     if (cmd === 'diff' || o['dry-run']) {

@@ -23,6 +23,8 @@ export interface EntrySnapshot {
   linkTarget?: string;
   /** files whose bytes on disk are fewer than their size (sparse): the bytes allocated */
   allocated?: number;
+  /** owner and group ids, where the pair keeps them */
+  owner?: { uid: number; gid: number };
 }
 
 export type ChangeKind =
@@ -71,7 +73,7 @@ export interface PlanItem {
 }
 
 /** A kind of metadata compared apart from the content (xattr: extended attributes and ACLs). */
-export type MetadataField = 'mode' | 'mtime' | 'xattr';
+export type MetadataField = 'mode' | 'mtime' | 'xattr' | 'owner';
 
 /** massDelete: more than half of the target (above a floor); maxDelete: more than --max-delete */
 export type HoldReason = 'sourceEmpty' | 'massDelete' | 'maxDelete' | 'diskSpace';
@@ -112,6 +114,8 @@ export interface Plan {
   skipped: Skipped[];
   holds: Hold[];
   summary: PlanSummary;
+  /** things a person should know about the whole run, said once (not per entry) */
+  notices?: string[];
 }
 
 export interface ItemFailure {

@@ -340,6 +340,11 @@ export class MemoryTargetFs implements TargetFs {
     return this.opts.capacityBytes === undefined ? null : this.opts.capacityBytes - this.used;
   }
 
+  chown(rel: string): void {
+    this.check('chown', rel);
+    this.get(rel, 'chown').ctimeMs = this.now();
+  }
+
   listXattrs(rel: string): string[] {
     return [...this.get(rel, 'listxattr').xattrs.keys()];
   }

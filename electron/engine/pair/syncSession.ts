@@ -49,6 +49,11 @@ export interface SessionOptions {
   verifyStored?: boolean;
   onProgress?: (p: SessionProgress) => void;
   /**
+   * Keep owners and groups (rsync's -o -g, `--owner`); default: what the pair used last, else
+   * no. Only root may give a file to another owner: otherwise differences are reported once.
+   */
+  owners?: boolean;
+  /**
    * Which attributes to sync (rsync's -X, -A); default: what the pair used last, else none. A
    * change is remembered and makes every entry's attributes be read once more.
    */
@@ -85,6 +90,8 @@ export class SyncSession {
     private readonly opts: SessionOptions,
     /** the attributes this pair syncs */
     readonly xattrs: XattrOptions,
+    /** whether this pair keeps owners (asked for, and this process may set them) */
+    readonly owners: { asked: boolean; can: boolean },
   ) {}
 
   static async open(paths: PairPaths, opts: SessionOptions): Promise<SyncSession> {
@@ -101,8 +108,9 @@ export class SyncSession {
         throw new RefusalError(
           'extended attributes cannot be read on this platform; run without -X/-A',
         );
+      const owners = pairOwners(pair.index, opts.owners);
       const pool = await HashPool.create(scheme, opts.threads);
-      return new SyncSession(pair, scheme, hasher, pool, opts, xattrs);
+      return new SyncSession(pair, scheme, hasher, pool, opts, xattrs, owners);
     } catch (e) {
       pair.close();
       throw e;
@@ -138,6 +146,7 @@ export class SyncSession {
         listing,
         verifyStored: this.opts.verifyStored === true,
         ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
+        ...(this.owners.can ? { owners: true } : {}),
         mtimeGranularityMs: pair.mtimeGranularityMs,
         onHashPlanned: (n, bytes) => {
           files = n;
@@ -182,6 +191,7 @@ export class SyncSession {
       skipped,
       holds: this.holds(items),
       summary: summarize(items),
+      ...this.notices(),
     };
   }
 
@@ -192,7 +202,7 @@ export class SyncSession {
     VersionStore.prune(this.pair.targetFs, this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS);
     const result = applyPlan(
       {
-        pair: { ...this.pair, xattrs: this.xattrs },
+        pair: { ...this.pair, xattrs: this.xattrs, owners: this.owners.can },
         hasher: this.hasher,
         scheme: this.scheme,
         source: this.src,
@@ -262,6 +272,23 @@ export class SyncSession {
     return holds;
   }
 
+  /** What a person should hear once about this run, not per entry. */
+  private notices(): { notices?: string[] } {
+    if (!this.owners.asked || this.owners.can) return {};
+    const tgt = this.tgt!.walk.entries;
+    let differ = 0;
+    for (const [p, s] of this.src!.walk.entries) {
+      const t = tgt.get(p);
+      if (p !== '' && t && (t.uid !== s.uid || t.gid !== s.gid)) differ++;
+    }
+    if (differ === 0) return {};
+    return {
+      notices: [
+        `owners are not kept: ${differ} entr${differ === 1 ? 'y has' : 'ies have'} another owner or group than in the source, and only root may give files to another owner (run as root, or sync without --owner)`,
+      ],
+    };
+  }
+
   /** Whatever is equal on both sides now is in sync: remember it as the baseline. */
   private refreshBaseline(): void {
     const srcNodes = this.src!.tree.nodes;
@@ -291,6 +318,21 @@ export class SyncSession {
       deletions: [],
     };
   }
+}
+
+/** Whether a pair keeps owners (as asked, else as last used), and whether this process can. */
+function pairOwners(
+  index: IdentifierIndex,
+  asked: boolean | undefined,
+): { asked: boolean; can: boolean } {
+  const last = index.getMeta('owners') === '1';
+  const want = asked ?? last;
+  // Owners go into folder ids: ids stored under the other rule must be computed again.
+  if (want !== last) {
+    index.forgetFolderIds();
+    index.setMeta('owners', want ? '1' : '0');
+  }
+  return { asked: want, can: want && process.getuid?.() === 0 };
 }
 
 /** The attributes a pair syncs: as asked, else as last used; a change forgets the stored ids. */

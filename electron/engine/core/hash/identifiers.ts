@@ -61,6 +61,8 @@ export interface FolderChild {
   mtimeKey: number;
   /** the id of its synced attributes, where the pair syncs them */
   xattrId?: Uint8Array | undefined;
+  /** owner and group, where the pair keeps them */
+  owner?: { uid: number; gid: number } | undefined;
 }
 
 /** mtime bucketed to the pair's granularity, so both sides' folder ids agree on what "equal" is. */
@@ -104,7 +106,7 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
   for (const c of sorted) {
     const name = Buffer.from(c.name, 'utf8');
     fixed.writeUInt32LE(name.length, 0);
-    fixed[4] = TYPE_BYTE[c.type] | (c.xattrId ? 0x80 : 0);
+    fixed[4] = TYPE_BYTE[c.type] | (c.xattrId ? 0x80 : 0) | (c.owner ? 0x40 : 0);
     fixed.writeUInt32LE(c.mode >>> 0, 5);
     fixed.writeDoubleLE(c.mtimeKey, 9);
     fixed.writeUInt16LE(c.id.length, 17);
@@ -114,6 +116,12 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
     if (c.xattrId) {
       h.update(Buffer.of(c.xattrId.length));
       h.update(c.xattrId);
+    }
+    if (c.owner) {
+      const o = Buffer.alloc(8);
+      o.writeUInt32LE(c.owner.uid >>> 0, 0);
+      o.writeUInt32LE(c.owner.gid >>> 0, 4);
+      h.update(o);
     }
   }
   return h.digest();

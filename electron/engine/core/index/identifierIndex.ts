@@ -201,7 +201,7 @@ export class IdentifierIndex {
     const get = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
     if (get.get('folderIdRule') === FOLDER_ID_RULE) return;
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM entries WHERE type = ?').run(TYPE_CODE.dir);
+      this.forgetFolderIds();
       this.db
         .prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
         .run('folderIdRule', FOLDER_ID_RULE);
@@ -296,6 +296,11 @@ export class IdentifierIndex {
     this.db.transaction(() => {
       for (const [p, id] of entries) this.stmts.setXattrId.run(id, s, p);
     })();
+  }
+
+  /** Forgets every stored folder id: they are computed again from their children at the next scan. */
+  forgetFolderIds(): void {
+    this.db.prepare('DELETE FROM entries WHERE type = ?').run(TYPE_CODE.dir);
   }
 
   /** Forgets every attribute id (the attributes a pair syncs changed): they are read again. */

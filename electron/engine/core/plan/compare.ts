@@ -62,8 +62,8 @@ function bytesOfChunks(size: number, d: ChunkDiff): number {
  * their own on Linux) and mtime, in the target's granularity (sameMtime).
  */
 export function metadataDifferences(
-  s: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs' | 'xattrId'>,
-  t: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs' | 'xattrId'>,
+  s: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs' | 'xattrId' | 'owner'>,
+  t: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs' | 'xattrId' | 'owner'>,
   granularityMs: number,
 ): MetadataField[] {
   const out: MetadataField[] = [];
@@ -71,6 +71,8 @@ export function metadataDifferences(
   if (!sameMtime(s.mtimeMs, t.mtimeMs, granularityMs)) out.push('mtime');
   // Compared only where both sides read them (the pair syncs attributes).
   if (s.xattrId && t.xattrId && !s.xattrId.equals(t.xattrId)) out.push('xattr');
+  if (s.owner && t.owner && (s.owner.uid !== t.owner.uid || s.owner.gid !== t.owner.gid))
+    out.push('owner');
   return out;
 }
 

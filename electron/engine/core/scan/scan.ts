@@ -56,6 +56,8 @@ export interface ScanInput {
   signal?: AbortSignal;
   /** which attributes the pair syncs (rsync's -X, -A); none when absent */
   xattrs?: XattrOptions;
+  /** owners and groups go into the ids (the pair keeps them, and may: root) */
+  owners?: boolean;
 }
 
 export interface ScanResult {
@@ -278,6 +280,13 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     if (e.type === 'file' && e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
   }
 
+  // Owners come with the listing's stat: nothing to read, only to put into the ids.
+  if (input.owners)
+    for (const [p, e] of walk.entries) {
+      const n = nodes.get(p);
+      if (n && p !== '') n.owner = { uid: e.uid, gid: e.gid };
+    }
+
   // Attributes: read where the index cannot vouch for them (a changed stat — setting one changes
   // ctime — or never read), reused elsewhere, so an unchanged pair reads none.
   const { updates: xattrUpdates, dirs: pendingDirXattrs } = wantsXattrs(input.xattrs)
@@ -299,6 +308,8 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
         known[ROW.mode] === e.mode &&
         known[ROW.size] === names.length &&
         sameXattrs(known[ROW.xattrId], pendingDirXattrs.get(d)) &&
+        // A folder's own owner is not in its row: a changed ctime (chown) means look again.
+        (!input.owners || known[ROW.ctimeMs] === e.ctimeMs) &&
         names.every((n) => reused.has(joinPath(d, n)));
       if (clean) {
         reused.add(d);
@@ -313,7 +324,12 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       ]);
       return id;
     },
-    (d) => pendingDirXattrs.get(d),
+    (d, node) => {
+      const xattrId = pendingDirXattrs.get(d);
+      if (xattrId) node.xattrId = xattrId;
+      const e = walk.entries.get(d)!;
+      if (input.owners && d !== '') node.owner = { uid: e.uid, gid: e.gid };
+    },
   );
 
   const deletions: string[] = [];
@@ -400,6 +416,7 @@ export function folderIdOfChildren(
       mode: n.mode,
       mtimeKey: mtimeKey(n.mtimeMs, mtimeGranularityMs),
       xattrId: n.xattrId,
+      owner: n.owner,
     };
   });
   return folderId(hasher, kids);
@@ -410,7 +427,8 @@ export function buildFolders(
   walk: WalkResult,
   nodes: Map<string, TreeNode>,
   folderIdOf: (dir: string, childNames: string[], e: WalkEntry) => Buffer,
-  xattrIdOf?: (dir: string) => Buffer | undefined,
+  /** adds what else a folder's node carries (its attributes' id, its owner) */
+  decorate?: (dir: string, node: TreeNode) => void,
 ): void {
   const children = new Map<string, string[]>();
   const dirs: string[] = [];
@@ -437,9 +455,8 @@ export function buildFolders(
       mode: e.mode,
       children: names,
     };
-    // Set before its parent's id is computed (deepest first), which includes it.
-    const xattrId = xattrIdOf?.(d);
-    if (xattrId) node.xattrId = xattrId;
+    // Before its parent's id is computed (deepest first), which includes it.
+    decorate?.(d, node);
     nodes.set(d, node);
   }
 }

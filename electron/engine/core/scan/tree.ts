@@ -18,6 +18,8 @@ export interface TreeNode {
   allocated?: number;
   /** the id of its synced attributes (xattrs, ACLs), where the pair syncs them */
   xattrId?: Buffer;
+  /** owner and group, where the pair keeps them */
+  owner?: { uid: number; gid: number };
   /** folders: child names */
   children?: string[];
 }
@@ -65,6 +67,7 @@ export function snapshot(n: TreeNode): EntrySnapshot {
   };
   if (n.linkTarget !== undefined) s.linkTarget = n.linkTarget;
   if (n.allocated !== undefined) s.allocated = n.allocated;
+  if (n.owner) s.owner = n.owner;
   return s;
 }
 
@@ -88,6 +91,7 @@ export class StoredFileNode implements TreeNode {
   chunkIds?: Buffer;
   allocated?: number;
   xattrId?: Buffer;
+  owner?: { uid: number; gid: number };
   base?: 0 | 1 | 2;
   private cached: Buffer | null = null;
 

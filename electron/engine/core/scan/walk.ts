@@ -21,6 +21,8 @@ export interface WalkEntry extends StatKey {
   nlink: number;
   /** bytes allocated on disk (files; fewer than `size` where the file is sparse) */
   allocated: number;
+  uid: number;
+  gid: number;
   linkTarget?: string;
 }
 
@@ -199,6 +201,8 @@ function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
     mode: st.mode & 0o7777,
     nlink: st.nlink,
     allocated: type === 'file' ? st.blocks * 512 : 0,
+    uid: st.uid,
+    gid: st.gid,
   };
 }
 
@@ -270,7 +274,7 @@ function checkCollisions(
   return skip;
 }
 
-const FIELDS = 8;
+const FIELDS = 10;
 const TYPE_NUM: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 const NUM_TYPE: EntryType[] = ['file', 'file', 'dir', 'symlink', 'special'];
 
@@ -300,6 +304,8 @@ export function packWalk(w: WalkResult): PackedWalk {
     numbers[i++] = e.mode;
     numbers[i++] = e.nlink;
     numbers[i++] = e.allocated;
+    numbers[i++] = e.uid;
+    numbers[i++] = e.gid;
     if (e.type === 'symlink') links.push(e.linkTarget!);
   }
   return {
@@ -328,6 +334,8 @@ export function unpackWalk(p: PackedWalk): WalkResult {
       mode: n[i + 5]!,
       nlink: n[i + 6]!,
       allocated: n[i + 7]!,
+      uid: n[i + 8]!,
+      gid: n[i + 9]!,
     };
     if (type === 'symlink') e.linkTarget = p.links[link++]!;
     entries.set(paths[k]!, e);

@@ -62,6 +62,8 @@ export interface ApplyPair {
   mtimeGranularityMs: number;
   /** the attributes the pair syncs (none when absent) */
   xattrs?: XattrOptions;
+  /** owners and groups are kept (the plan's nodes carry them) */
+  owners?: boolean;
   index: IdentifierIndex;
 }
 
@@ -392,6 +394,7 @@ class ApplyRun {
       tmp = this.names.temp();
       if (src.node.type === 'symlink') {
         this.t.symlink(src.node.linkTarget!, tmp);
+        this.chownLike(tmp, src.node);
         setMtimeInBucket({ t: this.t, rel: tmp }, src.node.mtimeMs, this.gran);
       } else {
         this.copyVerified(it.path, tmp, src.node, src.entry);
@@ -470,6 +473,7 @@ class ApplyRun {
       return;
     }
     if (src.type === 'symlink') {
+      this.chownLike(it.path, this.input.source.tree.nodes.get(it.path));
       setMtimeInBucket({ t: this.t, rel: it.path }, src.mtimeMs, this.gran);
       const node = this.input.source.tree.nodes.get(it.path)!;
       this.recordFile(it.path, node, this.t.lstat(it.path)!, null);
@@ -575,7 +579,9 @@ class ApplyRun {
   private syncAttributes(rel: string, srcRel: string): boolean {
     const o = this.input.pair.xattrs;
     const node = this.input.source.tree.nodes.get(srcRel);
-    if (!wantsXattrs(o) || !node?.xattrId) return false;
+    // The owner first: a chown clears setuid bits and ACL entries name owners; mode comes after.
+    const chowned = this.chownLike(rel, node);
+    if (!wantsXattrs(o) || !node?.xattrId) return chowned;
     const want = readXattrs(path.join(this.input.pair.source, srcRel), o);
     if (!xattrsId(this.input.hasher, want).equals(node.xattrId))
       throw new ItemError(
@@ -593,7 +599,14 @@ class ApplyRun {
       this.t.removeXattr(rel, name);
       wrote = true;
     }
-    return wrote;
+    return wrote || chowned;
+  }
+
+  /** Gives `rel` the owner and group of the source node, where the pair keeps owners. */
+  private chownLike(rel: string, node: TreeNode | undefined): boolean {
+    if (!this.input.pair.owners || !node?.owner) return false;
+    this.t.chown(rel, node.owner.uid, node.owner.gid);
+    return true;
   }
 
   /** Records what the target now holds; it equals the source, so it is the new baseline. */

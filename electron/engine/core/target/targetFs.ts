@@ -76,6 +76,8 @@ export interface TargetFs {
   flush(files: readonly string[], dirs: readonly string[]): void;
   /** bytes free for an unprivileged writer, or null where the platform cannot tell */
   freeBytes(): number | null;
+  /** owner and group of the entry itself (lchown: never what a link points to) */
+  chown(rel: string, uid: number, gid: number): void;
   /** extended attributes of the entry itself (never of what a link points to) */
   listXattrs(rel: string): string[];
   getXattr(rel: string, name: string): Buffer | null;
@@ -274,6 +276,9 @@ export class NodeTargetFs implements TargetFs {
     const x = xattrModule();
     if (!x) throw new Error('extended attributes are not supported on this platform');
     return x;
+  }
+  chown(rel: string, uid: number, gid: number): void {
+    fs.lchownSync(this.path(rel), uid, gid);
   }
   listXattrs(rel: string): string[] {
     return this.xattr().listAttributesSync(this.path(rel));

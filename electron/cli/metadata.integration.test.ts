@@ -1,5 +1,6 @@
-// Extended attributes (-X) and POSIX ACLs (-A) through `tandem`, set with setfattr/setfacl and read
-// back with getfattr/getfacl on the target: the tools people check a mirror with.
+// Metadata beyond mode and mtime through `tandem`: extended attributes (-X) and POSIX ACLs (-A),
+// set with setfattr/setfacl and read back with getfattr/getfacl on the target (the tools people
+// check a mirror with), and owners (--owner, as root).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ beforeAll(() => {
   if (missing) throw new Error(`the CLI is not built (${missing})`);
 });
 beforeEach(() => {
-  sb = makeSandbox('xattrs');
+  sb = makeSandbox('metadata');
 });
 afterEach(() => sb.cleanup());
 
@@ -96,6 +97,38 @@ describe.skipIf(!haveTools)(`extended attributes and ACLs (${why})`, () => {
     expect(acl(path.join(sb.target, 'shared.txt'))).toBe(acl(shared));
     expect(acl(path.join(sb.target, 'shared.txt'))).toMatch(/user:nobody:rw-/);
     expect(fs.statSync(path.join(sb.target, 'shared.txt')).mode).toBe(fs.statSync(shared).mode);
+    expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)('owners and groups with --owner (needs root, as CI runs)', () => {
+  it('gives target entries the source’s owner and group, then an owner-only change is its own metadata item', async () => {
+    writeTree(sb.source, { 'a.txt': 'a', docs: { 'b.txt': 'b' }, link: 'x' });
+    fs.rmSync(path.join(sb.source, 'link'));
+    fs.symlinkSync('a.txt', path.join(sb.source, 'link'));
+    for (const rel of ['a.txt', 'docs', 'docs/b.txt'])
+      fs.chownSync(path.join(sb.source, rel), 65534, 65534);
+    fs.lchownSync(path.join(sb.source, 'link'), 65534, 0);
+    const first = await cli('sync', sb.source, sb.target, '--yes', '--owner');
+    expect(first.code, describeRun(first)).toBe(0);
+    for (const rel of ['a.txt', 'docs', 'docs/b.txt', 'link']) {
+      const s = fs.lstatSync(path.join(sb.source, rel));
+      const t = fs.lstatSync(path.join(sb.target, rel));
+      expect([t.uid, t.gid], rel).toEqual([s.uid, s.gid]);
+    }
+    expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+
+    fs.chownSync(path.join(sb.source, 'docs', 'b.txt'), 0, 65534);
+    const d = await cli('diff', sb.source, sb.target, '--json');
+    expect(d.code, describeRun(d)).toBe(1);
+    expect(parseJsonOutput<Plan>(d).items.map((i) => [i.path, i.kind, i.differs])).toEqual([
+      ['docs/b.txt', 'metadata', ['owner']],
+    ]);
+    const second = await cli('sync', sb.source, sb.target, '--yes');
+    expect(second.code, describeRun(second)).toBe(0);
+    expect(fs.statSync(path.join(sb.target, 'docs', 'b.txt')).uid).toBe(0);
     expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
   });
 });
