@@ -87,6 +87,22 @@ describe('special files on the target', () => {
   });
 });
 
+describe('hard links on the target', () => {
+  it('gives three target names of one inode three different source contents in one run', async () => {
+    writeTree(sb.source, { 'a.txt': 'first', 'b.txt': 'second one', 'c.txt': 'third, longest' });
+    writeTree(sb.target, { 'a.txt': 'shared by all three' });
+    fs.linkSync(path.join(sb.target, 'a.txt'), path.join(sb.target, 'b.txt'));
+    fs.linkSync(path.join(sb.target, 'a.txt'), path.join(sb.target, 'c.txt'));
+    const run = await cli('sync', sb.source, sb.target, '--yes', '--json');
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(parseJsonOutput<SyncOutput>(run).result?.failed).toEqual([]);
+    expect(diffTrees(sb.source, sb.target)).toEqual([]);
+    const inodes = ['a.txt', 'b.txt', 'c.txt'].map((n) => fs.statSync(path.join(sb.target, n)).ino);
+    expect(new Set(inodes).size).toBe(3);
+    expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+  });
+});
+
 describe('sparse files', () => {
   it('copies a 1 GiB file holding 4 MiB of data into a target that allocates under 8 MiB, byte for byte, and says so in the plan', async () => {
     const GiB = 1024 * 1024 * 1024;

@@ -105,6 +105,8 @@ class ApplyRun {
   private readonly created: string[] = [];
   /** folders whose entries changed (or whose own metadata did): their mtimes are set at the end */
   private readonly touched = new Set<string>();
+  /** inodes with several names whose ctime and link count this run itself changed */
+  private readonly linkedInodes = new Set<number>();
   /** target paths under their name key, where the target folds names (see targetEntry) */
   private readonly foldedPaths: Map<string, string> | null;
   private batch: Staged[] = [];
@@ -237,8 +239,32 @@ class ApplyRun {
   private expectListed(p: string): TargetStat {
     const seen = this.targetEntry(p);
     const st = this.t.lstat(p);
-    if (!seen || !st || !sameEntry(st, seen)) throw new ItemError(CHANGED_ON_TARGET);
+    if (!seen || !st) throw new ItemError(CHANGED_ON_TARGET);
+    if (!sameEntry(st, seen) && !this.ownChange(st, seen)) throw new ItemError(CHANGED_ON_TARGET);
     return st;
+  }
+
+  /**
+   * Whether the only change since the scan is this run's own: a hard link's ctime and link count
+   * move when Tandem versions or replaces one of its other names. Its size and mtime (its data)
+   * must be as listed.
+   */
+  private ownChange(st: TargetStat, seen: WalkEntry): boolean {
+    return (
+      this.linkedInodes.has(st.ino) &&
+      st.type === seen.type &&
+      st.ino === seen.ino &&
+      st.size === seen.size &&
+      st.mtimeMs === seen.mtimeMs
+    );
+  }
+
+  /** Versions a target entry (a hard link, so its inode's ctime and link count move). */
+  private keep(rel: string, t: NonNullable<PlanItem['target']>): void {
+    if (t.type === 'special') return;
+    const seen = this.targetEntry(rel);
+    if (seen && seen.nlink > 1) this.linkedInodes.add(seen.ino);
+    this.versions.keepEntry(rel, versionMeta(t), t.type);
   }
 
   private expectAbsent(p: string): void {
@@ -280,7 +306,7 @@ class ApplyRun {
     // A special file holds no bytes: it is removed, never opened and never kept.
     if (t.type === 'special') this.t.unlink(it.path);
     else {
-      this.versions.keepEntry(it.path, versionMeta(t), t.type);
+      this.keep(it.path, t);
       if (unlink) this.t.unlink(it.path);
     }
   }
@@ -302,7 +328,7 @@ class ApplyRun {
         throw err;
       }
     } else {
-      if (t.type !== 'special') this.versions.keepEntry(it.path, versionMeta(t), t.type);
+      this.keep(it.path, t);
       this.t.unlink(it.path);
     }
     this.deletions.push(it.path);
