@@ -129,3 +129,37 @@ describe('sparse files', () => {
     expect(plain.code, describeRun(plain)).toBe(0);
   });
 });
+
+describe('hard links with -H', () => {
+  it('gives the target the source’s two hard-link groups, each written once, and a second sync is a no-op', async () => {
+    writeTree(sb.source, { 'a1.txt': 'group a', 'b1.txt': 'group b, longer', 'solo.txt': 'alone' });
+    fs.mkdirSync(path.join(sb.source, 'sub'));
+    fs.linkSync(path.join(sb.source, 'a1.txt'), path.join(sb.source, 'a2.txt'));
+    fs.linkSync(path.join(sb.source, 'a1.txt'), path.join(sb.source, 'sub', 'a3.txt'));
+    fs.linkSync(path.join(sb.source, 'b1.txt'), path.join(sb.source, 'sub', 'b2.txt'));
+    const run = await cli('sync', sb.source, sb.target, '--yes', '-H', '--json');
+    expect(run.code, describeRun(run)).toBe(0);
+    const out = parseJsonOutput<SyncOutput>(run);
+    expect(out.result?.failed).toEqual([]);
+    // The group's bytes are written once; the other names are links.
+    expect(out.result?.bytesWritten).toBe('group a'.length + 'group b, longer'.length + 5);
+    const ino = (rel: string) => fs.statSync(path.join(sb.target, rel)).ino;
+    expect(new Set([ino('a1.txt'), ino('a2.txt'), ino('sub/a3.txt')]).size).toBe(1);
+    expect(ino('b1.txt')).toBe(ino('sub/b2.txt'));
+    expect(ino('a1.txt')).not.toBe(ino('b1.txt'));
+    expect(ino('solo.txt')).not.toBe(ino('a1.txt'));
+    expect(diffTrees(sb.source, sb.target)).toEqual([]);
+    expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+
+    // The structure changes, not the bytes: a2 gets its own inode in the source.
+    fs.rmSync(path.join(sb.source, 'a2.txt'));
+    fs.writeFileSync(path.join(sb.source, 'a2.txt'), 'group a');
+    const d = await cli('diff', sb.source, sb.target);
+    expect(d.code, describeRun(d)).toBe(1);
+    const again = await cli('sync', sb.source, sb.target, '--yes');
+    expect(again.code, describeRun(again)).toBe(0);
+    expect(ino('a2.txt')).not.toBe(ino('a1.txt'));
+    expect(ino('sub/a3.txt')).toBe(ino('a1.txt'));
+    expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+  });
+});

@@ -32,6 +32,8 @@ export function formatItem(it: PlanItem): string {
     it.source?.allocated !== undefined
       ? ` (sparse: ${formatBytes(it.source.allocated)} allocated)`
       : '';
+  if (it.linkTo !== undefined)
+    return `${it.kind === 'create' ? '+' : '~'} ${p}  hard link to ${showPath(it.linkTo)}${c}`;
   switch (it.kind) {
     case 'create':
       return `+ ${p}${it.source!.type === 'file' ? `  ${formatBytes(it.source!.size)}${sparse}` : it.source!.type === 'symlink' ? ` -> ${showPath(it.source!.linkTarget ?? '')}` : ''}${c}`;

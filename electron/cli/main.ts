@@ -12,7 +12,7 @@ import { ProgressBar } from './progressBar.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
-                            [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
+                            [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
   tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
@@ -21,12 +21,17 @@ export const USAGE = `usage:
   that is not the folder this pair last synced (a link that leads elsewhere now, a missing
   target, another disk): diff only previews it, sync records it
   -X/--xattrs syncs extended attributes (user.*), -A/--acls POSIX ACLs; the pair remembers them
-  (--no-xattrs turns both off again); --owner keeps owners and groups (as root; --no-owner)
+  (--no-xattrs turns both off again); --owner keeps owners and groups (as root; --no-owner);
+  -H/--hard-links gives the target the source's hard links (--no-hard-links)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
 
 type Options = ReturnType<typeof parse>['values'];
+
+function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+}
 
 function attributeFlags(o: Options): boolean {
   return (
@@ -34,15 +39,16 @@ function attributeFlags(o: Options): boolean {
     o.acls === true ||
     o['no-xattrs'] === true ||
     o.owner === true ||
-    o['no-owner'] === true
+    o['no-owner'] === true ||
+    o['hard-links'] === true ||
+    o['no-hard-links'] === true
   );
 }
 
-/** --owner and --no-owner as the pair's setting (undefined: as the pair last did). */
-function ownerChoice(o: Options): boolean | undefined {
-  if (o.owner && o['no-owner'])
-    throw new UsageError('--owner and --no-owner cannot be given together');
-  return o.owner ? true : o['no-owner'] ? false : undefined;
+/** An on/off flag pair (--owner/--no-owner) as the pair's setting; undefined: as it last was. */
+function flagChoice(on: boolean | undefined, off: boolean | undefined, name: string) {
+  if (on && off) throw new UsageError(`--${name} and --no-${name} cannot be given together`);
+  return on ? true : off ? false : undefined;
 }
 
 /** -X, -A and --no-xattrs as the pair's attribute setting. */
@@ -90,6 +96,8 @@ function parse(argv: string[]) {
         'confirm-target': { type: 'boolean' },
         xattrs: { type: 'boolean', short: 'X' },
         owner: { type: 'boolean' },
+        'hard-links': { type: 'boolean', short: 'H' },
+        'no-hard-links': { type: 'boolean' },
         'no-owner': { type: 'boolean' },
         acls: { type: 'boolean', short: 'A' },
         'no-xattrs': { type: 'boolean' },
@@ -227,7 +235,8 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       ignore: o.ignore ?? [],
       ...(scheme ? { scheme } : {}),
       ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
-      ...(ownerChoice(o) !== undefined ? { owners: ownerChoice(o)! } : {}),
+      ...optional('owners', flagChoice(o.owner, o['no-owner'], 'owner')),
+      ...optional('hardLinks', flagChoice(o['hard-links'], o['no-hard-links'], 'hard-links')),
       onProgress: (p) => io.progress.update(p),
     });
     for (const f of session.pair.recovery.rolledBack)

@@ -25,6 +25,8 @@ export interface EntrySnapshot {
   allocated?: number;
   /** owner and group ids, where the pair keeps them */
   owner?: { uid: number; gid: number };
+  /** a file with other names on its side (-H): the first path of its hard-link group */
+  linkGroup?: string;
 }
 
 export type ChangeKind =
@@ -66,6 +68,8 @@ export interface PlanItem {
   chunks?: ChunkDiff;
   /** for 'rename': the target path it moves from */
   from?: string;
+  /** create or update as a hard link to this path (written first), as in the source (-H) */
+  linkTo?: string;
   /** bytes the apply will write into the target tree (not counting journal and versions) */
   bytesToWrite: number;
   /** for 'metadata': which kinds of metadata differ */

@@ -53,6 +53,8 @@ export interface SessionOptions {
    * no. Only root may give a file to another owner: otherwise differences are reported once.
    */
   owners?: boolean;
+  /** Reproduce hard-link groups (rsync's -H); default: what the pair used last, else no. */
+  hardLinks?: boolean;
   /**
    * Which attributes to sync (rsync's -X, -A); default: what the pair used last, else none. A
    * change is remembered and makes every entry's attributes be read once more.
@@ -92,6 +94,8 @@ export class SyncSession {
     readonly xattrs: XattrOptions,
     /** whether this pair keeps owners (asked for, and this process may set them) */
     readonly owners: { asked: boolean; can: boolean },
+    /** whether this pair reproduces hard links */
+    readonly hardLinks: boolean,
   ) {}
 
   static async open(paths: PairPaths, opts: SessionOptions): Promise<SyncSession> {
@@ -109,8 +113,9 @@ export class SyncSession {
           'extended attributes cannot be read on this platform; run without -X/-A',
         );
       const owners = pairOwners(pair.index, opts.owners);
+      const hardLinks = pairFlag(pair.index, 'hardLinks', opts.hardLinks);
       const pool = await HashPool.create(scheme, opts.threads);
-      return new SyncSession(pair, scheme, hasher, pool, opts, xattrs, owners);
+      return new SyncSession(pair, scheme, hasher, pool, opts, xattrs, owners, hardLinks);
     } catch (e) {
       pair.close();
       throw e;
@@ -147,6 +152,7 @@ export class SyncSession {
         verifyStored: this.opts.verifyStored === true,
         ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
         ...(this.owners.can ? { owners: true } : {}),
+        ...(this.hardLinks ? { hardLinks: true } : {}),
         mtimeGranularityMs: pair.mtimeGranularityMs,
         onHashPlanned: (n, bytes) => {
           files = n;
@@ -325,14 +331,22 @@ function pairOwners(
   index: IdentifierIndex,
   asked: boolean | undefined,
 ): { asked: boolean; can: boolean } {
-  const last = index.getMeta('owners') === '1';
+  const want = pairFlag(index, 'owners', asked);
+  return { asked: want, can: want && process.getuid?.() === 0 };
+}
+
+/**
+ * A pair's on/off setting that goes into its folder ids (owners, hard links): as asked, else as
+ * last used; a change drops the stored folder ids, computed under the other rule.
+ */
+function pairFlag(index: IdentifierIndex, key: string, asked: boolean | undefined): boolean {
+  const last = index.getMeta(key) === '1';
   const want = asked ?? last;
-  // Owners go into folder ids: ids stored under the other rule must be computed again.
   if (want !== last) {
     index.forgetFolderIds();
-    index.setMeta('owners', want ? '1' : '0');
+    index.setMeta(key, want ? '1' : '0');
   }
-  return { asked: want, can: want && process.getuid?.() === 0 };
+  return want;
 }
 
 /** The attributes a pair syncs: as asked, else as last used; a change forgets the stored ids. */

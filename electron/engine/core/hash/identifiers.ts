@@ -63,6 +63,8 @@ export interface FolderChild {
   xattrId?: Uint8Array | undefined;
   /** owner and group, where the pair keeps them */
   owner?: { uid: number; gid: number } | undefined;
+  /** the first path of its hard-link group, where the pair keeps hard links */
+  linkGroup?: string | undefined;
 }
 
 /** mtime bucketed to the pair's granularity, so both sides' folder ids agree on what "equal" is. */
@@ -106,7 +108,11 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
   for (const c of sorted) {
     const name = Buffer.from(c.name, 'utf8');
     fixed.writeUInt32LE(name.length, 0);
-    fixed[4] = TYPE_BYTE[c.type] | (c.xattrId ? 0x80 : 0) | (c.owner ? 0x40 : 0);
+    fixed[4] =
+      TYPE_BYTE[c.type] |
+      (c.xattrId ? 0x80 : 0) |
+      (c.owner ? 0x40 : 0) |
+      (c.linkGroup !== undefined ? 0x20 : 0);
     fixed.writeUInt32LE(c.mode >>> 0, 5);
     fixed.writeDoubleLE(c.mtimeKey, 9);
     fixed.writeUInt16LE(c.id.length, 17);
@@ -122,6 +128,13 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
       o.writeUInt32LE(c.owner.uid >>> 0, 0);
       o.writeUInt32LE(c.owner.gid >>> 0, 4);
       h.update(o);
+    }
+    if (c.linkGroup !== undefined) {
+      const g = Buffer.from(c.linkGroup, 'utf8');
+      const n = Buffer.alloc(4);
+      n.writeUInt32LE(g.length, 0);
+      h.update(n);
+      h.update(g);
     }
   }
   return h.digest();

@@ -51,6 +51,10 @@ export function diffChunks(src: TreeNode, tgt: TreeNode, idBytes: number): Chunk
   return { chunkSize, total, changed };
 }
 
+function allChunks(n: TreeNode): number[] {
+  return Array.from({ length: Math.ceil(n.size / n.chunkSize!) }, (_, i) => i);
+}
+
 function bytesOfChunks(size: number, d: ChunkDiff): number {
   let n = 0;
   for (const i of d.changed) n += Math.min(d.chunkSize, size - i * d.chunkSize);
@@ -104,14 +108,20 @@ export function compareTrees(
     for (const q of includeSelf ? all : all.slice(1)) {
       if (isProtected(q, prot)) continue;
       const s = source.nodes.get(q)!;
+      const linkTo = linkToOf(q, s);
       items.push({
         path: q,
         kind: 'create',
         source: snapshot(s),
-        bytesToWrite: s.type === 'file' ? s.size : 0,
+        bytesToWrite: s.type === 'file' && !linkTo ? s.size : 0,
+        ...(linkTo ? { linkTo } : {}),
       });
     }
   };
+
+  /** Another name of a source hard-link group is written as a link to the group's first. */
+  const linkToOf = (p: string, s: TreeNode): string | undefined =>
+    s.linkGroup !== undefined && s.linkGroup !== p ? s.linkGroup : undefined;
 
   const pushDelete = (p: string, includeSelf = true): void => {
     // Children before parents, so a folder is emptied before it is removed.
@@ -221,7 +231,9 @@ export function compareTrees(
           target: snapshot(tn),
           bytesToWrite: 0,
         };
-        if (sn.type === 'file') {
+        const linkTo = linkToOf(sp, sn);
+        if (linkTo) it.linkTo = linkTo;
+        else if (sn.type === 'file') {
           chunkIdsOf(source, sp);
           if (tn.type === 'file' && tn.chunkSize === sn.chunkSize) chunkIdsOf(target, tp);
           it.chunks = diffChunks(sn, tn, source.idBytes);
@@ -230,6 +242,29 @@ export function compareTrees(
         const c = conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
+      } else if (sn.type === 'file' && (sn.linkGroup ?? '') !== (tn.linkGroup ?? '')) {
+        // The same bytes, another hard-link structure (-H): a name of a source group becomes a
+        // link to its first; a name that shares an inode on the target only gets its own.
+        const linkTo = linkToOf(sp, sn);
+        if (linkTo || sn.linkGroup === undefined) {
+          items.push({
+            path: sp,
+            kind: 'update',
+            source: snapshot(sn),
+            target: snapshot(tn),
+            bytesToWrite: linkTo ? 0 : sn.size,
+            ...(linkTo
+              ? { linkTo }
+              : {
+                  chunks: {
+                    chunkSize: sn.chunkSize!,
+                    total: Math.ceil(sn.size / sn.chunkSize!),
+                    changed: allChunks(sn),
+                  },
+                }),
+          });
+          // The new name or copy carries the source's metadata: no item of its own.
+        } else pushMetadata(sp, sn, tn);
       } else pushMetadata(sp, sn, tn);
     }
   };
@@ -256,7 +291,7 @@ export function detectMoves(items: PlanItem[]): PlanItem[] {
   const drop = new Set<PlanItem>();
   const out: PlanItem[] = [];
   items.forEach((it) => {
-    if (it.kind === 'create' && it.source?.type === 'file' && it.source.size > 0) {
+    if (it.kind === 'create' && it.source?.type === 'file' && it.source.size > 0 && !it.linkTo) {
       const from = deletedById.get(it.source.id)?.shift();
       if (from !== undefined) {
         const del = items[from]!;

@@ -10,7 +10,14 @@ import type { Skipped } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
 import type { HashPool, HashRequest } from '../hash/hashPool.js';
 import { sameStat, statKey } from '../hash/hashFile.js';
-import { folderId, mtimeKey, specialId, symlinkId, type FolderChild } from '../hash/identifiers.js';
+import {
+  compareNames,
+  folderId,
+  mtimeKey,
+  specialId,
+  symlinkId,
+  type FolderChild,
+} from '../hash/identifiers.js';
 import {
   ROW,
   rowMatches,
@@ -58,6 +65,8 @@ export interface ScanInput {
   xattrs?: XattrOptions;
   /** owners and groups go into the ids (the pair keeps them, and may: root) */
   owners?: boolean;
+  /** hard-link groups go into the ids (-H) */
+  hardLinks?: boolean;
 }
 
 export interface ScanResult {
@@ -280,6 +289,10 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     if (e.type === 'file' && e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
   }
 
+  // Hard links: files that share an inode on this side form a group named by its first path, the
+  // same rule on both sides, so equal structures give equal folder ids.
+  if (input.hardLinks) markLinkGroups(walk, nodes);
+
   // Owners come with the listing's stat: nothing to read, only to put into the ids.
   if (input.owners)
     for (const [p, e] of walk.entries) {
@@ -338,6 +351,22 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   const tree: IdTree = { scheme, idBytes: hasher.idBytes, nodes };
   if (input.loadChunkIds) tree.loadChunkIds = input.loadChunkIds;
   return { tree, walk, skipped, upserts, deletions, xattrUpdates };
+}
+
+function markLinkGroups(walk: WalkResult, nodes: Map<string, TreeNode>): void {
+  const groups = new Map<string, string[]>();
+  for (const [p, e] of walk.entries) {
+    if (e.type !== 'file' || e.nlink < 2 || !nodes.has(p)) continue;
+    const key = `${e.dev}:${e.ino}`;
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  for (const g of groups.values()) {
+    if (g.length < 2) continue;
+    const first = g.reduce((a, b) => (compareNames(a, b) <= 0 ? a : b));
+    for (const p of g) nodes.get(p)!.linkGroup = first;
+  }
 }
 
 function sameXattrs(stored: Buffer | null, now: Buffer | undefined): boolean {
@@ -417,6 +446,7 @@ export function folderIdOfChildren(
       mtimeKey: mtimeKey(n.mtimeMs, mtimeGranularityMs),
       xattrId: n.xattrId,
       owner: n.owner,
+      linkGroup: n.linkGroup,
     };
   });
   return folderId(hasher, kids);

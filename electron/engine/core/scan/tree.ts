@@ -20,6 +20,8 @@ export interface TreeNode {
   xattrId?: Buffer;
   /** owner and group, where the pair keeps them */
   owner?: { uid: number; gid: number };
+  /** files with other names on the same side (-H): the group's first path, the same for all */
+  linkGroup?: string;
   /** folders: child names */
   children?: string[];
 }
@@ -68,6 +70,7 @@ export function snapshot(n: TreeNode): EntrySnapshot {
   if (n.linkTarget !== undefined) s.linkTarget = n.linkTarget;
   if (n.allocated !== undefined) s.allocated = n.allocated;
   if (n.owner) s.owner = n.owner;
+  if (n.linkGroup !== undefined) s.linkGroup = n.linkGroup;
   return s;
 }
 
@@ -92,6 +95,7 @@ export class StoredFileNode implements TreeNode {
   allocated?: number;
   xattrId?: Buffer;
   owner?: { uid: number; gid: number };
+  linkGroup?: string;
   base?: 0 | 1 | 2;
   private cached: Buffer | null = null;
 

@@ -23,6 +23,8 @@ export interface WalkEntry extends StatKey {
   allocated: number;
   uid: number;
   gid: number;
+  /** the filesystem it is on: with ino, what a hard link shares */
+  dev: number;
   linkTarget?: string;
 }
 
@@ -203,6 +205,7 @@ function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
     allocated: type === 'file' ? st.blocks * 512 : 0,
     uid: st.uid,
     gid: st.gid,
+    dev: st.dev,
   };
 }
 
@@ -274,7 +277,7 @@ function checkCollisions(
   return skip;
 }
 
-const FIELDS = 10;
+const FIELDS = 11;
 const TYPE_NUM: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 const NUM_TYPE: EntryType[] = ['file', 'file', 'dir', 'symlink', 'special'];
 
@@ -306,6 +309,7 @@ export function packWalk(w: WalkResult): PackedWalk {
     numbers[i++] = e.allocated;
     numbers[i++] = e.uid;
     numbers[i++] = e.gid;
+    numbers[i++] = e.dev;
     if (e.type === 'symlink') links.push(e.linkTarget!);
   }
   return {
@@ -336,6 +340,7 @@ export function unpackWalk(p: PackedWalk): WalkResult {
       allocated: n[i + 7]!,
       uid: n[i + 8]!,
       gid: n[i + 9]!,
+      dev: n[i + 10]!,
     };
     if (type === 'symlink') e.linkTarget = p.links[link++]!;
     entries.set(paths[k]!, e);

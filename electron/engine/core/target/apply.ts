@@ -105,6 +105,8 @@ class ApplyRun {
   private readonly created: string[] = [];
   /** folders whose entries changed (or whose own metadata did): their mtimes are set at the end */
   private readonly touched = new Set<string>();
+  /** target paths this run wrote, with the inode each now has (hard links go to them) */
+  private readonly recorded = new Map<string, number>();
   /** inodes with several names whose ctime and link count this run itself changed */
   private readonly linkedInodes = new Set<number>();
   /** target paths under their name key, where the target folds names (see targetEntry) */
@@ -150,13 +152,18 @@ class ApplyRun {
     if (order.renames.length)
       this.t.fsyncDirs(order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]));
     // 4. Files and symlinks: patches one by one, the rest staged in batches.
+    const links = order.files.filter((it) => it.linkTo !== undefined);
     for (const it of order.files) {
+      if (it.linkTo !== undefined) continue;
       if (this.patchable(it)) this.step(it, () => this.patch(it));
       else this.stage(it);
       if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flushBatch();
     }
     // Staged files are complete and verified: they go in even when the run stopped.
     this.flushBatch();
+    // Hard links (-H), once the names they link to are in place.
+    for (const it of links) this.step(it, () => this.linkName(it));
+    if (links.length) this.t.fsyncDirs(links.map((it) => parentOf(it.path)));
     // 5. Metadata, then 6. the remaining deletions, children before parents, last: an
     //    interrupted run leaves extra files, not missing ones.
     for (const it of order.metadata) this.step(it, () => this.setMetadata(it));
@@ -488,6 +495,46 @@ class ApplyRun {
     }
   }
 
+  /**
+   * Makes `it.path` another name of `it.linkTo` (its source's hard-link group), through a link in
+   * the temp folder renamed over what is there, so readers see the old entry or the new one.
+   */
+  private linkName(it: PlanItem): void {
+    const first = it.linkTo!;
+    const src = this.sourceOf(it);
+    this.expectParent(it.path);
+    // The first name must hold the group's bytes now: written by this run, or found equal.
+    const st = this.t.lstat(first);
+    const wrote = this.recorded.get(first);
+    const listed = this.targetEntry(first);
+    const same = wrote
+      ? st?.ino === wrote
+      : st !== null &&
+        listed !== undefined &&
+        sameEntry(st, listed) &&
+        this.targetNode(first)?.id.equals(src.node.id) === true;
+    if (!same || st?.type !== 'file')
+      throw new ItemError(`${first}, the name it links to, was not written; run again`);
+    const tmp = this.names.temp();
+    this.t.link(first, tmp);
+    try {
+      if (it.target) this.removeInTheWay(it, false);
+      else this.expectAbsent(it.path);
+      this.t.rename(tmp, it.path);
+    } catch (e) {
+      this.discard(tmp);
+      throw e;
+    }
+    this.linkedInodes.add(st.ino);
+    this.recordFile(
+      it.path,
+      src.node,
+      this.t.lstat(it.path)!,
+      chunkIdsOf(this.input.source.tree, it.path),
+    );
+    this.touched.add(parentOf(it.path));
+  }
+
   private setMetadata(it: PlanItem): void {
     const src = it.source!;
     const st = this.expectListed(it.path);
@@ -644,6 +691,7 @@ class ApplyRun {
     xattrId = node.xattrId,
   ): void {
     const trusted = st.mtimeMs < Date.now() - RACY_WINDOW_MS;
+    this.recorded.set(p, st.ino);
     this.upserts.push([
       p,
       {

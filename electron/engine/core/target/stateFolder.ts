@@ -33,7 +33,14 @@ export function ensureStateDir(t: TargetFs, rel: string, create: boolean): boole
   if (st) return true;
   if (!create) return false;
   if (rel.includes('/')) ensureStateDir(t, rel.slice(0, rel.lastIndexOf('/')), true);
-  t.mkdir(rel, 0o700);
+  try {
+    t.mkdir(rel, 0o700);
+  } catch (e) {
+    // Another Tandem made it first (two runs of a new pair): it must be a real folder too.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const now = t.lstat(rel);
+    if (now?.type !== 'dir') throw refusal(t, rel, now?.type ?? 'special');
+  }
   return true;
 }
 
