@@ -181,7 +181,18 @@ describe('WebSocket', () => {
       value: { total: 1, items: [{ path: 'a.txt', kind: 'create' }] },
     });
 
-    await peer.call('approve', { pairId });
+    // An approval names the list as shown (its revision), never "whatever is pending".
+    const shown = page.value as { listId: string; revision: number };
+    expect(await peer.call('approve', { pairId })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid' },
+    });
+    expect(
+      await peer.call('approve', {
+        pairId,
+        list: { listId: shown.listId, revision: shown.revision },
+      }),
+    ).toMatchObject({ ok: true, value: { done: 1 } });
     await expect
       .poll(
         () =>

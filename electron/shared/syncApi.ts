@@ -88,6 +88,11 @@ export interface PairStatus {
 /** A pending change: a plan item with its approval, bound to the ids it was shown with. */
 export interface PendingChange extends PlanItem {
   pairId: string;
+  /**
+   * This change's revision: derived from its kind, path and both sides' ids (what sameChange
+   * compares), so it moves on whenever the change does. An approval names it (Selection).
+   */
+  rev: string;
   /** set by a person, or by the pair's policy */
   approved: boolean;
   /** why the policy will not apply it on its own, if it will not */
@@ -96,8 +101,9 @@ export interface PendingChange extends PlanItem {
   since: number;
 }
 
+/** One pair's pending list (a list's revision is per pair, and so is what can be approved). */
 export interface PendingQuery {
-  pairId?: string;
+  pairId: string;
   kinds?: ChangeKind[];
   conflictsOnly?: boolean;
   pathContains?: string;
@@ -113,13 +119,58 @@ export interface PendingPage {
   conflicts: number;
   bytesToWrite: number;
   items: PendingChange[];
+  /** the pair's pending list this page was read from (a new one if its state was lost) */
+  listId: string;
+  /**
+   * The list's revision when this page was read: it grows whenever a change enters the list or
+   * moves on. "Approve all" names it, and approves only what was already listed, unchanged, then.
+   */
+  revision: number;
 }
 
-/** Which pending changes an approve or reject applies to. */
+/** One pending change as a person was shown it. */
+export interface ShownChange {
+  path: string;
+  /** the change's `rev` as listed */
+  rev: string;
+}
+
+/** A pair's whole pending list as a person was shown it, under the filter it was shown with. */
+export interface ShownList {
+  /** from the PendingPage(s) shown; with several, the oldest revision */
+  listId: string;
+  revision: number;
+  kinds?: ChangeKind[];
+  conflictsOnly?: boolean;
+  pathContains?: string;
+  /** rows the person unticked */
+  except?: string[];
+}
+
+/**
+ * Which pending changes of a pair an approve or reject applies to: always what a person was
+ * shown, never "whatever is pending at the click". Exactly one of `changes` and `list`.
+ */
 export interface Selection {
-  pairId?: string;
-  /** omitted: every pending change of the pair (or of all pairs) */
-  paths?: string[];
+  pairId: string;
+  /** rows picked one by one */
+  changes?: ShownChange[];
+  /** every row of the list as shown */
+  list?: ShownList;
+}
+
+/** What an approve or reject did with a Selection. */
+export interface SelectionOutcome {
+  /** changes approved (or rejected) as shown */
+  done: number;
+  /**
+   * Changes left alone because they moved on (or appeared) since they were shown: still pending,
+   * not approved. The first PENDING_EVENT_LIMIT paths, and how many there were.
+   */
+  changed: string[];
+  changedCount: number;
+  /** changes shown that are no longer pending (applied or gone meanwhile) */
+  gone: number;
 }
 
 export interface HistoryEntry {
@@ -194,8 +245,9 @@ export interface SyncApi {
   syncNow(pairId: string): Promise<Result<ApplyResult>>;
   status(): Promise<Result<PairStatus[]>>;
   listPending(query: PendingQuery): Promise<Result<PendingPage>>;
-  approve(sel: Selection): Promise<Result<number>>;
-  reject(sel: Selection): Promise<Result<number>>;
+  /** approves what was shown (and applies it after a fresh scan); see SelectionOutcome */
+  approve(sel: Selection): Promise<Result<SelectionOutcome>>;
+  reject(sel: Selection): Promise<Result<SelectionOutcome>>;
   setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>>;
   listHistory(pairId: string, offset?: number, limit?: number): Promise<Result<HistoryEntry[]>>;
   listVersions(pairId: string, path: string): Promise<Result<VersionInfo[]>>;

@@ -12,6 +12,8 @@ import {
   type PairStatus,
   type PendingChange,
   type Progress,
+  type Selection,
+  type SelectionOutcome,
   type SyncEvent,
   type WatcherHealth,
 } from '../../shared/syncApi.js';
@@ -443,16 +445,23 @@ export class PairRunner {
     this.store.addHistory(entries);
   }
 
-  /** Approves pending changes and applies them at once (after a rescan: approvals bind to ids). */
-  approve(paths: string[] | undefined): number {
-    const n = this.store.setApproved(paths, true);
+  /**
+   * Approves the pending changes a person was shown, where they are still what was shown, and
+   * applies them at once (after a rescan, which keeps an approval only while the ids hold).
+   */
+  approve(sel: Selection): SelectionOutcome {
+    const picked = this.store.pick(sel);
+    const paths = picked.chosen.map((c) => c.path);
+    this.store.setApproved(paths, true);
     this.refreshPending();
-    if (n) void this.requestCycle(true);
-    return n;
+    if (paths.length) void this.requestCycle(true);
+    return outcome(paths.length, picked.changed, picked.gone);
   }
 
-  reject(paths: string[] | undefined): number {
-    const rejected = this.store.reject(paths);
+  /** Rejects the pending changes a person was shown, where they are still what was shown. */
+  reject(sel: Selection): SelectionOutcome {
+    const picked = this.store.pick(sel);
+    const rejected = this.store.reject(picked.chosen.map((c) => c.path));
     if (rejected.length) {
       this.store.addHistory(
         rejected.map((r) => ({
@@ -465,7 +474,7 @@ export class PairRunner {
       );
       this.refreshPending(rejected.map((r) => r.path));
     }
-    return rejected.length;
+    return outcome(rejected.length, picked.changed, picked.gone);
   }
 
   /** Applies every approved change now (a fresh scan first: approvals bind to unchanged ids). */
@@ -552,6 +561,15 @@ export class PairRunner {
       status: { ...this.status, watcher: { ...this.status.watcher } },
     });
   }
+}
+
+function outcome(done: number, changed: string[], gone: number): SelectionOutcome {
+  return {
+    done,
+    changed: changed.slice(0, PENDING_EVENT_LIMIT),
+    changedCount: changed.length,
+    gone,
+  };
 }
 
 /** Seconds left at the rate so far; null until enough is done to say (2%, half a second). */

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PendingChange, Result, SyncEvent } from '../../shared/syncApi.js';
+import type { PendingChange, Result, Selection, SyncEvent } from '../../shared/syncApi.js';
 import { SyncService } from './syncService.js';
 
 let dir: string;
@@ -33,6 +33,23 @@ const start = async (): Promise<SyncService> => {
 };
 const pending = async (pairId: string): Promise<PendingChange[]> =>
   ok(await service.listPending({ pairId })).items;
+/** The rows a person sees for these paths, as approve and reject want them: path and rev. */
+const shown = async (pairId: string, paths: string[]): Promise<Selection> => {
+  const items = await pending(pairId);
+  return {
+    pairId,
+    changes: paths.map((p) => {
+      const it = items.find((i) => i.path === p);
+      if (!it) throw new Error(`${p} is not pending`);
+      return { path: p, rev: it.rev };
+    }),
+  };
+};
+/** The whole pending list as a person sees it now. */
+const shownList = async (pairId: string): Promise<Selection> => {
+  const page = ok(await service.listPending({ pairId }));
+  return { pairId, list: { listId: page.listId, revision: page.revision } };
+};
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-service-'));
@@ -70,7 +87,7 @@ describe('SyncService', () => {
     const filtered = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs' }));
     expect([filtered.total, filtered.conflicts]).toEqual([2, 0]);
     // A rejection shows in the next page of the same query (the cached sort is not stale).
-    ok(await service.reject({ pairId: pair.id, paths: ['docs/b.txt'] }));
+    ok(await service.reject(await shown(pair.id, ['docs/b.txt'])));
     const again = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs' }));
     expect(again.items.map((i) => i.path)).toEqual(['docs']);
     const changed = events.filter((e) => e.type === 'pendingChanged');
@@ -95,7 +112,12 @@ describe('SyncService', () => {
     ).toBe(true);
     expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
 
-    expect(ok(await service.approve({ pairId: pair.id, paths: ['docs/b.txt'] }))).toBe(1);
+    expect(ok(await service.approve(await shown(pair.id, ['docs/b.txt'])))).toEqual({
+      done: 1,
+      changed: [],
+      changedCount: 0,
+      gone: 0,
+    });
     await service.scanNow(pair.id); // waits for the apply the approval started
     expect(read(dst, 'docs/b.txt')).toBe('bravo');
     expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
@@ -136,7 +158,7 @@ describe('SyncService', () => {
     });
     expect(conflict!.needsPerson).toMatch(/target changed since Tandem last wrote it/);
 
-    ok(await service.approve({ pairId: pair.id }));
+    ok(await service.approve(await shownList(pair.id)));
     await service.scanNow(pair.id);
     expect(read(dst, 'docs/b.txt')).toBe('bravo 2');
     const kept = ok(await service.listVersions(pair.id, 'docs/b.txt'));
@@ -149,7 +171,7 @@ describe('SyncService', () => {
     ok(await service.scanNow(pair.id));
     ok(await service.pausePair(pair.id, true));
     // Paused: an approval is recorded but nothing is applied.
-    expect(ok(await service.approve({ pairId: pair.id, paths: ['a.txt'] }))).toBe(1);
+    expect(ok(await service.approve(await shown(pair.id, ['a.txt']))).done).toBe(1);
     await service.stop();
 
     await start();
@@ -170,13 +192,92 @@ describe('SyncService', () => {
     const pair = ok(await service.addPair({ source: src, target: dst }));
     ok(await service.pausePair(pair.id, true));
     ok(await service.scanNow(pair.id));
-    ok(await service.approve({ pairId: pair.id, paths: ['a.txt'] }));
+    ok(await service.approve(await shown(pair.id, ['a.txt'])));
     put(src, 'a.txt', 'changed after the approval');
     ok(await service.pausePair(pair.id, false));
     await service.scanNow(pair.id);
     const a = (await pending(pair.id)).find((i) => i.path === 'a.txt');
     expect(a).toMatchObject({ approved: false });
     expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
+  });
+
+  it('does not apply a newer version that a rescan found between listing and approving', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    const seen = await shown(pair.id, ['a.txt']);
+    // The source moves on and a rescan lists the new version before the click lands.
+    put(src, 'a.txt', 'a version nobody was shown');
+    ok(await service.scanNow(pair.id));
+    const outcome = ok(await service.approve(seen));
+    await service.scanNow(pair.id); // waits for any cycle the approval started
+    expect(fs.existsSync(path.join(dst, 'a.txt'))).toBe(false);
+    expect(outcome).toEqual({ done: 0, changed: ['a.txt'], changedCount: 1, gone: 0 });
+    const a = (await pending(pair.id)).find((i) => i.path === 'a.txt')!;
+    expect(a.approved).toBe(false);
+    expect(a.rev).not.toBe(seen.changes![0]!.rev);
+    // Shown again, it can be approved.
+    ok(await service.approve(await shown(pair.id, ['a.txt'])));
+    await service.scanNow(pair.id);
+    expect(read(dst, 'a.txt')).toBe('a version nobody was shown');
+  });
+
+  it('"approve all" approves the list as shown, not what is pending at the click', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    const seen = await shownList(pair.id);
+    put(src, 'late.txt', 'arrived after the list was shown');
+    put(src, 'docs/b.txt', 'bravo, edited after the list was shown');
+    ok(await service.scanNow(pair.id));
+    const outcome = ok(await service.approve(seen));
+    // A folder's id covers what it holds, so `docs` moved on with docs/b.txt.
+    expect(outcome.done).toBe(1);
+    expect([...outcome.changed].sort()).toEqual(['docs', 'docs/b.txt', 'late.txt']);
+    await service.scanNow(pair.id);
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    expect(fs.existsSync(path.join(dst, 'late.txt'))).toBe(false);
+    expect(fs.existsSync(path.join(dst, 'docs'))).toBe(false);
+    expect((await pending(pair.id)).map((i) => [i.path, i.approved])).toEqual([
+      ['docs', false],
+      ['docs/b.txt', false],
+      ['late.txt', false],
+    ]);
+  });
+
+  it('"approve all" under a filter approves only the rows that matched it, minus those unticked', async () => {
+    put(src, 'docs/c.txt', 'charlie');
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.pausePair(pair.id, true));
+    ok(await service.scanNow(pair.id));
+    const page = ok(await service.listPending({ pairId: pair.id, pathContains: 'docs/' }));
+    const outcome = ok(
+      await service.approve({
+        pairId: pair.id,
+        list: {
+          listId: page.listId,
+          revision: page.revision,
+          pathContains: 'docs/',
+          except: ['docs/c.txt'],
+        },
+      }),
+    );
+    expect(outcome.done).toBe(1);
+    expect((await pending(pair.id)).filter((i) => i.approved).map((i) => i.path)).toEqual([
+      'docs/b.txt',
+    ]);
+  });
+
+  it('rejects only what was shown', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    const seen = await shown(pair.id, ['a.txt']);
+    put(src, 'a.txt', 'newer');
+    ok(await service.scanNow(pair.id));
+    expect(ok(await service.reject(seen))).toMatchObject({ done: 0, changed: ['a.txt'] });
+    expect((await pending(pair.id)).map((i) => i.path)).toContain('a.txt');
   });
 
   it('applies a move as a rename on the target', async () => {
@@ -208,7 +309,7 @@ describe('SyncService', () => {
     await start();
     const pair = ok(await service.addPair({ source: src, target: dst }));
     ok(await service.scanNow(pair.id));
-    expect(ok(await service.reject({ pairId: pair.id, paths: ['a.txt'] }))).toBe(1);
+    expect(ok(await service.reject(await shown(pair.id, ['a.txt']))).done).toBe(1);
     await service.scanNow(pair.id);
     expect((await pending(pair.id)).map((i) => i.path)).not.toContain('a.txt');
     put(src, 'a.txt', 'new content');
@@ -262,5 +363,20 @@ describe('SyncService', () => {
     expect(
       await service.updatePair(pair.id, { schedule: { kind: 'interval', minutes: 0 } }),
     ).toMatchObject({ ok: false });
+    // A selection must say what was shown: not "everything", not paths without their revs.
+    for (const sel of [
+      { pairId: pair.id },
+      { pairId: pair.id, paths: ['a.txt'] },
+      { pairId: pair.id, changes: [{ path: 'a.txt' }] },
+      { pairId: pair.id, list: { revision: 3 } },
+      { pairId: pair.id, changes: [], list: { listId: 'x', revision: 0 } },
+    ])
+      expect(await service.approve(sel as unknown as Selection)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid' },
+      });
+    expect(
+      await service.approve({ pairId: pair.id, list: { listId: 'another list', revision: 99 } }),
+    ).toMatchObject({ ok: false, error: { code: 'refused' } });
   });
 });

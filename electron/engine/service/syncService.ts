@@ -17,6 +17,7 @@ import type {
   PendingQuery,
   Result,
   Selection,
+  SelectionOutcome,
   ServiceSettings,
   SyncApi,
   SyncEvent,
@@ -31,6 +32,7 @@ import { PairBusyError } from '../pair/pairLock.js';
 import { PairRegistry } from './pairRegistry.js';
 import { PairRunner, type WatcherFactory } from './pairRunner.js';
 import { listVersions, restoreVersion } from '../core/target/versionRestore.js';
+import { InvalidInputError, parseSelection } from './selection.js';
 
 export type SyncListener = (e: SyncEvent) => void;
 
@@ -49,6 +51,7 @@ function toError(e: unknown): ApiError {
     return { code: 'refused', message: e.message };
   if (e instanceof PairBusyError)
     return { code: 'busy', message: `${e.message}; try again in a moment` };
+  if (e instanceof InvalidInputError) return { code: 'invalid', message: e.message };
   return { code: 'failed', message: (e as Error)?.message ?? String(e) };
 }
 
@@ -207,32 +210,21 @@ export class SyncService implements SyncApi {
   }
 
   listPending(query: PendingQuery): Promise<Result<PendingPage>> {
+    return wrap(() => this.runner(query.pairId).pending().query(query));
+  }
+
+  approve(sel: Selection): Promise<Result<SelectionOutcome>> {
     return wrap(() => {
-      if (query.pairId) return this.runner(query.pairId).pending().query(query);
-      const pages = [...this.runners.values()].map((r) =>
-        r.pending().query({ ...query, offset: 0, limit: 10_000 }),
-      );
-      const items = pages.flatMap((p) => p.items);
-      const offset = query.offset ?? 0;
-      return {
-        total: pages.reduce((n, p) => n + p.total, 0),
-        conflicts: pages.reduce((n, p) => n + p.conflicts, 0),
-        bytesToWrite: pages.reduce((n, p) => n + p.bytesToWrite, 0),
-        items: items.slice(offset, offset + (query.limit ?? 500)),
-      };
+      const s = parseSelection(sel);
+      return this.runner(s.pairId).approve(s);
     });
   }
 
-  approve(sel: Selection): Promise<Result<number>> {
-    return wrap(() => this.selected(sel).reduce((n, r) => n + r.approve(sel.paths), 0));
-  }
-
-  reject(sel: Selection): Promise<Result<number>> {
-    return wrap(() => this.selected(sel).reduce((n, r) => n + r.reject(sel.paths), 0));
-  }
-
-  private selected(sel: Selection): PairRunner[] {
-    return sel.pairId ? [this.runner(sel.pairId)] : [...this.runners.values()];
+  reject(sel: Selection): Promise<Result<SelectionOutcome>> {
+    return wrap(() => {
+      const s = parseSelection(sel);
+      return this.runner(s.pairId).reject(s);
+    });
   }
 
   setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>> {
