@@ -50,7 +50,10 @@ test('restore a kept version from the history', async ({ app, tandem }) => {
   expect(read(tandem.target, 'essay.md')).toBe('a rewrite that turned out worse\n');
 
   await app.tab('History').click();
-  await app.page.getByRole('button', { name: 'Versions of essay.md' }).first().click();
+  // Only the change that replaced the file kept a version; creating it did not.
+  const versions = app.page.getByRole('button', { name: 'Versions of essay.md' });
+  await expect(versions).toHaveCount(1);
+  await versions.click();
   await app.screenshot('versions');
   await app.page
     .getByRole('button', { name: /^Restore version from / })
@@ -58,6 +61,11 @@ test('restore a kept version from the history', async ({ app, tandem }) => {
     .click();
   await expect(app.page.getByText('Restored essay.md')).toBeVisible();
   await expect.poll(() => read(tandem.target, 'essay.md')).toBe('the original wording\n');
+  // The history says what came back, in a person's terms: its size and when it had been kept.
+  const restored = app.page.getByRole('row').filter({ hasText: 'Restored' });
+  await expect(restored).toContainText('21 B');
+  await expect(restored).toContainText('Put back the version kept');
+  await expect(restored).not.toContainText(/from \d{4}-/);
   // The source is never written.
   expect(read(tandem.source, 'essay.md')).toBe('a rewrite that turned out worse\n');
 });

@@ -1,7 +1,7 @@
 // The contract between the sync service and every front (Electron IPC, the daemon's WebSocket,
 // `tandem watch`): Promise methods that return errors as data, and one tagged union of events.
 // The transports are generated from SYNC_API_METHODS; nothing here imports node:, electron or DOM.
-import type { ApplyResult, ChangeKind, PlanItem } from './plan.js';
+import type { ApplyResult, ChangeKind, EntryType, PlanItem } from './plan.js';
 
 /** Errors cross every boundary as data, with a sentence for the user. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -178,9 +178,20 @@ export interface HistoryEntry {
   time: number;
   path: string;
   kind: ChangeKind;
+  /** what the path holds (a deletion: what it held); absent in history kept before it was recorded */
+  entry?: EntryType;
+  /** bytes written into the target: a restore's is the restored version's size */
   bytes: number;
   outcome: 'applied' | 'failed' | 'rejected' | 'restored';
+  /** why it failed, in words for a person */
   message?: string;
+  /**
+   * What this change replaced or deleted on the target was kept in the version store first, so
+   * the path has a version to show (unless it has expired since). New files and folders have none.
+   */
+  keptVersion: boolean;
+  /** a restore: when the version it put back had been kept */
+  restoredFrom?: number;
 }
 
 export interface VersionInfo {

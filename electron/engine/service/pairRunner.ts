@@ -7,7 +7,6 @@ import path from 'node:path';
 import { mergeApplyResults, type ApplyResult, type PlanItem } from '../../shared/plan.js';
 import {
   PENDING_EVENT_LIMIT,
-  type HistoryEntry,
   type PairConfig,
   type PairStatus,
   type PendingChange,
@@ -24,7 +23,12 @@ import { PendingStore } from './pendingStore.js';
 import { SyncSession } from '../pair/syncSession.js';
 import { parentOf } from '../core/scan/tree.js';
 import { RESCAN_INTERVAL_MS } from '../watch/watchLimits.js';
-import type { RestoreOptions } from '../core/target/versionRestore.js';
+import {
+  listVersions,
+  type RestoreOptions,
+  type RestoreResult,
+} from '../core/target/versionRestore.js';
+import { historyOf } from './historyStore.js';
 
 /** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
 export interface WatcherLike {
@@ -427,22 +431,15 @@ export class PairRunner {
     const now = Date.now();
     // A folder deletion left undone (it still holds kept entries) did not happen: no history row.
     const kept = new Set(result.kept);
-    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen
+    const entries = chosen
       .filter((c) => !kept.has(c.path))
       .map((c) => {
         const msg = failed.get(c.path);
-        return {
-          time: now,
-          path: c.path,
-          kind: c.kind,
-          bytes: c.bytesToWrite,
-          outcome: msg ? 'failed' : 'applied',
-          ...(msg ? { message: msg } : {}),
-        };
+        return historyOf(c, msg ? 'failed' : 'applied', now, msg);
       });
     if (result.stopped && !this.cycleAbort?.signal.aborted)
       this.deps.emit({ type: 'error', pairId: this.pair.id, message: result.stopped });
-    this.store.addHistory(entries);
+    this.store.history.add(entries);
   }
 
   /**
@@ -463,15 +460,8 @@ export class PairRunner {
     const picked = this.store.pick(sel);
     const rejected = this.store.reject(picked.chosen.map((c) => c.path));
     if (rejected.length) {
-      this.store.addHistory(
-        rejected.map((r) => ({
-          time: Date.now(),
-          path: r.path,
-          kind: r.kind,
-          bytes: r.bytesToWrite,
-          outcome: 'rejected',
-        })),
-      );
+      const now = Date.now();
+      this.store.history.add(rejected.map((r) => historyOf(r, 'rejected', now)));
       this.refreshPending(rejected.map((r) => r.path));
     }
     return outcome(rejected.length, picked.changed, picked.gone);
@@ -495,7 +485,7 @@ export class PairRunner {
     rel: string,
     run: string,
     stored: string,
-    restoreFn: (o: RestoreOptions) => Promise<unknown>,
+    restoreFn: (o: RestoreOptions) => Promise<RestoreResult>,
   ): Promise<void> {
     await this.running?.catch(() => undefined);
     const pair = await openPair(resolvePair(this.pair.source, this.pair.target), {
@@ -503,7 +493,9 @@ export class PairRunner {
       home: this.deps.home,
     });
     try {
-      await restoreFn({
+      // When the version was kept is what a person knows it by (the run folder is a name).
+      const kept = listVersions(pair.target, rel).find((v) => v.run === run && v.stored === stored);
+      const r = await restoreFn({
         targetRoot: pair.target,
         targetFs: pair.targetFs,
         rel,
@@ -511,14 +503,17 @@ export class PairRunner {
         stored,
         scheme: this.pair.scheme,
       });
-      this.store.addHistory([
+      this.store.history.add([
         {
           time: Date.now(),
           path: rel,
-          kind: 'update',
-          bytes: 0,
+          // Put back where nothing was, it is new again; over something, a change (kept first).
+          kind: r.replaced ? 'update' : 'create',
+          entry: r.restored.kind === 'symlink' ? 'symlink' : 'file',
+          bytes: r.restored.size,
           outcome: 'restored',
-          message: `from ${run}`,
+          keptVersion: r.replaced !== null,
+          ...(kept ? { restoredFrom: kept.time } : {}),
         },
       ]);
     } finally {

@@ -1,5 +1,6 @@
-// Pending changes with their approvals, and the history of what was applied, per pair, in
-// TANDEM_HOME/pairs/<key>.state.sqlite: they survive a restart of the app or the daemon.
+// Pending changes with their approvals (and, through HistoryStore, the history of what was
+// applied), per pair, in TANDEM_HOME/pairs/<key>.state.sqlite: they survive a restart of the app
+// or the daemon.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,6 @@ import { openSqlite } from '../core/index/openSqlite.js';
 
 import type { PlanItem } from '../../shared/plan.js';
 import type {
-  HistoryEntry,
   PendingChange,
   PendingPage,
   PendingQuery,
@@ -16,15 +16,12 @@ import type {
   ShownList,
 } from '../../shared/syncApi.js';
 import { RefusalError } from '../pair/pair.js';
+import { HistoryStore } from './historyStore.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
   path TEXT PRIMARY KEY, item TEXT NOT NULL, approved INTEGER NOT NULL, needs TEXT, since REAL NOT NULL,
   seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS history (
-  id INTEGER PRIMARY KEY, time REAL NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
-  outcome TEXT NOT NULL, message TEXT);
-CREATE INDEX IF NOT EXISTS history_time ON history (time);
 CREATE TABLE IF NOT EXISTS rejected (path TEXT PRIMARY KEY, item TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
@@ -117,7 +114,11 @@ export class PendingStore {
     }
     this.listId = listId;
     this.revision = Number(this.getMeta('listRevision') ?? 0);
+    this.history = new HistoryStore(this.db, pairId);
   }
+
+  /** What was applied, failed, rejected or restored, in the same state file. */
+  readonly history: HistoryStore;
 
   /**
    * The list's identity: a revision means something only in the list it came from (a state file
@@ -378,31 +379,6 @@ export class PendingStore {
 
   setMeta(key: string, value: string): void {
     this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
-  }
-
-  addHistory(entries: Omit<HistoryEntry, 'pairId'>[]): void {
-    const ins = this.db.prepare(
-      'INSERT INTO history (time, path, kind, bytes, outcome, message) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.db.transaction(() => {
-      for (const e of entries)
-        ins.run(e.time, e.path, e.kind, e.bytes, e.outcome, e.message ?? null);
-    })();
-  }
-
-  history(offset = 0, limit = 200): HistoryEntry[] {
-    const rows = this.db
-      .prepare(
-        'SELECT time, path, kind, bytes, outcome, message FROM history ORDER BY id DESC LIMIT ? OFFSET ?',
-      )
-      .all(Math.min(limit, 10_000), Math.max(0, offset)) as (Omit<HistoryEntry, 'pairId'> & {
-      message: string | null;
-    })[];
-    return rows.map(({ message, ...r }) => ({
-      ...r,
-      pairId: this.pairId,
-      ...(message ? { message } : {}),
-    }));
   }
 
   close(): void {

@@ -344,6 +344,47 @@ describe('SyncService', () => {
     expect(missing.ok).toBe(false);
   });
 
+  it('records history in a person’s terms: sizes, whether a version was kept, when a restore was kept', async () => {
+    await start();
+    const pair = ok(
+      await service.addPair({
+        source: src,
+        target: dst,
+        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
+      }),
+    );
+    put(src, 'eight.txt', '8 bytes!');
+    ok(await service.scanNow(pair.id));
+    put(src, 'eight.txt', 'now 12 bytes');
+    ok(await service.scanNow(pair.id));
+    const row = (h: { path: string; kind: string }) => `${h.kind} ${h.path}`;
+    const first = ok(await service.listHistory(pair.id));
+    const byRow = new Map(first.map((h) => [row(h), h]));
+    // New files and folders replaced nothing: no version to offer.
+    expect(byRow.get('create a.txt')).toMatchObject({ entry: 'file', keptVersion: false });
+    expect(byRow.get('create docs')).toMatchObject({ entry: 'dir', keptVersion: false });
+    expect(byRow.get('update eight.txt')).toMatchObject({
+      entry: 'file',
+      bytes: 12,
+      keptVersion: true,
+    });
+
+    const [v] = ok(await service.listVersions(pair.id, 'eight.txt'));
+    expect(v).toMatchObject({ size: 8 });
+    ok(await service.restoreVersion(pair.id, 'eight.txt', v!.run, v!.stored));
+    const [restored] = ok(await service.listHistory(pair.id, 0, 1));
+    expect(restored).toMatchObject({
+      path: 'eight.txt',
+      kind: 'update',
+      entry: 'file',
+      bytes: 8,
+      outcome: 'restored',
+      keptVersion: true,
+      restoredFrom: v!.time,
+    });
+    expect(restored!.message).toBeUndefined();
+  });
+
   it('answers bad input with errors as data', async () => {
     await start();
     const missing = await service.addPair({ source: path.join(dir, 'nope'), target: dst });

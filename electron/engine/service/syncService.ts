@@ -232,7 +232,7 @@ export class SyncService implements SyncApi {
   }
 
   listHistory(pairId: string, offset = 0, limit = 200): Promise<Result<HistoryEntry[]>> {
-    return wrap(() => this.runner(pairId).pending().history(offset, limit));
+    return wrap(() => this.runner(pairId).pending().history.list(offset, limit));
   }
 
   listVersions(pairId: string, rel: string): Promise<Result<VersionInfo[]>> {
