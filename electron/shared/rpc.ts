@@ -50,6 +50,7 @@ const ARGS = {
   pausePair: ['string', 'boolean'],
   scanNow: ['string'],
   syncNow: ['string'],
+  confirmTarget: ['string'],
   status: [],
   listPending: ['object'],
   approve: ['object'],

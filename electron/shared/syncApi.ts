@@ -81,6 +81,12 @@ export interface PairStatus {
   lastScanAt?: number;
   lastSyncAt?: number;
   lastError?: string;
+  /**
+   * Set while the pair is refused because its target is not the folder it last synced (its
+   * .tandem marker is gone, or it is on another disk): a sentence for the person. Nothing is
+   * written until they reconnect the right folder or confirm this one (confirmTarget).
+   */
+  targetChanged?: string;
   watcher: WatcherHealth;
   progress?: Progress;
 }
@@ -254,6 +260,12 @@ export interface SyncApi {
   scanNow(pairId: string): Promise<Result<PairStatus>>;
   /** apply every approved pending change of the pair now */
   syncNow(pairId: string): Promise<Result<ApplyResult>>;
+  /**
+   * A person says the refused target (PairStatus.targetChanged) is the right folder: the next
+   * cycle accepts it, treating everything in it as unknown (nothing is replaced without approval).
+   * Separate from approving held changes on purpose. Resolves with the status after that cycle.
+   */
+  confirmTarget(pairId: string): Promise<Result<PairStatus>>;
   status(): Promise<Result<PairStatus[]>>;
   listPending(query: PendingQuery): Promise<Result<PendingPage>>;
   /** approves what was shown (and applies it after a fresh scan); see SelectionOutcome */
@@ -282,6 +294,7 @@ export const SYNC_API_METHODS = [
   'pausePair',
   'scanNow',
   'syncNow',
+  'confirmTarget',
   'status',
   'listPending',
   'approve',

@@ -17,7 +17,7 @@ import {
   type WatcherHealth,
 } from '../../shared/syncApi.js';
 import { decideApprovals } from './approvalPolicy.js';
-import { openPair, resolvePair } from '../pair/pair.js';
+import { openPair, RefusalError, resolvePair } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { PendingStore } from './pendingStore.js';
 import { SyncSession } from '../pair/syncSession.js';
@@ -29,6 +29,7 @@ import {
   type RestoreResult,
 } from '../core/target/versionRestore.js';
 import { historyOf } from './historyStore.js';
+import { isTargetChanged, targetChangedSentence } from './targetRefusal.js';
 
 /** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
 export interface WatcherLike {
@@ -93,6 +94,8 @@ export class PairRunner {
   private again = false;
   private applyApproved = false;
   private stopped = false;
+  /** a person confirmed the refused target: the next cycle that opens the pair accepts it */
+  private confirmTarget = false;
   /** apply results since syncNow started waiting */
   private results: ApplyResult[] = [];
   status: PairStatus;
@@ -289,9 +292,11 @@ export class PairRunner {
     this.cycleAbort = abort;
     let session: SyncSession;
     try {
+      const confirmTarget = this.confirmTarget;
       session = await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
         signal: abort.signal,
         write: true,
+        confirmTarget,
         scheme: this.pair.scheme,
         ignore: this.pair.ignore,
         retentionDays: this.pair.retentionDays,
@@ -318,8 +323,19 @@ export class PairRunner {
           this.reportProgress(progress);
         },
       });
+      if (confirmTarget) this.confirmTarget = false;
+      delete this.status.targetChanged;
     } catch (e) {
       this.cycleAbort = null;
+      if (isTargetChanged(e)) {
+        // Nothing runs until a person reconnects the right folder or confirms this one.
+        this.status.targetChanged = targetChangedSentence(e);
+        this.fail(this.status.targetChanged);
+        return;
+      }
+      delete this.status.targetChanged;
+      // A confirmation is for the folder the person looked at: only a busy pair's retry keeps it.
+      if (!(e instanceof PairBusyError)) this.confirmTarget = false;
       if (e instanceof PairBusyError) {
         // Another Tandem (the CLI, say) is syncing this pair: try again shortly.
         setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
@@ -465,6 +481,17 @@ export class PairRunner {
       this.refreshPending(rejected.map((r) => r.path));
     }
     return outcome(rejected.length, picked.changed, picked.gone);
+  }
+
+  /**
+   * A person says the refused target is the right folder: the next cycle accepts it (the engine
+   * forgets the target's baseline, so everything in it needs approval before it is replaced).
+   */
+  async confirmTargetFolder(): Promise<void> {
+    if (!this.status.targetChanged)
+      throw new RefusalError('this pair’s target was not refused, so there is nothing to confirm');
+    this.confirmTarget = true;
+    await this.requestCycle(false);
   }
 
   /** Applies every approved change now (a fresh scan first: approvals bind to unchanged ids). */

@@ -385,6 +385,46 @@ describe('SyncService', () => {
     expect(restored!.message).toBeUndefined();
   });
 
+  it('refuses a target whose marker is gone until a person confirms it, then asks before replacing anything', async () => {
+    await start();
+    const pair = ok(
+      await service.addPair({
+        source: src,
+        target: dst,
+        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
+      }),
+    );
+    ok(await service.scanNow(pair.id));
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    // Another folder now sits where the target was (a swapped disk): no marker in it.
+    fs.rmSync(path.join(dst, '.tandem', 'pair.json'));
+    put(src, 'a.txt', 'alpha 2');
+    const refused = ok(await service.scanNow(pair.id));
+    expect(refused.state).toBe('error');
+    expect(refused.targetChanged).toMatch(/has no \.tandem marker, yet this pair synced it before/);
+    expect(refused.targetChanged).toMatch(/choose "This is the right folder"/);
+    expect(refused.targetChanged).not.toMatch(/--confirm-target|--force/);
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    // A restore is refused the same way, in the same words.
+    const restore = await service.restoreVersion(pair.id, 'a.txt', 'r', '1');
+    expect(!restore.ok && restore.error.message).toBe(refused.targetChanged);
+
+    const confirmed = ok(await service.confirmTarget(pair.id));
+    expect(confirmed.targetChanged).toBeUndefined();
+    expect(confirmed.state).toBe('pending');
+    // Confirmed, the folder's content is unknown to Tandem: replacing it waits for a person,
+    // even under auto-approve.
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    const [a] = await pending(pair.id);
+    expect(a).toMatchObject({ path: 'a.txt', conflict: 'targetUnknown', approved: false });
+    // Confirming is for a refused target only.
+    expect(await service.confirmTarget(pair.id)).toMatchObject({
+      ok: false,
+      error: { code: 'refused' },
+    });
+    expect(events.some((e) => e.type === 'pairStatus' && e.status.targetChanged)).toBe(true);
+  });
+
   it('answers bad input with errors as data', async () => {
     await start();
     const missing = await service.addPair({ source: path.join(dir, 'nope'), target: dst });

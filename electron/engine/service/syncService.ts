@@ -33,6 +33,7 @@ import { PairRegistry } from './pairRegistry.js';
 import { PairRunner, type WatcherFactory } from './pairRunner.js';
 import { listVersions, restoreVersion } from '../core/target/versionRestore.js';
 import { InvalidInputError, parseSelection } from './selection.js';
+import { isTargetChanged, targetChangedSentence } from './targetRefusal.js';
 
 export type SyncListener = (e: SyncEvent) => void;
 
@@ -47,6 +48,7 @@ export interface ServiceOptions {
 }
 
 function toError(e: unknown): ApiError {
+  if (isTargetChanged(e)) return { code: 'refused', message: targetChangedSentence(e) };
   if (e instanceof RefusalError || e instanceof SchemeError)
     return { code: 'refused', message: e.message };
   if (e instanceof PairBusyError)
@@ -205,6 +207,14 @@ export class SyncService implements SyncApi {
     return wrap(() => this.runner(pairId).syncNow());
   }
 
+  confirmTarget(pairId: string): Promise<Result<PairStatus>> {
+    return wrap(async () => {
+      const r = this.runner(pairId);
+      await r.confirmTargetFolder();
+      return { ...r.status };
+    });
+  }
+
   status(): Promise<Result<PairStatus[]>> {
     return wrap(() => [...this.runners.values()].map((r) => ({ ...r.status })));
   }
@@ -244,8 +254,7 @@ export class SyncService implements SyncApi {
 
   restoreVersion(pairId: string, rel: string, run: string, stored: string): Promise<Result<null>> {
     return wrap(async () => {
-      const r = this.runner(pairId);
-      await r.restore(rel, run, stored, (o) => restoreVersion(o));
+      await this.runner(pairId).restore(rel, run, stored, (o) => restoreVersion(o));
       return null;
     });
   }

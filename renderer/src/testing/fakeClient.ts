@@ -187,6 +187,16 @@ export class FakeClient implements SyncClient {
   syncNow(pairId: string) {
     return this.call('syncNow', [pairId], () => ok(emptyApplyResult()));
   }
+  confirmTarget(pairId: string) {
+    return this.call('confirmTarget', [pairId], () => {
+      const st = this.statuses.get(pairId);
+      if (!st?.targetChanged) return refused<PairStatus>('nothing to confirm');
+      const { targetChanged: _t, lastError: _e, ...rest } = st;
+      const next: PairStatus = { ...rest, state: 'pending' };
+      this.statuses.set(pairId, next);
+      return ok(next);
+    });
+  }
   status() {
     return this.call('status', [], () => ok([...this.statuses.values()]));
   }
