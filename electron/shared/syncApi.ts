@@ -250,6 +250,14 @@ export interface AboutInfo {
   runtime: string;
 }
 
+/** The end of the service's log, for a UI that cannot open the file itself (the browser). */
+export interface LogTail {
+  /** the log file on the machine that runs Tandem ($TANDEM_HOME/logs/tandem.log) */
+  path: string;
+  /** its last lines, oldest first: one JSON object each */
+  lines: string[];
+}
+
 export interface SyncApi {
   listPairs(): Promise<Result<PairConfig[]>>;
   addPair(input: AddPairInput): Promise<Result<PairConfig>>;
@@ -283,6 +291,8 @@ export interface SyncApi {
   /** subfolders of a folder (null: the home folder) for the UI's folder browser */
   browseFolder(path: string | null): Promise<Result<FolderListing>>;
   about(): Promise<Result<AboutInfo>>;
+  /** where the service's log is, and its last `lines` lines (default 200, at most 1,000) */
+  logTail(lines?: number): Promise<Result<LogTail>>;
 }
 
 /** Every method, from which the IPC channels, the preload bridge and the WebSocket are generated. */
@@ -309,6 +319,7 @@ export const SYNC_API_METHODS = [
   'checkPair',
   'browseFolder',
   'about',
+  'logTail',
 ] as const satisfies readonly (keyof SyncApi)[];
 
 /** Compile-time check that SYNC_API_METHODS names every method of SyncApi. */

@@ -15,6 +15,7 @@ export type {
   ApprovalPolicy,
   FolderListing,
   HistoryEntry,
+  LogTail,
   PairCheck,
   PairConfig,
   PairSettings,

@@ -30,6 +30,7 @@ import {
 } from '../core/target/versionRestore.js';
 import { historyOf } from './historyStore.js';
 import { isTargetChanged, targetChangedSentence } from './targetRefusal.js';
+import type { Logger } from './serviceLog.js';
 
 /** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
 export interface WatcherLike {
@@ -48,6 +49,8 @@ export type WatcherFactory = (pair: PairConfig, cb: WatcherCallbacks) => Watcher
 export interface RunnerDeps {
   home: string;
   emit: (e: SyncEvent) => void;
+  /** the service log, bound to this pair */
+  log: Logger;
   watcherFactory: WatcherFactory | null;
   /** hash threads per cycle (tests use 0: inline) */
   threads?: number;
@@ -209,11 +212,7 @@ export class PairRunner {
         if (h.mode === 'polling') this.startPolling();
       },
       onError: (message) => {
-        this.deps.emit({
-          type: 'error',
-          pairId: this.pair.id,
-          message: `watching: ${message}; rescanning`,
-        });
+        this.problem(`watching: ${message}; rescanning`);
         void this.requestCycle(false);
       },
     });
@@ -222,6 +221,7 @@ export class PairRunner {
       up = true;
       if (last.mode === 'watching') report(last);
     } catch (e) {
+      this.deps.log.warn({ err: e }, 'cannot watch; rescanning every minute instead');
       this.status.watcher = {
         mode: 'polling',
         needed: 0,
@@ -290,6 +290,8 @@ export class PairRunner {
     this.setState('scanning');
     const abort = new AbortController();
     this.cycleAbort = abort;
+    const t0 = performance.now();
+    const ms = (from: number) => Math.round(performance.now() - from);
     let session: SyncSession;
     try {
       const confirmTarget = this.confirmTarget;
@@ -323,12 +325,16 @@ export class PairRunner {
           this.reportProgress(progress);
         },
       });
-      if (confirmTarget) this.confirmTarget = false;
+      if (confirmTarget) {
+        this.confirmTarget = false;
+        this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
+      }
       delete this.status.targetChanged;
     } catch (e) {
       this.cycleAbort = null;
       if (isTargetChanged(e)) {
         // Nothing runs until a person reconnects the right folder or confirms this one.
+        this.deps.log.warn({ refusal: (e as Error).message, ms: ms(t0) }, 'target refused');
         this.status.targetChanged = targetChangedSentence(e);
         this.fail(this.status.targetChanged);
         return;
@@ -340,20 +346,22 @@ export class PairRunner {
         // Another Tandem (the CLI, say) is syncing this pair: try again shortly.
         setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
         this.fail(`${e.message}; retrying in a few seconds`);
-      } else this.fail((e as Error).message);
+      } else this.fail((e as Error).message, e);
       return;
     }
+    const opened = ms(t0);
+    const summary: Record<string, unknown> = { applyApproved, scrub: verifyStored };
     try {
-      for (const p of session.pair.recovery.problems)
-        this.deps.emit({ type: 'error', pairId: this.pair.id, message: p });
+      for (const f of session.pair.recovery.rolledBack)
+        this.deps.log.warn({ path: f }, 'undid an interrupted patch');
+      for (const p of session.pair.recovery.problems) this.problem(p);
+      const tPlan = performance.now();
       const plan = await session.plan();
-      for (const s of plan.skipped.filter((x) => x.unknown)) {
-        this.deps.emit({
-          type: 'error',
-          pairId: this.pair.id,
-          message: `${s.side} ${s.path}: ${s.reason}`,
-        });
-      }
+      const planned = ms(tPlan);
+      const unknown = plan.skipped.filter((x) => x.unknown);
+      for (const s of unknown) this.problem(`${s.side} ${s.path}: ${s.reason}`);
+      if (plan.holds.length)
+        this.deps.log.warn({ holds: plan.holds.map((h) => h.message) }, 'held');
       const settled = deferUnsettled(plan.items, Date.now(), this.deps.quietMs ?? QUIET_MS);
       if (settled.waitMs !== null)
         setTimeout(() => void this.requestCycle(false), settled.waitMs + 50).unref();
@@ -374,10 +382,30 @@ export class PairRunner {
       const chosen = rec.items.filter(
         (p, i) => decisions[i]!.auto || (p.approved && applyApproved),
       );
+      Object.assign(summary, {
+        ms: { open: opened, plan: planned },
+        planned: plan.items.length,
+        pending: rec.items.length,
+        conflicts: this.status.conflicts,
+        held: plan.holds.map((h) => h.reason),
+        unknown: unknown.length,
+        waiting: plan.items.length - settled.ready.length,
+        chosen: chosen.length,
+      });
       if (chosen.length && !this.pair.paused) {
         this.setState('syncing');
         const toApply = withParentFolders(chosen, rec.items);
+        const tApply = performance.now();
         const result = session.apply(toApply);
+        Object.assign(summary, {
+          applied: result.applied,
+          failed: result.failed.length,
+          bytesWritten: result.bytesWritten,
+          bytesVersioned: result.bytesVersioned,
+          patchedInPlace: result.patchedInPlace,
+          ...(result.stopped ? { stopped: result.stopped } : {}),
+        });
+        (summary.ms as Record<string, number>).apply = ms(tApply);
         this.record(toApply, result);
         this.results.push(result);
         this.status.lastSyncAt = Date.now();
@@ -399,12 +427,19 @@ export class PairRunner {
       }
     } catch (e) {
       // A cancelled cycle (paused, removed, re-rooted) is not an error; the next one starts fresh.
-      if (abort.signal.aborted) this.setState(this.pair.paused ? 'paused' : 'scanning');
-      else this.fail((e as Error).message);
+      if (abort.signal.aborted) {
+        summary.cancelled = true;
+        this.setState(this.pair.paused ? 'paused' : 'scanning');
+      } else {
+        summary.error = (e as Error).message;
+        this.fail((e as Error).message, e);
+      }
     } finally {
       this.cycleAbort = null;
       delete this.status.progress;
       await session.close();
+      summary.ms = { ...(summary.ms as Record<string, number> | undefined), total: ms(t0) };
+      this.deps.log.info(summary, 'cycle');
     }
   }
 
@@ -453,8 +488,9 @@ export class PairRunner {
         const msg = failed.get(c.path);
         return historyOf(c, msg ? 'failed' : 'applied', now, msg);
       });
-    if (result.stopped && !this.cycleAbort?.signal.aborted)
-      this.deps.emit({ type: 'error', pairId: this.pair.id, message: result.stopped });
+    if (result.stopped && !this.cycleAbort?.signal.aborted) this.problem(result.stopped);
+    for (const f of result.failed)
+      if (f.path) this.deps.log.warn({ path: f.path, reason: f.message }, 'not applied');
     this.store.history.add(entries);
   }
 
@@ -468,7 +504,9 @@ export class PairRunner {
     this.store.setApproved(paths, true);
     this.refreshPending();
     if (paths.length) void this.requestCycle(true);
-    return outcome(paths.length, picked.changed, picked.gone);
+    const o = outcome(paths.length, picked.changed, picked.gone);
+    this.logSelection('approved', sel, o);
+    return o;
   }
 
   /** Rejects the pending changes a person was shown, where they are still what was shown. */
@@ -480,7 +518,22 @@ export class PairRunner {
       this.store.history.add(rejected.map((r) => historyOf(r, 'rejected', now)));
       this.refreshPending(rejected.map((r) => r.path));
     }
-    return outcome(rejected.length, picked.changed, picked.gone);
+    const o = outcome(rejected.length, picked.changed, picked.gone);
+    this.logSelection('rejected', sel, o);
+    return o;
+  }
+
+  private logSelection(what: string, sel: Selection, o: SelectionOutcome): void {
+    this.deps.log.info(
+      {
+        by: sel.list ? 'list' : 'rows',
+        done: o.done,
+        changedSinceShown: o.changedCount,
+        gone: o.gone,
+        ...(o.changedCount ? { changed: o.changed.slice(0, 10) } : {}),
+      },
+      what,
+    );
   }
 
   /**
@@ -491,6 +544,7 @@ export class PairRunner {
     if (!this.status.targetChanged)
       throw new RefusalError('this pair’s target was not refused, so there is nothing to confirm');
     this.confirmTarget = true;
+    this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person');
     await this.requestCycle(false);
   }
 
@@ -543,6 +597,14 @@ export class PairRunner {
           ...(kept ? { restoredFrom: kept.time } : {}),
         },
       ]);
+      this.deps.log.info(
+        {
+          path: rel,
+          bytes: r.restored.size,
+          keptAt: kept ? new Date(kept.time).toISOString() : null,
+        },
+        'restored a version',
+      );
     } finally {
       pair.close();
     }
@@ -570,11 +632,19 @@ export class PairRunner {
     this.emitStatus();
   }
 
-  private fail(message: string): void {
+  /** The pair stopped with an error: its status says so, and the log keeps the cause. */
+  private fail(message: string, cause?: unknown): void {
+    this.deps.log.error(cause instanceof Error ? { err: cause } : {}, message);
     this.status.lastError = message;
     this.status.state = 'error';
     this.deps.emit({ type: 'error', pairId: this.pair.id, message });
     this.emitStatus();
+  }
+
+  /** Something the pair's user should know, that does not stop the pair. */
+  private problem(message: string): void {
+    this.deps.log.warn(message);
+    this.deps.emit({ type: 'error', pairId: this.pair.id, message });
   }
 
   private emitStatus(): void {

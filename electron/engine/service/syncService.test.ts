@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PendingChange, Result, Selection, SyncEvent } from '../../shared/syncApi.js';
-import { SyncService } from './syncService.js';
+import { SyncService, type ServiceOptions } from './syncService.js';
 
 let dir: string;
 let src: string;
@@ -23,9 +23,9 @@ const put = (root: string, rel: string, data: string | Buffer): void => {
   fs.writeFileSync(path.join(root, rel), data);
 };
 const read = (root: string, rel: string): string => fs.readFileSync(path.join(root, rel), 'utf8');
-const start = async (): Promise<SyncService> => {
+const start = async (opts: ServiceOptions = {}): Promise<SyncService> => {
   // quietMs 0: these tests write and scan at once; waiting for quiet files is tested with the watcher.
-  service = new SyncService({ home, threads: 0, quietMs: 0 });
+  service = new SyncService({ home, threads: 0, quietMs: 0, ...opts });
   events = [];
   service.on((e) => events.push(e));
   await service.start();
@@ -423,6 +423,56 @@ describe('SyncService', () => {
       error: { code: 'refused' },
     });
     expect(events.some((e) => e.type === 'pairStatus' && e.status.targetChanged)).toBe(true);
+  });
+
+  it('keeps a structured log in the state folder: cycles with timings and counts, approvals, refusals', async () => {
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    ok(await service.approve(await shown(pair.id, ['a.txt'])));
+    await service.scanNow(pair.id);
+    fs.rmSync(path.join(dst, '.tandem', 'pair.json'));
+    ok(await service.scanNow(pair.id));
+
+    const tail = ok(await service.logTail(100));
+    expect(tail.path).toBe(path.join(home, 'logs', 'tandem.log'));
+    const lines = tail.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ level: 'info', msg: 'service started', pairs: 0 });
+    const cycles = lines.filter((l) => l.msg === 'cycle' && l.pair === pair.id);
+    const applied = cycles.find((c) => c.applied === 1)!;
+    expect(applied).toMatchObject({ planned: 3, chosen: 1, failed: 0, bytesWritten: 5 });
+    const times = applied.ms as Record<string, number>;
+    expect(Object.keys(times).sort()).toEqual(['apply', 'open', 'plan', 'total']);
+    expect(Object.values(times).every((t) => Number.isInteger(t) && t >= 0)).toBe(true);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'approved', pair: pair.id, by: 'rows', done: 1 }),
+    );
+    const refused = lines.find((l) => l.msg === 'target refused')!;
+    expect(refused).toMatchObject({ level: 'warn', pair: pair.id });
+    // The log keeps the engine's own words; the UI gets its own sentence.
+    expect(refused.refusal).toMatch(/has no \.tandem marker, yet this pair synced it before/);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        pair: pair.id,
+        msg: expect.stringMatching(/has no \.tandem marker/),
+      }),
+    );
+    expect(ok(await service.logTail(2)).lines).toEqual(tail.lines.slice(-2));
+  });
+
+  it('logs at the level it is given', async () => {
+    await start({ logLevel: 'warn' });
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    expect(ok(await service.logTail()).lines).toEqual([]);
+    await service.stop();
+    await start({ logLevel: 'debug' });
+    ok(await service.scanNow(pair.id));
+    const msgs = ok(await service.logTail()).lines.map(
+      (l) => (JSON.parse(l) as { msg: string }).msg,
+    );
+    expect(msgs).toEqual(expect.arrayContaining(['service started', 'cycle']));
   });
 
   it('answers bad input with errors as data', async () => {

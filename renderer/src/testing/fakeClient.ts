@@ -311,6 +311,13 @@ export class FakeClient implements SyncClient {
       return ok({ path: dir, parent, folders, home: this.home });
     });
   }
+  /** the service's log, as logTail answers */
+  log = { path: '/home/ada/.local/state/tandem/logs/tandem.log', lines: [] as string[] };
+  logTail(lines = 200) {
+    return this.call('logTail', [lines], () =>
+      ok({ path: this.log.path, lines: this.log.lines.slice(-lines) }),
+    );
+  }
   about() {
     return this.call('about', [], () => {
       const info: AboutInfo = { version: '0.0.0', home: '/tmp', platform: 'test', runtime: 'test' };
