@@ -350,7 +350,11 @@ export class PairRunner {
       return;
     }
     const opened = ms(t0);
-    const summary: Record<string, unknown> = { applyApproved, scrub: verifyStored };
+    // Only what is unusual about the cycle is named: most apply no approval and scrub nothing.
+    const summary: Record<string, unknown> = {
+      ...(applyApproved ? { applyApproved } : {}),
+      ...(verifyStored ? { scrub: true } : {}),
+    };
     try {
       for (const f of session.pair.recovery.rolledBack)
         this.deps.log.warn({ path: f }, 'undid an interrupted patch');
