@@ -185,8 +185,10 @@ export class PairRunner {
   }
 
   private async startWatching(): Promise<void> {
-    // A new pair's target may not exist yet; it is created (empty) so that it can be watched.
-    if (!fs.existsSync(this.pair.target)) {
+    // A new pair's target may not exist yet; it is created (empty) so that it can be watched. A
+    // target this pair has used before is never made anew: missing, it is an unmounted disk,
+    // and an empty folder at its place would be taken for it (the engine refuses it instead).
+    if (!fs.existsSync(this.pair.target) && !this.usedTarget()) {
       try {
         fs.mkdirSync(this.pair.target);
       } catch {
@@ -230,6 +232,12 @@ export class PairRunner {
       };
       this.startPolling();
     }
+  }
+
+  /** Whether a cycle has opened this pair's target (or, in state kept before that was recorded,
+   *  anything was ever applied to it). */
+  private usedTarget(): boolean {
+    return this.store.getMeta('targetUsed') === '1' || this.store.history.list(0, 1).length > 0;
   }
 
   /** Rescans on a timer where the watcher cannot cover the pair (at most one such timer). */
@@ -330,6 +338,8 @@ export class PairRunner {
         this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
       }
       delete this.status.targetChanged;
+      if (session.pair.targetExists && this.store.getMeta('targetUsed') !== '1')
+        this.store.setMeta('targetUsed', '1');
     } catch (e) {
       this.cycleAbort = null;
       if (isTargetChanged(e)) {

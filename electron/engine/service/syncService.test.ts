@@ -475,6 +475,25 @@ describe('SyncService', () => {
     expect(msgs).toEqual(expect.arrayContaining(['service started', 'cycle']));
   });
 
+  it('never makes anew a target it has used: a missing one is refused, not replaced by an empty folder', async () => {
+    await start();
+    const pair = ok(
+      await service.addPair({
+        source: src,
+        target: dst,
+        policy: { autoApprove: true, autoApproveDeletes: false, maxAutoDeletes: 10 },
+      }),
+    );
+    ok(await service.scanNow(pair.id));
+    expect(read(dst, 'a.txt')).toBe('alpha');
+    await service.stop();
+    fs.rmSync(dst, { recursive: true }); // the disk is not mounted
+    await start();
+    const refused = ok(await service.scanNow(pair.id));
+    expect(fs.existsSync(dst)).toBe(false);
+    expect(refused.targetChanged).toMatch(/is missing, but this pair has synced it before/);
+  });
+
   it('answers bad input with errors as data', async () => {
     await start();
     const missing = await service.addPair({ source: path.join(dir, 'nope'), target: dst });
