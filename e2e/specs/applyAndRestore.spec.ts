@@ -24,8 +24,7 @@ test('a 200 MB apply shows a progress bar with bytes and time left', async ({ ap
     });
   });
   await app.addPair(tandem.source, tandem.target);
-  await expect(app.row('video/clip-3.mov')).toBeVisible();
-  await app.approveAll();
+  await app.approveAll(...[0, 1, 2, 3].map((i) => `video/clip-${i}.mov`));
   await app.waitInSync();
   const seen = await app.page.evaluate(
     () => (window as unknown as { progressSeen: { now: number; text: string }[] }).progressSeen,
@@ -39,18 +38,21 @@ test('a 200 MB apply shows a progress bar with bytes and time left', async ({ ap
 test('restore a kept version from the history', async ({ app, tandem }) => {
   write(tandem.source, 'essay.md', 'the original wording\n');
   await app.addPair(tandem.source, tandem.target);
-  await app.approveAll();
+  await app.approveAll('essay.md');
   await app.waitInSync();
 
   write(tandem.source, 'essay.md', 'a rewrite that turned out worse\n');
   await app.scanNow();
   await expect(app.row('essay.md')).toContainText(/Changed/);
-  await app.approveAll();
+  await app.approveAll('essay.md');
   await app.waitInSync();
   expect(read(tandem.target, 'essay.md')).toBe('a rewrite that turned out worse\n');
 
   await app.tab('History').click();
-  await app.page.getByRole('button', { name: 'Versions of essay.md' }).first().click();
+  // Only the change that replaced the file kept a version; creating it did not.
+  const versions = app.page.getByRole('button', { name: 'Versions of essay.md' });
+  await expect(versions).toHaveCount(1);
+  await versions.click();
   await app.screenshot('versions');
   await app.page
     .getByRole('button', { name: /^Restore version from / })
@@ -58,6 +60,11 @@ test('restore a kept version from the history', async ({ app, tandem }) => {
     .click();
   await expect(app.page.getByText('Restored essay.md')).toBeVisible();
   await expect.poll(() => read(tandem.target, 'essay.md')).toBe('the original wording\n');
+  // The history says what came back, in a person's terms: its size and when it had been kept.
+  const restored = app.page.getByRole('row').filter({ hasText: 'Restored' });
+  await expect(restored).toContainText('21 B');
+  await expect(restored).toContainText('Put back the version kept');
+  await expect(restored).not.toContainText(/from \d{4}-/);
   // The source is never written.
   expect(read(tandem.source, 'essay.md')).toBe('a rewrite that turned out worse\n');
 });

@@ -13,7 +13,7 @@ test('a big file with three edited regions: the chunk map, then an identical tar
   write(tandem.source, 'docs/plan.txt', 'plan v1\n');
   write(tandem.source, 'docs/old-notes.txt', 'to be deleted\n');
   await app.addPair(tandem.source, tandem.target);
-  await app.approveAll();
+  await app.approveAll('disk-image.raw', 'docs/plan.txt', 'docs/old-notes.txt');
   await app.waitInSync();
 
   // Edit three 4 KiB regions: near the start, the middle and the end.
@@ -34,9 +34,10 @@ test('a big file with three edited regions: the chunk map, then an identical tar
   );
   await expect(app.row('docs/old-notes.txt')).toContainText('Delete');
   await expect(app.row('docs/new-idea.txt')).toContainText('New');
+  await expect(app.row('docs/plan.txt')).toContainText('Changed');
   await app.screenshot('pending-chunks');
 
-  await app.approveAll();
+  await app.approveAll('disk-image.raw', 'docs/new-idea.txt', 'docs/old-notes.txt');
   await app.waitInSync();
   expect(treeDigest(tandem.target)).toEqual(treeDigest(tandem.source));
 });

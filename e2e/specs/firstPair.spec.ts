@@ -27,7 +27,7 @@ test('add a pair, see what is pending, approve, and find the target identical', 
   // Nothing is written before the user approves.
   expect(fs.readdirSync(tandem.target).filter((n) => n !== '.tandem')).toEqual([]);
 
-  await app.approveAll();
+  await app.approveAll('albums/2024/dunes.jpg', 'cover.jpg');
   await app.waitInSync();
   await expect(app.pairButton(/Photos → Backup/)).toContainText('In sync');
   expect(treeDigest(tandem.target)).toEqual(sourceBefore);

@@ -9,8 +9,7 @@ async function syncedPair(app: TandemApp): Promise<void> {
   write(source, 'report.txt', 'v1\n');
   write(source, 'data/table.csv', 'a,b\n1,2\n');
   await app.addPair(source, target);
-  await expect(app.row('report.txt')).toBeVisible();
-  await app.approveAll();
+  await app.approveAll('report.txt', 'data/table.csv');
   await app.waitInSync();
   expect(read(target, 'report.txt')).toBe('v1\n');
 }

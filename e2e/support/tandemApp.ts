@@ -59,7 +59,12 @@ export class TandemApp {
     await this.page.getByRole('button', { name: 'Scan now' }).click();
   }
 
-  async approveAll(): Promise<void> {
+  /**
+   * "Approve all" once the list shows these paths. Approving all approves the list as shown, so
+   * a click before a late row appears leaves that row pending, as it would for a person.
+   */
+  async approveAll(...shown: string[]): Promise<void> {
+    for (const p of shown) await expect(this.row(p)).toBeVisible();
     await this.page.getByRole('button', { name: 'Approve all' }).click();
   }
 

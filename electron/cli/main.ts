@@ -9,13 +9,14 @@ import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js'
 import { SyncSession } from '../engine/pair/syncSession.js';
 import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../engine/service/logFile.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
                             [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
-  tandem watch SOURCE TARGET [--auto]
-  tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
+  tandem watch SOURCE TARGET [--auto] [--log-level LEVEL]
+  tandem serve [--port N] [--new-token] [--log-level LEVEL]   # the web UI on 127.0.0.1 (prints its link once)
   --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
   target deleted, more than --max-delete N entries deleted); --confirm-target accepts a target
   that is not the folder this pair last synced (a link that leads elsewhere now, a missing
@@ -109,6 +110,7 @@ function parse(argv: string[]) {
         auto: { type: 'boolean' },
         port: { type: 'string' },
         'new-token': { type: 'boolean' },
+        'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -139,7 +141,8 @@ async function runServe(
     o.auto ||
     attributeFlags(o)
   )
-    throw new UsageError('serve takes only --port N and --new-token');
+    throw new UsageError('serve takes only --port N, --new-token and --log-level LEVEL');
+  const logLevel = parseLogLevel(o['log-level']);
   let port: number | undefined;
   if (o.port !== undefined) {
     port = Number(o.port);
@@ -156,6 +159,7 @@ async function runServe(
     await serve({
       ...(port !== undefined ? { port } : {}),
       newToken: o['new-token'] === true,
+      ...(logLevel ? { logLevel } : {}),
       stop,
       log: io.err,
       onReady: (url) =>
@@ -207,9 +211,10 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         attributeFlags(o)
       ) {
         throw new UsageError(
-          'watch takes only --auto (set the scheme and ignore patterns on the pair)',
+          'watch takes only --auto and --log-level (set the scheme and ignore patterns on the pair)',
         );
       }
+      const logLevel = parseLogLevel(o['log-level']);
       const paths = resolvePair(folders[0]!, folders[1]!);
       const stop = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -217,9 +222,19 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       });
       // Loaded only for watch: the watcher and the service are not needed by sync and diff.
       const { runWatch } = await import('./watch.js');
-      return await runWatch(paths.source, paths.target, o.auto === true, io, stop);
+      return await runWatch(
+        paths.source,
+        paths.target,
+        o.auto === true,
+        io,
+        stop,
+        undefined,
+        logLevel,
+      );
     }
     if (o.auto) throw new UsageError('--auto belongs to watch');
+    if (o['log-level'] !== undefined)
+      throw new UsageError('--log-level belongs to serve and watch (sync and diff keep no log)');
     if (cmd === 'diff' && (o.yes || o.force || o['dry-run'] || o['max-delete'] !== undefined))
       throw new UsageError(
         'diff never writes: --yes, --force, --max-delete and --dry-run belong to sync',
@@ -350,6 +365,14 @@ function parseMaxDelete(v: string): number {
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
     throw new UsageError(`--max-delete needs a whole number of entries, 0 or more (got '${v}')`);
   return n;
+}
+
+/** --log-level's value, checked; undefined when not given. */
+function parseLogLevel(v: string | undefined): LogLevel | undefined {
+  if (v === undefined) return undefined;
+  if (!isLogLevel(v))
+    throw new UsageError(`--log-level takes one of ${LOG_LEVELS.join(', ')} (got ${v})`);
+  return v;
 }
 
 /** diff --json prints the plan; sync --json prints {plan, result} (result null: nothing applied). */

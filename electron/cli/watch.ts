@@ -5,6 +5,7 @@ import { SyncService } from '../engine/service/syncService.js';
 import { createWatcherFactory } from '../engine/service/watcherFactory.js';
 import { formatBytes } from '../shared/format.js';
 import { formatItem } from './format.js';
+import type { LogLevel } from '../engine/service/logFile.js';
 
 export interface WatchIo {
   out: (s: string) => void;
@@ -23,9 +24,11 @@ export async function runWatch(
   io: WatchIo,
   stop: Promise<void>,
   home?: string,
+  logLevel?: LogLevel,
 ): Promise<number> {
   const service = new SyncService({
     ...(home ? { home } : {}),
+    ...(logLevel ? { logLevel } : {}),
     watcherFactory: createWatcherFactory(),
   });
   let lastStatusLine = '';

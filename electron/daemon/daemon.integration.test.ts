@@ -181,7 +181,18 @@ describe('WebSocket', () => {
       value: { total: 1, items: [{ path: 'a.txt', kind: 'create' }] },
     });
 
-    await peer.call('approve', { pairId });
+    // An approval names the list as shown (its revision), never "whatever is pending".
+    const shown = page.value as { listId: string; revision: number };
+    expect(await peer.call('approve', { pairId })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid' },
+    });
+    expect(
+      await peer.call('approve', {
+        pairId,
+        list: { listId: shown.listId, revision: shown.revision },
+      }),
+    ).toMatchObject({ ok: true, value: { done: 1 } });
     await expect
       .poll(
         () =>
@@ -219,7 +230,11 @@ describe('WebSocket', () => {
 describe('tandem serve', () => {
   it('refuses to start a second daemon for the same state folder, naming the running one', async () => {
     const env = { ...process.env, TANDEM_HOME: path.join(sb.base, 'serve-home') };
-    const first = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], { env });
+    const first = spawn(
+      process.execPath,
+      [CLI_PATH, 'serve', '--port', '0', '--log-level', 'warn'],
+      { env },
+    );
     let out = '';
     first.stdout.on('data', (d) => (out += d));
     await expect
@@ -235,5 +250,8 @@ describe('tandem serve', () => {
     first.kill('SIGINT');
     expect(await new Promise((r) => first.on('exit', r))).toBe(0);
     expect(fs.existsSync(path.join(sb.base, 'serve-home', 'service.json'))).toBe(false);
+    // --log-level reached the service: at warn, starting and stopping are not logged.
+    const log = path.join(sb.base, 'serve-home', 'logs', 'tandem.log');
+    expect(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').not.toMatch(/service started/);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '../engine/service/serviceOwner.js';
 import { startDaemon, HOST } from './daemonServer.js';
 import { loadOrCreateToken } from './daemonToken.js';
+import type { LogLevel } from '../engine/service/logFile.js';
 
 export const DEFAULT_PORT = 4747;
 
@@ -23,6 +24,8 @@ export interface ServeOptions {
   stop: Promise<void>;
   /** lines for the user (stderr in the CLI) */
   log: (s: string) => void;
+  /** what the service's log file records (default info) */
+  logLevel?: LogLevel;
 }
 
 /** Another process runs this state folder's pairs; `url` is the daemon's link (null: the app). */
@@ -46,7 +49,10 @@ export async function serve(o: ServeOptions): Promise<void> {
     throw new AlreadyServingError(ownerSentence(running, url), url);
   }
   const token = loadOrCreateToken(home, o.newToken === true);
-  const service = await startServiceThread({ home });
+  const service = await startServiceThread({
+    home,
+    ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+  });
   let daemon;
   try {
     daemon = await startDaemon({ client: service.client, token, port: o.port ?? DEFAULT_PORT });

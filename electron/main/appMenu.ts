@@ -18,6 +18,7 @@ export interface AppMenuActions {
   settings(): void;
   about(): void;
   openStateFolder(): void;
+  openLog(): void;
 }
 
 export function installAppMenu(actions: AppMenuActions, dev: boolean): void {
@@ -84,6 +85,7 @@ export function installAppMenu(actions: AppMenuActions, dev: boolean): void {
       role: 'help',
       submenu: [
         { label: 'Open Tandem’s State Folder', click: actions.openStateFolder },
+        { label: 'Open Log', click: actions.openLog },
         ...(mac ? [] : [{ type: 'separator' } as const, about]),
       ],
     },

@@ -13,12 +13,13 @@ export function apiChannel<M extends SyncApiMethod>(method: M): `tandem:${M}` {
 }
 
 /** What only the desktop shell does for the UI (renderer → main, invoke/handle). */
-export type DesktopRequest = 'pickFolder' | 'getDesktopSettings' | 'setDesktopSettings';
+export type DesktopRequest = 'pickFolder' | 'openLog' | 'getDesktopSettings' | 'setDesktopSettings';
 export type DesktopArgs<K extends DesktopRequest> = Parameters<DesktopHost[K]>;
 export type DesktopResult<K extends DesktopRequest> = Awaited<ReturnType<DesktopHost[K]>>;
 
 export const DESKTOP_CHANNELS = {
   pickFolder: 'tandem:pickFolder',
+  openLog: 'tandem:openLog',
   getDesktopSettings: 'tandem:getDesktopSettings',
   setDesktopSettings: 'tandem:setDesktopSettings',
 } as const satisfies { [K in DesktopRequest]: `tandem:${K}` };

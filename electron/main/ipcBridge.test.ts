@@ -17,6 +17,10 @@ vi.mock('electron', () => ({
   dialog: {
     showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/home/u/Photos'] })),
   },
+  shell: {
+    // Electron answers '' once opened, else the reason.
+    openPath: vi.fn(async (p: string) => (p.endsWith('missing.log') ? 'no such file' : '')),
+  },
 }));
 
 const { installIpcBridge } = await import('./ipcBridge.js');
@@ -65,6 +69,7 @@ function setup(url?: string) {
     client: Promise.resolve(svc.rpc.client),
     desktop: desktop as never,
     onSettings,
+    logFile: '/state/logs/tandem.log',
   });
   const fromApp = { sender: w.win.webContents, senderFrame: w.mainFrame };
   const call = (channel: string, event: unknown, ...args: unknown[]) =>
@@ -81,6 +86,7 @@ describe('ipcBridge', () => {
       [
         ...SYNC_API_METHODS.map((m) => `tandem:${m}`),
         'tandem:pickFolder',
+        'tandem:openLog',
         'tandem:getDesktopSettings',
         'tandem:setDesktopSettings',
       ].sort(),
@@ -147,6 +153,15 @@ describe('ipcBridge', () => {
     expect(t.sent).toHaveLength(1);
   });
 
+  it('opens the log, or says why it could not', async () => {
+    const t = setup();
+    expect(await t.call('tandem:openLog', t.fromApp)).toBeNull();
+    const { openLogFile } = await import('./ipcBridge.js');
+    expect(await openLogFile('/state/logs/missing.log')).toBe(
+      'Tandem could not open its log /state/logs/missing.log: no such file',
+    );
+  });
+
   it('answers the desktop requests, checking their arguments', async () => {
     const t = setup();
     expect(await t.call('tandem:pickFolder', t.fromApp, 'Choose the source')).toBe(
@@ -171,6 +186,7 @@ describe('ipcBridge', () => {
       client: failed,
       desktop: desktop as never,
       onSettings: () => {},
+      logFile: '/state/logs/missing.log',
     });
     const r = await handlers.get('tandem:about')!({
       sender: w.win.webContents,

@@ -4,6 +4,7 @@
 import {
   dialog,
   ipcMain,
+  shell,
   type BrowserWindow,
   type IpcMainInvokeEvent,
   type OpenDialogOptions,
@@ -36,12 +37,20 @@ export interface IpcBridgeOptions {
   desktop: DesktopSettingsService;
   /** the UI changed the service settings (the service sends no event for that) */
   onSettings: (s: ServiceSettings) => void;
+  /** the service's log file, opened by "Open log" */
+  logFile: string;
 }
 
 export interface IpcBridge {
   /** pushes a view for the UI to show (tray menu, notifications, app menu) */
   navigate(view: NavigateView): void;
   dispose(): void;
+}
+
+/** Opens the log in the system's viewer; null once opened, else why not (in a sentence). */
+export async function openLogFile(file: string): Promise<string | null> {
+  const problem = await shell.openPath(file);
+  return problem ? `Tandem could not open its log ${file}: ${problem}` : null;
 }
 
 /** The live window, only while it shows the app's own page. */
@@ -116,6 +125,7 @@ export function installIpcBridge(opts: IpcBridgeOptions): IpcBridge {
       : await dialog.showOpenDialog(options);
     return r.canceled ? null : (r.filePaths[0] ?? null);
   });
+  handleDesktop('openLog', () => openLogFile(opts.logFile));
   handleDesktop('getDesktopSettings', () => opts.desktop.get());
   handleDesktop('setDesktopSettings', async ([patch]) => {
     const parsed = parseSettingsPatch(patch);

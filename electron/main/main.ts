@@ -18,7 +18,8 @@ import { HIDDEN_FLAG } from './autostart.js';
 import { installAppMenu, openFolder, showAbout } from './appMenu.js';
 import type { NavigateView } from './channels.js';
 import { DesktopSettingsService } from './desktopSettingsService.js';
-import { installIpcBridge } from './ipcBridge.js';
+import { installIpcBridge, openLogFile } from './ipcBridge.js';
+import { logFile } from '../engine/service/logFile.js';
 import { createMainWindow, showWindow } from './mainWindow.js';
 import { TRAY_HINT, sentence } from './notices.js';
 import { NotificationService } from './notifications.js';
@@ -137,6 +138,7 @@ async function run(): Promise<void> {
     client,
     desktop,
     onSettings: (s) => hub?.setPausedAll(s.pausedAll),
+    logFile: logFile(home),
   });
   const showView = (view: NavigateView | undefined) => {
     showWindow(win);
@@ -146,6 +148,10 @@ async function run(): Promise<void> {
     const shown = notifications?.show({ title, body: sentence(message), limits: [] });
     if (!shown) dialog.showErrorBox(title, sentence(message));
   };
+  const openLog = () =>
+    void openLogFile(logFile(home)).then((why) => {
+      if (why) dialog.showErrorBox('Tandem could not open its log', sentence(why));
+    });
 
   notifications = new NotificationService({
     onClick: showView,
@@ -172,6 +178,7 @@ async function run(): Promise<void> {
       settings: () => showView('settings'),
       about: () => void showAbout(win, client),
       openStateFolder: () => void openFolder(home),
+      openLog,
     },
     !app.isPackaged,
   );
@@ -179,6 +186,7 @@ async function run(): Promise<void> {
   tray = new TrayService({
     open: () => showWindow(win),
     addPair: () => showView('addPair'),
+    openLog,
     quit: () => app.quit(),
     syncNow: (pairId) =>
       void client.then(async (c) => {

@@ -1,6 +1,6 @@
-// The tray icon: one glyph per overall state, a tooltip, and a menu with the status line, Sync
-// now, pause/resume, Open and Quit. Rebuilt a moment after the status settles, since status
-// events can arrive many times a second during a sync.
+// The tray icon: one glyph per overall state, a tooltip, and the menu trayMenu describes (status
+// line, Sync now, pause/resume, Open, Add pair, Open log, Quit). Rebuilt a moment after the
+// status settles, since status events can arrive many times a second during a sync.
 import path from 'node:path';
 import {
   Menu,
@@ -13,12 +13,13 @@ import {
 import { TRAY_ICON_DIR } from './paths.js';
 import { statusList, type SyncModel } from './syncModel.js';
 import {
-  menuText,
-  pairLabel,
   statusLine,
   trayIconFile,
+  trayMenu,
   trayState,
   truncate,
+  type TrayAction,
+  type TrayMenuItem,
   type TrayState,
 } from './trayStatus.js';
 
@@ -27,13 +28,13 @@ export interface TrayActions {
   addPair(): void;
   syncNow(pairId: string): void;
   setPausedAll(paused: boolean): void;
+  openLog(): void;
   quit(): void;
 }
 
 const REBUILD_DELAY_MS = 250;
-/** Windows cuts tooltips at 127 characters; menu lines much past 80 crowd the screen. */
+/** Windows cuts tooltips at 127 characters. */
 const TOOLTIP_MAX = 127;
-const LINE_MAX = 80;
 
 export class TrayService {
   private readonly tray: Tray;
@@ -112,54 +113,52 @@ export class TrayService {
     this.tray.setToolTip(truncate(`Tandem — ${line}`, TOOLTIP_MAX));
     // Linux reads the menu only when it is set, and setting it closes one the user has open:
     // set it again only when what it shows has changed, not on every status event.
-    const template = this.menu(line);
-    const shown = JSON.stringify(template, (_k, v: unknown) =>
-      typeof v === 'function' ? undefined : v,
-    );
+    const items = trayMenu(this.model, this.stopping, line, process.platform);
+    const shown = JSON.stringify(items);
     if (shown !== this.menuShown) {
-      this.tray.setContextMenu(Menu.buildFromTemplate(template));
+      this.tray.setContextMenu(Menu.buildFromTemplate(this.template(items)));
       this.menuShown = shown;
     }
   }
 
-  private menu(line: string): MenuItemConstructorOptions[] {
-    const text = (s: string) => menuText(s, process.platform);
-    const status: MenuItemConstructorOptions = {
-      label: text(truncate(line, LINE_MAX)),
-      enabled: false,
-    };
-    const quit: MenuItemConstructorOptions = {
-      label: 'Quit Tandem',
-      click: () => this.actions.quit(),
-    };
-    if (this.stopping || !this.model) return [status, { type: 'separator' }, quit];
-    const m = this.model;
-    // A paused pair does not apply changes, so Sync now would do nothing: say so instead.
-    const state = (id: string) => m.statuses.get(id)?.state;
-    const syncItem = (label: string, id: string): MenuItemConstructorOptions => ({
-      label: text(state(id) === 'paused' ? `${label} (paused)` : label),
-      enabled: state(id) !== 'syncing' && state(id) !== 'paused',
-      click: () => this.actions.syncNow(id),
-    });
-    const syncItems: MenuItemConstructorOptions[] =
-      m.pairs.length === 1
-        ? [syncItem(`Sync ${pairLabel(m.pairs[0]!)} now`, m.pairs[0]!.id)]
-        : m.pairs.length > 1
-          ? [{ label: 'Sync now', submenu: m.pairs.map((p) => syncItem(pairLabel(p), p.id)) }]
-          : [];
-    return [
-      status,
-      { type: 'separator' },
-      ...syncItems,
-      {
-        label: m.pausedAll ? 'Resume auto-sync' : 'Pause auto-sync',
-        click: () => this.actions.setPausedAll(!m.pausedAll),
-      },
-      { type: 'separator' },
-      { label: 'Open Tandem', click: () => this.actions.open() },
-      { label: 'Add pair…', click: () => this.actions.addPair() },
-      { type: 'separator' },
-      quit,
-    ];
+  private template(items: TrayMenuItem[]): MenuItemConstructorOptions[] {
+    return items.map((it) =>
+      'type' in it
+        ? { type: 'separator' }
+        : {
+            label: it.label,
+            ...(it.enabled === false ? { enabled: false } : {}),
+            ...(it.action
+              ? {
+                  click: (
+                    (a: TrayAction) => () =>
+                      this.run(a)
+                  )(it.action),
+                }
+              : {}),
+            ...(it.submenu ? { submenu: this.template(it.submenu) } : {}),
+          },
+    );
+  }
+
+  private run(a: TrayAction): void {
+    switch (a.kind) {
+      case 'open':
+        return this.actions.open();
+      case 'addPair':
+        return this.actions.addPair();
+      case 'syncNow':
+        return this.actions.syncNow(a.pairId);
+      case 'setPausedAll':
+        return this.actions.setPausedAll(a.paused);
+      case 'openLog':
+        return this.actions.openLog();
+      case 'quit':
+        return this.actions.quit();
+      default: {
+        const never: never = a;
+        throw new Error(`unhandled tray action ${JSON.stringify(never)}`);
+      }
+    }
   }
 }

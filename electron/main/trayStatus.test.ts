@@ -4,8 +4,10 @@ import {
   pairLabel,
   statusLine,
   trayIconFile,
+  trayMenu,
   trayState,
   truncate,
+  type TrayMenuItem,
 } from './trayStatus.js';
 import { pair, status } from './statusFixtures.js';
 import type { PairState } from '../shared/syncApi.js';
@@ -154,4 +156,63 @@ describe('truncate', () => {
     ['Fotos → Sicherung 📷📷', 20, 'Fotos → Sicherung 📷📷'],
     ['📷📷📷📷', 3, '📷📷…'],
   ])('%j to %d', (text, max, want) => expect(truncate(text, max)).toBe(want));
+});
+
+describe('trayMenu', () => {
+  const labels = (items: TrayMenuItem[]) => items.map((i) => ('type' in i ? '—' : i.label));
+  const model = (pairs = [pair('a', '/home/u/Photos', '/media/b/Backup')], pausedAll = false) => ({
+    pairs,
+    statuses: new Map(pairs.map((p) => [p.id, status(p.id)])),
+    pausedAll,
+  });
+
+  it('offers the log beside Open and Add pair', () => {
+    const items = trayMenu(model(), false, 'Photos → Backup in sync', 'linux');
+    expect(labels(items)).toEqual([
+      'Photos → Backup in sync',
+      '—',
+      'Sync Photos → Backup now',
+      'Pause auto-sync',
+      '—',
+      'Open Tandem',
+      'Add pair…',
+      'Open log',
+      '—',
+      'Quit Tandem',
+    ]);
+    expect(items.find((i) => !('type' in i) && i.label === 'Open log')).toMatchObject({
+      action: { kind: 'openLog' },
+    });
+    expect(items[0]).toMatchObject({ enabled: false });
+  });
+
+  it('puts several pairs under Sync now, and says which are paused', () => {
+    const m = model([pair('a', '/u/Photos', '/b/Backup'), pair('b', '/u/R&D', '/b/Docs')], true);
+    m.statuses.set('b', status('b', { state: 'paused' }));
+    const [, , sync, resume] = trayMenu(m, false, 'Paused', 'win32');
+    expect(sync).toMatchObject({
+      label: 'Sync now',
+      submenu: [
+        { label: 'Photos → Backup', enabled: true, action: { kind: 'syncNow', pairId: 'a' } },
+        { label: 'R&&D → Docs (paused)', enabled: false, action: { kind: 'syncNow', pairId: 'b' } },
+      ],
+    });
+    expect(resume).toMatchObject({
+      label: 'Resume auto-sync',
+      action: { kind: 'setPausedAll', paused: false },
+    });
+  });
+
+  it('shows only the status and Quit while starting or quitting', () => {
+    expect(labels(trayMenu(null, false, 'Starting…', 'linux'))).toEqual([
+      'Starting…',
+      '—',
+      'Quit Tandem',
+    ]);
+    expect(labels(trayMenu(model(), true, 'Finishing…', 'darwin'))).toEqual([
+      'Finishing…',
+      '—',
+      'Quit Tandem',
+    ]);
+  });
 });

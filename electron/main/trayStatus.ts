@@ -1,6 +1,7 @@
-// What the tray says: one icon state and one status line for all pairs, and a short name for a
-// pair. Pure functions, so the precedence rules have a table of tests.
+// What the tray says: one icon state and one status line for all pairs, a short name for a pair,
+// and its menu as data. Pure functions, so the precedence rules have a table of tests.
 import type { PairConfig, PairStatus } from '../shared/syncApi.js';
+import type { SyncModel } from './syncModel.js';
 
 export type TrayState = 'inSync' | 'pending' | 'syncing' | 'paused' | 'error';
 export const TRAY_STATES = [
@@ -111,4 +112,66 @@ export function trayIconFile(state: TrayState, platform: NodeJS.Platform, dark: 
 export function truncate(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** What a tray menu item does; tray.ts maps each to the shell's action. */
+export type TrayAction =
+  | { kind: 'open' }
+  | { kind: 'addPair' }
+  | { kind: 'syncNow'; pairId: string }
+  | { kind: 'setPausedAll'; paused: boolean }
+  | { kind: 'openLog' }
+  | { kind: 'quit' };
+
+export type TrayMenuItem =
+  | { type: 'separator' }
+  | { label: string; enabled?: boolean; action?: TrayAction; submenu?: TrayMenuItem[] };
+
+/** Menu lines much past 80 characters crowd the screen. */
+const LINE_MAX = 80;
+
+/**
+ * The tray menu as data: the status line, Sync now (one item, or a submenu per pair), pause or
+ * resume, Open, Add pair, Open log, Quit. While quitting or starting, only the status and Quit.
+ */
+export function trayMenu(
+  m: SyncModel | null,
+  stopping: boolean,
+  line: string,
+  platform: NodeJS.Platform,
+): TrayMenuItem[] {
+  const text = (s: string) => menuText(s, platform);
+  const separator = { type: 'separator' } as const;
+  const status: TrayMenuItem = { label: text(truncate(line, LINE_MAX)), enabled: false };
+  const quit: TrayMenuItem = { label: 'Quit Tandem', action: { kind: 'quit' } };
+  if (stopping || !m) return [status, separator, quit];
+  // A paused pair does not apply changes, so Sync now would do nothing: say so instead.
+  const state = (id: string) => m.statuses.get(id)?.state;
+  const syncItem = (label: string, id: string): TrayMenuItem => ({
+    label: text(state(id) === 'paused' ? `${label} (paused)` : label),
+    enabled: state(id) !== 'syncing' && state(id) !== 'paused',
+    action: { kind: 'syncNow', pairId: id },
+  });
+  const syncItems: TrayMenuItem[] =
+    m.pairs.length === 1
+      ? [syncItem(`Sync ${pairLabel(m.pairs[0]!)} now`, m.pairs[0]!.id)]
+      : m.pairs.length > 1
+        ? [{ label: 'Sync now', submenu: m.pairs.map((p) => syncItem(pairLabel(p), p.id)) }]
+        : [];
+  return [
+    status,
+    separator,
+    ...syncItems,
+    {
+      label: m.pausedAll ? 'Resume auto-sync' : 'Pause auto-sync',
+      action: { kind: 'setPausedAll', paused: !m.pausedAll },
+    },
+    separator,
+    { label: 'Open Tandem', action: { kind: 'open' } },
+    { label: 'Add pair…', action: { kind: 'addPair' } },
+    // Where to look when something went wrong (cycles, errors, refusals, with their times).
+    { label: 'Open log', action: { kind: 'openLog' } },
+    separator,
+    quit,
+  ];
 }

@@ -37,6 +37,7 @@ describe('preload', () => {
     expect(Object.keys(desktop).sort()).toEqual([
       'getDesktopSettings',
       'onNavigate',
+      'openLog',
       'pathForFile',
       'pickFolder',
       'setDesktopSettings',
@@ -48,6 +49,8 @@ describe('preload', () => {
     expect(invoke).toHaveBeenLastCalledWith('tandem:listHistory', 'p1', 0, 10);
     await (desktop.pickFolder as (t: string) => Promise<unknown>)('Source');
     expect(invoke).toHaveBeenLastCalledWith('tandem:pickFolder', 'Source');
+    await (desktop.openLog as () => Promise<unknown>)();
+    expect(invoke).toHaveBeenLastCalledWith('tandem:openLog');
   });
 
   it('hands listeners the event only, and unsubscribes', () => {

@@ -56,6 +56,7 @@ const desktopHost: DesktopHost = {
       return ''; // not a File from a drop or an <input type=file>
     }
   },
+  openLog: () => invokeDesktop('openLog'),
   getDesktopSettings: () => invokeDesktop('getDesktopSettings'),
   setDesktopSettings: (patch) => invokeDesktop('setDesktopSettings', patch),
   onNavigate: (listener) => subscribe<string>(PUSH_CHANNELS.navigate, listener),

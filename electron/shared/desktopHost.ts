@@ -15,6 +15,11 @@ export interface DesktopHost {
    * it has none. Typed loosely because the contract has no DOM types.
    */
   pathForFile(file: object): string;
+  /**
+   * Opens the service's log file in the system's viewer for text; resolves to null once opened,
+   * or to a sentence saying why it could not be (then the UI shows its path and last lines).
+   */
+  openLog(): Promise<string | null>;
   getDesktopSettings(): Promise<DesktopSettings>;
   setDesktopSettings(patch: Partial<DesktopSettings>): Promise<DesktopSettings>;
   /** the window was opened from the tray menu's "Settings" etc.: a view to show */

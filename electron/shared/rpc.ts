@@ -50,6 +50,7 @@ const ARGS = {
   pausePair: ['string', 'boolean'],
   scanNow: ['string'],
   syncNow: ['string'],
+  confirmTarget: ['string'],
   status: [],
   listPending: ['object'],
   approve: ['object'],
@@ -64,6 +65,7 @@ const ARGS = {
   checkPair: ['string', 'string'],
   browseFolder: ['string|null'],
   about: [],
+  logTail: ['number?'],
 } as const satisfies { [M in SyncApiMethod]: readonly ArgShape[] };
 
 function fits(v: unknown, shape: ArgShape): boolean {

@@ -1,7 +1,7 @@
 // The contract between the sync service and every front (Electron IPC, the daemon's WebSocket,
 // `tandem watch`): Promise methods that return errors as data, and one tagged union of events.
 // The transports are generated from SYNC_API_METHODS; nothing here imports node:, electron or DOM.
-import type { ApplyResult, ChangeKind, PlanItem } from './plan.js';
+import type { ApplyResult, ChangeKind, EntryType, PlanItem } from './plan.js';
 
 /** Errors cross every boundary as data, with a sentence for the user. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -81,6 +81,12 @@ export interface PairStatus {
   lastScanAt?: number;
   lastSyncAt?: number;
   lastError?: string;
+  /**
+   * Set while the pair is refused because its target is not the folder it last synced (its
+   * .tandem marker is gone, or it is on another disk): a sentence for the person. Nothing is
+   * written until they reconnect the right folder or confirm this one (confirmTarget).
+   */
+  targetChanged?: string;
   watcher: WatcherHealth;
   progress?: Progress;
 }
@@ -88,6 +94,11 @@ export interface PairStatus {
 /** A pending change: a plan item with its approval, bound to the ids it was shown with. */
 export interface PendingChange extends PlanItem {
   pairId: string;
+  /**
+   * This change's revision: derived from its kind, path and both sides' ids (what sameChange
+   * compares), so it moves on whenever the change does. An approval names it (Selection).
+   */
+  rev: string;
   /** set by a person, or by the pair's policy */
   approved: boolean;
   /** why the policy will not apply it on its own, if it will not */
@@ -96,8 +107,9 @@ export interface PendingChange extends PlanItem {
   since: number;
 }
 
+/** One pair's pending list (a list's revision is per pair, and so is what can be approved). */
 export interface PendingQuery {
-  pairId?: string;
+  pairId: string;
   kinds?: ChangeKind[];
   conflictsOnly?: boolean;
   pathContains?: string;
@@ -113,13 +125,58 @@ export interface PendingPage {
   conflicts: number;
   bytesToWrite: number;
   items: PendingChange[];
+  /** the pair's pending list this page was read from (a new one if its state was lost) */
+  listId: string;
+  /**
+   * The list's revision when this page was read: it grows whenever a change enters the list or
+   * moves on. "Approve all" names it, and approves only what was already listed, unchanged, then.
+   */
+  revision: number;
 }
 
-/** Which pending changes an approve or reject applies to. */
+/** One pending change as a person was shown it. */
+export interface ShownChange {
+  path: string;
+  /** the change's `rev` as listed */
+  rev: string;
+}
+
+/** A pair's whole pending list as a person was shown it, under the filter it was shown with. */
+export interface ShownList {
+  /** from the PendingPage(s) shown; with several, the oldest revision */
+  listId: string;
+  revision: number;
+  kinds?: ChangeKind[];
+  conflictsOnly?: boolean;
+  pathContains?: string;
+  /** rows the person unticked */
+  except?: string[];
+}
+
+/**
+ * Which pending changes of a pair an approve or reject applies to: always what a person was
+ * shown, never "whatever is pending at the click". Exactly one of `changes` and `list`.
+ */
 export interface Selection {
-  pairId?: string;
-  /** omitted: every pending change of the pair (or of all pairs) */
-  paths?: string[];
+  pairId: string;
+  /** rows picked one by one */
+  changes?: ShownChange[];
+  /** every row of the list as shown */
+  list?: ShownList;
+}
+
+/** What an approve or reject did with a Selection. */
+export interface SelectionOutcome {
+  /** changes approved (or rejected) as shown */
+  done: number;
+  /**
+   * Changes left alone because they moved on (or appeared) since they were shown: still pending,
+   * not approved. The first PENDING_EVENT_LIMIT paths, and how many there were.
+   */
+  changed: string[];
+  changedCount: number;
+  /** changes shown that are no longer pending (applied or gone meanwhile) */
+  gone: number;
 }
 
 export interface HistoryEntry {
@@ -127,9 +184,20 @@ export interface HistoryEntry {
   time: number;
   path: string;
   kind: ChangeKind;
+  /** what the path holds (a deletion: what it held); absent in history kept before it was recorded */
+  entry?: EntryType;
+  /** bytes written into the target: a restore's is the restored version's size */
   bytes: number;
   outcome: 'applied' | 'failed' | 'rejected' | 'restored';
+  /** why it failed, in words for a person */
   message?: string;
+  /**
+   * What this change replaced or deleted on the target was kept in the version store first, so
+   * the path has a version to show (unless it has expired since). New files and folders have none.
+   */
+  keptVersion: boolean;
+  /** a restore: when the version it put back had been kept */
+  restoredFrom?: number;
 }
 
 export interface VersionInfo {
@@ -182,6 +250,14 @@ export interface AboutInfo {
   runtime: string;
 }
 
+/** The end of the service's log, for a UI that cannot open the file itself (the browser). */
+export interface LogTail {
+  /** the log file on the machine that runs Tandem ($TANDEM_HOME/logs/tandem.log) */
+  path: string;
+  /** its last lines, oldest first: one JSON object each */
+  lines: string[];
+}
+
 export interface SyncApi {
   listPairs(): Promise<Result<PairConfig[]>>;
   addPair(input: AddPairInput): Promise<Result<PairConfig>>;
@@ -192,10 +268,17 @@ export interface SyncApi {
   scanNow(pairId: string): Promise<Result<PairStatus>>;
   /** apply every approved pending change of the pair now */
   syncNow(pairId: string): Promise<Result<ApplyResult>>;
+  /**
+   * A person says the refused target (PairStatus.targetChanged) is the right folder: the next
+   * cycle accepts it, treating everything in it as unknown (nothing is replaced without approval).
+   * Separate from approving held changes on purpose. Resolves with the status after that cycle.
+   */
+  confirmTarget(pairId: string): Promise<Result<PairStatus>>;
   status(): Promise<Result<PairStatus[]>>;
   listPending(query: PendingQuery): Promise<Result<PendingPage>>;
-  approve(sel: Selection): Promise<Result<number>>;
-  reject(sel: Selection): Promise<Result<number>>;
+  /** approves what was shown (and applies it after a fresh scan); see SelectionOutcome */
+  approve(sel: Selection): Promise<Result<SelectionOutcome>>;
+  reject(sel: Selection): Promise<Result<SelectionOutcome>>;
   setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>>;
   listHistory(pairId: string, offset?: number, limit?: number): Promise<Result<HistoryEntry[]>>;
   listVersions(pairId: string, path: string): Promise<Result<VersionInfo[]>>;
@@ -208,6 +291,8 @@ export interface SyncApi {
   /** subfolders of a folder (null: the home folder) for the UI's folder browser */
   browseFolder(path: string | null): Promise<Result<FolderListing>>;
   about(): Promise<Result<AboutInfo>>;
+  /** where the service's log is, and its last `lines` lines (default 200, at most 1,000) */
+  logTail(lines?: number): Promise<Result<LogTail>>;
 }
 
 /** Every method, from which the IPC channels, the preload bridge and the WebSocket are generated. */
@@ -219,6 +304,7 @@ export const SYNC_API_METHODS = [
   'pausePair',
   'scanNow',
   'syncNow',
+  'confirmTarget',
   'status',
   'listPending',
   'approve',
@@ -233,6 +319,7 @@ export const SYNC_API_METHODS = [
   'checkPair',
   'browseFolder',
   'about',
+  'logTail',
 ] as const satisfies readonly (keyof SyncApi)[];
 
 /** Compile-time check that SYNC_API_METHODS names every method of SyncApi. */

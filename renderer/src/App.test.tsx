@@ -316,6 +316,7 @@ function fakeDesktop({ pick = null }: { pick?: string | null }): DesktopHost {
   return {
     pickFolder: async () => pick,
     pathForFile: (file) => (file as { path?: string }).path ?? '',
+    openLog: async () => null,
     getDesktopSettings: async () => settings,
     setDesktopSettings: async (patch) => (settings = { ...settings, ...patch }),
     onNavigate: () => () => {},

@@ -9,6 +9,7 @@ import { EmptyState } from './components/EmptyState.js';
 import { Notices } from './components/Notices.js';
 import { PairView, type PairTab } from './components/PairView.js';
 import { AboutDialog } from './components/AboutDialog.js';
+import { LogDialog } from './components/LogDialog.js';
 import { ShortcutsDialog } from './components/ShortcutsDialog.js';
 import { Sidebar } from './components/Sidebar.js';
 import { useFolderDrop } from './components/useFolderDrop.js';
@@ -42,6 +43,8 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
   const [adding, setAdding] = useState<AddPairRequest | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
   const [aboutOpen, setAboutOpen] = useState(false);
+  /** the log dialog, with why the desktop could not open the file (null: a browser, never tried) */
+  const [logShown, setLogShown] = useState<{ problem: string | null } | null>(null);
 
   useEffect(() => store.start(), [store]);
 
@@ -76,6 +79,19 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
     },
   });
 
+  // The desktop opens the file in the system's viewer; a browser cannot, so it shows the path and
+  // the last lines instead (and so does the desktop when opening failed).
+  const openLog = async () => {
+    if (!desktop) return setLogShown({ problem: null });
+    let problem: string | null;
+    try {
+      problem = await desktop.openLog();
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    if (problem !== null) setLogShown({ problem });
+  };
+
   const selected = state.pairs.find((p) => p.id === selectedId) ?? state.pairs[0] ?? null;
   const addPair = () => setAdding({});
 
@@ -89,6 +105,7 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
             onSelect={(id) => setSelectedId(id)}
             onAddPair={addPair}
             onAbout={() => setAboutOpen(true)}
+            onOpenLog={() => void openLog()}
           />
           <main className="main">
             {!state.loaded ? (
@@ -127,6 +144,9 @@ export function App({ client, desktop = null, connection = ALWAYS_OPEN, listHeig
         ) : null}
         {helpOpen ? <ShortcutsDialog onClose={() => setHelpOpen(false)} /> : null}
         {aboutOpen ? <AboutDialog onClose={() => setAboutOpen(false)} /> : null}
+        {logShown ? (
+          <LogDialog problem={logShown.problem} onClose={() => setLogShown(null)} />
+        ) : null}
       </div>
     </AppContext.Provider>
   );

@@ -7,22 +7,30 @@ import path from 'node:path';
 import { mergeApplyResults, type ApplyResult, type PlanItem } from '../../shared/plan.js';
 import {
   PENDING_EVENT_LIMIT,
-  type HistoryEntry,
   type PairConfig,
   type PairStatus,
   type PendingChange,
   type Progress,
+  type Selection,
+  type SelectionOutcome,
   type SyncEvent,
   type WatcherHealth,
 } from '../../shared/syncApi.js';
 import { decideApprovals } from './approvalPolicy.js';
-import { openPair, resolvePair } from '../pair/pair.js';
+import { openPair, RefusalError, resolvePair } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { PendingStore } from './pendingStore.js';
 import { SyncSession } from '../pair/syncSession.js';
 import { parentOf } from '../core/scan/tree.js';
 import { RESCAN_INTERVAL_MS } from '../watch/watchLimits.js';
-import type { RestoreOptions } from '../core/target/versionRestore.js';
+import {
+  listVersions,
+  type RestoreOptions,
+  type RestoreResult,
+} from '../core/target/versionRestore.js';
+import { historyOf } from './historyStore.js';
+import { isTargetChanged, targetChangedSentence } from './targetRefusal.js';
+import type { Logger } from './serviceLog.js';
 
 /** What the runner needs from a watcher (PairWatcher in production, fakes in unit tests). */
 export interface WatcherLike {
@@ -41,6 +49,8 @@ export type WatcherFactory = (pair: PairConfig, cb: WatcherCallbacks) => Watcher
 export interface RunnerDeps {
   home: string;
   emit: (e: SyncEvent) => void;
+  /** the service log, bound to this pair */
+  log: Logger;
   watcherFactory: WatcherFactory | null;
   /** hash threads per cycle (tests use 0: inline) */
   threads?: number;
@@ -87,6 +97,8 @@ export class PairRunner {
   private again = false;
   private applyApproved = false;
   private stopped = false;
+  /** a person confirmed the refused target: the next cycle that opens the pair accepts it */
+  private confirmTarget = false;
   /** apply results since syncNow started waiting */
   private results: ApplyResult[] = [];
   status: PairStatus;
@@ -173,8 +185,10 @@ export class PairRunner {
   }
 
   private async startWatching(): Promise<void> {
-    // A new pair's target may not exist yet; it is created (empty) so that it can be watched.
-    if (!fs.existsSync(this.pair.target)) {
+    // A new pair's target may not exist yet; it is created (empty) so that it can be watched. A
+    // target this pair has used before is never made anew: missing, it is an unmounted disk,
+    // and an empty folder at its place would be taken for it (the engine refuses it instead).
+    if (!fs.existsSync(this.pair.target) && !this.usedTarget()) {
       try {
         fs.mkdirSync(this.pair.target);
       } catch {
@@ -200,11 +214,7 @@ export class PairRunner {
         if (h.mode === 'polling') this.startPolling();
       },
       onError: (message) => {
-        this.deps.emit({
-          type: 'error',
-          pairId: this.pair.id,
-          message: `watching: ${message}; rescanning`,
-        });
+        this.problem(`watching: ${message}; rescanning`);
         void this.requestCycle(false);
       },
     });
@@ -213,6 +223,7 @@ export class PairRunner {
       up = true;
       if (last.mode === 'watching') report(last);
     } catch (e) {
+      this.deps.log.warn({ err: e }, 'cannot watch; rescanning every minute instead');
       this.status.watcher = {
         mode: 'polling',
         needed: 0,
@@ -221,6 +232,12 @@ export class PairRunner {
       };
       this.startPolling();
     }
+  }
+
+  /** Whether a cycle has opened this pair's target (or, in state kept before that was recorded,
+   *  anything was ever applied to it). */
+  private usedTarget(): boolean {
+    return this.store.getMeta('targetUsed') === '1' || this.store.history.list(0, 1).length > 0;
   }
 
   /** Rescans on a timer where the watcher cannot cover the pair (at most one such timer). */
@@ -281,11 +298,15 @@ export class PairRunner {
     this.setState('scanning');
     const abort = new AbortController();
     this.cycleAbort = abort;
+    const t0 = performance.now();
+    const ms = (from: number) => Math.round(performance.now() - from);
     let session: SyncSession;
     try {
+      const confirmTarget = this.confirmTarget;
       session = await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
         signal: abort.signal,
         write: true,
+        confirmTarget,
         scheme: this.pair.scheme,
         ignore: this.pair.ignore,
         retentionDays: this.pair.retentionDays,
@@ -312,26 +333,49 @@ export class PairRunner {
           this.reportProgress(progress);
         },
       });
+      if (confirmTarget) {
+        this.confirmTarget = false;
+        this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
+      }
+      delete this.status.targetChanged;
+      if (session.pair.targetExists && this.store.getMeta('targetUsed') !== '1')
+        this.store.setMeta('targetUsed', '1');
     } catch (e) {
       this.cycleAbort = null;
+      if (isTargetChanged(e)) {
+        // Nothing runs until a person reconnects the right folder or confirms this one.
+        this.deps.log.warn({ refusal: (e as Error).message, ms: ms(t0) }, 'target refused');
+        this.status.targetChanged = targetChangedSentence(e);
+        this.fail(this.status.targetChanged);
+        return;
+      }
+      delete this.status.targetChanged;
+      // A confirmation is for the folder the person looked at: only a busy pair's retry keeps it.
+      if (!(e instanceof PairBusyError)) this.confirmTarget = false;
       if (e instanceof PairBusyError) {
         // Another Tandem (the CLI, say) is syncing this pair: try again shortly.
         setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
         this.fail(`${e.message}; retrying in a few seconds`);
-      } else this.fail((e as Error).message);
+      } else this.fail((e as Error).message, e);
       return;
     }
+    const opened = ms(t0);
+    // Only what is unusual about the cycle is named: most apply no approval and scrub nothing.
+    const summary: Record<string, unknown> = {
+      ...(applyApproved ? { applyApproved } : {}),
+      ...(verifyStored ? { scrub: true } : {}),
+    };
     try {
-      for (const p of session.pair.recovery.problems)
-        this.deps.emit({ type: 'error', pairId: this.pair.id, message: p });
+      for (const f of session.pair.recovery.rolledBack)
+        this.deps.log.warn({ path: f }, 'undid an interrupted patch');
+      for (const p of session.pair.recovery.problems) this.problem(p);
+      const tPlan = performance.now();
       const plan = await session.plan();
-      for (const s of plan.skipped.filter((x) => x.unknown)) {
-        this.deps.emit({
-          type: 'error',
-          pairId: this.pair.id,
-          message: `${s.side} ${s.path}: ${s.reason}`,
-        });
-      }
+      const planned = ms(tPlan);
+      const unknown = plan.skipped.filter((x) => x.unknown);
+      for (const s of unknown) this.problem(`${s.side} ${s.path}: ${s.reason}`);
+      if (plan.holds.length)
+        this.deps.log.warn({ holds: plan.holds.map((h) => h.message) }, 'held');
       const settled = deferUnsettled(plan.items, Date.now(), this.deps.quietMs ?? QUIET_MS);
       if (settled.waitMs !== null)
         setTimeout(() => void this.requestCycle(false), settled.waitMs + 50).unref();
@@ -352,10 +396,30 @@ export class PairRunner {
       const chosen = rec.items.filter(
         (p, i) => decisions[i]!.auto || (p.approved && applyApproved),
       );
+      Object.assign(summary, {
+        ms: { open: opened, plan: planned },
+        planned: plan.items.length,
+        pending: rec.items.length,
+        conflicts: this.status.conflicts,
+        held: plan.holds.map((h) => h.reason),
+        unknown: unknown.length,
+        waiting: plan.items.length - settled.ready.length,
+        chosen: chosen.length,
+      });
       if (chosen.length && !this.pair.paused) {
         this.setState('syncing');
         const toApply = withParentFolders(chosen, rec.items);
+        const tApply = performance.now();
         const result = session.apply(toApply);
+        Object.assign(summary, {
+          applied: result.applied,
+          failed: result.failed.length,
+          bytesWritten: result.bytesWritten,
+          bytesVersioned: result.bytesVersioned,
+          patchedInPlace: result.patchedInPlace,
+          ...(result.stopped ? { stopped: result.stopped } : {}),
+        });
+        (summary.ms as Record<string, number>).apply = ms(tApply);
         this.record(toApply, result);
         this.results.push(result);
         this.status.lastSyncAt = Date.now();
@@ -377,12 +441,19 @@ export class PairRunner {
       }
     } catch (e) {
       // A cancelled cycle (paused, removed, re-rooted) is not an error; the next one starts fresh.
-      if (abort.signal.aborted) this.setState(this.pair.paused ? 'paused' : 'scanning');
-      else this.fail((e as Error).message);
+      if (abort.signal.aborted) {
+        summary.cancelled = true;
+        this.setState(this.pair.paused ? 'paused' : 'scanning');
+      } else {
+        summary.error = (e as Error).message;
+        this.fail((e as Error).message, e);
+      }
     } finally {
       this.cycleAbort = null;
       delete this.status.progress;
       await session.close();
+      summary.ms = { ...(summary.ms as Record<string, number> | undefined), total: ms(t0) };
+      this.deps.log.info(summary, 'cycle');
     }
   }
 
@@ -425,47 +496,70 @@ export class PairRunner {
     const now = Date.now();
     // A folder deletion left undone (it still holds kept entries) did not happen: no history row.
     const kept = new Set(result.kept);
-    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen
+    const entries = chosen
       .filter((c) => !kept.has(c.path))
       .map((c) => {
         const msg = failed.get(c.path);
-        return {
-          time: now,
-          path: c.path,
-          kind: c.kind,
-          bytes: c.bytesToWrite,
-          outcome: msg ? 'failed' : 'applied',
-          ...(msg ? { message: msg } : {}),
-        };
+        return historyOf(c, msg ? 'failed' : 'applied', now, msg);
       });
-    if (result.stopped && !this.cycleAbort?.signal.aborted)
-      this.deps.emit({ type: 'error', pairId: this.pair.id, message: result.stopped });
-    this.store.addHistory(entries);
+    if (result.stopped && !this.cycleAbort?.signal.aborted) this.problem(result.stopped);
+    for (const f of result.failed)
+      if (f.path) this.deps.log.warn({ path: f.path, reason: f.message }, 'not applied');
+    this.store.history.add(entries);
   }
 
-  /** Approves pending changes and applies them at once (after a rescan: approvals bind to ids). */
-  approve(paths: string[] | undefined): number {
-    const n = this.store.setApproved(paths, true);
+  /**
+   * Approves the pending changes a person was shown, where they are still what was shown, and
+   * applies them at once (after a rescan, which keeps an approval only while the ids hold).
+   */
+  approve(sel: Selection): SelectionOutcome {
+    const picked = this.store.pick(sel);
+    const paths = picked.chosen.map((c) => c.path);
+    this.store.setApproved(paths, true);
     this.refreshPending();
-    if (n) void this.requestCycle(true);
-    return n;
+    if (paths.length) void this.requestCycle(true);
+    const o = outcome(paths.length, picked.changed, picked.gone);
+    this.logSelection('approved', sel, o);
+    return o;
   }
 
-  reject(paths: string[] | undefined): number {
-    const rejected = this.store.reject(paths);
+  /** Rejects the pending changes a person was shown, where they are still what was shown. */
+  reject(sel: Selection): SelectionOutcome {
+    const picked = this.store.pick(sel);
+    const rejected = this.store.reject(picked.chosen.map((c) => c.path));
     if (rejected.length) {
-      this.store.addHistory(
-        rejected.map((r) => ({
-          time: Date.now(),
-          path: r.path,
-          kind: r.kind,
-          bytes: r.bytesToWrite,
-          outcome: 'rejected',
-        })),
-      );
+      const now = Date.now();
+      this.store.history.add(rejected.map((r) => historyOf(r, 'rejected', now)));
       this.refreshPending(rejected.map((r) => r.path));
     }
-    return rejected.length;
+    const o = outcome(rejected.length, picked.changed, picked.gone);
+    this.logSelection('rejected', sel, o);
+    return o;
+  }
+
+  private logSelection(what: string, sel: Selection, o: SelectionOutcome): void {
+    this.deps.log.info(
+      {
+        by: sel.list ? 'list' : 'rows',
+        done: o.done,
+        changedSinceShown: o.changedCount,
+        gone: o.gone,
+        ...(o.changedCount ? { changed: o.changed.slice(0, 10) } : {}),
+      },
+      what,
+    );
+  }
+
+  /**
+   * A person says the refused target is the right folder: the next cycle accepts it (the engine
+   * forgets the target's baseline, so everything in it needs approval before it is replaced).
+   */
+  async confirmTargetFolder(): Promise<void> {
+    if (!this.status.targetChanged)
+      throw new RefusalError('this pair’s target was not refused, so there is nothing to confirm');
+    this.confirmTarget = true;
+    this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person');
+    await this.requestCycle(false);
   }
 
   /** Applies every approved change now (a fresh scan first: approvals bind to unchanged ids). */
@@ -486,7 +580,7 @@ export class PairRunner {
     rel: string,
     run: string,
     stored: string,
-    restoreFn: (o: RestoreOptions) => Promise<unknown>,
+    restoreFn: (o: RestoreOptions) => Promise<RestoreResult>,
   ): Promise<void> {
     await this.running?.catch(() => undefined);
     const pair = await openPair(resolvePair(this.pair.source, this.pair.target), {
@@ -494,7 +588,9 @@ export class PairRunner {
       home: this.deps.home,
     });
     try {
-      await restoreFn({
+      // When the version was kept is what a person knows it by (the run folder is a name).
+      const kept = listVersions(pair.target, rel).find((v) => v.run === run && v.stored === stored);
+      const r = await restoreFn({
         targetRoot: pair.target,
         targetFs: pair.targetFs,
         rel,
@@ -502,16 +598,27 @@ export class PairRunner {
         stored,
         scheme: this.pair.scheme,
       });
-      this.store.addHistory([
+      this.store.history.add([
         {
           time: Date.now(),
           path: rel,
-          kind: 'update',
-          bytes: 0,
+          // Put back where nothing was, it is new again; over something, a change (kept first).
+          kind: r.replaced ? 'update' : 'create',
+          entry: r.restored.kind === 'symlink' ? 'symlink' : 'file',
+          bytes: r.restored.size,
           outcome: 'restored',
-          message: `from ${run}`,
+          keptVersion: r.replaced !== null,
+          ...(kept ? { restoredFrom: kept.time } : {}),
         },
       ]);
+      this.deps.log.info(
+        {
+          path: rel,
+          bytes: r.restored.size,
+          keptAt: kept ? new Date(kept.time).toISOString() : null,
+        },
+        'restored a version',
+      );
     } finally {
       pair.close();
     }
@@ -539,11 +646,19 @@ export class PairRunner {
     this.emitStatus();
   }
 
-  private fail(message: string): void {
+  /** The pair stopped with an error: its status says so, and the log keeps the cause. */
+  private fail(message: string, cause?: unknown): void {
+    this.deps.log.error(cause instanceof Error ? { err: cause } : {}, message);
     this.status.lastError = message;
     this.status.state = 'error';
     this.deps.emit({ type: 'error', pairId: this.pair.id, message });
     this.emitStatus();
+  }
+
+  /** Something the pair's user should know, that does not stop the pair. */
+  private problem(message: string): void {
+    this.deps.log.warn(message);
+    this.deps.emit({ type: 'error', pairId: this.pair.id, message });
   }
 
   private emitStatus(): void {
@@ -552,6 +667,15 @@ export class PairRunner {
       status: { ...this.status, watcher: { ...this.status.watcher } },
     });
   }
+}
+
+function outcome(done: number, changed: string[], gone: number): SelectionOutcome {
+  return {
+    done,
+    changed: changed.slice(0, PENDING_EVENT_LIMIT),
+    changedCount: changed.length,
+    gone,
+  };
 }
 
 /** Seconds left at the rate so far; null until enough is done to say (2%, half a second). */

@@ -1,5 +1,7 @@
-// Pending changes with their approvals, and the history of what was applied, per pair, in
-// TANDEM_HOME/pairs/<key>.state.sqlite: they survive a restart of the app or the daemon.
+// Pending changes with their approvals (and, through HistoryStore, the history of what was
+// applied), per pair, in TANDEM_HOME/pairs/<key>.state.sqlite: they survive a restart of the app
+// or the daemon.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -7,40 +9,86 @@ import { openSqlite } from '../core/index/openSqlite.js';
 
 import type { PlanItem } from '../../shared/plan.js';
 import type {
-  HistoryEntry,
   PendingChange,
   PendingPage,
   PendingQuery,
+  ShownChange,
+  ShownList,
 } from '../../shared/syncApi.js';
+import { RefusalError } from '../pair/pair.js';
+import { HistoryStore } from './historyStore.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
-  path TEXT PRIMARY KEY, item TEXT NOT NULL, approved INTEGER NOT NULL, needs TEXT, since REAL NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS history (
-  id INTEGER PRIMARY KEY, time REAL NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
-  outcome TEXT NOT NULL, message TEXT);
-CREATE INDEX IF NOT EXISTS history_time ON history (time);
+  path TEXT PRIMARY KEY, item TEXT NOT NULL, approved INTEGER NOT NULL, needs TEXT, since REAL NOT NULL,
+  seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rejected (path TEXT PRIMARY KEY, item TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * What makes a change the same change, the one definition behind both sameChange and changeRev:
+ * its kind, path and move origin, both sides' types and ids, and the source's mode and mtime (what
+ * a metadata change writes).
+ */
+function changeParts(it: PlanItem): (string | number | null)[] {
+  return [
+    it.kind,
+    it.path,
+    it.from ?? null,
+    it.source?.type ?? null,
+    it.source?.id ?? null,
+    it.source?.mode ?? null,
+    it.source?.mtimeMs ?? null,
+    it.target?.type ?? null,
+    it.target?.id ?? null,
+  ];
+}
+
 /** Two plan items describe the same change when kind and both sides' ids are unchanged. */
 export function sameChange(a: PlanItem, b: PlanItem): boolean {
-  return (
-    a.kind === b.kind &&
-    a.path === b.path &&
-    a.from === b.from &&
-    a.source?.id === b.source?.id &&
-    a.target?.id === b.target?.id &&
-    a.source?.mode === b.source?.mode &&
-    a.source?.mtimeMs === b.source?.mtimeMs
-  );
+  const x = changeParts(a);
+  const y = changeParts(b);
+  return x.every((v, i) => v === y[i]);
+}
+
+/**
+ * A change's revision token (PendingChange.rev): 96 bits of SHA-256 over changeParts, so two
+ * items have the same rev exactly when sameChange holds (short of a collision nobody will see).
+ */
+export function changeRev(it: PlanItem): string {
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify(changeParts(it)))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 export interface Reconciled {
   items: PendingChange[];
   added: PendingChange[];
   removed: string[];
+}
+
+/** Which of the pending changes a Selection names, as they stand now. */
+export interface Picked {
+  /** shown and unchanged since */
+  chosen: PendingChange[];
+  /** shown (or, for a whole list, pending now) but moved on or new since it was shown */
+  changed: string[];
+  /** shown and no longer pending */
+  gone: number;
+}
+
+/** The filter part of a query or of a ShownList. */
+type ListFilter = Pick<PendingQuery, 'kinds' | 'conflictsOnly' | 'pathContains'>;
+
+function matches(q: ListFilter): (i: PendingChange) => boolean {
+  const needle = q.pathContains?.toLowerCase();
+  return (i) =>
+    (!q.kinds?.length || q.kinds.includes(i.kind)) &&
+    (!q.conflictsOnly || i.conflict !== undefined) &&
+    (!needle || i.path.toLowerCase().includes(needle));
 }
 
 export class PendingStore {
@@ -56,7 +104,31 @@ export class PendingStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const cols = this.db.prepare('PRAGMA table_info(pending)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'seq'))
+      this.db.exec('ALTER TABLE pending ADD COLUMN seq INTEGER NOT NULL DEFAULT 0');
+    let listId = this.getMeta('listId');
+    if (!listId) {
+      listId = crypto.randomBytes(9).toString('base64url');
+      this.setMeta('listId', listId);
+    }
+    this.listId = listId;
+    this.revision = Number(this.getMeta('listRevision') ?? 0);
+    this.history = new HistoryStore(this.db, pairId);
   }
+
+  /** What was applied, failed, rejected or restored, in the same state file. */
+  readonly history: HistoryStore;
+
+  /**
+   * The list's identity: a revision means something only in the list it came from (a state file
+   * deleted and made anew starts counting again).
+   */
+  readonly listId: string;
+  /** Grows by one for every change that enters the list or moves on (its `seq`). */
+  private revision: number;
+  /** path → the revision at which the pending change at that path entered the list as it is */
+  private seqs = new Map<string, number>();
 
   /** The pending list, read from SQLite once and then kept in step with every write. */
   private cache: Map<string, PendingChange> | null = null;
@@ -69,7 +141,7 @@ export class PendingStore {
   private lastQuery: {
     key: string;
     generation: number;
-    page: Omit<PendingPage, 'items'>;
+    page: Omit<PendingPage, 'items' | 'listId' | 'revision'>;
     items: PendingChange[];
   } | null = null;
 
@@ -83,21 +155,26 @@ export class PendingStore {
 
   private readAll(): PendingChange[] {
     const rows = this.db
-      .prepare('SELECT item, approved, needs, since FROM pending ORDER BY path')
+      .prepare('SELECT item, approved, needs, since, seq FROM pending ORDER BY path')
       .all() as {
       item: string;
       approved: number;
       needs: string | null;
       since: number;
+      seq: number;
     }[];
+    this.seqs = new Map();
     return rows.map((r) => {
+      const item = JSON.parse(r.item) as PlanItem;
       const p: PendingChange = {
-        ...(JSON.parse(r.item) as PlanItem),
+        ...item,
         pairId: this.pairId,
+        rev: changeRev(item),
         approved: r.approved === 1,
         since: r.since,
       };
       if (r.needs) p.needsPerson = r.needs;
+      this.seqs.set(p.path, r.seq);
       return p;
     });
   }
@@ -117,16 +194,22 @@ export class PendingStore {
       const p: PendingChange = {
         ...it,
         pairId: this.pairId,
+        // Hashed only for what is new: a pair with 100,000 pending changes reconciles each cycle.
+        rev: same ? prev.rev : changeRev(it),
         approved: same ? prev.approved : false,
         since: same ? prev.since : now,
       };
       const why = needsPerson[i];
       if (why) p.needsPerson = why;
       next.push(p);
-      if (!same) added.push(p);
+      if (!same) {
+        added.push(p);
+        this.seqs.set(p.path, ++this.revision);
+      }
     });
     const keep = new Set(items.map((i) => i.path));
     const removed = [...old.keys()].filter((k) => !keep.has(k));
+    for (const k of removed) this.seqs.delete(k);
     // Only what changed is written: a pair with 20,000 pending changes rewrote them all per cycle.
     const changedNeeds = next.filter((p) => {
       const prev = old.get(p.path);
@@ -136,33 +219,73 @@ export class PendingStore {
       const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
       for (const k of removed) del.run(k);
       const put = this.db.prepare(
-        'INSERT OR REPLACE INTO pending (path, item, approved, needs, since) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO pending (path, item, approved, needs, since, seq) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const p of added) {
-        const { pairId: _p, approved, needsPerson: needs, since, ...item } = p;
-        put.run(p.path, JSON.stringify(item), approved ? 1 : 0, needs ?? null, since);
+        const { pairId: _p, rev: _r, approved, needsPerson: needs, since, ...item } = p;
+        put.run(
+          p.path,
+          JSON.stringify(item),
+          approved ? 1 : 0,
+          needs ?? null,
+          since,
+          this.seqs.get(p.path)!,
+        );
       }
       const needs = this.db.prepare('UPDATE pending SET needs = ? WHERE path = ?');
       for (const p of changedNeeds) needs.run(p.needsPerson ?? null, p.path);
+      if (added.length) this.setMeta('listRevision', String(this.revision));
     })();
     this.cache = new Map(next.map((p) => [p.path, p]));
     this.generation++;
     return { items: next, added, removed };
   }
 
-  /** Sets the approval of the given paths (all when omitted); returns how many changed. */
-  setApproved(paths: string[] | undefined, approved: boolean): number {
+  /**
+   * The pending changes a person was shown and that are still the same now. A change picked by
+   * its row counts only while its rev is unchanged; a whole list counts only what was already
+   * listed, unchanged, at the revision shown (anything that entered the list or moved on since
+   * has a later seq). Everything else is reported, not chosen.
+   */
+  pick(sel: { changes?: ShownChange[]; list?: ShownList }): Picked {
+    const all = this.all();
+    const now = new Map(all.map((p) => [p.path, p]));
+    const out: Picked = { chosen: [], changed: [], gone: 0 };
+    if (sel.changes) {
+      const seen = new Set<string>();
+      for (const s of sel.changes) {
+        if (seen.has(s.path)) continue;
+        seen.add(s.path);
+        const c = now.get(s.path);
+        if (!c) out.gone++;
+        else if (c.rev !== s.rev) out.changed.push(s.path);
+        else out.chosen.push(c);
+      }
+    }
+    if (sel.list) {
+      const l = sel.list;
+      if (l.listId !== this.listId)
+        throw new RefusalError(
+          'the pending list was made anew since it was shown, so nothing was approved; look at it again',
+        );
+      const except = new Set(l.except ?? []);
+      for (const c of all.filter(matches(l))) {
+        if (except.has(c.path)) continue;
+        if ((this.seqs.get(c.path) ?? 0) > l.revision) out.changed.push(c.path);
+        else out.chosen.push(c);
+      }
+    }
+    return out;
+  }
+
+  /** Sets the approval of the given paths; returns how many changed. */
+  setApproved(paths: string[], approved: boolean): number {
     const v = approved ? 1 : 0;
     this.generation++;
     const keep = (p: string): void => {
       const c = this.cache?.get(p);
       if (c) this.cache!.set(p, { ...c, approved });
     };
-    if (!paths) {
-      for (const p of this.cache?.keys() ?? []) keep(p);
-      return this.db.prepare('UPDATE pending SET approved = ? WHERE approved != ?').run(v, v)
-        .changes;
-    }
     paths.forEach(keep);
     const st = this.db.prepare('UPDATE pending SET approved = ? WHERE path = ? AND approved != ?');
     let n = 0;
@@ -182,14 +305,11 @@ export class PendingStore {
     const offset = Math.max(0, q.offset ?? 0);
     const limit = Math.min(Math.max(1, q.limit ?? 500), 10_000);
     const hit = this.lastQuery;
+    const list = { listId: this.listId, revision: this.revision };
     if (hit && hit.key === key && hit.generation === this.generation)
-      return { ...hit.page, items: hit.items.slice(offset, offset + limit) };
+      return { ...hit.page, ...list, items: hit.items.slice(offset, offset + limit) };
     const generation = this.generation;
-    let items = this.all();
-    if (q.kinds?.length) items = items.filter((i) => q.kinds!.includes(i.kind));
-    if (q.conflictsOnly) items = items.filter((i) => i.conflict);
-    if (q.pathContains)
-      items = items.filter((i) => i.path.toLowerCase().includes(q.pathContains!.toLowerCase()));
+    const items = this.all().filter(matches(q));
     if (q.sort === 'size') items.sort((a, b) => b.bytesToWrite - a.bytesToWrite);
     else if (q.sort === undefined || q.sort === 'path')
       items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -203,22 +323,22 @@ export class PendingStore {
     }
     const page = { total: items.length, conflicts, bytesToWrite };
     this.lastQuery = { key, generation, page, items };
-    return { ...page, items: items.slice(offset, offset + limit) };
+    return { ...page, ...list, items: items.slice(offset, offset + limit) };
   }
 
   /** Rejects pending changes: they leave the list until their ids change. Returns the rejected. */
-  reject(paths: string[] | undefined): PendingChange[] {
-    const all = this.all();
-    const wanted = paths ? new Set(paths) : null;
-    const chosen = wanted ? all.filter((p) => wanted.has(p.path)) : all;
+  reject(paths: string[]): PendingChange[] {
+    const wanted = new Set(paths);
+    const chosen = this.all().filter((p) => wanted.has(p.path));
     const ins = this.db.prepare('INSERT OR REPLACE INTO rejected (path, item) VALUES (?, ?)');
     const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
     this.db.transaction(() => {
       for (const p of chosen) {
-        const { pairId: _p, approved: _a, needsPerson: _n, since: _s, ...item } = p;
+        const { pairId: _p, rev: _r, approved: _a, needsPerson: _n, since: _s, ...item } = p;
         ins.run(p.path, JSON.stringify(item));
         del.run(p.path);
         this.cache?.delete(p.path);
+        this.seqs.delete(p.path);
         this.generation++;
       }
     })();
@@ -259,31 +379,6 @@ export class PendingStore {
 
   setMeta(key: string, value: string): void {
     this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
-  }
-
-  addHistory(entries: Omit<HistoryEntry, 'pairId'>[]): void {
-    const ins = this.db.prepare(
-      'INSERT INTO history (time, path, kind, bytes, outcome, message) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.db.transaction(() => {
-      for (const e of entries)
-        ins.run(e.time, e.path, e.kind, e.bytes, e.outcome, e.message ?? null);
-    })();
-  }
-
-  history(offset = 0, limit = 200): HistoryEntry[] {
-    const rows = this.db
-      .prepare(
-        'SELECT time, path, kind, bytes, outcome, message FROM history ORDER BY id DESC LIMIT ? OFFSET ?',
-      )
-      .all(Math.min(limit, 10_000), Math.max(0, offset)) as (Omit<HistoryEntry, 'pairId'> & {
-      message: string | null;
-    })[];
-    return rows.map(({ message, ...r }) => ({
-      ...r,
-      pairId: this.pairId,
-      ...(message ? { message } : {}),
-    }));
   }
 
   close(): void {

@@ -5,6 +5,7 @@ import { createRpcClient, type RpcMessage, type SyncClient } from '../../shared/
 import { tandemHome } from '../pair/pair.js';
 import type { ServiceWorkerData } from './serviceWorker.js';
 import { workerEntry } from '../core/runtime/workerEntry.js';
+import type { LogLevel } from './logFile.js';
 
 export interface ServiceThread {
   client: SyncClient;
@@ -19,6 +20,8 @@ export interface ServiceThreadOptions {
   watch?: boolean;
   pollMs?: number;
   quietMs?: number;
+  /** what the service's log records (default info) */
+  logLevel?: LogLevel;
 }
 
 type WorkerMessage =
@@ -31,6 +34,7 @@ export function startServiceThread(opts: ServiceThreadOptions = {}): Promise<Ser
     watch: opts.watch ?? true,
     ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
     ...(opts.quietMs !== undefined ? { quietMs: opts.quietMs } : {}),
+    ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
   };
   const { url, execArgv } = workerEntry(import.meta.url, 'serviceWorker');
   const worker = new Worker(url, { workerData: data, execArgv });

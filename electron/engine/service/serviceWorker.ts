@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dispatchCall, parseCall, type RpcMessage } from '../../shared/rpc.js';
 import { SyncService } from './syncService.js';
 import { createWatcherFactory } from './watcherFactory.js';
+import type { LogLevel } from './logFile.js';
 
 export interface ServiceWorkerData {
   home: string;
@@ -13,6 +14,7 @@ export interface ServiceWorkerData {
   watch: boolean;
   pollMs?: number;
   quietMs?: number;
+  logLevel?: LogLevel;
 }
 
 const port = parentPort;
@@ -23,6 +25,7 @@ const service = new SyncService({
   watcherFactory: data.watch ? createWatcherFactory() : null,
   ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
   ...(data.quietMs !== undefined ? { quietMs: data.quietMs } : {}),
+  ...(data.logLevel !== undefined ? { logLevel: data.logLevel } : {}),
 });
 const post = (
   m: RpcMessage | { t: 'ready' } | { t: 'stopped' } | { t: 'fatal'; message: string },

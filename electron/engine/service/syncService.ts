@@ -10,6 +10,7 @@ import type {
   ApiError,
   ApprovalPolicy,
   HistoryEntry,
+  LogTail,
   PairConfig,
   PairSettings,
   PairStatus,
@@ -17,6 +18,7 @@ import type {
   PendingQuery,
   Result,
   Selection,
+  SelectionOutcome,
   ServiceSettings,
   SyncApi,
   SyncEvent,
@@ -31,8 +33,20 @@ import { PairBusyError } from '../pair/pairLock.js';
 import { PairRegistry } from './pairRegistry.js';
 import { PairRunner, type WatcherFactory } from './pairRunner.js';
 import { listVersions, restoreVersion } from '../core/target/versionRestore.js';
+import { InvalidInputError, parseSelection } from './selection.js';
+import { DEFAULT_LOG_LEVEL, logFile, readLogTail, type LogLevel } from './logFile.js';
+import { createServiceLog, type Logger } from './serviceLog.js';
+import { isTargetChanged, targetChangedSentence } from './targetRefusal.js';
 
 export type SyncListener = (e: SyncEvent) => void;
+
+/** "node 20.20.2, electron 38.1.0": what the engine runs on. */
+function runtime(): string {
+  return Object.entries({ node: process.versions.node, electron: process.versions.electron })
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
 
 export interface ServiceOptions {
   home?: string;
@@ -42,13 +56,19 @@ export interface ServiceOptions {
   pollMs?: number;
   /** how long a source file must be unmodified before it is synced (default 1 s) */
   quietMs?: number;
+  /** what the log in $home/logs records (default info) */
+  logLevel?: LogLevel;
+  /** a logger to use instead of the log file (tests) */
+  log?: Logger;
 }
 
 function toError(e: unknown): ApiError {
+  if (isTargetChanged(e)) return { code: 'refused', message: targetChangedSentence(e) };
   if (e instanceof RefusalError || e instanceof SchemeError)
     return { code: 'refused', message: e.message };
   if (e instanceof PairBusyError)
     return { code: 'busy', message: `${e.message}; try again in a moment` };
+  if (e instanceof InvalidInputError) return { code: 'invalid', message: e.message };
   return { code: 'failed', message: (e as Error)?.message ?? String(e) };
 }
 
@@ -69,9 +89,19 @@ export class SyncService implements SyncApi {
   private readonly threads: number | undefined;
   private readonly pollMs: number | undefined;
   private readonly quietMs: number | undefined;
+  private readonly log: Logger;
+  private readonly closeLog: () => void;
 
   constructor(opts: ServiceOptions = {}) {
     this.home = opts.home ?? tandemHome();
+    if (opts.log) {
+      this.log = opts.log;
+      this.closeLog = () => undefined;
+    } else {
+      const log = createServiceLog(this.home, opts.logLevel ?? DEFAULT_LOG_LEVEL);
+      this.log = log.logger;
+      this.closeLog = log.close;
+    }
     this.registry = new PairRegistry(this.home);
     this.watcherFactory = opts.watcherFactory ?? null;
     this.threads = opts.threads;
@@ -96,12 +126,19 @@ export class SyncService implements SyncApi {
 
   /** Starts a runner for every registered pair. */
   async start(): Promise<void> {
-    for (const p of this.registry.list()) this.startRunner(p);
+    const pairs = this.registry.list();
+    this.log.info(
+      { version: appVersion(), home: this.home, pairs: pairs.length, runtime: runtime() },
+      'service started',
+    );
+    for (const p of pairs) this.startRunner(p);
   }
 
   async stop(): Promise<void> {
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
     this.runners.clear();
+    this.log.info('service stopped');
+    this.closeLog();
   }
 
   /**
@@ -128,6 +165,7 @@ export class SyncService implements SyncApi {
     const r = new PairRunner(cfg, {
       home: this.home,
       emit: this.emit,
+      log: this.log.child({ pair: p.id }),
       watcherFactory: this.watcherFactory,
       ...(this.threads !== undefined ? { threads: this.threads } : {}),
       ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
@@ -155,7 +193,10 @@ export class SyncService implements SyncApi {
   addPair(input: AddPairInput): Promise<Result<PairConfig>> {
     return wrap(async () => {
       const p = this.registry.add(input);
-      if (!this.runners.has(p.id)) this.startRunner(p);
+      if (!this.runners.has(p.id)) {
+        this.log.info({ pair: p.id, source: p.source, target: p.target }, 'pair added');
+        this.startRunner(p);
+      }
       this.pairsChanged();
       return p;
     });
@@ -176,6 +217,7 @@ export class SyncService implements SyncApi {
       if (!this.registry.remove(pairId)) throw new RefusalError(`no pair with id ${pairId}`);
       this.runners.delete(pairId);
       await r?.stop();
+      this.log.info({ pair: pairId }, 'pair removed');
       this.pairsChanged();
       return null;
     });
@@ -184,6 +226,7 @@ export class SyncService implements SyncApi {
   pausePair(pairId: string, paused: boolean): Promise<Result<PairConfig>> {
     return wrap(async () => {
       const p = this.registry.update(pairId, { paused } as Partial<PairSettings>);
+      this.log.info({ pair: pairId }, paused ? 'pair paused' : 'pair resumed');
       await this.runner(pairId).reconfigure(p);
       this.pairsChanged();
       return p;
@@ -202,37 +245,34 @@ export class SyncService implements SyncApi {
     return wrap(() => this.runner(pairId).syncNow());
   }
 
+  confirmTarget(pairId: string): Promise<Result<PairStatus>> {
+    return wrap(async () => {
+      const r = this.runner(pairId);
+      await r.confirmTargetFolder();
+      return { ...r.status };
+    });
+  }
+
   status(): Promise<Result<PairStatus[]>> {
     return wrap(() => [...this.runners.values()].map((r) => ({ ...r.status })));
   }
 
   listPending(query: PendingQuery): Promise<Result<PendingPage>> {
+    return wrap(() => this.runner(query.pairId).pending().query(query));
+  }
+
+  approve(sel: Selection): Promise<Result<SelectionOutcome>> {
     return wrap(() => {
-      if (query.pairId) return this.runner(query.pairId).pending().query(query);
-      const pages = [...this.runners.values()].map((r) =>
-        r.pending().query({ ...query, offset: 0, limit: 10_000 }),
-      );
-      const items = pages.flatMap((p) => p.items);
-      const offset = query.offset ?? 0;
-      return {
-        total: pages.reduce((n, p) => n + p.total, 0),
-        conflicts: pages.reduce((n, p) => n + p.conflicts, 0),
-        bytesToWrite: pages.reduce((n, p) => n + p.bytesToWrite, 0),
-        items: items.slice(offset, offset + (query.limit ?? 500)),
-      };
+      const s = parseSelection(sel);
+      return this.runner(s.pairId).approve(s);
     });
   }
 
-  approve(sel: Selection): Promise<Result<number>> {
-    return wrap(() => this.selected(sel).reduce((n, r) => n + r.approve(sel.paths), 0));
-  }
-
-  reject(sel: Selection): Promise<Result<number>> {
-    return wrap(() => this.selected(sel).reduce((n, r) => n + r.reject(sel.paths), 0));
-  }
-
-  private selected(sel: Selection): PairRunner[] {
-    return sel.pairId ? [this.runner(sel.pairId)] : [...this.runners.values()];
+  reject(sel: Selection): Promise<Result<SelectionOutcome>> {
+    return wrap(() => {
+      const s = parseSelection(sel);
+      return this.runner(s.pairId).reject(s);
+    });
   }
 
   setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>> {
@@ -240,7 +280,7 @@ export class SyncService implements SyncApi {
   }
 
   listHistory(pairId: string, offset = 0, limit = 200): Promise<Result<HistoryEntry[]>> {
-    return wrap(() => this.runner(pairId).pending().history(offset, limit));
+    return wrap(() => this.runner(pairId).pending().history.list(offset, limit));
   }
 
   listVersions(pairId: string, rel: string): Promise<Result<VersionInfo[]>> {
@@ -252,8 +292,7 @@ export class SyncService implements SyncApi {
 
   restoreVersion(pairId: string, rel: string, run: string, stored: string): Promise<Result<null>> {
     return wrap(async () => {
-      const r = this.runner(pairId);
-      await r.restore(rel, run, stored, (o) => restoreVersion(o));
+      await this.runner(pairId).restore(rel, run, stored, (o) => restoreVersion(o));
       return null;
     });
   }
@@ -269,6 +308,7 @@ export class SyncService implements SyncApi {
   updateSettings(patch: Partial<ServiceSettings>): Promise<Result<ServiceSettings>> {
     return wrap(async () => {
       const s = this.registry.updateSettings(patch);
+      this.log.info({ settings: s }, 'settings changed');
       this.emit({ type: 'settingsChanged', settings: s });
       if (patch.pausedAll !== undefined) {
         for (const p of this.registry.list())
@@ -294,10 +334,14 @@ export class SyncService implements SyncApi {
       version: appVersion(),
       home: this.home,
       platform: `${process.platform} ${process.arch}`,
-      runtime: Object.entries({ node: process.versions.node, electron: process.versions.electron })
-        .filter(([, v]) => v)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', '),
+      runtime: runtime(),
     }));
+  }
+
+  logTail(lines = 200): Promise<Result<LogTail>> {
+    return wrap(() => {
+      const file = logFile(this.home);
+      return { path: file, lines: readLogTail(file, Math.max(0, Math.min(lines, 1_000))) };
+    });
   }
 }

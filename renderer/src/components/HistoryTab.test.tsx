@@ -18,8 +18,10 @@ beforeEach(() => {
       time: NOW - 120_000,
       path: 'report.odt',
       kind: 'update',
+      entry: 'file',
       bytes: 4096,
       outcome: 'applied',
+      keptVersion: true,
     },
     {
       pairId: 'p1',
@@ -29,6 +31,7 @@ beforeEach(() => {
       bytes: 0,
       outcome: 'failed',
       message: 'the target disk is full; free 2 GB and sync again',
+      keptVersion: false,
     },
   ]);
   client.versions.set('p1:report.odt', [
@@ -85,6 +88,82 @@ describe('History', () => {
     expect((await screen.findByRole('status')).textContent).toContain('Restored report.odt');
   });
 
+  it('offers "Versions" only where the change kept what it replaced', async () => {
+    client.history.get('p1')!.push(
+      {
+        pairId: 'p1',
+        time: NOW - 7200_000,
+        path: 'photos',
+        kind: 'create',
+        entry: 'dir',
+        bytes: 0,
+        outcome: 'applied',
+        keptVersion: false,
+      },
+      {
+        pairId: 'p1',
+        time: NOW - 7300_000,
+        path: 'photos/cat.jpg',
+        kind: 'create',
+        entry: 'file',
+        bytes: 2048,
+        outcome: 'applied',
+        keptVersion: false,
+      },
+      {
+        pairId: 'p1',
+        time: NOW - 7400_000,
+        path: 'old.txt',
+        kind: 'delete',
+        entry: 'file',
+        bytes: 0,
+        outcome: 'applied',
+        keptVersion: true,
+      },
+    );
+    const table = await openHistory();
+    const row = (path: string) =>
+      within(table)
+        .getAllByRole('row')
+        .find((r) => r.textContent?.includes(path))!;
+    expect(
+      screen
+        .getAllByRole('button', { name: /^Versions of / })
+        .map((b) => b.getAttribute('aria-label')),
+    ).toEqual(['Versions of report.odt', 'Versions of old.txt']);
+    expect(within(row('photos/cat.jpg')).queryByRole('button')).toBeNull();
+    expect(row('photos/cat.jpg').textContent).toContain('2 KiB');
+    // A folder is a folder, not "0 B"; a deletion wrote nothing.
+    expect(within(row('photos')).getAllByRole('cell')[3]!.textContent).toBe('Folder');
+    expect(within(row('old.txt')).getAllByRole('cell')[3]!.textContent).toBe('—');
+  });
+
+  it('says a restore’s size and which version it put back, by time, not by its run folder', async () => {
+    const keptAt = NOW - 86400_000;
+    client.history.set('p1', [
+      {
+        pairId: 'p1',
+        time: NOW - 60_000,
+        path: 'notes.txt',
+        kind: 'update',
+        entry: 'file',
+        bytes: 8,
+        outcome: 'restored',
+        keptVersion: true,
+        restoredFrom: keptAt,
+      },
+    ]);
+    const table = await openHistory();
+    const [, restored] = within(table).getAllByRole('row');
+    expect(restored!.textContent).toContain('8 B');
+    expect(restored!.textContent).toContain('Restored');
+    expect(restored!.textContent).toContain(
+      `Put back the version kept ${new Date(keptAt).toLocaleString()}`,
+    );
+    expect(restored!.textContent).not.toMatch(/from \d{4}-/);
+    expect(within(restored!).getByRole('button', { name: 'Versions of notes.txt' })).toBeTruthy();
+  });
+
   it('refetches when changes are applied', async () => {
     await openHistory();
     const before = client.callsOf('listHistory').length;
@@ -95,6 +174,7 @@ describe('History', () => {
       kind: 'create',
       bytes: 10,
       outcome: 'applied',
+      keptVersion: false,
     });
     act(() =>
       client.emit({

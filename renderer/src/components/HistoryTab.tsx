@@ -1,5 +1,5 @@
-// The History tab: what Tandem did to the target, newest first, and the versions it kept of each
-// path, any of which can be restored.
+// The History tab: what Tandem did to the target, newest first, and, where a change kept what
+// it replaced, the versions of that path, any of which can be restored.
 import { useEffect, useState } from 'react';
 import type { HistoryEntry } from '../contract.js';
 import { KIND_LABELS, formatBytes, formatRelative } from '../format.js';
@@ -25,7 +25,9 @@ export function HistoryTab({ pairId }: { pairId: string }) {
     more: false,
   });
   const [limit, setLimit] = useState(PAGE);
-  const [open, setOpen] = useState<number | null>(null);
+  // Which row's versions are open, by what the row is: a restore adds a row at the top, which
+  // would move an index onto another path.
+  const [open, setOpen] = useState<string | null>(null);
   const [restores, setRestores] = useState(0);
   const key = `${pairId}:${applied}:${restores}:${limit}`;
 
@@ -62,16 +64,19 @@ export function HistoryTab({ pairId }: { pairId: string }) {
           </tr>
         </thead>
         <tbody>
-          {entries.map((e, i) => (
-            <HistoryRow
-              key={`${e.time}-${e.path}-${i}`}
-              entry={e}
-              now={now}
-              open={open === i}
-              onToggle={() => setOpen(open === i ? null : i)}
-              onRestored={() => setRestores((n) => n + 1)}
-            />
-          ))}
+          {entries.map((e, i) => {
+            const id = `${e.time}\u0000${e.path}\u0000${e.outcome}`;
+            return (
+              <HistoryRow
+                key={`${id}\u0000${i}`}
+                entry={e}
+                now={now}
+                open={open === id}
+                onToggle={() => setOpen(open === id ? null : id)}
+                onRestored={() => setRestores((n) => n + 1)}
+              />
+            );
+          })}
         </tbody>
       </table>
       {more ? (
@@ -91,7 +96,25 @@ interface HistoryRowProps {
   onRestored: () => void;
 }
 
+/** What the change wrote; a folder says so, as in the pending list; a deletion, a move or a
+    metadata change writes no content. */
+function bytesText(e: HistoryEntry): string {
+  if (e.entry === 'dir') return 'Folder';
+  if (e.kind === 'delete' || e.kind === 'rename' || e.kind === 'metadata') return '—';
+  return formatBytes(e.bytes);
+}
+
+/** The line under the path: why it failed, or which version a restore put back. */
+function rowMessage(e: HistoryEntry): string | null {
+  if (e.outcome === 'restored')
+    return e.restoredFrom !== undefined
+      ? `Put back the version kept ${new Date(e.restoredFrom).toLocaleString()}`
+      : 'Put back a kept version';
+  return e.message ?? null;
+}
+
 function HistoryRow({ entry: e, now, open, onToggle, onRestored }: HistoryRowProps) {
+  const message = rowMessage(e);
   return (
     <>
       <tr>
@@ -99,22 +122,25 @@ function HistoryRow({ entry: e, now, open, onToggle, onRestored }: HistoryRowPro
         <td>{KIND_LABELS[e.kind]}</td>
         <td className="path-cell">
           <span className="path-text">{e.path}</span>
-          {e.message ? <span className="row-message">{e.message}</span> : null}
+          {message ? <span className="row-message">{message}</span> : null}
         </td>
-        <td className="num">{formatBytes(e.bytes)}</td>
+        <td className="num">{bytesText(e)}</td>
         <td>
           <span className={`outcome outcome-${e.outcome}`}>{OUTCOME_LABELS[e.outcome]}</span>
         </td>
         <td>
-          <button
-            type="button"
-            className="button small"
-            aria-label={`Versions of ${e.path}`}
-            aria-expanded={open}
-            onClick={onToggle}
-          >
-            Versions
-          </button>
+          {/* Only where this change kept what it replaced: new files and folders have no versions. */}
+          {e.keptVersion ? (
+            <button
+              type="button"
+              className="button small"
+              aria-label={`Versions of ${e.path}`}
+              aria-expanded={open}
+              onClick={onToggle}
+            >
+              Versions
+            </button>
+          ) : null}
         </td>
       </tr>
       {open ? (

@@ -57,7 +57,8 @@ export function PairHeader({ pair, status, onSyncNow, onRemoved }: PairHeaderPro
         <p className="status-line">
           <span className={`badge tone-${badge.tone}`}>{badge.text}</span>
           <span className="muted">{when}</span>
-          {status?.state === 'error' && status.lastError ? (
+          {/* A refused target has its own banner below, with the button that resolves it. */}
+          {status?.state === 'error' && status.lastError && !status.targetChanged ? (
             <span className="error-text">{status.lastError}</span>
           ) : null}
         </p>

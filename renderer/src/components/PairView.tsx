@@ -9,6 +9,7 @@ import { PairHeader } from './PairHeader.js';
 import { ProgressBar } from './ProgressBar.js';
 import { SettingsTab } from './SettingsTab.js';
 import { Tabs, panelId, tabId } from './Tabs.js';
+import { TargetChangedBanner } from './TargetChangedBanner.js';
 import { useShortcuts } from './useShortcuts.js';
 
 export type PairTab = 'pending' | 'history' | 'settings';
@@ -57,6 +58,9 @@ export function PairView({ pair, tab, onTab, onRemoved, listHeight }: PairViewPr
         onSyncNow={() => void syncNow()}
         onRemoved={onRemoved}
       />
+      {status?.targetChanged ? (
+        <TargetChangedBanner pair={pair} message={status.targetChanged} />
+      ) : null}
       {status?.watcher.problem ? (
         <div role="alert" className="banner warning">
           {status.watcher.problem}

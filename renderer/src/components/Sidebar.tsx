@@ -1,4 +1,5 @@
-// The list of pairs with their status badges, "Add pair", and the global pause switch.
+// The list of pairs with their status badges, "Add pair", the global pause switch, and the way to
+// Tandem's log and About.
 import { progressFraction, type PairConfig } from '../contract.js';
 import { basename } from '../format.js';
 import { useServices, useSyncState } from '../state/appContext.js';
@@ -10,9 +11,10 @@ interface SidebarProps {
   onSelect: (pairId: string) => void;
   onAddPair: () => void;
   onAbout: () => void;
+  onOpenLog: () => void;
 }
 
-export function Sidebar({ selectedId, onSelect, onAddPair, onAbout }: SidebarProps) {
+export function Sidebar({ selectedId, onSelect, onAddPair, onAbout, onOpenLog }: SidebarProps) {
   const { store, client, desktop } = useServices();
   const pairs = useSyncState((s) => s.pairs);
   const settings = useSyncState((s) => s.settings);
@@ -52,6 +54,9 @@ export function Sidebar({ selectedId, onSelect, onAddPair, onAbout }: SidebarPro
         </button>
         {pausedAll ? <span className="muted small-text">Automatic syncing is paused</span> : null}
         {desktop ? <LoginItemToggle desktop={desktop} /> : null}
+        <button type="button" className="link-button small-text" onClick={onOpenLog}>
+          Open log
+        </button>
         <button type="button" className="link-button small-text" onClick={onAbout}>
           About Tandem
         </button>

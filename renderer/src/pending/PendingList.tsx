@@ -1,6 +1,7 @@
 // The virtualised grid of pending changes: fixed-height rows, only those in view (plus overscan)
 // in the DOM, so 100,000 changes scroll as smoothly as ten.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import type { ShownChange } from '../contract.js';
 import { isSelected, type RowSelection } from './selection.js';
 import type { PendingPages } from './pendingPages.js';
 import { PendingRow, ROW_HEIGHT } from './PendingRow.js';
@@ -14,7 +15,7 @@ interface PendingListProps {
   selection: RowSelection;
   focusedIndex: number;
   onFocusIndex: (index: number) => void;
-  onToggle: (index: number, path: string) => void;
+  onToggle: (index: number, row: ShownChange) => void;
   /** told the first row in view as the user scrolls, so the keyboard starts there */
   onFirstVisible?: (index: number) => void;
   /** the scroll viewport's height in px; measured when omitted */

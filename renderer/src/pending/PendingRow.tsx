@@ -1,6 +1,6 @@
 // One pending change: checkbox, kind, path with its conflict and approval marks, chunks, size.
 import { memo } from 'react';
-import type { PendingChange } from '../contract.js';
+import type { PendingChange, ShownChange } from '../contract.js';
 import { CONFLICT_EXPLANATIONS, KIND_LABELS, formatBytes } from '../format.js';
 import { useSyncState } from '../state/appContext.js';
 import { ChunkMap } from './ChunkMap.js';
@@ -13,7 +13,7 @@ interface PendingRowProps {
   rowId: string;
   selected: boolean;
   focused: boolean;
-  onToggle: (index: number, path: string) => void;
+  onToggle: (index: number, row: ShownChange) => void;
   onFocusRow: (index: number) => void;
 }
 
@@ -58,7 +58,7 @@ export const PendingRow = memo(function PendingRow({
           aria-label={`Select ${item.path}`}
           checked={selected}
           tabIndex={-1}
-          onChange={() => onToggle(index, item.path)}
+          onChange={() => onToggle(index, item)}
         />
       </div>
       <div role="gridcell" className="cell kind">

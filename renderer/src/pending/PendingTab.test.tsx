@@ -183,7 +183,15 @@ describe('approving and rejecting', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Approve selected' }));
     await waitFor(() =>
       expect(client.callsOf('approve')).toEqual([
-        [{ pairId: 'p1', paths: ['c/mine.txt', 'a/new.jpg'] }],
+        [
+          {
+            pairId: 'p1',
+            changes: [
+              { path: 'c/mine.txt', rev: 'c/mine.txt@1' },
+              { path: 'a/new.jpg', rev: 'a/new.jpg@1' },
+            ],
+          },
+        ],
       ]),
     );
     // the list refetches and shows the approval
@@ -193,10 +201,34 @@ describe('approving and rejecting', () => {
     ).toBe(false);
   });
 
-  it('approves everything of the pair', async () => {
+  it('approves the list as shown: its revision, not whatever is pending at the click', async () => {
+    client.listRevision = 7;
     await showList();
     fireEvent.click(screen.getByRole('button', { name: 'Approve all' }));
-    await waitFor(() => expect(client.callsOf('approve')).toEqual([[{ pairId: 'p1' }]]));
+    await waitFor(() =>
+      expect(client.callsOf('approve')).toEqual([
+        [{ pairId: 'p1', list: { listId: 'list-1', revision: 7 } }],
+      ]),
+    );
+  });
+
+  it('says which changes were not approved because they changed since they were shown', async () => {
+    await showList();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select a/new.jpg' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select b/edited.raw' }));
+    // A rescan lists a newer a/new.jpg before the click.
+    client.pending.get('p1')![0]!.rev = 'a/new.jpg@2';
+    fireEvent.click(screen.getByRole('button', { name: 'Approve selected' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Approved 1 change.');
+    expect(alert.textContent).toContain(
+      '1 change was not approved because it changed since you looked (a/new.jpg); it is still pending',
+    );
+    await waitFor(() => expect(within(grid()).getAllByText('✓ Approved')).toHaveLength(1));
+    const edited = screen
+      .getByRole('checkbox', { name: 'Select b/edited.raw' })
+      .closest('[role="row"]');
+    expect(edited!.textContent).toContain('✓ Approved');
   });
 
   it('rejects the checked paths', async () => {
@@ -204,12 +236,14 @@ describe('approving and rejecting', () => {
     fireEvent.click(screen.getByRole('checkbox', { name: 'Select b/edited.raw' }));
     fireEvent.click(screen.getByRole('button', { name: 'Reject selected' }));
     await waitFor(() =>
-      expect(client.callsOf('reject')).toEqual([[{ pairId: 'p1', paths: ['b/edited.raw'] }]]),
+      expect(client.callsOf('reject')).toEqual([
+        [{ pairId: 'p1', changes: [{ path: 'b/edited.raw', rev: 'b/edited.raw@1' }] }],
+      ]),
     );
     await waitFor(() => expect(rows()).toHaveLength(2));
   });
 
-  it('approves the whole pair when everything is selected without a filter', async () => {
+  it('approves the list as shown when everything is selected without a filter', async () => {
     await showList();
     fireEvent.click(screen.getByRole('checkbox', { name: 'Select all' }));
     expect(
@@ -218,7 +252,11 @@ describe('approving and rejecting', () => {
         .every((c) => (c as HTMLInputElement).checked),
     ).toBe(true);
     fireEvent.click(screen.getByRole('button', { name: 'Approve selected' }));
-    await waitFor(() => expect(client.callsOf('approve')).toEqual([[{ pairId: 'p1' }]]));
+    await waitFor(() =>
+      expect(client.callsOf('approve')).toEqual([
+        [{ pairId: 'p1', list: { listId: 'list-1', revision: 1 } }],
+      ]),
+    );
   });
 
   it('selects all matching the filter and approves exactly those', async () => {
@@ -230,7 +268,27 @@ describe('approving and rejecting', () => {
     fireEvent.click(screen.getByRole('checkbox', { name: 'Select b/other.raw' }));
     fireEvent.click(screen.getByRole('button', { name: 'Approve selected' }));
     await waitFor(() =>
-      expect(client.callsOf('approve')).toEqual([[{ pairId: 'p1', paths: ['b/edited.raw'] }]]),
+      expect(client.callsOf('approve')).toEqual([
+        [
+          {
+            pairId: 'p1',
+            list: { listId: 'list-1', revision: 1, pathContains: 'b/', except: ['b/other.raw'] },
+          },
+        ],
+      ]),
+    );
+    expect(
+      client.pending
+        .get('p1')!
+        .filter((i) => i.approved)
+        .map((i) => i.path),
+    ).toEqual(['b/edited.raw']);
+    // "Approve all" under a filter says so, and approves only what matches.
+    fireEvent.click(screen.getByRole('button', { name: 'Approve all matching' }));
+    await waitFor(() =>
+      expect(client.callsOf('approve').at(-1)).toEqual([
+        { pairId: 'p1', list: { listId: 'list-1', revision: 1, pathContains: 'b/' } },
+      ]),
     );
   });
 
@@ -244,7 +302,9 @@ describe('approving and rejecting', () => {
     ).toBe(true);
     fireEvent.keyDown(document.body, { key: 'a' });
     await waitFor(() =>
-      expect(client.callsOf('approve')).toEqual([[{ pairId: 'p1', paths: ['b/edited.raw'] }]]),
+      expect(client.callsOf('approve')).toEqual([
+        [{ pairId: 'p1', changes: [{ path: 'b/edited.raw', rev: 'b/edited.raw@1' }] }],
+      ]),
     );
   });
 
@@ -256,7 +316,11 @@ describe('approving and rejecting', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(client.callsOf('approve')).toEqual([]);
     fireEvent.keyDown(document.body, { key: 'A' });
-    await waitFor(() => expect(client.callsOf('approve')).toEqual([[{ pairId: 'p1' }]]));
+    await waitFor(() =>
+      expect(client.callsOf('approve')).toEqual([
+        [{ pairId: 'p1', list: { listId: 'list-1', revision: 1 } }],
+      ]),
+    );
   });
 
   it('"/" focuses the filter and "s" syncs now', async () => {

@@ -1,15 +1,17 @@
 // The Pending tab: what a sync would change, filtered and sorted, with approval and rejection of
 // single rows, a selection, or everything, by mouse or by keyboard.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { PairStatus, Selection } from '../contract.js';
+import type { PairStatus, Selection, ShownChange, ShownList } from '../contract.js';
 import { useShortcuts } from '../components/useShortcuts.js';
 import { formatBytes, plural } from '../format.js';
+import { outcomeText } from './outcomeText.js';
 import { useServices, useSyncState } from '../state/appContext.js';
 import { PendingList } from './PendingList.js';
 import { PendingToolbar, type KindFilter } from './PendingToolbar.js';
 import {
   ALL_SELECTED,
   NO_SELECTION,
+  pickedChanges,
   selectedCount,
   toggleRow,
   type RowSelection,
@@ -17,8 +19,6 @@ import {
 import { usePendingPages, type ListQuery } from './usePendingPages.js';
 
 const FILTER_DELAY_MS = 200;
-/** the most the engine returns per listPending call */
-const FETCH_LIMIT = 10_000;
 
 interface PendingTabProps {
   pairId: string;
@@ -66,10 +66,10 @@ export function PendingTab({ pairId, status, viewportHeight }: PendingTabProps) 
     [scope],
   );
   const onToggle = useCallback(
-    (index: number, path: string) =>
+    (index: number, row: ShownChange) =>
       setPicked((p) => {
         const sel = p.key === scope ? p.sel : NO_SELECTION;
-        return { key: scope, sel: toggleRow(sel, path), focus: index };
+        return { key: scope, sel: toggleRow(sel, row), focus: index };
       }),
     [scope],
   );
@@ -77,33 +77,33 @@ export function PendingTab({ pairId, status, viewportHeight }: PendingTabProps) 
   const total = pages.total ?? 0;
   const count = selectedCount(selection, total);
 
-  /** The selection as approve/reject want it: paths, undefined for the whole pair, null for none. */
-  const resolve = async (): Promise<string[] | undefined | null> => {
-    if (!selection.all) return selection.paths.size > 0 ? [...selection.paths] : null;
-    if (!filtered && selection.except.size === 0) return undefined;
-    const paths: string[] = [];
-    for (let offset = 0; offset < total; offset += FETCH_LIMIT) {
-      const page = await store.run(
-        client.listPending({ ...query, pairId, offset, limit: FETCH_LIMIT }),
-      );
-      if (!page) return null;
-      for (const it of page.items) if (!selection.except.has(it.path)) paths.push(it.path);
-    }
-    return paths.length > 0 ? paths : null;
+  /**
+   * The selection as approve and reject take it: the rows picked with the revs they were shown
+   * with, or the list as shown (its revision and filter), never "whatever is pending now". Null
+   * when nothing is selected or nothing has been shown yet.
+   */
+  const shownSelection = (all: boolean): Selection | null => {
+    if (!all && !selection.all)
+      return selection.picked.size > 0 ? { pairId, changes: pickedChanges(selection) } : null;
+    const shown = pages.shownRevision();
+    if (!shown || total === 0) return null;
+    const list: ShownList = { ...shown };
+    if (query.kinds) list.kinds = query.kinds;
+    if (query.conflictsOnly) list.conflictsOnly = true;
+    if (query.pathContains) list.pathContains = query.pathContains;
+    if (!all && selection.all && selection.except.size > 0) list.except = [...selection.except];
+    return { pairId, list };
   };
 
   const act = async (verb: 'approve' | 'reject', all: boolean) => {
-    const paths = all ? undefined : await resolve();
-    if (paths === null) return;
-    const sel: Selection = paths ? { pairId, paths } : { pairId };
-    const n = await store.run(verb === 'approve' ? client.approve(sel) : client.reject(sel));
-    if (n === undefined) return;
+    const sel = shownSelection(all);
+    if (!sel) return;
+    const outcome = await store.run(verb === 'approve' ? client.approve(sel) : client.reject(sel));
+    if (outcome === undefined) return;
     setPicked({ key: scope, sel: NO_SELECTION, focus: focusedIndex });
-    store.notify(
-      verb === 'approve'
-        ? `Approved ${plural(n, 'change')}.`
-        : `Rejected ${plural(n, 'change')}; they stay off the list until they change again.`,
-    );
+    // Changes left alone need the person's eyes: that notice stays until dismissed.
+    if (outcome.changedCount > 0) store.report(outcomeText(verb, outcome));
+    else store.notify(outcomeText(verb, outcome));
     store.touchPending(pairId);
   };
 
@@ -128,7 +128,7 @@ export function PendingTab({ pairId, status, viewportHeight }: PendingTabProps) 
       const item = focusedIndex >= 0 ? pages.item(focusedIndex) : undefined;
       if (!item || !onListOrPage(e.target)) return;
       e.preventDefault();
-      onToggle(focusedIndex, item.path);
+      onToggle(focusedIndex, item);
     },
     a: () => void act('approve', false),
     A: () => void act('approve', true),
@@ -159,7 +159,8 @@ export function PendingTab({ pairId, status, viewportHeight }: PendingTabProps) 
         canSelect={total > 0}
         onSelectAll={(on) => setSelection(on ? ALL_SELECTED : NO_SELECTION)}
         selectedCount={count}
-        total={pairTotal}
+        total={filtered ? total : pairTotal}
+        filtered={filtered}
         onApproveSelected={() => void act('approve', false)}
         onApproveAll={() => void act('approve', true)}
         onRejectSelected={() => void act('reject', false)}

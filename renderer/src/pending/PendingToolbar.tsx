@@ -20,7 +20,9 @@ interface PendingToolbarProps {
   canSelect: boolean;
   onSelectAll: (checked: boolean) => void;
   selectedCount: number;
+  /** changes "Approve all" would approve: the pair's, or those matching the filter */
   total: number;
+  filtered: boolean;
   onApproveSelected: () => void;
   onApproveAll: () => void;
   onRejectSelected: () => void;
@@ -108,7 +110,7 @@ export function PendingToolbar({ filterRef, ...p }: PendingToolbarProps) {
           disabled={p.total === 0}
           onClick={p.onApproveAll}
         >
-          Approve all
+          {p.filtered ? 'Approve all matching' : 'Approve all'}
         </button>
       </div>
     </>

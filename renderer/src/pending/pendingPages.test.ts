@@ -5,6 +5,8 @@ import { PendingPages } from './pendingPages.js';
 /** A fetch whose answers the test releases one by one, recording what was asked. */
 function controlledFetch(total: number) {
   const asked: number[] = [];
+  /** the service's list revision, read when a page is answered */
+  const list = { listId: 'L', revision: 1 };
   const waiting: (() => void)[] = [];
   const fetchPage = (offset: number, limit: number): Promise<Result<PendingPage>> => {
     asked.push(offset);
@@ -20,6 +22,7 @@ function controlledFetch(total: number) {
               { length: Math.max(0, Math.min(limit, total - offset)) },
               (_, i) => ({ path: `f${offset + i}` }) as PendingChange,
             ),
+            ...list,
           },
         }),
       ),
@@ -29,7 +32,7 @@ function controlledFetch(total: number) {
     waiting.shift()?.();
     await new Promise((r) => setTimeout(r, 0));
   };
-  return { asked, fetchPage, release };
+  return { asked, fetchPage, release, list };
 }
 
 describe('PendingPages', () => {
@@ -61,5 +64,23 @@ describe('PendingPages', () => {
     pages.syncVersion('2');
     expect(f.asked).toEqual([0, 200, 0, 200]);
     expect(pages.item(5)?.path).toBe('f5');
+  });
+
+  it('names the oldest revision among the pages on screen, of the newest list', async () => {
+    const f = controlledFetch(500);
+    const pages = new PendingPages(f.fetchPage, () => undefined, 200);
+    expect(pages.shownRevision()).toBeNull();
+    pages.ensure(0, 250);
+    f.list.revision = 3;
+    await f.release();
+    f.list.revision = 5;
+    await f.release();
+    // Rows of page 0 were read at revision 3: "approve all" covers nothing newer than that.
+    expect(pages.shownRevision()).toEqual({ listId: 'L', revision: 3 });
+    pages.invalidate();
+    f.list.listId = 'M'; // the state file was made anew
+    f.list.revision = 1;
+    await f.release();
+    expect(pages.shownRevision()).toEqual({ listId: 'M', revision: 1 });
   });
 });

@@ -19,6 +19,15 @@ interface CachedPage {
   items: PendingChange[];
   /** the generation it was fetched in; older than the current one means stale */
   gen: number;
+  /** the service's list and its revision when the page was read */
+  listId: string;
+  revision: number;
+}
+
+/** A pair's pending list as shown: what "approve all" names (ShownList without the filter). */
+export interface ShownRevision {
+  listId: string;
+  revision: number;
 }
 
 export class PendingPages {
@@ -52,6 +61,26 @@ export class PendingPages {
 
   item(index: number): PendingChange | undefined {
     return this.pages.get(Math.floor(index / this.pageSize))?.items[index % this.pageSize];
+  }
+
+  /**
+   * The list as the rows on screen show it: the oldest revision among the cached pages of the
+   * newest list (a state file made anew is another list), so "approve all" covers nothing newer
+   * than any row shown. Null before the first page.
+   */
+  shownRevision(): ShownRevision | null {
+    let listId: string | null = null;
+    let gen = -1;
+    for (const p of this.pages.values())
+      if (p.gen > gen) {
+        gen = p.gen;
+        listId = p.listId;
+      }
+    if (listId === null) return null;
+    let revision = Infinity;
+    for (const p of this.pages.values())
+      if (p.listId === listId) revision = Math.min(revision, p.revision);
+    return { listId, revision };
   }
 
   /** Rows first..last (inclusive) are about to show: fetch their pages unless fresh or coming. */
@@ -95,7 +124,12 @@ export class PendingPages {
     if (!r.ok) return this.onError(r.error.message);
     const have = this.pages.get(page);
     if (have && have.gen > gen) return; // a newer answer already arrived
-    this.pages.set(page, { items: r.value.items, gen });
+    this.pages.set(page, {
+      items: r.value.items,
+      gen,
+      listId: r.value.listId,
+      revision: r.value.revision,
+    });
     if (gen >= this.totalGen) {
       this.total = r.value.total;
       this.bytesToWrite = r.value.bytesToWrite;

@@ -14,6 +14,7 @@ import type {
   PendingQuery,
   Result,
   Selection,
+  SelectionOutcome,
   ServiceSettings,
   SyncClient,
   SyncEvent,
@@ -65,6 +66,7 @@ export function makeChange(pairId: string, path: string, over: Partial<PendingCh
     kind: 'create',
     source: { type: 'file', id: 'aa', size: 1000, mtimeMs: 0, mode: 0o644 },
     bytesToWrite: 1000,
+    rev: `${path}@1`,
     approved: false,
     since: 0,
     ...over,
@@ -77,6 +79,11 @@ export class FakeClient implements SyncClient {
   pairs: PairConfig[] = [];
   statuses = new Map<string, PairStatus>();
   pending = new Map<string, PendingChange[]>();
+  /** the pending lists' id and revision, as the service reports them with every page */
+  listId = 'list-1';
+  listRevision = 1;
+  /** "pairId:path" → the revision a change entered the list at (default 0: before any page) */
+  entered = new Map<string, number>();
   history = new Map<string, HistoryEntry[]>();
   versions = new Map<string, VersionInfo[]>();
   settings: ServiceSettings = { pausedAll: false };
@@ -180,12 +187,22 @@ export class FakeClient implements SyncClient {
   syncNow(pairId: string) {
     return this.call('syncNow', [pairId], () => ok(emptyApplyResult()));
   }
+  confirmTarget(pairId: string) {
+    return this.call('confirmTarget', [pairId], () => {
+      const st = this.statuses.get(pairId);
+      if (!st?.targetChanged) return refused<PairStatus>('nothing to confirm');
+      const { targetChanged: _t, lastError: _e, ...rest } = st;
+      const next: PairStatus = { ...rest, state: 'pending' };
+      this.statuses.set(pairId, next);
+      return ok(next);
+    });
+  }
   status() {
     return this.call('status', [], () => ok([...this.statuses.values()]));
   }
   listPending(q: PendingQuery) {
     return this.call('listPending', [q], () => {
-      let items = this.pending.get(q.pairId ?? '') ?? [];
+      let items = this.pending.get(q.pairId) ?? [];
       if (q.kinds?.length) items = items.filter((i) => q.kinds!.includes(i.kind));
       if (q.conflictsOnly) items = items.filter((i) => i.conflict);
       if (q.pathContains) items = items.filter((i) => i.path.includes(q.pathContains!));
@@ -196,27 +213,56 @@ export class FakeClient implements SyncClient {
         conflicts: items.filter((i) => i.conflict).length,
         bytesToWrite: items.reduce((n, i) => n + i.bytesToWrite, 0),
         items: items.slice(offset, offset + (q.limit ?? 500)),
+        listId: this.listId,
+        revision: this.listRevision,
       };
       return ok(page);
     });
   }
+  /** What the service would pick: rows whose rev still matches, or the list as of its revision. */
+  private pick(sel: Selection): { chosen: PendingChange[]; outcome: SelectionOutcome } {
+    const items = this.pending.get(sel.pairId) ?? [];
+    const chosen: PendingChange[] = [];
+    const changed: string[] = [];
+    let gone = 0;
+    for (const s of sel.changes ?? []) {
+      const it = items.find((i) => i.path === s.path);
+      if (!it) gone++;
+      else if (it.rev !== s.rev) changed.push(s.path);
+      else chosen.push(it);
+    }
+    if (sel.list) {
+      const l = sel.list;
+      for (const it of items) {
+        if (l.kinds?.length && !l.kinds.includes(it.kind)) continue;
+        if (l.conflictsOnly && !it.conflict) continue;
+        if (l.pathContains && !it.path.includes(l.pathContains)) continue;
+        if (l.except?.includes(it.path)) continue;
+        if ((this.entered.get(`${sel.pairId}:${it.path}`) ?? 0) > l.revision) changed.push(it.path);
+        else chosen.push(it);
+      }
+    }
+    return {
+      chosen,
+      outcome: { done: chosen.length, changed, changedCount: changed.length, gone },
+    };
+  }
   approve(sel: Selection) {
     return this.call('approve', [sel], () => {
-      const items = this.pending.get(sel.pairId ?? '') ?? [];
-      const chosen = sel.paths ? items.filter((i) => sel.paths!.includes(i.path)) : items;
+      const { chosen, outcome } = this.pick(sel);
       for (const i of chosen) i.approved = true;
-      return ok(chosen.length);
+      return ok(outcome);
     });
   }
   reject(sel: Selection) {
     return this.call('reject', [sel], () => {
-      const items = this.pending.get(sel.pairId ?? '') ?? [];
-      const gone = new Set(sel.paths ?? items.map((i) => i.path));
+      const { chosen, outcome } = this.pick(sel);
+      const gone = new Set(chosen);
       this.pending.set(
-        sel.pairId ?? '',
-        items.filter((i) => !gone.has(i.path)),
+        sel.pairId,
+        (this.pending.get(sel.pairId) ?? []).filter((i) => !gone.has(i)),
       );
-      return ok(gone.size);
+      return ok(outcome);
     });
   }
   setPolicy(pairId: string, policy: ApprovalPolicy) {
@@ -264,6 +310,13 @@ export class FakeClient implements SyncClient {
       const parent = dir === '/' ? null : dir.slice(0, dir.lastIndexOf('/')) || '/';
       return ok({ path: dir, parent, folders, home: this.home });
     });
+  }
+  /** the service's log, as logTail answers */
+  log = { path: '/home/ada/.local/state/tandem/logs/tandem.log', lines: [] as string[] };
+  logTail(lines = 200) {
+    return this.call('logTail', [lines], () =>
+      ok({ path: this.log.path, lines: this.log.lines.slice(-lines) }),
+    );
   }
   about() {
     return this.call('about', [], () => {
