@@ -54,7 +54,9 @@ export type Edit =
   | { op: 'add'; dir: number; name: string; node: TreeModel }
   /** a rename, possibly into another folder (skipped where the name is taken or it would nest) */
   | { op: 'move'; at: number; dir: number; name: string }
-  | { op: 'relink'; at: number; to: string };
+  | { op: 'relink'; at: number; to: string }
+  /** a folder replaced by a link to the same path in a root ({source}/p): writes must not follow */
+  | { op: 'folderToLink'; at: number; into: typeof SOURCE_ROOT_TOKEN | typeof TARGET_ROOT_TOKEN };
 
 /** The pair's own folder and the ignore file: names a root cannot hold in these tests. */
 const ROOT_ONLY_RESERVED = new Set(['.tandem', '.tandemignore']);
@@ -93,9 +95,20 @@ export const ODD_NAMES = [
   ...LONG_NAMES,
 ];
 
-/** Link texts: relative, absolute, dangling, to the folder itself or its parent, and loops
- *  (`loop` → itself, `ping` ↔ `pong`, when those names are taken). */
+/** Stand-ins in link texts for the pair's roots, written as their absolute paths (see LinkRoots). */
+export const SOURCE_ROOT_TOKEN = '{source}';
+export const TARGET_ROOT_TOKEN = '{target}';
+
+/**
+ * Link texts: relative, absolute, dangling, to the folder itself or its parent, loops (`loop` →
+ * itself, `ping` ↔ `pong`, when those names are taken), and into the pair's own roots: a target
+ * link into the source where the source has a folder is the way a careless write would reach
+ * the source.
+ */
 export const LINK_TEXTS = [
+  SOURCE_ROOT_TOKEN,
+  `${SOURCE_ROOT_TOKEN}/a`,
+  TARGET_ROOT_TOKEN,
   'a',
   'b/../a',
   '.',
@@ -216,6 +229,11 @@ export const editArb: fc.Arbitrary<Edit> = fc.oneof(
     at: fc.nat(),
     to: fc.constantFrom(...LINK_TEXTS),
   }),
+  fc.record({
+    op: fc.constant('folderToLink' as const),
+    at: fc.nat(),
+    into: fc.constantFrom(SOURCE_ROOT_TOKEN, TARGET_ROOT_TOKEN),
+  }),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -227,29 +245,40 @@ export function fileBytes(c: FileContent): Buffer {
   return b;
 }
 
+/** The absolute roots that SOURCE_ROOT_TOKEN and TARGET_ROOT_TOKEN stand for. */
+export interface LinkRoots {
+  source: string;
+  target: string;
+}
+
+function linkText(to: string, roots: LinkRoots | undefined): string {
+  if (!roots) return to;
+  return to.replace(SOURCE_ROOT_TOKEN, roots.source).replace(TARGET_ROOT_TOKEN, roots.target);
+}
+
 function setMtime(p: string, m: MtimeSpec): void {
   if (m !== 'now') fs.utimesSync(p, m / 1000, m / 1000);
 }
 
 /** Writes an entry at `p` (which must not exist). Folders get their mode after their entries. */
-export function writeModel(p: string, node: TreeModel): void {
+export function writeModel(p: string, node: TreeModel, roots?: LinkRoots): void {
   if (node.t === 'file') {
     fs.writeFileSync(p, fileBytes(node.content));
     fs.chmodSync(p, node.mode);
     setMtime(p, node.mtime);
   } else if (node.t === 'link') {
-    fs.symlinkSync(node.to, p);
+    fs.symlinkSync(linkText(node.to, roots), p);
   } else {
     fs.mkdirSync(p);
-    for (const [name, kid] of node.kids) writeModel(path.join(p, name), kid);
+    for (const [name, kid] of node.kids) writeModel(path.join(p, name), kid, roots);
     fs.chmodSync(p, node.mode);
   }
 }
 
 /** Writes a root folder's entries into `root` (created if missing). */
-export function writeRoot(root: string, tree: DirModel): void {
+export function writeRoot(root: string, tree: DirModel, roots?: LinkRoots): void {
   fs.mkdirSync(root, { recursive: true });
-  for (const [name, kid] of tree.kids) writeModel(path.join(root, name), kid);
+  for (const [name, kid] of tree.kids) writeModel(path.join(root, name), kid, roots);
   fs.chmodSync(root, tree.mode);
 }
 
@@ -300,7 +329,12 @@ function pick<T>(list: T[], at: number): T | undefined {
  * (in place: a rewrite keeps the inode, a move is a rename). Returns what it did, or null where it
  * did not fit (no entry of that type, the name taken, a folder into itself).
  */
-export function applyEdit(root: DirModel, e: Edit, disk: string | null): string | null {
+export function applyEdit(
+  root: DirModel,
+  e: Edit,
+  disk: string | null,
+  roots?: LinkRoots,
+): string | null {
   const all = entriesOf(root);
   const files = all.filter((x) => x.node.t === 'file');
   const abs = (rel: string): string => path.join(disk!, rel);
@@ -376,7 +410,7 @@ export function applyEdit(root: DirModel, e: Edit, disk: string | null): string 
       x.parent.kids.set(x.name, cloneModel(e.node));
       if (disk) {
         fs.rmSync(abs(x.path), { recursive: true, force: true });
-        writeModel(abs(x.path), e.node);
+        writeModel(abs(x.path), e.node, roots);
       }
       return `replace ${show(x.path)} (${x.node.t}) with ${renderOne(e.node)}`;
     }
@@ -386,7 +420,7 @@ export function applyEdit(root: DirModel, e: Edit, disk: string | null): string 
       if (name === null) return null;
       d.node.kids.set(name, cloneModel(e.node));
       const rel = d.path ? `${d.path}/${name}` : name;
-      if (disk) writeModel(abs(rel), e.node);
+      if (disk) writeModel(abs(rel), e.node, roots);
       return `add ${show(rel)}: ${renderOne(e.node)}`;
     }
     case 'move': {
@@ -411,16 +445,35 @@ export function applyEdit(root: DirModel, e: Edit, disk: string | null): string 
       l.node.to = e.to;
       if (disk) {
         fs.unlinkSync(abs(l.path));
-        fs.symlinkSync(e.to, abs(l.path));
+        fs.symlinkSync(linkText(e.to, roots), abs(l.path));
       }
       return `relink ${show(l.path)} → ${show(e.to)}`;
+    }
+    case 'folderToLink': {
+      const d = pick(
+        all.filter((y) => y.node.t === 'dir'),
+        e.at,
+      );
+      if (!d) return null;
+      const to = `${e.into}/${d.path}`;
+      d.parent.kids.set(d.name, { t: 'link', to });
+      if (disk) {
+        fs.rmSync(abs(d.path), { recursive: true, force: true });
+        fs.symlinkSync(linkText(to, roots), abs(d.path));
+      }
+      return `replace folder ${show(d.path)} with a link → ${show(to)}`;
     }
   }
 }
 
 /** Applies edits in order; returns one line per edit that applied. */
-export function applyEdits(root: DirModel, edits: readonly Edit[], disk: string | null): string[] {
-  return edits.flatMap((e) => applyEdit(root, e, disk) ?? []);
+export function applyEdits(
+  root: DirModel,
+  edits: readonly Edit[],
+  disk: string | null,
+  roots?: LinkRoots,
+): string[] {
+  return edits.flatMap((e) => applyEdit(root, e, disk, roots) ?? []);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,16 +11,17 @@
 //   - a second sync (a fresh session) plans nothing and finds equal root ids.
 // Half the cases then edit both sides in place (renames, rewrites that put the mtime back, type
 // flips, target edits) and sync again, so the index's stat trust, baselines and moves are tried.
-// TANDEM_PROPERTY_RUNS (default 500), TANDEM_PROPERTY_SEED and TANDEM_PROPERTY_PATH (to replay
+// TANDEM_PROPERTY_RUNS (default 1000), TANDEM_PROPERTY_SEED and TANDEM_PROPERTY_PATH (to replay
 // a failure: both are printed with it) tune it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolvePair } from './pair.js';
 import { SyncSession } from './syncSession.js';
+import type { WalkOptions } from '../core/scan/walk.js';
 import {
   applyEdits,
   cloneModel,
@@ -34,7 +35,18 @@ import {
 import { removeTree, STATE_DIR } from '../../testing/sandbox.js';
 import { diffSnapshots, hashTree, type TreeSnapshot } from '../../testing/treeSnapshot.js';
 
-const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 500));
+// The target is listed in this thread: the same walkTree and pack/unpack that walkInWorker runs
+// in its worker, without starting a worker per plan (that was two thirds of this file's CPU time:
+// about 30 ms per plan, three plans a case). Every other sync test lists through the worker.
+vi.mock('../core/scan/walkInWorker.js', async () => {
+  const walk = await import('../core/scan/walk.js');
+  return {
+    walkInWorker: (root: string, side: 'source' | 'target', opts: WalkOptions) =>
+      Promise.resolve().then(() => walk.unpackWalk(walk.packWalk(walk.walkTree(root, side, opts)))),
+  };
+});
+
+const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 1000));
 const SEED = process.env.TANDEM_PROPERTY_SEED
   ? Number(process.env.TANDEM_PROPERTY_SEED)
   : Math.floor(Math.random() * 2 ** 31);
@@ -117,9 +129,7 @@ const KNOWN_MTIME_BUCKET_BUG = true;
 const knownBugCases: string[] = [];
 
 /** Files whose mtimes are under 1 ms apart but in two different milliseconds. */
-function mtimesAcrossMillisecond(source: string, target: string): string[] {
-  const s = hashTree(source);
-  const t = hashTree(target);
+function mtimesAcrossMillisecond(s: TreeSnapshot, t: TreeSnapshot): string[] {
   const out: string[] = [];
   for (const [p, e] of s) {
     const u = t.get(p);
@@ -157,15 +167,17 @@ async function syncAndCheck(source: string, target: string, label: string): Prom
   } finally {
     await s.close();
   }
-  problems.push(...differences(hashTree(source), hashTree(target)).map((d) => `${label}: ${d}`));
+  const srcAfter = hashTree(source);
+  const tgtAfter = hashTree(target);
+  problems.push(...differences(srcAfter, tgtAfter).map((d) => `${label}: ${d}`));
   problems.push(
-    ...diffSnapshots(srcBefore, hashTree(source), { mode: true, mtime: true, inode: true }).map(
+    ...diffSnapshots(srcBefore, srcAfter, { mode: true, mtime: true, inode: true }).map(
       (d) => `${label}: the source changed: ${d}`,
     ),
   );
   const versions = path.join(target, STATE_DIR, 'versions');
   const kept = new Set([
-    ...contents(hashTree(target)),
+    ...contents(tgtAfter),
     ...(fs.existsSync(versions) ? contents(hashTree(versions, { includeStateDir: true })) : []),
   ]);
   for (const c of contents(tgtBefore))
@@ -184,7 +196,7 @@ async function syncAndCheck(source: string, target: string, label: string): Prom
     for (const it of plan.items)
       problems.push(`${label}: the next sync plans ${it.kind} ${JSON.stringify(it.path)}`);
     if (plan.items.length === 0 && plan.sourceRootId !== plan.targetRootId) {
-      const straddling = KNOWN_MTIME_BUCKET_BUG ? mtimesAcrossMillisecond(source, target) : [];
+      const straddling = KNOWN_MTIME_BUCKET_BUG ? mtimesAcrossMillisecond(srcAfter, tgtAfter) : [];
       if (straddling.length) knownBugCases.push(`${label}: ${straddling.join(', ')}`);
       else problems.push(`${label}: nothing planned, yet the root ids differ`);
     }
@@ -200,10 +212,11 @@ async function runCase(c: Case): Promise<void> {
   const target = path.join(dir, 'target');
   try {
     const src = cloneModel(c.source);
-    writeRoot(source, src);
+    const roots = { source, target };
+    writeRoot(source, src, roots);
     const tgt = cloneModel(c.source);
     const targetEdits = applyEdits(tgt, c.targetEdits, null);
-    writeRoot(target, tgt);
+    writeRoot(target, tgt, roots);
     const story = [
       'source:',
       renderTree(c.source),
@@ -214,8 +227,8 @@ async function runCase(c: Case): Promise<void> {
     if (problems.length === 0 && c.later) {
       // The target now holds the source: edits start from the same model on both sides.
       const tgtNow = cloneModel(src);
-      const srcEdits = applyEdits(src, c.later.source, source);
-      const tgtEdits = applyEdits(tgtNow, c.later.target, target);
+      const srcEdits = applyEdits(src, c.later.source, source, roots);
+      const tgtEdits = applyEdits(tgtNow, c.later.target, target, roots);
       story.push(
         `then the source: ${srcEdits.join('; ') || '(no edit)'}`,
         `and the target: ${tgtEdits.join('; ') || '(no edit)'}`,
