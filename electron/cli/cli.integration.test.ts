@@ -929,18 +929,18 @@ describe('tandem holds (exit 1, nothing applied until --yes --force)', () => {
     expect(oneLineErrorProblems(run.stderr), describeRun(run)).toEqual([]);
   });
 
-  it('holds a plan that deletes more than half of the target, but not one that deletes less', async () => {
+  it('holds a plan that deletes more than half of the target (above 20 entries), but not one that deletes less', async () => {
     const spec: Record<string, string> = {};
-    for (let i = 0; i < 10; i++) spec[`f${i}.txt`] = `file ${i}`;
+    for (let i = 0; i < 50; i++) spec[`f${i}.txt`] = `file ${i}`;
     writeTree(sb.source, spec);
     await syncYes();
 
-    for (let i = 0; i < 4; i++) fs.rmSync(path.join(sb.source, `f${i}.txt`));
+    for (let i = 0; i < 20; i++) fs.rmSync(path.join(sb.source, `f${i}.txt`));
     const few = await syncYes();
     expect(few.plan.holds).toEqual([]);
-    expect(few.plan.summary.delete).toBe(4);
+    expect(few.plan.summary.delete).toBe(20);
 
-    for (let i = 4; i < 8; i++) fs.rmSync(path.join(sb.source, `f${i}.txt`)); // 4 of the 6 left
+    for (let i = 20; i < 48; i++) fs.rmSync(path.join(sb.source, `f${i}.txt`)); // 28 of the 30 left
     const before = targetNow();
     const { run, out } = await sync('--yes');
     expect(run.code, describeRun(run)).toBe(1);
@@ -950,7 +950,7 @@ describe('tandem holds (exit 1, nothing applied until --yes --force)', () => {
     expect(oneLineErrorProblems(run.stderr), describeRun(run)).toEqual([]);
 
     await syncYes('--force');
-    expect(fs.readdirSync(sb.target).sort()).toEqual([STATE_DIR, 'f8.txt', 'f9.txt']);
+    expect(fs.readdirSync(sb.target).sort()).toEqual([STATE_DIR, 'f48.txt', 'f49.txt']);
     await expectInSync();
   });
 });

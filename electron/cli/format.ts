@@ -1,6 +1,6 @@
 // Human-readable text for plans, results and sizes (the CLI's stdout; --json prints the objects).
 import { formatBytes } from '../shared/format.js';
-import type { ApplyResult, Plan, PlanItem } from '../shared/plan.js';
+import type { ApplyResult, EntryType, Plan, PlanItem } from '../shared/plan.js';
 
 /** Quotes a path when it holds characters a terminal would hide or mangle. */
 export function showPath(p: string): string {
@@ -13,6 +13,10 @@ const CONFLICT_TEXT = {
   targetUnknown: 'target holds data never synced',
 } as const;
 
+function typeName(t: EntryType): string {
+  return t === 'special' ? 'special file' : t;
+}
+
 function mode(m: number): string {
   return (m & 0o7777).toString(8).padStart(3, '0');
 }
@@ -24,9 +28,13 @@ export function formatItem(it: PlanItem): string {
   const p =
     showPath(it.path) +
     (it.source?.type === 'dir' || (it.kind === 'delete' && it.target?.type === 'dir') ? '/' : '');
+  const sparse =
+    it.source?.allocated !== undefined
+      ? ` (sparse: ${formatBytes(it.source.allocated)} allocated)`
+      : '';
   switch (it.kind) {
     case 'create':
-      return `+ ${p}${it.source!.type === 'file' ? `  ${formatBytes(it.source!.size)}` : it.source!.type === 'symlink' ? ` -> ${showPath(it.source!.linkTarget ?? '')}` : ''}${c}`;
+      return `+ ${p}${it.source!.type === 'file' ? `  ${formatBytes(it.source!.size)}${sparse}` : it.source!.type === 'symlink' ? ` -> ${showPath(it.source!.linkTarget ?? '')}` : ''}${c}`;
     case 'update': {
       if (it.chunks) {
         const k = it.chunks.changed.length;
@@ -35,13 +43,12 @@ export function formatItem(it: PlanItem): string {
       return `~ ${p} -> ${showPath(it.source!.linkTarget ?? '')}${c}`;
     }
     case 'replaceType':
-      return `T ${p}  ${it.target!.type} -> ${it.source!.type}${c}`;
+      return `T ${p}  ${typeName(it.target!.type)} -> ${typeName(it.source!.type)}${sparse}${c}`;
     case 'metadata': {
-      const parts: string[] = [];
-      if (it.source!.mode !== it.target!.mode)
-        parts.push(`mode ${mode(it.target!.mode)} -> ${mode(it.source!.mode)}`);
-      if (it.source!.type === 'file' && it.source!.mtimeMs !== it.target!.mtimeMs)
-        parts.push('mtime');
+      // What differs is the plan's to say (compare's one definition), not recomputed here.
+      const parts = (it.differs ?? []).map((d) =>
+        d === 'mode' ? `mode ${mode(it.target!.mode)} -> ${mode(it.source!.mode)}` : d,
+      );
       return `m ${p}  ${parts.join(', ')}`;
     }
     case 'delete':
@@ -82,10 +89,11 @@ export function formatPlan(plan: Plan, limit = 200): string {
 }
 
 export function formatResult(r: ApplyResult): string {
-  const lines = r.failed
-    .filter((f) => f.path)
-    .map((f) => `failed: ${showPath(f.path)}: ${f.message}`);
-  for (const f of r.failed.filter((x) => !x.path)) lines.push(f.message);
+  const lines = r.failed.map((f) => `failed: ${showPath(f.path)}: ${f.message}`);
+  if (r.stopped)
+    lines.push(
+      `stopped: ${r.stopped}${r.notAttempted.length ? ` (${r.notAttempted.length} more change${r.notAttempted.length === 1 ? '' : 's'} not attempted)` : ''}`,
+    );
   const how = [
     r.patchedInPlace && `${r.patchedInPlace} patched in place`,
     r.renamedIntoPlace && `${r.renamedIntoPlace} written via temp file`,
@@ -93,7 +101,7 @@ export function formatResult(r: ApplyResult): string {
     .filter(Boolean)
     .join(', ');
   lines.push(
-    `applied ${r.applied} change${r.applied === 1 ? '' : 's'}${how ? ` (${how})` : ''}, wrote ${formatBytes(r.bytesWritten)}${r.failed.length ? `; ${r.failed.filter((f) => f.path).length} failed` : ''}`,
+    `applied ${r.applied} change${r.applied === 1 ? '' : 's'}${how ? ` (${how})` : ''}, wrote ${formatBytes(r.bytesWritten)}${r.failed.length ? `; ${r.failed.length} failed` : ''}`,
   );
   return lines.join('\n');
 }

@@ -11,10 +11,15 @@ import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 
 export const USAGE = `usage:
-  tandem sync SOURCE TARGET [--yes] [--force] [--dry-run] [--hash SCHEME] [--ignore PATTERN]... [--json]
-  tandem diff SOURCE TARGET [--hash SCHEME] [--ignore PATTERN]... [--json]
+  tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
+                            [--hash SCHEME] [--ignore PATTERN]... [--json]
+  tandem diff SOURCE TARGET [--confirm-target] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto]
   tandem serve [--port N] [--new-token]      # the web UI on 127.0.0.1 (prints its link once)
+  --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
+  target deleted, more than --max-delete N entries deleted); --confirm-target accepts a target
+  that is not the folder this pair last synced (a link that leads elsewhere now, a missing
+  target, another disk): diff only previews it, sync records it
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -54,6 +59,8 @@ function parse(argv: string[]) {
       options: {
         yes: { type: 'boolean', short: 'y' },
         force: { type: 'boolean' },
+        'confirm-target': { type: 'boolean' },
+        'max-delete': { type: 'string' },
         'dry-run': { type: 'boolean', short: 'n' },
         hash: { type: 'string' },
         ignore: { type: 'string', multiple: true },
@@ -79,7 +86,17 @@ async function runServe(
 ): Promise<number> {
   if (rest.length)
     throw new UsageError(`serve takes no folders (got ${rest.join(' ')}); add pairs in the UI`);
-  if (o.yes || o.force || o['dry-run'] || o.json || o.hash || o.ignore || o.auto)
+  if (
+    o.yes ||
+    o.force ||
+    o['confirm-target'] ||
+    o['max-delete'] !== undefined ||
+    o['dry-run'] ||
+    o.json ||
+    o.hash ||
+    o.ignore ||
+    o.auto
+  )
     throw new UsageError('serve takes only --port N and --new-token');
   let port: number | undefined;
   if (o.port !== undefined) {
@@ -136,7 +153,16 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
     if (cmd === 'watch') {
-      if (o.yes || o.force || o['dry-run'] || o.json || o.hash || o.ignore) {
+      if (
+        o.yes ||
+        o.force ||
+        o['confirm-target'] ||
+        o['max-delete'] !== undefined ||
+        o['dry-run'] ||
+        o.json ||
+        o.hash ||
+        o.ignore
+      ) {
         throw new UsageError(
           'watch takes only --auto (set the scheme and ignore patterns on the pair)',
         );
@@ -151,14 +177,18 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       return await runWatch(paths.source, paths.target, o.auto === true, io, stop);
     }
     if (o.auto) throw new UsageError('--auto belongs to watch');
-    if (cmd === 'diff' && (o.yes || o.force || o['dry-run']))
-      throw new UsageError('diff never writes: --yes, --force and --dry-run belong to sync');
+    if (cmd === 'diff' && (o.yes || o.force || o['dry-run'] || o['max-delete'] !== undefined))
+      throw new UsageError(
+        'diff never writes: --yes, --force, --max-delete and --dry-run belong to sync',
+      );
+    const maxDelete = o['max-delete'] !== undefined ? parseMaxDelete(o['max-delete']) : undefined;
     const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;
     const paths = resolvePair(folders[0]!, folders[1]!);
     const write = cmd === 'sync' && !o['dry-run'];
     session = await SyncSession.open(paths, {
       write,
-      confirmTarget: o.force === true,
+      confirmTarget: o['confirm-target'] === true,
+      ...(maxDelete !== undefined ? { maxDelete } : {}),
       ignore: o.ignore ?? [],
       ...(scheme ? { scheme } : {}),
       onProgress: (p) => io.progress.update(p),
@@ -224,6 +254,10 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     io.progress.clear();
     if (o.json) io.out(JSON.stringify({ plan, result }));
     else io.out(formatResult(result));
+    if (result.stopped) {
+      io.err(`tandem: stopped: ${result.stopped}`);
+      return 1;
+    }
     if (result.failed.length) {
       io.err(
         `tandem: ${result.failed.length} item${result.failed.length === 1 ? '' : 's'} not applied (listed above); run again once the cause is fixed`,
@@ -243,7 +277,13 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       io.err(`tandem: ${e.message}; see tandem --help`);
       return 2;
     }
-    if (e instanceof RefusalError || e instanceof PairBusyError || e instanceof SchemeError) {
+    if (e instanceof PairBusyError) {
+      io.err(
+        `tandem: ${e.message}: another Tandem is syncing this pair; run again once it is done`,
+      );
+      return 2;
+    }
+    if (e instanceof RefusalError || e instanceof SchemeError) {
       io.err(`tandem: ${e.message}`);
       return 2;
     }
@@ -255,6 +295,14 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
   } finally {
     await session?.close();
   }
+}
+
+/** `--max-delete N`: a whole number of entries, 0 (no deletion without --force) or more. */
+function parseMaxDelete(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
+    throw new UsageError(`--max-delete needs a whole number of entries, 0 or more (got '${v}')`);
+  return n;
 }
 
 /** diff --json prints the plan; sync --json prints {plan, result} (result null: nothing applied). */

@@ -82,8 +82,8 @@ function describeEvent(e: SyncEvent): string | null {
       return `pending:\n${shown.join('\n')}`;
     }
     case 'applied':
-      if (e.result.applied === 0 && e.result.failed.length === 0) return null;
-      return `applied ${e.result.applied} change${e.result.applied === 1 ? '' : 's'}, wrote ${formatBytes(e.result.bytesWritten)}${e.result.failed.length ? `; ${e.result.failed.length} failed: ${e.result.failed.map((f) => `${f.path || 'run'}: ${f.message}`).join('; ')}` : ''}`;
+      if (e.result.applied === 0 && e.result.failed.length === 0 && !e.result.stopped) return null;
+      return `applied ${e.result.applied} change${e.result.applied === 1 ? '' : 's'}, wrote ${formatBytes(e.result.bytesWritten)}${e.result.failed.length ? `; ${e.result.failed.length} failed: ${e.result.failed.map((f) => `${f.path}: ${f.message}`).join('; ')}` : ''}${e.result.stopped ? `; stopped: ${e.result.stopped}` : ''}`;
     case 'error':
       return `problem: ${e.message}`;
     case 'watcherHealth':

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncEvent } from '../shared/syncApi.js';
-import type { ApplyResult } from '../shared/plan.js';
+import { emptyApplyResult, type ApplyResult } from '../shared/plan.js';
 import {
   APPLIED_GAP,
   ERROR_GAP_PER_PAIR,
@@ -20,8 +20,8 @@ const base: SyncModel = withPairs(EMPTY_MODEL, [photos]);
 const away = { windowFocused: false };
 
 const result = (patch: Partial<ApplyResult> = {}): ApplyResult => ({
+  ...emptyApplyResult(),
   applied: 12,
-  failed: [],
   bytesWritten: 340 * 1024 * 1024,
   bytesJournaled: 0,
   bytesVersioned: 0,

@@ -4,7 +4,12 @@
 /** One of a pair's two folders. */
 export type Side = 'source' | 'target';
 
-export type EntryType = 'file' | 'dir' | 'symlink';
+/**
+ * What an entry is. 'special' (a FIFO, socket or device) is listed on the target only: it holds no
+ * bytes, so it may be removed or replaced there without ever being opened. The source's are
+ * skipped with a reason.
+ */
+export type EntryType = 'file' | 'dir' | 'symlink' | 'special';
 
 /** What one side holds at a path, as far as the plan needs it. Ids are lowercase hex. */
 export interface EntrySnapshot {
@@ -16,6 +21,8 @@ export interface EntrySnapshot {
   mode: number;
   /** symlinks only */
   linkTarget?: string;
+  /** files whose bytes on disk are fewer than their size (sparse): the bytes allocated */
+  allocated?: number;
 }
 
 export type ChangeKind =
@@ -59,9 +66,15 @@ export interface PlanItem {
   from?: string;
   /** bytes the apply will write into the target tree (not counting journal and versions) */
   bytesToWrite: number;
+  /** for 'metadata': which kinds of metadata differ */
+  differs?: MetadataField[];
 }
 
-export type HoldReason = 'sourceEmpty' | 'massDelete' | 'diskSpace';
+/** A kind of metadata compared apart from the content. */
+export type MetadataField = 'mode' | 'mtime';
+
+/** massDelete: more than half of the target (above a floor); maxDelete: more than --max-delete */
+export type HoldReason = 'sourceEmpty' | 'massDelete' | 'maxDelete' | 'diskSpace';
 
 export interface Hold {
   reason: HoldReason;
@@ -108,13 +121,54 @@ export interface ItemFailure {
 
 export interface ApplyResult {
   applied: number;
+  /** items that were tried and not applied, each with its reason */
   failed: ItemFailure[];
+  /** why the run stopped before the end of the plan (a full disk, a cancel), or null */
+  stopped: string | null;
+  /** paths of the items not tried because the run stopped */
+  notAttempted: string[];
+  /** folder deletions left undone on purpose: the folder still holds entries that were kept */
+  kept: string[];
   bytesWritten: number;
   /** bytes written to the journal and version store in `.tandem/` */
   bytesJournaled: number;
   bytesVersioned: number;
   patchedInPlace: number;
   renamedIntoPlace: number;
+}
+
+/** A result with nothing applied yet. */
+export function emptyApplyResult(): ApplyResult {
+  return {
+    applied: 0,
+    failed: [],
+    stopped: null,
+    notAttempted: [],
+    kept: [],
+    bytesWritten: 0,
+    bytesJournaled: 0,
+    bytesVersioned: 0,
+    patchedInPlace: 0,
+    renamedIntoPlace: 0,
+  };
+}
+
+/** Several runs' results as one (a "sync now" that took more than one cycle). */
+export function mergeApplyResults(results: readonly ApplyResult[]): ApplyResult {
+  const m = emptyApplyResult();
+  for (const r of results) {
+    m.applied += r.applied;
+    m.failed.push(...r.failed);
+    m.stopped ??= r.stopped;
+    m.notAttempted.push(...r.notAttempted);
+    m.kept.push(...r.kept);
+    m.bytesWritten += r.bytesWritten;
+    m.bytesJournaled += r.bytesJournaled;
+    m.bytesVersioned += r.bytesVersioned;
+    m.patchedInPlace += r.patchedInPlace;
+    m.renamedIntoPlace += r.renamedIntoPlace;
+  }
+  return m;
 }
 
 export function summarize(items: readonly PlanItem[]): PlanSummary {

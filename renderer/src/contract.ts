@@ -7,6 +7,7 @@ export type {
   ConflictReason,
   PlanItem,
 } from '../../electron/shared/plan.js';
+export { emptyApplyResult } from '../../electron/shared/plan.js';
 export type {
   AboutInfo,
   AddPairInput,

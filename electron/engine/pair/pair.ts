@@ -7,11 +7,36 @@ import os from 'node:os';
 import path from 'node:path';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { acquirePairLock } from './pairLock.js';
+import {
+  judgeTarget,
+  markerWith,
+  parseMarker,
+  readTargetRecord,
+  targetRecordFile,
+  writeTargetRecord,
+  type Marker,
+  type TargetRecord,
+} from './targetIdentity.js';
 import { recoverJournals, type RecoveryReport } from '../core/target/journal.js';
+import {
+  clearTemp,
+  ensureStateDir,
+  readTargetFile,
+  removeTree,
+  StateFolderError,
+  writeStateFile,
+} from '../core/target/stateFolder.js';
+import { NodeTargetFs, type TargetFs } from '../core/target/targetFs.js';
 import { STATE_DIR, type NameRules } from '../core/scan/walk.js';
 
 /** Bad input or a pair that must not be touched: exit 2, nothing written. */
 export class RefusalError extends Error {}
+
+/**
+ * The target is not provably the folder this pair last synced (a moved link, a missing or swapped
+ * disk): refused until a person confirms it (`confirmTarget`, `--confirm-target`).
+ */
+export class TargetChangedError extends RefusalError {}
 
 export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TANDEM_HOME) return path.resolve(env.TANDEM_HOME);
@@ -26,6 +51,8 @@ export function tandemHome(env: NodeJS.ProcessEnv = process.env): string {
 export interface PairPaths {
   source: string;
   target: string;
+  /** the target as given, made absolute but not resolved: a link in it may later lead elsewhere */
+  targetGiven: string;
   /** false when the target folder does not exist yet */
   targetExists: boolean;
   key: string;
@@ -68,6 +95,11 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       throw new RefusalError(
         `cannot open target ${targetArg}: ${(e as NodeJS.ErrnoException).code}`,
       );
+    const link = readLinkOrNull(path.resolve(targetArg));
+    if (link !== null)
+      throw new RefusalError(
+        `the target ${targetArg} is a link to ${link}, which does not exist; connect or create that folder first, or name another target`,
+      );
     // A target that does not exist yet is created by the sync; its parent must exist.
     const parent = path.dirname(path.resolve(targetArg));
     let realParent: string;
@@ -91,17 +123,22 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       `source ${source} is inside target ${target}; choose folders that do not contain each other`,
     );
   const key = crypto.createHash('sha256').update(`${source}\0${target}`).digest('hex').slice(0, 20);
-  return { source, target, targetExists, key };
+  return { source, target, targetGiven: path.resolve(targetArg), targetExists, key };
 }
 
-interface Marker {
-  pair: string;
-  source: string;
-  created: number;
+function readLinkOrNull(p: string): string | null {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return null;
+  }
 }
 
 export interface OpenPairOptions {
-  /** confirm a target whose marker is gone or that moved to another device */
+  /**
+   * confirm a target that is not provably the folder this pair last synced (a link that leads
+   * elsewhere now, a missing target, its marker gone, another device); only a sync records it
+   */
   confirmTarget?: boolean;
   /** create the target folder if missing (sync); diff leaves the disk alone */
   createTarget?: boolean;
@@ -110,6 +147,8 @@ export interface OpenPairOptions {
 
 export interface OpenPair extends PairPaths {
   stateDir: string;
+  /** the one door to the target: every target write goes through it */
+  targetFs: TargetFs;
   index: IdentifierIndex;
   recovery: RecoveryReport;
   nameRules: NameRules;
@@ -119,10 +158,24 @@ export interface OpenPair extends PairPaths {
 
 export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Promise<OpenPair> {
   const home = opts.home ?? tandemHome();
-  const index = new IdentifierIndex(path.join(home, 'pairs', `${paths.key}.sqlite`));
+  const indexFile = path.join(home, 'pairs', `${paths.key}.sqlite`);
+  let index: IdentifierIndex | null = null;
   let release: (() => void) | null = null;
   try {
     const stateDir = path.join(paths.target, STATE_DIR);
+    const t = new NodeTargetFs(paths.target);
+    // Refused before anything is created, from what Tandem's state folder says about the pair (its
+    // index read-only: the lock, and so the index, can only be had once `.tandem` exists).
+    const recordFile = targetRecordFile(home, paths.source, paths.targetGiven);
+    const record = readTargetRecord(recordFile);
+    checkTarget(
+      paths,
+      opts,
+      IdentifierIndex.peekMeta(indexFile, HISTORY) ?? new Map(),
+      record,
+      paths.targetExists ? readMarker(t) : null,
+      paths.targetExists ? String(fs.statSync(paths.target).dev) : null,
+    );
     let targetExists = paths.targetExists;
     if (!targetExists && opts.createTarget) {
       fs.mkdirSync(paths.target, { recursive: true });
@@ -133,96 +186,145 @@ export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Pr
     let gran = 1;
     if (targetExists) {
       const dev = String(fs.statSync(paths.target).dev);
-      const hadHistory = index.getMeta('synced') === '1';
-      const marker = readMarker(stateDir);
-      const moved =
-        hadHistory && (marker?.pair !== paths.key || index.getMeta('targetDev') !== dev);
-      if (moved && !opts.confirmTarget) {
-        throw new RefusalError(
-          `the target ${paths.target} is not the folder this pair last synced (its .tandem marker is gone or it is on another disk); if it is the right folder, run again with --force`,
-        );
-      }
       const writable = opts.createTarget !== false;
-      if (writable || fs.existsSync(stateDir)) {
-        fs.mkdirSync(stateDir, { recursive: true });
-        release = acquirePairLock(stateDir);
-        if (moved || !marker) {
-          if (moved) {
-            // Forgets the target's rows and with them its baseline: all its data counts as unknown.
-            index.forgetSide('target');
-          }
-          writeMarker(stateDir, { pair: paths.key, source: paths.source, created: Date.now() });
+      if (ensureStateDir(t, STATE_DIR, writable)) {
+        release = acquirePairLock(t);
+      }
+      // Opened only with the lock held (where there is a lock to hold): a second process then
+      // stops at "pair busy" instead of waiting on, or failing at, the holder's transactions.
+      index = new IdentifierIndex(indexFile);
+      // Checked again under the lock, from the index itself: the look before may have found no
+      // index, or been unable to read it. Only a sync confirms a changed target; diff never does.
+      const marker = readMarker(t);
+      const moved = checkTarget(paths, opts, indexMeta(index), record, marker, dev);
+      if (release && (writable || !moved)) {
+        if (moved) {
+          // Forgets the target's rows and with them its baseline: all its data counts as unknown.
+          index.forgetSide('target');
+        }
+        if (!marker?.pairs[paths.key])
+          writeMarker(t, markerWith(marker, paths.key, paths.source, Date.now()));
+        if (writable && record?.resolved !== paths.target) {
+          writeTargetRecord(recordFile, {
+            source: paths.source,
+            given: paths.targetGiven,
+            resolved: paths.target,
+            updated: Date.now(),
+          });
         }
         index.setMeta('targetDev', dev);
-        recovery = await recoverJournals(path.join(stateDir, 'journal'), paths.target);
-        fs.rmSync(path.join(stateDir, 'tmp'), { recursive: true, force: true });
-        const probed = probeTarget(stateDir, index);
+      }
+      if (release) {
+        recovery = await recoverJournals(t);
+        clearTemp(t);
+        const probed = probeTarget(t, index);
         nameRules = probed.rules;
         gran = probed.granularityMs;
       }
     }
+    index ??= new IdentifierIndex(indexFile);
     const rel = release;
+    const idx = index;
     return {
       ...paths,
       targetExists,
       stateDir,
-      index,
+      targetFs: t,
+      index: idx,
       recovery,
       nameRules,
       mtimeGranularityMs: gran,
       close() {
         rel?.();
-        index.close();
+        idx.close();
       },
     };
   } catch (e) {
+    index?.close();
     release?.();
-    index.close();
+    if (e instanceof StateFolderError) throw new RefusalError(e.message);
     throw e;
   }
 }
 
-function readMarker(stateDir: string): Marker | null {
+const HISTORY = ['synced', 'targetDev'] as const;
+
+function indexMeta(index: IdentifierIndex): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const k of HISTORY) {
+    const v = index.getMeta(k);
+    if (v !== undefined) m.set(k, v);
+  }
+  return m;
+}
+
+/**
+ * Whether the target is not (provably) the folder this pair last synced; throws
+ * TargetChangedError unless the person confirmed it. `dev` is null for a missing target.
+ */
+function checkTarget(
+  paths: PairPaths,
+  opts: OpenPairOptions,
+  history: Map<string, string>,
+  record: TargetRecord | null,
+  marker: Marker | null,
+  dev: string | null,
+): boolean {
+  const { moved, problem } = judgeTarget({
+    key: paths.key,
+    source: paths.source,
+    given: paths.targetGiven,
+    target: paths.target,
+    synced: history.get('synced') === '1',
+    lastDev: history.get('targetDev'),
+    record,
+    marker,
+    dev,
+  });
+  if (problem && !opts.confirmTarget) throw new TargetChangedError(problem);
+  return moved;
+}
+
+/** The marker, read through the door (a `.tandem` that is a link yields none, never its target's). */
+function readMarker(t: TargetFs): Marker | null {
   try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, 'pair.json'), 'utf8')) as Marker;
+    return parseMarker(readTargetFile(t, `${STATE_DIR}/pair.json`).toString('utf8'));
   } catch {
     return null;
   }
 }
 
-function writeMarker(stateDir: string, m: Marker): void {
-  const tmp = path.join(stateDir, 'pair.json.tmp');
-  fs.writeFileSync(tmp, JSON.stringify(m, null, 2));
-  fs.renameSync(tmp, path.join(stateDir, 'pair.json'));
+function writeMarker(t: TargetFs, m: Marker): void {
+  writeStateFile(t, `${STATE_DIR}/pair.json`, JSON.stringify(m, null, 2));
 }
 
 /** How the target treats names and mtimes, probed once per pair and remembered in its index. */
 function probeTarget(
-  stateDir: string,
+  t: TargetFs,
   index: IdentifierIndex,
 ): { rules: NameRules; granularityMs: number } {
   const cached = index.getMeta('probe');
   if (cached) return JSON.parse(cached) as { rules: NameRules; granularityMs: number };
-  const dir = path.join(stateDir, 'probe');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir);
+  const dir = `${STATE_DIR}/probe`;
+  removeTree(t, dir);
+  t.mkdir(dir, 0o700);
+  const touch = (name: string): void => t.create(`${dir}/${name}`, 0o600).close();
   try {
-    fs.writeFileSync(path.join(dir, 'Aa'), '');
-    const foldCase = fs.existsSync(path.join(dir, 'aA'));
+    touch('Aa');
+    const foldCase = t.lstat(`${dir}/aA`) !== null;
     const nfc = 'caf\u00e9';
-    fs.writeFileSync(path.join(dir, nfc), '');
-    const normalizeUnicode = fs.existsSync(path.join(dir, nfc.normalize('NFD')));
-    const f = path.join(dir, 't');
-    fs.writeFileSync(f, '');
+    touch(nfc);
+    const normalizeUnicode = t.lstat(`${dir}/${nfc.normalize('NFD')}`) !== null;
+    touch('t');
     const want = 1_600_000_000_123.457; // ms with a sub-ms part
-    fs.utimesSync(f, want / 1000, want / 1000);
-    const got = fs.statSync(f).mtimeMs;
+    t.setMtime(`${dir}/t`, want);
+    const got = t.lstat(`${dir}/t`)!.mtimeMs;
     const diff = Math.abs(got - want);
-    const granularityMs = diff < 0.01 ? 1 : diff < 1 ? 1 : diff < 1000 ? 1000 : 2000;
+    const granularityMs = diff < 1 ? 1 : diff < 1000 ? 1000 : 2000;
     const probed = { rules: { foldCase, normalizeUnicode }, granularityMs };
     index.setMeta('probe', JSON.stringify(probed));
     return probed;
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTree(t, dir);
   }
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { resolvePair } from './pair.js';
-import { SyncSession, type SessionOptions } from './syncSession.js';
+import { MASS_DELETE_FLOOR, SyncSession, type SessionOptions } from './syncSession.js';
 
 let dir: string;
 let src: string;
@@ -99,5 +99,89 @@ describe('SyncSession', () => {
     const row = idx.load('source', 'xxh128').get('fresh.txt')!;
     idx.close();
     expect(row[10]).toBe(0); // stored untrusted: modified within 2 s of its scan
+  });
+});
+
+describe('SyncSession cancellation', () => {
+  it('stops an apply between items once its signal aborts, and the next run finishes the job', async () => {
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(src, `f${i}.txt`), `file ${i}`);
+    const abort = new AbortController();
+    const s = await SyncSession.open(resolvePair(src, dst), {
+      write: true,
+      home,
+      threads: 0,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase === 'apply' && p.itemsDone === 5) abort.abort();
+      },
+    });
+    try {
+      const plan = await s.plan();
+      const result = s.apply(plan.items);
+      expect(result.stopped).toMatch(/^cancelled/);
+      expect(result.failed).toEqual([]);
+      expect(result.notAttempted.length).toBeGreaterThan(0);
+      expect(result.applied + result.notAttempted.length).toBe(plan.items.length);
+      // What was applied is whole; nothing is left in the temp folder.
+      for (const n of fs.readdirSync(dst).filter((x) => x !== '.tandem'))
+        expect(fs.readFileSync(path.join(dst, n))).toEqual(fs.readFileSync(path.join(src, n)));
+      expect(fs.readdirSync(path.join(dst, '.tandem', 'tmp'))).toEqual([]);
+    } finally {
+      await s.close();
+    }
+    const rest = await cycle({}, true);
+    expect(rest.result!.failed).toEqual([]);
+    expect((await cycle()).plan.items).toEqual([]);
+  });
+
+  it('rejects a plan whose signal aborted, writing nothing to the target', async () => {
+    const abort = new AbortController();
+    abort.abort(new Error('paused'));
+    const s = await SyncSession.open(resolvePair(src, dst), {
+      write: true,
+      home,
+      threads: 0,
+      signal: abort.signal,
+    });
+    try {
+      await expect(s.plan()).rejects.toThrow('paused');
+    } finally {
+      await s.close();
+    }
+    expect(fs.readdirSync(dst)).toEqual(['.tandem']);
+  });
+});
+
+describe('holds on deletions', () => {
+  const reasons = async (opts: Partial<SessionOptions> = {}) =>
+    (await cycle(opts)).plan.holds.map((h) => h.reason);
+
+  it('does not hold a plan that deletes all of a tiny target while the source is not empty', async () => {
+    await cycle({}, true);
+    fs.rmSync(path.join(src, 'a.txt'));
+    fs.rmSync(path.join(src, 'b.txt'));
+    fs.writeFileSync(path.join(src, 'c.txt'), 'charlie');
+    const { plan } = await cycle();
+    expect(plan.summary.delete).toBe(2);
+    expect(plan.holds).toEqual([]);
+  });
+
+  it('holds a plan that deletes more than half of the target only above the floor', async () => {
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(src, `f${i}.txt`), `file ${i}`);
+    await cycle({}, true); // 32 entries
+    for (let i = 0; i < MASS_DELETE_FLOOR; i++) fs.rmSync(path.join(src, `f${i}.txt`));
+    expect(await reasons()).toEqual([]); // 20 of 32: more than half, not above the floor
+    fs.rmSync(path.join(src, `f${MASS_DELETE_FLOOR}.txt`));
+    expect(await reasons()).toEqual(['massDelete']); // 21 of 32
+  });
+
+  it('holds a plan that deletes more than maxDelete entries, whatever the share', async () => {
+    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(src, `f${i}.txt`), `file ${i}`);
+    await cycle({}, true);
+    for (let i = 0; i < 3; i++) fs.rmSync(path.join(src, `f${i}.txt`));
+    expect(await reasons({ maxDelete: 2 })).toEqual(['maxDelete']);
+    expect(await reasons({ maxDelete: 3 })).toEqual([]);
+    const held = (await cycle({ maxDelete: 0 })).plan.holds[0]!;
+    expect(held.message).toMatch(/deletes 3 entries, more than --max-delete 0; .*--force/);
   });
 });

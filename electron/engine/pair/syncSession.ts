@@ -37,13 +37,31 @@ export interface SessionOptions {
   threads?: number;
   /** sync creates a missing target and may write; diff does not */
   write: boolean;
+  /** a person confirmed a target that is not provably the folder last synced (see openPair) */
   confirmTarget?: boolean;
   retentionDays?: number;
   home?: string;
+  /** hold a plan that deletes more than this many entries (`--max-delete N`) */
+  maxDelete?: number;
   /** scrub: re-read every file and check it against its stored ids */
   verifyStored?: boolean;
   onProgress?: (p: SessionProgress) => void;
+  /**
+   * Cancels the cycle: plan() rejects with the signal's reason between steps, apply() stops
+   * between items (the one under way finishes or rolls back; staged files still go in).
+   */
+  signal?: AbortSignal;
 }
+
+/**
+ * A plan that deletes more than half of the target is held only when it deletes more than this
+ * many entries. The hold is for a wrong or half-missing source (a subfolder on a disk that did
+ * not mount, the wrong folder named), which deletes hundreds; without a floor it held everyday
+ * work on a small pair (deleting 1 of 1 entries). Up to 20 deletions fit on one screen of the plan
+ * a person approves, and each is kept in the version store; a source that is suddenly empty is
+ * held at any size, and scripts set their own limit with --max-delete (rsync's and rclone's name).
+ */
+export const MASS_DELETE_FLOOR = 20;
 
 /** Free space kept on the target beyond what a plan needs. */
 const SPACE_MARGIN = 64 * 1024 * 1024;
@@ -115,12 +133,17 @@ export class SyncSession {
         ...(side === 'target' ? { baseIdOf: (p: string) => idx.baseIdOf(p) } : {}),
         onHashProgress: (done, total) =>
           progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
     };
+    const signal = this.opts.signal;
+    signal?.throwIfAborted();
     this.src = await scan('source', pair.source, walkTree(pair.source, 'source', walkOpts));
+    signal?.throwIfAborted();
     this.tgt = targetListing
       ? await scan('target', pair.target, await targetListing)
       : this.emptyTree();
+    signal?.throwIfAborted();
     pair.index.write('source', this.src.upserts, this.src.deletions);
     if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
     pair.index.setMeta('scheme', scheme);
@@ -149,10 +172,7 @@ export class SyncSession {
   apply(items: PlanItem[]): ApplyResult {
     if (!this.src || !this.tgt) throw new Error('apply() needs plan() first');
     if (!this.pair.targetExists) throw new Error('the target folder does not exist');
-    VersionStore.prune(
-      path.join(this.pair.stateDir, 'versions'),
-      this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS,
-    );
+    VersionStore.prune(this.pair.targetFs, this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS);
     const result = applyPlan(
       {
         pair: this.pair,
@@ -161,10 +181,11 @@ export class SyncSession {
         source: this.src,
         target: this.tgt,
         onProgress: (p) => this.opts.onProgress?.({ phase: 'apply', ...p }),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       },
       items,
     );
-    if (result.failed.length === 0) this.pair.index.setMeta('synced', '1');
+    if (result.failed.length === 0 && !result.stopped) this.pair.index.setMeta('synced', '1');
     return result;
   }
 
@@ -190,10 +211,17 @@ export class SyncSession {
       });
     }
     const deletes = items.filter((i) => i.kind === 'delete').length;
-    if (holds.length === 0 && tgtCount > 0 && deletes * 2 > tgtCount) {
+    if (holds.length === 0 && deletes > MASS_DELETE_FLOOR && deletes * 2 > tgtCount) {
       holds.push({
         reason: 'massDelete',
         message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
+      });
+    }
+    const max = this.opts.maxDelete;
+    if (max !== undefined && deletes > max) {
+      holds.push({
+        reason: 'maxDelete',
+        message: `the plan deletes ${deletes} entries, more than --max-delete ${max}; check the source, then run again with --force to allow it`,
       });
     }
     if (this.pair.targetExists) {

@@ -16,6 +16,28 @@ const on: ApprovalPolicy = { autoApprove: true, autoApproveDeletes: false, maxAu
 const deletesToo: ApprovalPolicy = { ...on, autoApproveDeletes: true };
 const off: ApprovalPolicy = { ...on, autoApprove: false };
 
+describe('decideApprovals: folders', () => {
+  const dir = { ...snap, type: 'dir' as const };
+  const at = (path: string, kind: PlanItem['kind'], extra: Partial<PlanItem> = {}): PlanItem => ({
+    ...item(kind),
+    path,
+    ...extra,
+  });
+  it('holds a folder deletion while an entry inside it waits, and lets it go once none does', () => {
+    const items = [
+      at('old/kept.txt', 'delete', { conflict: 'targetUnknown' }),
+      at('old/sub', 'delete', { target: dir }),
+      at('old', 'delete', { target: dir }),
+      at('other', 'delete', { target: dir }),
+    ];
+    const d = decideApprovals(items, [], { ...deletesToo, maxAutoDeletes: 10 });
+    expect(d.map((x) => x.auto)).toEqual([false, true, false, true]);
+    expect(d[2]!.needsPerson).toMatch(/entries inside this folder wait/);
+    const clean = decideApprovals(items.slice(1), [], { ...deletesToo, maxAutoDeletes: 10 });
+    expect(clean.map((x) => x.auto)).toEqual([true, true, true]);
+  });
+});
+
 describe('decideApprovals', () => {
   it.each<[string, PlanItem, ApprovalPolicy, boolean, RegExp | undefined]>([
     ['a new file, auto on', item('create'), on, true, undefined],

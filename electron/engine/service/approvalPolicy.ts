@@ -25,7 +25,7 @@ export function decideApprovals(
     return items.map(() => ({ auto: false, needsPerson: why }));
   }
   let deletes = 0;
-  return items.map((it): Decision => {
+  const decisions = items.map((it): Decision => {
     if (it.conflict) return { auto: false, needsPerson: CONFLICT_REASON[it.conflict] };
     if (!policy.autoApprove)
       return { auto: false, needsPerson: 'auto-approve is off for this pair' };
@@ -40,5 +40,26 @@ export function decideApprovals(
       }
     }
     return { auto: true };
+  });
+  return holdFoldersAboveWaiting(items, decisions);
+}
+
+/**
+ * A folder's deletion cannot happen while an entry inside it waits for a person (it would stay,
+ * not empty), so it waits too; applied on its own it would be "applied" again at every cycle.
+ */
+function holdFoldersAboveWaiting(items: readonly PlanItem[], decisions: Decision[]): Decision[] {
+  const waiting = new Set<string>();
+  items.forEach((it, i) => {
+    if (decisions[i]!.auto) return;
+    for (let p = it.path, k = p.lastIndexOf('/'); k > 0; k = p.lastIndexOf('/', k - 1))
+      waiting.add(p.slice(0, k));
+  });
+  if (waiting.size === 0) return decisions;
+  return decisions.map((d, i) => {
+    const it = items[i]!;
+    if (!d.auto || it.kind !== 'delete' || it.target?.type !== 'dir' || !waiting.has(it.path))
+      return d;
+    return { auto: false, needsPerson: 'entries inside this folder wait for a person' };
   });
 }

@@ -4,7 +4,7 @@
 import { progressFraction } from '../../shared/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ApplyResult, PlanItem } from '../../shared/plan.js';
+import { mergeApplyResults, type ApplyResult, type PlanItem } from '../../shared/plan.js';
 import {
   PENDING_EVENT_LIMIT,
   type HistoryEntry,
@@ -82,6 +82,8 @@ export class PairRunner {
   private timers: NodeJS.Timeout[] = [];
   private pollTimer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** cancels the cycle under way (its scan or apply) when the pair is paused, removed or moved */
+  private cycleAbort: AbortController | null = null;
   private again = false;
   private applyApproved = false;
   private stopped = false;
@@ -137,6 +139,7 @@ export class PairRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.cycleAbort?.abort();
     await this.watcherReady.catch(() => undefined);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
@@ -149,6 +152,16 @@ export class PairRunner {
 
   /** Applies new settings (restarting watcher and timers as needed). */
   async reconfigure(pair: PairConfig): Promise<void> {
+    const old = this.pair;
+    // A cycle of the old settings must not go on writing for a paused or re-rooted pair.
+    if (
+      pair.paused ||
+      pair.source !== old.source ||
+      pair.target !== old.target ||
+      pair.scheme !== old.scheme ||
+      JSON.stringify(pair.ignore) !== JSON.stringify(old.ignore)
+    )
+      this.cycleAbort?.abort();
     await this.watcherReady.catch(() => undefined);
     this.pair = pair;
     for (const t of this.timers) clearInterval(t);
@@ -266,9 +279,12 @@ export class PairRunner {
   private async cycle(applyApproved: boolean, verifyStored: boolean): Promise<void> {
     if (this.stopped) return;
     this.setState('scanning');
+    const abort = new AbortController();
+    this.cycleAbort = abort;
     let session: SyncSession;
     try {
       session = await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
+        signal: abort.signal,
         write: true,
         scheme: this.pair.scheme,
         ignore: this.pair.ignore,
@@ -297,6 +313,7 @@ export class PairRunner {
         },
       });
     } catch (e) {
+      this.cycleAbort = null;
       if (e instanceof PairBusyError) {
         // Another Tandem (the CLI, say) is syncing this pair: try again shortly.
         setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
@@ -359,8 +376,11 @@ export class PairRunner {
         );
       }
     } catch (e) {
-      this.fail((e as Error).message);
+      // A cancelled cycle (paused, removed, re-rooted) is not an error; the next one starts fresh.
+      if (abort.signal.aborted) this.setState(this.pair.paused ? 'paused' : 'scanning');
+      else this.fail((e as Error).message);
     } finally {
+      this.cycleAbort = null;
       delete this.status.progress;
       await session.close();
     }
@@ -401,20 +421,25 @@ export class PairRunner {
 
   private record(chosen: PendingChange[], result: ApplyResult): void {
     const failed = new Map(result.failed.map((f) => [f.path, f.message]));
+    for (const p of result.notAttempted) failed.set(p, `not applied: ${result.stopped}`);
     const now = Date.now();
-    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen.map((c) => {
-      const msg = failed.get(c.path);
-      return {
-        time: now,
-        path: c.path,
-        kind: c.kind,
-        bytes: c.bytesToWrite,
-        outcome: msg ? 'failed' : 'applied',
-        ...(msg ? { message: msg } : {}),
-      };
-    });
-    const general = result.failed.find((f) => !f.path);
-    if (general) this.deps.emit({ type: 'error', pairId: this.pair.id, message: general.message });
+    // A folder deletion left undone (it still holds kept entries) did not happen: no history row.
+    const kept = new Set(result.kept);
+    const entries: Omit<HistoryEntry, 'pairId'>[] = chosen
+      .filter((c) => !kept.has(c.path))
+      .map((c) => {
+        const msg = failed.get(c.path);
+        return {
+          time: now,
+          path: c.path,
+          kind: c.kind,
+          bytes: c.bytesToWrite,
+          outcome: msg ? 'failed' : 'applied',
+          ...(msg ? { message: msg } : {}),
+        };
+      });
+    if (result.stopped && !this.cycleAbort?.signal.aborted)
+      this.deps.emit({ type: 'error', pairId: this.pair.id, message: result.stopped });
     this.store.addHistory(entries);
   }
 
@@ -449,15 +474,7 @@ export class PairRunner {
     await this.requestCycle(true);
     const all = this.results;
     this.results = [];
-    return {
-      applied: all.reduce((n, r) => n + r.applied, 0),
-      failed: all.flatMap((r) => r.failed),
-      bytesWritten: all.reduce((n, r) => n + r.bytesWritten, 0),
-      bytesJournaled: all.reduce((n, r) => n + r.bytesJournaled, 0),
-      bytesVersioned: all.reduce((n, r) => n + r.bytesVersioned, 0),
-      patchedInPlace: all.reduce((n, r) => n + r.patchedInPlace, 0),
-      renamedIntoPlace: all.reduce((n, r) => n + r.renamedIntoPlace, 0),
-    };
+    return mergeApplyResults(all);
   }
 
   /**
@@ -479,7 +496,7 @@ export class PairRunner {
     try {
       await restoreFn({
         targetRoot: pair.target,
-        stateDir: pair.stateDir,
+        targetFs: pair.targetFs,
         rel,
         run,
         stored,

@@ -1,5 +1,6 @@
 // Watches one pair's source and target with chokidar and turns raw events into settled batches:
 // bursts merged by coalesceEvents, a file reported only once its size and mtime stop changing.
+import { sameStat, statKey, type StatKey } from '../core/hash/hashFile.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -215,11 +216,8 @@ function isWatchKind(kind: string): kind is WatchEventKind {
 }
 
 /** What one lstat saw of a path: two equal looks a settle interval apart mean it holds still. */
-interface Look {
+interface Look extends StatKey {
   type: 'file' | 'dir' | 'symlink' | 'other' | 'missing' | 'unreadable';
-  size: number;
-  mtimeMs: number;
-  ino: number;
 }
 
 interface QueueOutput {
@@ -390,14 +388,14 @@ async function look(abs: string): Promise<Look> {
         : st.isSymbolicLink()
           ? 'symlink'
           : 'other';
-    return { type, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+    return { type, ...statKey(st) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const type = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unreadable';
-    return { type, size: 0, mtimeMs: 0, ino: 0 };
+    return { type, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 };
   }
 }
 
 function sameLook(a: Look, b: Look): boolean {
-  return a.type === b.type && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+  return a.type === b.type && sameStat(a, b);
 }

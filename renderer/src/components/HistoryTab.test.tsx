@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClient, makePair } from '../testing/fakeClient.js';
 import { renderApp } from '../testing/renderApp.js';
+import { emptyApplyResult } from '../contract.js';
 
 afterEach(cleanup);
 
@@ -100,15 +101,7 @@ describe('History', () => {
         type: 'applied',
         pairId: 'p1',
         movedData: true,
-        result: {
-          applied: 1,
-          failed: [],
-          bytesWritten: 10,
-          bytesJournaled: 0,
-          bytesVersioned: 0,
-          patchedInPlace: 0,
-          renamedIntoPlace: 1,
-        },
+        result: { ...emptyApplyResult(), applied: 1, bytesWritten: 10, renamedIntoPlace: 1 },
       }),
     );
     await screen.findByText('fresh.txt');

@@ -1,8 +1,8 @@
 // An in-memory SyncClient for component tests: canned pairs, pending changes, history, versions
 // and folders; every call is recorded; `emit` pushes an engine event; `failNext` makes a call fail.
+import { emptyApplyResult } from '../contract.js';
 import type {
   AddPairInput,
-  ApplyResult,
   FolderListing,
   HistoryEntry,
   PairCheck,
@@ -178,18 +178,7 @@ export class FakeClient implements SyncClient {
     );
   }
   syncNow(pairId: string) {
-    return this.call('syncNow', [pairId], () => {
-      const result: ApplyResult = {
-        applied: 0,
-        failed: [],
-        bytesWritten: 0,
-        bytesJournaled: 0,
-        bytesVersioned: 0,
-        patchedInPlace: 0,
-        renamedIntoPlace: 0,
-      };
-      return ok(result);
-    });
+    return this.call('syncNow', [pairId], () => ok(emptyApplyResult()));
   }
   status() {
     return this.call('status', [], () => ok([...this.statuses.values()]));

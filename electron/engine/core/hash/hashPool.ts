@@ -62,8 +62,15 @@ export class HashPool {
     return this.hasher.idBytes;
   }
 
-  /** Hashes whole files. `onBytes` reports progress as ranges finish. Never rejects for a file's own error. */
-  async hashFiles(reqs: HashRequest[], onBytes?: (bytes: number) => void): Promise<HashOutcome[]> {
+  /**
+   * Hashes whole files. `onBytes` reports progress as ranges finish. Never rejects for a file's
+   * own error; rejects with the signal's reason once `signal` aborts (between batches).
+   */
+  async hashFiles(
+    reqs: HashRequest[],
+    onBytes?: (bytes: number) => void,
+    signal?: AbortSignal,
+  ): Promise<HashOutcome[]> {
     const tasks: { task: ChunkRangeTask; file: number; bytes: number }[] = [];
     let totalBytes = 0;
     reqs.forEach((r, file) => {
@@ -94,6 +101,7 @@ export class HashPool {
       // Inline; yield between slices so progress can be drawn and timers still fire.
       let sliceBytes = 0;
       for (let i = 0; i < tasks.length; i++) {
+        signal?.throwIfAborted();
         const t = tasks[i]!;
         results[i] = hashChunkRange(t.task, this.hasher, this.cache);
         onBytes?.(t.bytes);
@@ -122,6 +130,7 @@ export class HashPool {
       // Each worker keeps two batches in flight so it never waits for the main thread.
       const runSlot = async (slot: Slot): Promise<void> => {
         while (next < batches.length) {
+          signal?.throwIfAborted();
           const batch = batches[next++]!;
           const res = await this.send(
             slot,

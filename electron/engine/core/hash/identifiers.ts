@@ -19,7 +19,7 @@ export function chunkCount(size: number, chunkSize: number): number {
   return Math.ceil(size / chunkSize);
 }
 
-const TYPE_BYTE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+const TYPE_BYTE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 
 /** file id = H("F", size, chunk size, chunk ids). An empty file has an id too. */
 export function fileId(
@@ -45,18 +45,44 @@ export function symlinkId(h: SchemeHasher, linkTarget: string): Buffer {
   return h.digest();
 }
 
+/** A special file's id: it holds no bytes, so every one is the same content. */
+export function specialId(h: SchemeHasher): Buffer {
+  h.init();
+  h.update(Buffer.from('S'));
+  return h.digest();
+}
+
 export interface FolderChild {
   name: string;
   type: EntryType;
   id: Uint8Array;
   mode: number;
-  /** a file's mtime in the pair's granularity (see mtimeKey); 0 for folders and symlinks */
+  /** the entry's mtime in the pair's granularity (see mtimeKey), folders and symlinks included */
   mtimeKey: number;
 }
 
 /** mtime bucketed to the pair's granularity, so both sides' folder ids agree on what "equal" is. */
 export function mtimeKey(mtimeMs: number, granularityMs: number): number {
   return Math.floor(mtimeMs / granularityMs);
+}
+
+/**
+ * The one definition of "same mtime": the same bucket of the pair's granularity. compare, the
+ * folder ids and apply all use it, so "nothing planned" and "equal root ids" always agree (a
+ * tolerance of |a - b| < granularity cannot: it calls two mtimes a nanosecond apart on two sides
+ * of a millisecond equal, while their buckets differ).
+ */
+export function sameMtime(a: number, b: number, granularityMs: number): boolean {
+  return mtimeKey(a, granularityMs) === mtimeKey(b, granularityMs);
+}
+
+/**
+ * The mtime to set so that the entry lands in `mtimeMs`'s bucket when writing `mtimeMs` itself did
+ * not: Node sets times through a double of seconds, which can move a time a fraction of a
+ * microsecond across a bucket's edge. The bucket's middle is inside it whatever the rounding.
+ */
+export function mtimeInBucket(mtimeMs: number, granularityMs: number): number {
+  return (mtimeKey(mtimeMs, granularityMs) + 0.5) * granularityMs;
 }
 
 /** Byte-wise order of UTF-8 names: the same on every platform and in every locale. */

@@ -7,11 +7,11 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from './openSqlite.js';
 
 import type { EntryType } from '../../../shared/plan.js';
-import type { StatKey } from '../hash/hashFile.js';
+import { sameStat, type StatKey } from '../hash/hashFile.js';
 
 import type { Side } from '../../../shared/plan.js';
 const SIDE = { source: 0, target: 1 } as const;
-export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
+export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 
 /** Whether a target entry holds what Tandem last wrote or found in sync (the baseline). */
 /** 0: never seen in sync; 1: the entry's id is the baseline id; 2: changed since last in sync. */
@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS entries (
 `;
 
 const SCHEMA_VERSION = 1;
+/** Bumped when the way a folder id is computed changes (see upgradeFolderIds). */
+const FOLDER_ID_RULE = '2';
 
 /**
  * A loaded row, kept as the array SQLite returns: an unchanged pair loads tens of thousands of
@@ -67,35 +69,81 @@ export type IndexRow = [
   base: BaseState,
 ];
 
+/** The columns of an IndexRow by name: rows are read through these, never by bare position. */
+export const ROW = {
+  path: 0,
+  type: 1,
+  size: 2,
+  mtimeMs: 3,
+  ctimeMs: 4,
+  ino: 5,
+  mode: 6,
+  sameScheme: 7,
+  chunkSize: 8,
+  id: 9,
+  trusted: 10,
+  base: 11,
+} as const;
+
 /** Whether a row was computed from a file with exactly this stat. */
 export function rowMatches(r: IndexRow, s: StatKey): boolean {
-  return r[2] === s.size && r[3] === s.mtimeMs && r[4] === s.ctimeMs && r[5] === s.ino;
+  return sameStat(
+    { size: r[ROW.size], mtimeMs: r[ROW.mtimeMs], ctimeMs: r[ROW.ctimeMs], ino: r[ROW.ino] },
+    s,
+  );
+}
+
+class IndexVersionError extends Error {
+  constructor(version: number) {
+    super(
+      `it was written by another version of Tandem (schema ${version}, this one reads ${SCHEMA_VERSION})`,
+    );
+  }
+}
+
+/**
+ * The sentence for an index that will not open. Deleting the index throws away every baseline,
+ * so that advice is given only where the file itself is unusable, never for a lock.
+ */
+function openProblem(file: string, e: unknown): string {
+  const code = String((e as { code?: unknown }).code ?? '');
+  const why = (e as Error).message;
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code))
+    return `the index at ${file} is in use by another Tandem process (${why}); wait for it to finish and run again`;
+  const rebuild =
+    'delete it to rebuild (Tandem then rehashes both sides and asks before replacing any target file that differs)';
+  if (e instanceof IndexVersionError)
+    return `cannot open the index at ${file}: ${why}; use that version, or ${rebuild}`;
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code))
+    return `the index at ${file} is damaged (${why}); ${rebuild}`;
+  return `cannot open the index at ${file}: ${why}; check that Tandem's state folder is writable and has free space, then run again`;
 }
 
 export class IdentifierIndex {
   private readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    opts: { busyTimeoutMs?: number } = {},
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    let db: Database.Database | null = null;
     try {
-      this.db = openSqlite(file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version !== 0 && version !== SCHEMA_VERSION) {
-        throw new Error(
-          `it was written by another version of Tandem (schema ${version}, this one reads ${SCHEMA_VERSION})`,
-        );
-      }
-      this.db.exec(SCHEMA);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db = openSqlite(file);
+      // First: every later statement, the journal mode included, then waits for a busy database.
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== 0 && version !== SCHEMA_VERSION) throw new IndexVersionError(version);
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.db = db;
+      this.upgradeFolderIds();
     } catch (e) {
-      throw new Error(
-        `cannot open the index at ${file}: ${(e as Error).message}. Delete it to rebuild (Tandem will rehash both sides).`,
-        { cause: e },
-      );
+      db?.close();
+      throw new Error(openProblem(file, e), { cause: e });
     }
     this.stmts = {
       load: this.db
@@ -128,11 +176,52 @@ export class IdentifierIndex {
     };
   }
 
+  /**
+   * Folder ids are computed by the rule FOLDER_ID_RULE names; rows stored under an older rule
+   * are dropped (they are recomputed from their children at the next scan, nothing is rehashed).
+   * Rule 2 put every child's mtime into its folder's id, so folder and symlink times compare.
+   */
+  private upgradeFolderIds(): void {
+    const get = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
+    if (get.get('folderIdRule') === FOLDER_ID_RULE) return;
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM entries WHERE type = ?').run(TYPE_CODE.dir);
+      this.db
+        .prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
+        .run('folderIdRule', FOLDER_ID_RULE);
+    })();
+  }
+
+  /**
+   * A few meta values of an existing index, read without opening it for writing (so without
+   * waiting on, or disturbing, a process that holds the pair). null when there is no index, or it
+   * cannot be read now: the caller then learns the same from the index it opens later.
+   */
+  static peekMeta(file: string, keys: readonly string[]): Map<string, string> | null {
+    if (!fs.existsSync(file)) return null;
+    let db: Database.Database | null = null;
+    try {
+      db = openSqlite(file, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 1000');
+      const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true);
+      const out = new Map<string, string>();
+      for (const k of keys) {
+        const v = get.get(k) as string | undefined;
+        if (v !== undefined) out.set(k, v);
+      }
+      return out;
+    } catch {
+      return null;
+    } finally {
+      db?.close();
+    }
+  }
+
   /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
   load(side: Side, scheme: string): Map<string, IndexRow> {
     const out = new Map<string, IndexRow>();
     for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>)
-      out.set(r[0], r);
+      out.set(r[ROW.path], r);
     return out;
   }
 
@@ -140,7 +229,9 @@ export class IdentifierIndex {
   loadId(side: Side, p: string): Buffer {
     const id = this.stmts.id.get(SIDE[side], p) as Buffer | undefined;
     if (!id)
-      throw new Error(`the index lost the id of ${p}; delete the pair's index file to rebuild it`);
+      throw new Error(
+        `the index lost the id of ${p} while this run read it (did another Tandem change it?); run again`,
+      );
     return id;
   }
 

@@ -7,7 +7,7 @@ import { requireCjs } from '../runtime/requireCjs.js';
 
 const Sqlite = requireCjs('better-sqlite3') as typeof Database;
 
-export function openSqlite(file: string): Database.Database {
+export function openSqlite(file: string, opts: Database.Options = {}): Database.Database {
   const nativeBinding = process.env.TANDEM_SQLITE_BINDING;
-  return nativeBinding ? new Sqlite(file, { nativeBinding }) : new Sqlite(file);
+  return new Sqlite(file, nativeBinding ? { ...opts, nativeBinding } : opts);
 }

@@ -71,7 +71,7 @@ function tree(spec: Spec): IdTree {
         type: n.type,
         id: n.id,
         mode: n.mode,
-        mtimeKey: n.type === 'file' ? mtimeKey(n.mtimeMs, 1) : 0,
+        mtimeKey: mtimeKey(n.mtimeMs, 1),
       };
     });
     nodes.set(d, {
@@ -189,7 +189,9 @@ describe('compareTrees', () => {
     expect(brief(compareTrees(tree(base), synced(t)))).toEqual(['delete extra']);
   });
 
-  it('treats mtimes within the granularity as equal', () => {
+  it('treats mtimes in the same granularity bucket as equal, exactly where the folder ids agree', () => {
+    // One definition (sameMtime) for compare and the folder ids: "nothing planned" and "equal
+    // root ids" must never disagree, which a tolerance (|a - b| < granularity) cannot promise.
     const t = tree({ a: { chunks: ['1'], mtimeMs: 1000.2 } });
     expect(
       compareTrees(tree({ a: { chunks: ['1'], mtimeMs: 1000.7 } }), synced(t), {
@@ -198,11 +200,18 @@ describe('compareTrees', () => {
     ).toEqual([]);
     expect(
       compareTrees(
-        tree({ a: { chunks: ['1'], mtimeMs: 1000 } }),
-        tree({ a: { chunks: ['1'], mtimeMs: 2999 } }),
+        tree({ a: { chunks: ['1'], mtimeMs: 2000 } }),
+        tree({ a: { chunks: ['1'], mtimeMs: 3999 } }),
         { mtimeGranularityMs: 2000 },
       ),
     ).toEqual([]);
+    // A nanosecond apart across a bucket's edge: different, and planned as such.
+    const across = compareTrees(
+      tree({ a: { chunks: ['1'], mtimeMs: 1000.9999999 } }),
+      synced(tree({ a: { chunks: ['1'], mtimeMs: 1001 } })),
+      { mtimeGranularityMs: 1 },
+    );
+    expect(across.map((i) => [i.kind, i.differs])).toEqual([['metadata', ['mtime']]]);
   });
 
   it('plans nothing at or below a protected (skipped) path', () => {

@@ -1,7 +1,7 @@
 // Compare: a pure function from the source and target id trees (the target's nodes carrying their
 // standing against the baseline: what Tandem last wrote or found in sync) to the list of changes
 // that would make the target equal the source.
-import type { ChunkDiff, ConflictReason, PlanItem } from '../../../shared/plan.js';
+import type { ChunkDiff, ConflictReason, MetadataField, PlanItem } from '../../../shared/plan.js';
 import {
   chunkIdsOf,
   joinPath,
@@ -11,12 +11,12 @@ import {
   type TreeNode,
 } from '../scan/tree.js';
 import { EXACT_NAMES, nameKey, type NameRules } from '../scan/walk.js';
-import { compareNames } from '../hash/identifiers.js';
+import { compareNames, sameMtime } from '../hash/identifiers.js';
 
 export interface CompareOptions {
   /** paths skipped on either side: nothing at or below them is planned */
   protectedPaths?: ReadonlySet<string>;
-  /** the target's mtime granularity in ms; mtimes that differ by less are equal */
+  /** the target's mtime granularity in ms; mtimes in the same bucket are equal (sameMtime) */
   mtimeGranularityMs?: number;
   /** how the target compares names */
   targetNames?: NameRules;
@@ -57,6 +57,21 @@ function bytesOfChunks(size: number, d: ChunkDiff): number {
   return n;
 }
 
+/**
+ * The one definition of "metadata differs": mode bits (not for symlinks, which have none of
+ * their own on Linux) and mtime, in the target's granularity (sameMtime).
+ */
+export function metadataDifferences(
+  s: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs'>,
+  t: Pick<TreeNode, 'type' | 'mode' | 'mtimeMs'>,
+  granularityMs: number,
+): MetadataField[] {
+  const out: MetadataField[] = [];
+  if (s.type !== 'symlink' && s.mode !== t.mode) out.push('mode');
+  if (!sameMtime(s.mtimeMs, t.mtimeMs, granularityMs)) out.push('mtime');
+  return out;
+}
+
 export function compareTrees(
   source: IdTree,
   target: IdTree,
@@ -72,8 +87,13 @@ export function compareTrees(
   const prot = opts.protectedPaths;
   const items: PlanItem[] = [];
 
+  /** A target entry holding data Tandem did not write; folders and special files hold none. */
   const conflictOf = (t: TreeNode): ConflictReason | undefined =>
-    t.base === 1 ? undefined : t.base === 2 ? 'targetEdited' : 'targetUnknown';
+    t.type === 'dir' || t.type === 'special' || t.base === 1
+      ? undefined
+      : t.base === 2
+        ? 'targetEdited'
+        : 'targetUnknown';
 
   const pushCreate = (p: string, includeSelf = true): void => {
     const all = subtree(source, p);
@@ -97,21 +117,30 @@ export function compareTrees(
       const t = target.nodes.get(q)!;
       const it: PlanItem = { path: q, kind: 'delete', target: snapshot(t), bytesToWrite: 0 };
       // An empty folder holds no data of its own; any file below it carries its own conflict.
-      const c = t.type === 'dir' ? undefined : conflictOf(t);
+      const c = conflictOf(t);
       if (c) it.conflict = c;
       items.push(it);
     }
   };
 
-  const metadataDiffers = (s: TreeNode, t: TreeNode): boolean => {
-    if (s.type === 'symlink') return false;
-    if (s.mode !== t.mode) return true;
-    return s.type === 'file' && Math.abs(s.mtimeMs - t.mtimeMs) >= gran;
+  const pushMetadata = (sp: string, sn: TreeNode, tn: TreeNode): void => {
+    const differs = metadataDifferences(sn, tn, gran);
+    if (differs.length)
+      items.push({
+        path: sp,
+        kind: 'metadata',
+        source: snapshot(sn),
+        target: snapshot(tn),
+        bytesToWrite: 0,
+        differs,
+      });
   };
 
-  const visit = (dir: string): void => {
-    const s = source.nodes.get(dir);
-    const t = target.nodes.get(dir);
+  /** Compares a source folder with the target folder it corresponds to (the same name, or on a
+   * folding target a spelling that differs only in case or form). */
+  const visit = (sDir: string, tDir: string): void => {
+    const s = source.nodes.get(sDir);
+    const t = target.nodes.get(tDir);
     if (!s || !t) return;
     if (s.id.equals(t.id)) return; // equal folder ids: the whole subtree is identical
     const byKey = new Map<string, { s?: string; t?: string }>();
@@ -126,25 +155,38 @@ export function compareTrees(
     for (const k of keys) {
       const { s: sName, t: tName } = byKey.get(k)!;
       if (sName === undefined) {
-        pushDelete(joinPath(dir, tName!));
+        pushDelete(joinPath(tDir, tName!));
         continue;
       }
-      const sp = joinPath(dir, sName);
+      const sp = joinPath(sDir, sName);
       if (isProtected(sp, prot)) continue;
       if (tName === undefined) {
         pushCreate(sp);
         continue;
       }
-      const tp = joinPath(dir, tName);
+      const tp = joinPath(tDir, tName);
+      const sn = source.nodes.get(sp)!;
+      const tn = target.nodes.get(tp)!;
       if (tName !== sName) {
-        // A case- or form-only difference on a target that folds names: the same entry, renamed.
-        // Planned as delete + create of the new spelling (a rename on such a filesystem).
+        // A case- or form-only difference on a target that folds names: the same entry under
+        // another spelling. A folder, or an entry with the same id, is renamed (one rename on such
+        // a filesystem; a delete and a create of the new spelling could never converge there).
+        if (sn.type === tn.type && (sn.type === 'dir' || sn.id.equals(tn.id))) {
+          items.push({
+            path: sp,
+            kind: 'rename',
+            from: tp,
+            source: snapshot(sn),
+            target: snapshot(tn),
+            bytesToWrite: 0,
+          });
+          if (sn.type === 'dir') visit(sp, tp);
+          continue;
+        }
         pushDelete(tp);
         pushCreate(sp);
         continue;
       }
-      const sn = source.nodes.get(sp)!;
-      const tn = target.nodes.get(tp)!;
       if (sn.type !== tn.type) {
         // The folder's contents go first; the replaceType item replaces the folder itself.
         if (tn.type === 'dir') pushDelete(tp, false);
@@ -155,7 +197,7 @@ export function compareTrees(
           target: snapshot(tn),
           bytesToWrite: sn.type === 'file' ? sn.size : 0,
         };
-        const c = tn.type === 'dir' ? undefined : conflictOf(tn);
+        const c = conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
         // The replaceType item makes the folder itself; its contents are created after it.
@@ -163,15 +205,8 @@ export function compareTrees(
         continue;
       }
       if (sn.type === 'dir') {
-        if (metadataDiffers(sn, tn))
-          items.push({
-            path: sp,
-            kind: 'metadata',
-            source: snapshot(sn),
-            target: snapshot(tn),
-            bytesToWrite: 0,
-          });
-        visit(sp);
+        pushMetadata(sp, sn, tn);
+        visit(sp, tp);
         continue;
       }
       if (!sn.id.equals(tn.id)) {
@@ -191,19 +226,11 @@ export function compareTrees(
         const c = conflictOf(tn);
         if (c) it.conflict = c;
         items.push(it);
-      } else if (metadataDiffers(sn, tn)) {
-        items.push({
-          path: sp,
-          kind: 'metadata',
-          source: snapshot(sn),
-          target: snapshot(tn),
-          bytesToWrite: 0,
-        });
-      }
+      } else pushMetadata(sp, sn, tn);
     }
   };
 
-  visit('');
+  visit('', '');
   return detectMoves(items);
 }
 

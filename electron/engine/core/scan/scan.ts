@@ -9,9 +9,15 @@ import path from 'node:path';
 import type { Skipped } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
 import type { HashPool, HashRequest } from '../hash/hashPool.js';
-import { statKey } from '../hash/hashFile.js';
-import { folderId, mtimeKey, symlinkId, type FolderChild } from '../hash/identifiers.js';
-import { rowMatches, type IndexedEntry, type IndexRow } from '../index/identifierIndex.js';
+import { sameStat, statKey } from '../hash/hashFile.js';
+import { folderId, mtimeKey, specialId, symlinkId, type FolderChild } from '../hash/identifiers.js';
+import {
+  ROW,
+  rowMatches,
+  TYPE_CODE,
+  type IndexedEntry,
+  type IndexRow,
+} from '../index/identifierIndex.js';
 import type { Side } from '../../../shared/plan.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
 import type { WalkEntry, WalkResult } from './walk.js';
@@ -45,6 +51,8 @@ export interface ScanInput {
   verifyStored?: boolean;
   /** called once the listing is known, with how much must be hashed */
   onHashPlanned?: (files: number, bytes: number) => void;
+  /** cancels the scan (pausing or removing a live pair) */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult {
@@ -72,7 +80,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   const baseFor = (p: string, id: Buffer, e: WalkEntry): { base: Base; setBase?: Buffer } => {
     if (!isTarget) return { base: 0 };
     const known = indexed.get(p);
-    if (known && known[11] === 1 && known[7] === 0 && rowMatches(known, e)) {
+    if (known && known[ROW.base] === 1 && known[ROW.sameScheme] === 0 && rowMatches(known, e)) {
       return { base: 1, setBase: id };
     }
     const b = input.baseIdOf?.(p) ?? null;
@@ -80,7 +88,11 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   };
 
   /** The index row of a folder or symlink: no chunks, always trusted (its id is recomputed from what is listed). */
-  const chunklessRow = (e: WalkEntry, type: 'dir' | 'symlink', id: Buffer): IndexedEntry => ({
+  const chunklessRow = (
+    e: WalkEntry,
+    type: 'dir' | 'symlink' | 'special',
+    id: Buffer,
+  ): IndexedEntry => ({
     ...statKey(e),
     type,
     mode: e.mode,
@@ -95,7 +107,13 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   for (const [p, e] of walk.entries) {
     if (e.type !== 'file') continue;
     const known = indexed.get(p);
-    if (known && known[1] === 1 && known[10] === 1 && known[7] === 1 && rowMatches(known, e)) {
+    if (
+      known &&
+      known[ROW.type] === TYPE_CODE.file &&
+      known[ROW.trusted] === 1 &&
+      known[ROW.sameScheme] === 1 &&
+      rowMatches(known, e)
+    ) {
       if (input.verifyStored) {
         toHash.push({ path: p, entry: e, storedId: input.loadId(p) });
         continue;
@@ -107,8 +125,8 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
           e.size,
           e.mtimeMs,
           e.mode,
-          known[8],
-          isTarget ? known[11] : undefined,
+          known[ROW.chunkSize],
+          isTarget ? known[ROW.base] : undefined,
           () => load(p),
         ),
       );
@@ -126,22 +144,18 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       path: path.join(root, f.path),
       stat: statKey(f.entry),
     }));
-    const outcomes = await input.pool.hashFiles(reqs, (b) => {
-      done += b;
-      input.onHashProgress?.(Math.min(done, totalBytes), totalBytes);
-    });
+    const outcomes = await input.pool.hashFiles(
+      reqs,
+      (b) => {
+        done += b;
+        input.onHashProgress?.(Math.min(done, totalBytes), totalBytes);
+      },
+      input.signal,
+    );
     const retry: typeof toHash = [];
     outcomes.forEach((o, i) => {
       const f = toHash[i]!;
-      if (
-        o.ok &&
-        f.storedId &&
-        !o.fileId.equals(f.storedId) &&
-        o.stat.size === f.entry.size &&
-        o.stat.mtimeMs === f.entry.mtimeMs &&
-        o.stat.ctimeMs === f.entry.ctimeMs &&
-        o.stat.ino === f.entry.ino
-      ) {
+      if (o.ok && f.storedId && !o.fileId.equals(f.storedId) && sameStat(o.stat, f.entry)) {
         // Same size, mtime, ctime and inode as when it was hashed, yet other bytes: the disk or
         // something below the filesystem changed it. Never sync it; a person must look.
         walk.entries.delete(f.path);
@@ -219,12 +233,13 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     const known = indexed.get(p);
     const same =
       known !== undefined &&
-      known[1] === 3 &&
-      known[7] === 1 &&
-      known[9] !== null &&
-      known[9].equals(id) &&
+      known[ROW.type] === TYPE_CODE.symlink &&
+      known[ROW.sameScheme] === 1 &&
+      known[ROW.id]?.equals(id) === true &&
       rowMatches(known, e);
-    const b: { base: Base; setBase?: Buffer } = same ? { base: known[11] } : baseFor(p, id, e);
+    const b: { base: Base; setBase?: Buffer } = same
+      ? { base: known[ROW.base] }
+      : baseFor(p, id, e);
     const node: TreeNode = {
       type: 'symlink',
       id,
@@ -245,33 +260,36 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     ]);
   }
 
+  // Special files (listed on the target only) hold no bytes: never opened, one id for all.
+  for (const [p, e] of walk.entries) {
+    if (e.type !== 'special') continue;
+    const id = specialId(hasher);
+    nodes.set(p, { type: 'special', id, size: 0, mtimeMs: e.mtimeMs, mode: e.mode, base: 1 });
+    upserts.push([p, chunklessRow(e, 'special', id)]);
+  }
+
+  // Sparse files say so: the plan reports allocated against apparent size, apply keeps the holes.
+  for (const [p, e] of walk.entries) {
+    if (e.type === 'file' && e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
+  }
+
   buildFolders(walk, nodes, (d, names, e) => {
     const known = indexed.get(d);
     // A folder keeps its stored id when it has the same number of children and every one of
     // them is exactly what the index holds (so the set of names is the same too).
     const clean =
       known !== undefined &&
-      known[1] === 2 &&
-      known[9] !== null &&
-      known[7] === 1 &&
-      known[6] === e.mode &&
-      known[2] === names.length &&
+      known[ROW.type] === TYPE_CODE.dir &&
+      known[ROW.id] !== null &&
+      known[ROW.sameScheme] === 1 &&
+      known[ROW.mode] === e.mode &&
+      known[ROW.size] === names.length &&
       names.every((n) => reused.has(joinPath(d, n)));
     if (clean) {
       reused.add(d);
-      return known[9]!;
+      return known[ROW.id]!;
     }
-    const kids: FolderChild[] = names.map((name) => {
-      const n = nodes.get(joinPath(d, name))!;
-      return {
-        name,
-        type: n.type,
-        id: n.id,
-        mode: n.mode,
-        mtimeKey: n.type === 'file' ? mtimeKey(n.mtimeMs, input.mtimeGranularityMs) : 0,
-      };
-    });
-    const id = folderId(hasher, kids);
+    const id = folderIdOfChildren(hasher, nodes, d, names, input.mtimeGranularityMs);
     // A folder row's size is its number of children (see `clean` above).
     upserts.push([d, { ...chunklessRow(e, 'dir', id), size: names.length }]);
     return id;
@@ -285,8 +303,29 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   return { tree, walk, skipped, upserts, deletions };
 }
 
+/** A folder's id from its children's nodes: the Merkle step, the same on both sides. */
+export function folderIdOfChildren(
+  hasher: SchemeHasher,
+  nodes: ReadonlyMap<string, TreeNode>,
+  dir: string,
+  names: readonly string[],
+  mtimeGranularityMs: number,
+): Buffer {
+  const kids: FolderChild[] = names.map((name) => {
+    const n = nodes.get(joinPath(dir, name))!;
+    return {
+      name,
+      type: n.type,
+      id: n.id,
+      mode: n.mode,
+      mtimeKey: mtimeKey(n.mtimeMs, mtimeGranularityMs),
+    };
+  });
+  return folderId(hasher, kids);
+}
+
 /** Folder nodes bottom-up: deepest folders first, each id from `folderIdOf` over final children. */
-function buildFolders(
+export function buildFolders(
   walk: WalkResult,
   nodes: Map<string, TreeNode>,
   folderIdOf: (dir: string, childNames: string[], e: WalkEntry) => Buffer,

@@ -14,6 +14,8 @@ export interface TreeNode {
   base?: 0 | 1 | 2;
   /** symlinks */
   linkTarget?: string;
+  /** sparse files: the bytes allocated on disk, fewer than `size` */
+  allocated?: number;
   /** folders: child names */
   children?: string[];
 }
@@ -60,6 +62,7 @@ export function snapshot(n: TreeNode): EntrySnapshot {
     mode: n.mode,
   };
   if (n.linkTarget !== undefined) s.linkTarget = n.linkTarget;
+  if (n.allocated !== undefined) s.allocated = n.allocated;
   return s;
 }
 
@@ -81,6 +84,7 @@ export function subtree(tree: IdTree, p: string): string[] {
 export class StoredFileNode implements TreeNode {
   readonly type = 'file' as const;
   chunkIds?: Buffer;
+  allocated?: number;
   base?: 0 | 1 | 2;
   private cached: Buffer | null = null;
 

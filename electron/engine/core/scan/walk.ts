@@ -19,6 +19,8 @@ export interface WalkEntry extends StatKey {
   type: EntryType;
   mode: number;
   nlink: number;
+  /** bytes allocated on disk (files; fewer than `size` where the file is sparse) */
+  allocated: number;
   linkTarget?: string;
 }
 
@@ -96,7 +98,17 @@ export function walkTree(
     const dirs: string[] = [];
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
-      if (!rel && name === STATE_DIR) continue;
+      if (!rel && name === STATE_DIR) {
+        // The target's is Tandem's own; one at the source's root would collide with it there.
+        if (side === 'source')
+          skipped.push({
+            side,
+            path: name,
+            reason: `${STATE_DIR} at the root is the name of Tandem's own folder on the target, so it is not synced; rename it to sync it`,
+            unknown: false,
+          });
+        continue;
+      }
       if (colliding?.has(name)) continue;
       let st: fs.Stats;
       try {
@@ -110,7 +122,10 @@ export function walkTree(
         skipped.push({ side, path: childRel, reason, unknown: true });
         continue;
       }
-      const type = typeOf(st);
+      let type = typeOf(st);
+      // On the target a special file is known to hold no bytes: listed, so it can be removed or
+      // replaced (never opened). In the source it is skipped with its reason.
+      if (!type && side === 'target') type = 'special';
       if (!type) {
         skipped.push({
           side,
@@ -158,12 +173,15 @@ function specialKind(st: fs.Stats): string {
   return 'special file';
 }
 
-/** The stat fields an entry is recognised by: a folder's size and times change with its contents. */
-export function sameEntry(st: fs.Stats, seen: WalkEntry): boolean {
-  const type = typeOf(st);
-  if (type !== seen.type || st.ino !== seen.ino) return false;
-  if (type === 'dir') return true;
-  return sameStat(listedStat(st), seen);
+/**
+ * Whether an entry is still the one a listing saw: same type and inode, and for files and links
+ * the same size, mtime and ctime (a folder's size and times change with its contents). `now` is a
+ * listed or target stat, where a non-file's size is 0 (listedStat).
+ */
+export function sameEntry(now: StatKey & { type: string }, seen: WalkEntry): boolean {
+  if (now.type !== seen.type || now.ino !== seen.ino) return false;
+  if (seen.type === 'dir') return true;
+  return sameStat(now, seen);
 }
 
 /**
@@ -175,7 +193,13 @@ export function listedStat(st: fs.Stats): StatKey {
 }
 
 function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
-  return { type, ...listedStat(st), mode: st.mode & 0o7777, nlink: st.nlink };
+  return {
+    type,
+    ...listedStat(st),
+    mode: st.mode & 0o7777,
+    nlink: st.nlink,
+    allocated: type === 'file' ? st.blocks * 512 : 0,
+  };
 }
 
 /** Names that are not valid UTF-8 cannot be represented faithfully here: skip them, say so. */
@@ -246,9 +270,9 @@ function checkCollisions(
   return skip;
 }
 
-const FIELDS = 7;
-const TYPE_NUM: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3 };
-const NUM_TYPE: EntryType[] = ['file', 'file', 'dir', 'symlink'];
+const FIELDS = 8;
+const TYPE_NUM: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
+const NUM_TYPE: EntryType[] = ['file', 'file', 'dir', 'symlink', 'special'];
 
 export interface PackedWalk {
   root: string;
@@ -275,6 +299,7 @@ export function packWalk(w: WalkResult): PackedWalk {
     numbers[i++] = e.ino;
     numbers[i++] = e.mode;
     numbers[i++] = e.nlink;
+    numbers[i++] = e.allocated;
     if (e.type === 'symlink') links.push(e.linkTarget!);
   }
   return {
@@ -302,6 +327,7 @@ export function unpackWalk(p: PackedWalk): WalkResult {
       ino: n[i + 4]!,
       mode: n[i + 5]!,
       nlink: n[i + 6]!,
+      allocated: n[i + 7]!,
     };
     if (type === 'symlink') e.linkTarget = p.links[link++]!;
     entries.set(paths[k]!, e);

@@ -1,31 +1,40 @@
-// Apply: make the target equal the source for the approved items, writing only what differs.
-// New, small and mostly-changed files go through a temp file and a rename, in batches that share
-// one flush; large files with few changed chunks are patched in place through the journal.
-// Every item first checks that both sides still hold what the plan saw; anything replaced or
-// deleted goes to the version store; every write is checked against the planned ids.
+// Apply: make the target equal the source for the approved items, writing only what differs, and
+// only through the target's door (TargetFs). An ApplyRun has one method per kind of item — make a
+// folder, move, stage a file or link, patch in place, set metadata, delete — and a flush that
+// makes a batch of staged files durable and renames them into place (Syncthing's puller, with its
+// handleDir / handleSymlink / renameFile / handleFile / deleteFile, is the model). Every item first
+// checks that both sides still hold what the plan saw; whatever is replaced or deleted goes to the
+// version store first; every written byte is checked against the planned ids.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ApplyResult, PlanItem } from '../../../shared/plan.js';
+import { emptyApplyResult, type ApplyResult, type PlanItem } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
 import { BufferCache, readFully, sameStat, statKey, type StatKey } from '../hash/hashFile.js';
-import { fileId } from '../hash/identifiers.js';
 import type { IdentifierIndex, IndexedEntry } from '../index/identifierIndex.js';
-import { rollBack, writeJournal, type JournalHeader } from './journal.js';
-import { flushFilesystem } from './durability.js';
-import { VersionStore, versionMeta } from './versionStore.js';
-import type { ScanResult } from '../scan/scan.js';
-import { RACY_WINDOW_MS } from '../scan/scan.js';
-import { chunkIdsOf, parentOf, type TreeNode } from '../scan/tree.js';
-import { TargetWriter, ItemError } from './targetWriter.js';
-import { listedStat, sameEntry, type NameRules } from '../scan/walk.js';
 import { keyOf, orderForApply } from '../plan/applyOrder.js';
+import { RACY_WINDOW_MS, type ScanResult } from '../scan/scan.js';
+import { chunkIdsOf, parentOf, type TreeNode } from '../scan/tree.js';
+import { sameEntry, type NameRules, type WalkEntry } from '../scan/walk.js';
+import {
+  CHANGED_ON_SOURCE,
+  CHANGED_ON_TARGET,
+  choosePatchInPlace,
+  ItemError,
+  patchInPlace,
+} from './patchInPlace.js';
+import { StateNames, TMP_DIR } from './stateFolder.js';
+import {
+  setMtimeInBucket,
+  TargetPathError,
+  writeAll,
+  type TargetFile,
+  type TargetFs,
+  type TargetStat,
+} from './targetFs.js';
+import { VersionStore, versionMeta } from './versionStore.js';
 
-/** Patch in place only for files at least this large... */
-export const PATCH_MIN_SIZE = 8 * 1024 * 1024;
-/** ...where at most this share of the bytes change... */
-export const PATCH_MAX_FRACTION = 0.5;
-/** ...and the journal (held in memory while written) stays this small. */
-export const PATCH_MAX_BYTES = 256 * 1024 * 1024;
+export { choosePatchInPlace, ItemError, PATCH_MIN_SIZE } from './patchInPlace.js';
+
 const BATCH_FILES = 256;
 const BATCH_BYTES = 64 * 1024 * 1024;
 
@@ -37,12 +46,13 @@ export interface ApplyProgress {
   path: string;
 }
 
-/** What apply needs of an open pair: its two roots, the target's state folder, rules and index. */
+/** What apply needs of an open pair: the source root, the target's door, rules and index. */
 export interface ApplyPair {
   source: string;
-  target: string;
-  stateDir: string;
+  targetFs: TargetFs;
   nameRules: NameRules;
+  /** the target's mtime granularity (mtimes are set to land in the source's bucket) */
+  mtimeGranularityMs: number;
   index: IdentifierIndex;
 }
 
@@ -53,488 +63,557 @@ export interface ApplyInput {
   source: ScanResult;
   target: ScanResult;
   onProgress?: (p: ApplyProgress) => void;
+  /** stops the run between items (the item under way finishes or is rolled back) */
+  signal?: AbortSignal;
 }
 
 interface Staged {
   item: PlanItem;
   tmp: string;
-  dest: string;
 }
 
-/** Whether an update is patched in place (true) or rewritten through a temp file. */
-export function choosePatchInPlace(
-  item: PlanItem,
-  tgtNode: TreeNode | undefined,
-  nlink: number,
-): boolean {
-  if (item.kind !== 'update' || !item.chunks || !item.source || !item.target || !tgtNode)
-    return false;
-  if (item.source.type !== 'file' || item.target.type !== 'file') return false;
-  if (tgtNode.chunkSize !== item.chunks.chunkSize || nlink !== 1) return false;
-  const size = item.source.size;
-  if (size < PATCH_MIN_SIZE || tgtNode.size < PATCH_MIN_SIZE) return false;
-  return item.bytesToWrite <= PATCH_MAX_BYTES && item.bytesToWrite <= size * PATCH_MAX_FRACTION;
+/** A full disk stops the run (the current file was rolled back or never renamed in). */
+function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 export function applyPlan(input: ApplyInput, items: PlanItem[]): ApplyResult {
-  const { pair, hasher, scheme } = input;
-  const result: ApplyResult = {
-    applied: 0,
-    failed: [],
-    bytesWritten: 0,
-    bytesJournaled: 0,
-    bytesVersioned: 0,
-    patchedInPlace: 0,
-    renamedIntoPlace: 0,
-  };
-  const versions = new VersionStore(path.join(pair.stateDir, 'versions'));
-  const w = new TargetWriter(pair.target, pair.stateDir, input.target.walk.entries);
-  const cache = new BufferCache();
-  const upserts: [string, IndexedEntry][] = [];
-  const deletions: string[] = [];
-  const srcWalk = input.source.walk.entries;
-  const srcNodes = input.source.tree.nodes;
-  const tgtNodes = input.target.tree.nodes;
-  const order = orderForApply(items, pair.nameRules);
-  const bytesTotal = items.reduce(
-    (n, it) =>
-      n +
-      (it.kind === 'create' || it.kind === 'replaceType' || it.kind === 'update'
-        ? it.bytesToWrite
-        : 0),
-    0,
-  );
-  let bytesDone = 0;
-  let itemsDone = 0;
-  const progress = (p: string): void =>
-    input.onProgress?.({ bytesDone, bytesTotal, itemsDone, itemsTotal: items.length, path: p });
-  const fail = (it: PlanItem, e: unknown): void => {
-    result.failed.push({
-      path: it.path,
-      message: e instanceof ItemError ? e.message : describe(e),
-    });
-  };
-  let stopped: Error | null = null;
+  return new ApplyRun(input, items).run();
+}
 
-  /** Records what the target now holds; it equals the source, so it is the new baseline. */
-  const recordFile = (p: string, node: TreeNode, st: fs.Stats, chunkIds: Buffer | null): void => {
-    const trusted = st.mtimeMs < Date.now() - RACY_WINDOW_MS;
-    const e: IndexedEntry = {
-      ...listedStat(st),
-      type: node.type,
-      mode: st.mode & 0o7777,
-      scheme,
-      chunkSize: node.chunkSize ?? 0,
-      chunkIds,
-      id: node.id,
-      trusted,
-      ...(node.type !== 'dir' ? { setBase: node.id } : {}),
-    };
-    upserts.push([p, e]);
-  };
+class ApplyRun {
+  private readonly result: ApplyResult = emptyApplyResult();
+  private readonly t: TargetFs;
+  private readonly versions: VersionStore;
+  private readonly names: StateNames;
+  private readonly cache = new BufferCache();
+  private readonly upserts: [string, IndexedEntry][] = [];
+  private readonly deletions: string[] = [];
+  /** folders made by this run */
+  private readonly created: string[] = [];
+  /** folders whose entries changed (or whose own metadata did): their mtimes are set at the end */
+  private readonly touched = new Set<string>();
+  /** target paths under their name key, where the target folds names (see targetEntry) */
+  private readonly foldedPaths: Map<string, string> | null;
+  private batch: Staged[] = [];
+  private batchBytes = 0;
+  private bytesDone = 0;
+  private itemsDone = 0;
+  private readonly bytesTotal: number;
+  private readonly gran: number;
 
-  /** A full disk stops the run (the current file was rolled back or never renamed in). */
-  const failOrStop = (it: PlanItem, e: unknown): void => {
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
-      stopped = new Error(
-        `the target disk is full while writing ${it.path}; free some space and run again`,
-      );
-      result.failed.push({ path: it.path, message: 'target disk full' });
-    } else fail(it, e);
-  };
+  constructor(
+    private readonly input: ApplyInput,
+    private readonly items: PlanItem[],
+  ) {
+    this.t = input.pair.targetFs;
+    this.gran = input.pair.mtimeGranularityMs;
+    this.versions = new VersionStore(this.t);
+    this.names = new StateNames(this.t);
+    this.bytesTotal = items.reduce(
+      (n, it) =>
+        n +
+        (it.kind === 'create' || it.kind === 'replaceType' || it.kind === 'update'
+          ? it.bytesToWrite
+          : 0),
+      0,
+    );
+    const rules = input.pair.nameRules;
+    this.foldedPaths =
+      rules.foldCase || rules.normalizeUnicode
+        ? new Map([...input.target.walk.entries.keys()].map((p) => [keyOf(p, rules), p]))
+        : null;
+  }
 
-  const runSafely = (it: PlanItem, fn: () => void): void => {
-    if (stopped) return;
-    try {
-      fn();
-      result.applied++;
-    } catch (e) {
-      failOrStop(it, e);
+  run(): ApplyResult {
+    const order = orderForApply(this.items, this.input.pair.nameRules);
+    // 1. Entries in the way of something this plan writes.
+    for (const it of order.earlyDeletes) this.step(it, () => this.deleteEntry(it));
+    // 2. Folders, parents first.
+    for (const it of order.folders) this.step(it, () => this.makeFolder(it));
+    // 3. Moves: a target entry renamed to where the source now has it.
+    for (const it of order.renames) this.step(it, () => this.move(it));
+    if (order.renames.length)
+      this.t.fsyncDirs(order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]));
+    // 4. Files and symlinks: patches one by one, the rest staged in batches.
+    for (const it of order.files) {
+      if (this.patchable(it)) this.step(it, () => this.patch(it));
+      else this.stage(it);
+      if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flushBatch();
     }
-    itemsDone++;
-    progress(it.path);
-  };
+    // Staged files are complete and verified: they go in even when the run stopped.
+    this.flushBatch();
+    // 5. Metadata, then 6. the remaining deletions, children before parents, last: an
+    //    interrupted run leaves extra files, not missing ones.
+    for (const it of order.metadata) this.step(it, () => this.setMetadata(it));
+    for (const it of order.lateDeletes) this.step(it, () => this.deleteEntry(it));
+    this.versions.sync();
+    this.settleFolders();
+    this.versions.close();
+    this.result.bytesVersioned = this.versions.bytesWritten;
+    this.recordIndex();
+    return this.result;
+  }
 
-  // 1. Deletions that must come first: entries in the way of something this plan writes.
-  for (const it of order.earlyDeletes) runSafely(it, () => deleteEntry(it));
+  // --- running items ------------------------------------------------------------------------
 
-  // 2. Folders, parents first.
-  for (const it of order.folders) {
-    runSafely(it, () => {
-      const dest = w.abs(it.path);
-      w.checkParents(it.path);
-      if (it.kind === 'replaceType') w.removeInTheWay(it, versions, true);
-      else w.expectAbsent(it.path);
-      fs.mkdirSync(dest, { mode: 0o700 });
-      fs.chmodSync(dest, it.source!.mode);
-      w.madeDir(it.path);
+  private halted(): boolean {
+    if (!this.result.stopped && this.input.signal?.aborted)
+      this.result.stopped = 'cancelled: the rest of the plan was not applied';
+    return this.result.stopped !== null;
+  }
+
+  private progress(p: string): void {
+    this.input.onProgress?.({
+      bytesDone: this.bytesDone,
+      bytesTotal: this.bytesTotal,
+      itemsDone: this.itemsDone,
+      itemsTotal: this.items.length,
+      path: p,
     });
   }
 
-  // 2b. Moves: a target file renamed to where the source now has it, then given its metadata.
-  for (const it of order.renames) {
-    runSafely(it, () => {
-      const from = it.from!;
-      const seen = input.target.walk.entries.get(from);
-      w.checkParents(from);
-      w.checkParents(it.path);
-      const st = w.lstatOrNull(from);
-      if (!seen || !st || !sameEntry(st, seen))
-        throw new ItemError('changed on the target since it was compared; run again');
-      // A case- or form-only rename on a folding target: the new name finds the old entry itself.
-      if (keyOf(from, pair.nameRules) !== keyOf(it.path, pair.nameRules)) w.expectAbsent(it.path);
-      const dest = w.abs(it.path);
-      fs.renameSync(w.abs(from), dest);
-      const fd = fs.openSync(dest, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
-      try {
-        fs.fchmodSync(fd, it.source!.mode);
-        fs.futimesSync(fd, it.source!.mtimeMs / 1000, it.source!.mtimeMs / 1000);
-      } finally {
-        fs.closeSync(fd);
-      }
-      const node = srcNodes.get(it.path)!;
-      recordFile(it.path, node, fs.lstatSync(dest), chunkIdsOf(input.source.tree, it.path));
-      deletions.push(from);
-    });
-  }
-  if (order.renames.length) {
-    const dirs = order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]);
-    flushFilesystem(pair.target, { dirs: dirs.map((d) => w.abs(d)) });
-  }
-
-  // 3. Files and symlinks: patches one by one, the rest in batches through temp files.
-  let batch: Staged[] = [];
-  let batchBytes = 0;
-  const flushBatch = (): void => {
-    if (batch.length === 0) return;
-    const staged = batch;
-    batch = [];
-    batchBytes = 0;
+  /**
+   * Runs one item; an ItemError fails it alone, a full disk stops the run. `fn` returns false
+   * when it rightly left the entry as it was (a folder that still holds kept entries).
+   */
+  private step(it: PlanItem, fn: () => boolean | void): void {
+    if (this.halted()) {
+      this.result.notAttempted.push(it.path);
+      return;
+    }
     try {
-      const files = staged
-        .filter((s) => srcNodes.get(s.item.path)?.type === 'file')
-        .map((s) => s.tmp);
-      flushFilesystem(pair.target, { files, dirs: staged.map((s) => path.dirname(s.tmp)) });
+      if (fn() !== false) this.result.applied++;
+      else this.result.kept.push(it.path);
+    } catch (e) {
+      this.failOrStop(it, e);
+    }
+    this.itemsDone++;
+    this.progress(it.path);
+  }
+
+  private failOrStop(it: PlanItem, e: unknown): void {
+    if (isDiskFull(e)) {
+      this.result.failed.push({ path: it.path, message: 'not written: the target disk is full' });
+      this.result.stopped ??= `the target disk is full (while writing ${it.path}); free some space and run again`;
+      return;
+    }
+    const message =
+      e instanceof ItemError || e instanceof TargetPathError ? e.message : describe(e);
+    this.result.failed.push({ path: it.path, message });
+  }
+
+  // --- what the target holds --------------------------------------------------------------
+
+  /** `p` as the target's listing spells it (on a folding target it may differ in case or form). */
+  private listedPath(p: string): string {
+    if (!this.foldedPaths || this.input.target.walk.entries.has(p)) return p;
+    return this.foldedPaths.get(keyOf(p, this.input.pair.nameRules)) ?? p;
+  }
+
+  /** The listed target entry at `p`. */
+  private targetEntry(p: string): WalkEntry | undefined {
+    return this.input.target.walk.entries.get(this.listedPath(p));
+  }
+
+  /** The scanned target node at `p`. */
+  private targetNode(p: string): TreeNode | undefined {
+    return this.input.target.tree.nodes.get(this.listedPath(p));
+  }
+
+  /** The entry at `p` must still be exactly what the scan saw. */
+  private expectListed(p: string): TargetStat {
+    const seen = this.targetEntry(p);
+    const st = this.t.lstat(p);
+    if (!seen || !st || !sameEntry(st, seen)) throw new ItemError(CHANGED_ON_TARGET);
+    return st;
+  }
+
+  private expectAbsent(p: string): void {
+    if (this.t.lstat(p))
+      throw new ItemError('appeared on the target since it was compared; run again');
+  }
+
+  /** The folder that will hold `p` must be a real folder (the door refuses links on the way). */
+  private expectParent(p: string): void {
+    const dir = parentOf(p);
+    if (dir === '') return;
+    const st = this.t.lstat(dir);
+    if (!st) throw new ItemError(`its folder ${dir} is missing on the target`);
+    if (st.type === 'symlink')
+      throw new TargetPathError(
+        `a symlink is in the way at ${dir}; nothing was written through it`,
+      );
+    if (st.type !== 'dir') throw new ItemError(`${dir} is not a folder on the target`);
+  }
+
+  /**
+   * Checks the target entry is still what the scan saw and keeps it in the version store. A
+   * folder (emptied by the plan's earlier deletions) is removed; a file or symlink is removed only
+   * when `unlink` is set, since a rename over it replaces it atomically.
+   */
+  private removeInTheWay(it: PlanItem, unlink: boolean): void {
+    this.expectListed(it.path);
+    const t = it.target!;
+    if (t.type === 'dir') {
+      try {
+        this.t.rmdir(it.path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY')
+          throw new ItemError('the folder it replaces still holds entries that were not removed');
+        throw e;
+      }
+      return;
+    }
+    // A special file holds no bytes: it is removed, never opened and never kept.
+    if (t.type === 'special') this.t.unlink(it.path);
+    else {
+      this.versions.keepEntry(it.path, versionMeta(t), t.type);
+      if (unlink) this.t.unlink(it.path);
+    }
+  }
+
+  // --- one method per kind of item ----------------------------------------------------------
+
+  /** Returns false when a folder stays because something below it was kept. */
+  private deleteEntry(it: PlanItem): boolean {
+    this.expectListed(it.path);
+    const t = it.target!;
+    if (t.type === 'dir') {
+      try {
+        this.t.rmdir(it.path);
+      } catch (err) {
+        // Something below was kept (skipped, not approved, failed): the folder stays, which is
+        // not an error, and not an applied change either (a live pair would apply it forever).
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+        throw err;
+      }
+    } else {
+      if (t.type !== 'special') this.versions.keepEntry(it.path, versionMeta(t), t.type);
+      this.t.unlink(it.path);
+    }
+    this.deletions.push(it.path);
+    this.touched.add(parentOf(it.path));
+    return true;
+  }
+
+  private makeFolder(it: PlanItem): void {
+    this.expectParent(it.path);
+    if (it.kind === 'replaceType') this.removeInTheWay(it, true);
+    else this.expectAbsent(it.path);
+    this.t.mkdir(it.path, 0o700);
+    this.t.chmodDir(it.path, it.source!.mode);
+    this.created.push(it.path);
+    this.touched.add(parentOf(it.path));
+  }
+
+  /** A target entry moved (a file with the source's id elsewhere, or a case-only folder rename). */
+  private move(it: PlanItem): void {
+    const from = it.from!;
+    this.expectParent(it.path);
+    this.expectListed(from);
+    const rules = this.input.pair.nameRules;
+    // A case- or form-only rename on a folding target: the new name finds the old entry itself.
+    if (keyOf(from, rules) !== keyOf(it.path, rules)) this.expectAbsent(it.path);
+    this.t.rename(from, it.path);
+    const src = it.source!;
+    if (src.type === 'dir') {
+      this.t.chmodDir(it.path, src.mode);
+      this.touched.add(it.path);
+    } else if (src.type === 'file') {
+      const f = this.t.openRead(it.path);
+      try {
+        f.chmod(src.mode);
+        setMtimeInBucket(f, src.mtimeMs, this.gran);
+        const node = this.input.source.tree.nodes.get(it.path)!;
+        this.recordFile(it.path, node, f.stat(), chunkIdsOf(this.input.source.tree, it.path));
+      } finally {
+        f.close();
+      }
+    }
+    this.deletions.push(from);
+    this.touched.add(parentOf(from));
+    this.touched.add(parentOf(it.path));
+  }
+
+  private patchable(it: PlanItem): boolean {
+    const tgt = this.targetEntry(it.path);
+    return choosePatchInPlace(it, this.targetNode(it.path), tgt?.nlink ?? 0);
+  }
+
+  private patch(it: PlanItem): void {
+    const src = this.sourceOf(it);
+    const tgtStat = this.targetEntry(it.path)!;
+    this.expectParent(it.path);
+    const r = patchInPlace(this.t, this.names, this.versions, this.input.hasher, {
+      item: it,
+      sourceAbs: path.join(this.input.pair.source, it.path),
+      sourceStat: src.entry,
+      src: src.node,
+      srcIds: chunkIdsOf(this.input.source.tree, it.path),
+      tgt: this.targetNode(it.path)!,
+      tgtIds: chunkIdsOf(this.input.target.tree, this.listedPath(it.path)),
+      tgtStat,
+      scheme: this.input.scheme,
+      buf: this.cache.get(it.chunks!.chunkSize),
+      mtimeGranularityMs: this.gran,
+    });
+    this.result.bytesWritten += r.written;
+    this.result.bytesJournaled += r.journaled;
+    this.result.patchedInPlace++;
+    this.recordFile(it.path, src.node, r.stat, chunkIdsOf(this.input.source.tree, it.path));
+    this.bytesDone += it.bytesToWrite;
+  }
+
+  /** Writes a file or symlink into a temp file in `.tandem/tmp`; flushBatch renames it in. */
+  private stage(it: PlanItem): void {
+    if (this.halted()) {
+      this.result.notAttempted.push(it.path);
+      return;
+    }
+    let tmp: string | null = null;
+    try {
+      const src = this.sourceOf(it);
+      this.expectParent(it.path);
+      tmp = this.names.temp();
+      if (src.node.type === 'symlink') {
+        this.t.symlink(src.node.linkTarget!, tmp);
+        setMtimeInBucket({ t: this.t, rel: tmp }, src.node.mtimeMs, this.gran);
+      } else {
+        this.copyVerified(it.path, tmp, src.node, src.entry);
+      }
+      this.batch.push({ item: it, tmp });
+      this.batchBytes += src.node.size;
+      this.bytesDone += it.bytesToWrite;
+    } catch (e) {
+      if (tmp !== null) this.discard(tmp);
+      this.failOrStop(it, e);
+    }
+    this.itemsDone++;
+    this.progress(it.path);
+  }
+
+  /** Makes the staged files durable, then renames each into place (versioning what it replaces). */
+  private flushBatch(): void {
+    if (this.batch.length === 0) return;
+    const staged = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    const nodes = this.input.source.tree.nodes;
+    try {
+      const files = staged.filter((s) => nodes.get(s.item.path)?.type === 'file').map((s) => s.tmp);
+      this.t.flush(files, [TMP_DIR]);
     } catch (e) {
       for (const s of staged) {
-        fs.rmSync(s.tmp, { force: true });
-        fail(s.item, e);
+        this.discard(s.tmp);
+        this.failOrStop(s.item, e);
       }
       return;
     }
     const done: Staged[] = [];
     for (const s of staged) {
+      const it = s.item;
       try {
-        const it = s.item;
-        w.checkParents(it.path);
-        if (it.target) w.removeInTheWay(it, versions, false);
-        else w.expectAbsent(it.path);
-        fs.renameSync(s.tmp, s.dest);
+        this.expectParent(it.path);
+        if (it.target) this.removeInTheWay(it, false);
+        else this.expectAbsent(it.path);
+        this.t.rename(s.tmp, it.path);
         done.push(s);
       } catch (e) {
-        fs.rmSync(s.tmp, { force: true });
-        fail(s.item, e);
+        this.discard(s.tmp);
+        this.failOrStop(it, e);
       }
     }
-    versions.sync();
-    const dirs = done.map((s) => path.dirname(s.dest));
-    if (versions.run) dirs.push(path.join(pair.stateDir, 'versions', versions.run));
-    flushFilesystem(pair.target, { dirs });
+    this.versions.sync();
+    const dirs = done.map((s) => parentOf(s.item.path));
+    const run = this.versions.runFolder;
+    if (run) dirs.push(run);
+    this.t.fsyncDirs(dirs);
     for (const s of done) {
-      const node = srcNodes.get(s.item.path)!;
-      recordFile(
+      const node = nodes.get(s.item.path)!;
+      const st = this.t.lstat(s.item.path)!;
+      this.recordFile(
         s.item.path,
         node,
-        fs.lstatSync(s.dest),
-        node.type === 'file' ? chunkIdsOf(input.source.tree, s.item.path) : null,
+        st,
+        node.type === 'file' ? chunkIdsOf(this.input.source.tree, s.item.path) : null,
       );
-      result.applied++;
-      result.renamedIntoPlace++;
-      if (node.type === 'file') result.bytesWritten += node.size;
+      this.touched.add(parentOf(s.item.path));
+      this.result.applied++;
+      this.result.renamedIntoPlace++;
+      if (node.type === 'file') this.result.bytesWritten += node.size;
     }
-  };
+  }
 
-  for (const it of order.files) {
-    if (stopped) break;
-    const srcNode = srcNodes.get(it.path);
-    const srcEntry = srcWalk.get(it.path);
-    if (!srcNode || !srcEntry) {
-      fail(it, new ItemError('the source entry is no longer listed; run again'));
-      continue;
+  private setMetadata(it: PlanItem): void {
+    const src = it.source!;
+    const st = this.expectListed(it.path);
+    if (src.type === 'dir') {
+      this.t.chmodDir(it.path, src.mode);
+      // Its mtime is set once nothing more is written into it (settleFolders).
+      this.touched.add(it.path);
+      return;
     }
-    const tgtEntry = input.target.walk.entries.get(it.path);
-    if (choosePatchInPlace(it, tgtNodes.get(it.path), tgtEntry?.nlink ?? 0)) {
-      runSafely(it, () => {
-        const r = patchInPlace(it, srcNode, srcEntry, tgtEntry!);
-        result.bytesWritten += r.written;
-        result.bytesJournaled += r.journaled;
-        result.patchedInPlace++;
-        recordFile(it.path, srcNode, r.stat, chunkIdsOf(input.source.tree, it.path));
-        bytesDone += it.bytesToWrite;
-      });
-      continue;
+    if (src.type === 'symlink') {
+      setMtimeInBucket({ t: this.t, rel: it.path }, src.mtimeMs, this.gran);
+      const node = this.input.source.tree.nodes.get(it.path)!;
+      this.recordFile(it.path, node, this.t.lstat(it.path)!, null);
+      return;
     }
+    const f = this.t.openRead(it.path);
     try {
-      w.checkParents(it.path);
-      const tmp = w.tempPath();
-      if (srcNode.type === 'symlink') {
-        fs.symlinkSync(srcNode.linkTarget!, tmp);
-      } else {
-        copyVerified(it.path, path.join(input.pair.source, it.path), tmp, srcNode, srcEntry);
-      }
-      batch.push({ item: it, tmp, dest: w.abs(it.path) });
-      batchBytes += srcNode.size;
-      bytesDone += it.bytesToWrite;
-    } catch (e) {
-      failOrStop(it, e);
+      if (!sameStat(f.stat(), st)) throw new ItemError(CHANGED_ON_TARGET);
+      f.chmod(src.mode);
+      setMtimeInBucket(f, src.mtimeMs, this.gran);
+      this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null);
+    } finally {
+      f.close();
     }
-    itemsDone++;
-    progress(it.path);
-    if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) flushBatch();
   }
-  if (stopped) {
-    for (const s of batch) fs.rmSync(s.tmp, { force: true });
-    batch = [];
-  }
-  flushBatch();
 
-  // 4. Metadata-only changes.
-  for (const it of order.metadata) {
-    runSafely(it, () => {
-      const e = input.target.walk.entries.get(it.path);
-      if (!e) throw new ItemError('no longer on the target');
-      const fd = w.openExpected(it.path, e);
+  /**
+   * Every folder this run made or changed gets the source's mtime, deepest first, once nothing
+   * more is written into it (writing an entry into a folder changes the folder's mtime).
+   */
+  private settleFolders(): void {
+    const srcWalk = this.input.source.walk.entries;
+    const dirs = new Set([...this.created, ...this.touched]);
+    const deepestFirst = [...dirs].sort((a, b) => depth(b) - depth(a));
+    for (const d of deepestFirst) {
+      const s = srcWalk.get(d);
+      if (!s || s.type !== 'dir') continue;
       try {
-        fs.fchmodSync(fd, it.source!.mode);
-        if (it.source!.type === 'file')
-          fs.futimesSync(fd, it.source!.mtimeMs / 1000, it.source!.mtimeMs / 1000);
-      } finally {
-        fs.closeSync(fd);
+        const st = this.t.lstat(d);
+        if (st?.type === 'dir') setMtimeInBucket({ t: this.t, rel: d }, s.mtimeMs, this.gran);
+      } catch (e) {
+        // A folder time is metadata: it is reported, and the next run sets it again.
+        this.result.failed.push({ path: d, message: `could not set its time: ${describe(e)}` });
       }
-      const node = tgtNodes.get(it.path)!;
-      if (node.type === 'file') recordFile(it.path, node, fs.lstatSync(w.abs(it.path)), null);
-    });
-  }
-
-  // 5. Deletions, children before parents, last: an interrupted run leaves extra files, not missing ones.
-  for (const it of order.lateDeletes) runSafely(it, () => deleteEntry(it));
-  versions.sync();
-
-  // 6. Created folders get the source's mtime once nothing more is written into them.
-  for (const p of w.createdDirs().reverse()) {
-    const s = srcWalk.get(p);
-    if (s) fs.utimesSync(w.abs(p), s.mtimeMs / 1000, s.mtimeMs / 1000);
-  }
-
-  versions.close();
-  result.bytesVersioned = versions.bytesWritten;
-  // A folder keeps its stored id only while its children match the index (scan.ts); the entries
-  // just written do match, so the stored ids of every folder above them must go, or the next scan
-  // would reuse a folder id from before this apply.
-  const stale = new Set<string>();
-  for (const p of [...upserts.map(([p]) => p), ...deletions, ...w.createdDirs()]) {
-    for (let d = parentOf(p); !stale.has(d); d = parentOf(d)) {
-      stale.add(d);
-      if (d === '') break;
     }
   }
-  pair.index.write('target', upserts, [...deletions, ...stale]);
-  if (stopped) result.failed.push({ path: '', message: (stopped as Error).message });
-  return result;
 
-  function deleteEntry(it: PlanItem): void {
-    const t = it.target!;
-    const e = input.target.walk.entries.get(it.path);
-    if (!e) throw new ItemError('no longer on the target');
-    w.checkParents(it.path);
-    const abs = w.abs(it.path);
-    const st = w.lstatOrNull(it.path);
-    if (!st || !sameEntry(st, e)) {
-      throw new ItemError('changed on the target since it was compared; run again');
+  // --- helpers ------------------------------------------------------------------------------
+
+  private sourceOf(it: PlanItem): { node: TreeNode; entry: WalkEntry } {
+    const node = this.input.source.tree.nodes.get(it.path);
+    const entry = this.input.source.walk.entries.get(it.path);
+    if (!node || !entry) throw new ItemError('the source entry is no longer listed; run again');
+    return { node, entry };
+  }
+
+  private discard(tmp: string): void {
+    try {
+      if (this.t.lstat(tmp)) this.t.unlink(tmp);
+    } catch {
+      /* the temp folder is emptied when the pair is next opened */
     }
-    if (t.type === 'dir') {
-      try {
-        fs.rmdirSync(abs);
-      } catch (err) {
-        // Something below was kept (skipped or failed): the folder stays, which is not an error.
-        if (
-          (err as NodeJS.ErrnoException).code === 'ENOTEMPTY' ||
-          (err as NodeJS.ErrnoException).code === 'EEXIST'
-        )
-          return;
-        throw err;
-      }
-    } else {
-      versions.keepEntry(abs, it.path, versionMeta(t), t.type);
-      fs.unlinkSync(abs);
-    }
-    deletions.push(it.path);
   }
 
   /** Copies a source file into a temp file, checking every chunk against the planned ids. */
-  function copyVerified(
-    rel: string,
-    srcAbs: string,
-    tmp: string,
-    node: TreeNode,
-    expect: StatKey,
-  ): void {
+  private copyVerified(rel: string, tmp: string, node: TreeNode, expect: StatKey): void {
+    const srcAbs = path.join(this.input.pair.source, rel);
     const sfd = fs.openSync(srcAbs, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
-    let tfd: number | null = null;
     try {
-      if (!sameStat(statKey(fs.fstatSync(sfd)), expect))
-        throw new ItemError('the source changed since it was compared; run again');
-      tfd = fs.openSync(
-        tmp,
-        fs.constants.O_WRONLY |
-          fs.constants.O_CREAT |
-          fs.constants.O_EXCL |
-          (fs.constants.O_NOFOLLOW ?? 0),
-        0o600,
-      );
-      const cs = node.chunkSize!;
-      const n = Math.ceil(node.size / cs);
-      const buf = cache.get(cs);
-      const ids = chunkIdsOf(input.source.tree, rel);
-      const ib = hasher.idBytes;
-      for (let i = 0; i < n; i++) {
-        const len = Math.min(cs, node.size - i * cs);
-        if (readFully(sfd, buf, len, i * cs) !== len)
-          throw new ItemError('the source shrank while it was copied; run again');
-        const chunk = buf.subarray(0, len);
-        if (!hasher.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib))) {
-          throw new ItemError('the source changed since it was compared; run again');
+      if (!sameStat(statKey(fs.fstatSync(sfd)), expect)) throw new ItemError(CHANGED_ON_SOURCE);
+      const out = this.t.create(tmp, 0o600);
+      try {
+        const h = this.input.hasher;
+        const cs = node.chunkSize!;
+        const n = Math.ceil(node.size / cs);
+        const buf = this.cache.get(cs);
+        const ids = chunkIdsOf(this.input.source.tree, rel);
+        const ib = h.idBytes;
+        // A sparse source keeps its holes (rsync -S): all-zero pages are not written.
+        const sparse = node.allocated !== undefined;
+        for (let i = 0; i < n; i++) {
+          const len = Math.min(cs, node.size - i * cs);
+          if (readFully(sfd, buf, len, i * cs) !== len)
+            throw new ItemError('the source shrank while it was copied; run again');
+          const chunk = buf.subarray(0, len);
+          if (!h.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib)))
+            throw new ItemError(CHANGED_ON_SOURCE);
+          if (sparse) writeSparse(out, chunk, i * cs);
+          else writeAll(out, chunk, i * cs);
         }
-        let off = 0;
-        while (off < len) off += fs.writeSync(tfd, chunk, off, len - off, i * cs + off);
+        if (!sameStat(statKey(fs.fstatSync(sfd)), expect))
+          throw new ItemError('the source changed while it was copied; run again');
+        // Zero runs left unwritten at the end are holes too: the size comes from truncate.
+        if (sparse) out.truncate(node.size);
+        out.chmod(node.mode);
+        setMtimeInBucket(out, node.mtimeMs, this.gran);
+      } finally {
+        out.close();
       }
-      if (!sameStat(statKey(fs.fstatSync(sfd)), expect))
-        throw new ItemError('the source changed while it was copied; run again');
-      fs.fchmodSync(tfd, node.mode);
-      fs.futimesSync(tfd, node.mtimeMs / 1000, node.mtimeMs / 1000);
-    } catch (e) {
-      if (tfd !== null) {
-        fs.closeSync(tfd);
-        tfd = null;
-        fs.rmSync(tmp, { force: true });
-      }
-      throw e;
     } finally {
-      if (tfd !== null) fs.closeSync(tfd);
       fs.closeSync(sfd);
     }
   }
 
-  /** Journalled in-place patch of the changed chunks (DESIGN: "Patch in place only when it is safe"). */
-  function patchInPlace(
-    it: PlanItem,
-    src: TreeNode,
-    srcExpect: StatKey,
-    tgtExpect: StatKey,
-  ): { written: number; journaled: number; stat: fs.Stats } {
-    const tgtNode = tgtNodes.get(it.path)!;
-    const cs = it.chunks!.chunkSize;
-    const ib = hasher.idBytes;
-    w.checkParents(it.path);
-    const tfd = fs.openSync(w.abs(it.path), fs.constants.O_RDWR | (fs.constants.O_NOFOLLOW ?? 0));
-    const sfd = fs.openSync(
-      path.join(input.pair.source, it.path),
-      fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0),
-    );
-    try {
-      const tst = fs.fstatSync(tfd);
-      if (!sameStat(statKey(tst), tgtExpect) || tst.nlink !== 1)
-        throw new ItemError('changed on the target since it was compared; run again');
-      if (!sameStat(statKey(fs.fstatSync(sfd)), srcExpect))
-        throw new ItemError('the source changed since it was compared; run again');
-      // 1. The bytes about to be overwritten (and any tail cut off), each checked against the
-      //    target's indexed chunk id: the target must still hold what the plan compared.
-      const srcIds = chunkIdsOf(input.source.tree, it.path);
-      const tgtIds = chunkIdsOf(input.target.tree, it.path);
-      const oldCount = Math.ceil(tgtNode.size / cs);
-      const newCount = Math.ceil(src.size / cs);
-      const keep = it.chunks!.changed.filter((i) => i < oldCount);
-      for (let i = Math.max(newCount, 0); i < oldCount; i++) if (!keep.includes(i)) keep.push(i);
-      const old: Buffer[] = [];
-      const chunks: JournalHeader['chunks'] = [];
-      for (const i of keep) {
-        const len = Math.min(cs, tgtNode.size - i * cs);
-        const b = Buffer.allocUnsafe(len);
-        const id = tgtIds.subarray(i * ib, (i + 1) * ib);
-        if (readFully(tfd, b, len, i * cs) !== len || !hasher.hash(b).equals(id)) {
-          throw new ItemError('changed on the target since it was compared; run again');
-        }
-        old.push(b);
-        chunks.push({ index: i, length: len, id: id.toString('hex') });
+  /** Records what the target now holds; it equals the source, so it is the new baseline. */
+  private recordFile(p: string, node: TreeNode, st: TargetStat, chunkIds: Buffer | null): void {
+    const trusted = st.mtimeMs < Date.now() - RACY_WINDOW_MS;
+    this.upserts.push([
+      p,
+      {
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        ctimeMs: st.ctimeMs,
+        ino: st.ino,
+        type: node.type,
+        mode: st.mode,
+        scheme: this.input.scheme,
+        chunkSize: node.chunkSize ?? 0,
+        chunkIds,
+        id: node.id,
+        trusted,
+        ...(node.type !== 'dir' ? { setBase: node.id } : {}),
+      },
+    ]);
+  }
+
+  /**
+   * A folder keeps its stored id only while its children match the index (scan.ts); the entries
+   * just written do match, so the stored ids of every folder above them must go, or the next scan
+   * would reuse a folder id from before this apply.
+   */
+  private recordIndex(): void {
+    const stale = new Set<string>();
+    for (const p of [...this.upserts.map(([p]) => p), ...this.deletions, ...this.created]) {
+      for (let d = parentOf(p); !stale.has(d); d = parentOf(d)) {
+        stale.add(d);
+        if (d === '') break;
       }
-      // 2. The undo journal, durable and committed before the file is touched.
-      const header: JournalHeader = {
-        path: it.path,
-        ino: tst.ino,
-        scheme,
-        chunkSize: cs,
-        restoreSize: tgtNode.size,
-        restoreMtimeMs: tgtNode.mtimeMs,
-        restoreMode: tgtNode.mode,
-        restoreId: tgtNode.id.toString('hex'),
-        chunks,
-      };
-      const jfile = w.journalPath();
-      const journaled = writeJournal(jfile, header, old);
-      // 3. The patch: each new chunk read once from the source, checked against the plan, written.
-      //    Any failure from here on rolls the file back from the journal before reporting it.
-      try {
-        const buf = cache.get(cs);
-        for (const i of it.chunks!.changed) {
-          const len = Math.min(cs, src.size - i * cs);
-          if (readFully(sfd, buf, len, i * cs) !== len)
-            throw new ItemError('the source shrank while it was read; run again');
-          if (!hasher.hash(buf.subarray(0, len)).equals(srcIds.subarray(i * ib, (i + 1) * ib))) {
-            throw new ItemError('the source changed since it was compared; run again');
-          }
-          let off = 0;
-          while (off < len) off += fs.writeSync(tfd, buf, off, len - off, i * cs + off);
-        }
-        if (!sameStat(statKey(fs.fstatSync(sfd)), srcExpect))
-          throw new ItemError('the source changed while it was read; run again');
-        fs.ftruncateSync(tfd, src.size);
-        fs.fchmodSync(tfd, src.mode);
-        fs.futimesSync(tfd, src.mtimeMs / 1000, src.mtimeMs / 1000);
-        fs.fsyncSync(tfd);
-        // 4. Read the written chunks back.
-        for (const i of it.chunks!.changed) {
-          const len = Math.min(cs, src.size - i * cs);
-          if (
-            readFully(tfd, buf, len, i * cs) !== len ||
-            !hasher.hash(buf.subarray(0, len)).equals(srcIds.subarray(i * ib, (i + 1) * ib))
-          ) {
-            throw new ItemError(
-              'the patched chunks did not read back as written; the file was rolled back',
-            );
-          }
-        }
-        if (!fileId(hasher, src.size, cs, srcIds).equals(src.id))
-          throw new ItemError('internal: file id mismatch after patch');
-      } catch (e) {
-        rollBack(tfd, header, old);
-        fs.rmSync(jfile, { force: true });
-        throw e;
-      }
-      // 5. The journal holds exactly the replaced bytes: it becomes the kept version.
-      versions.adoptJournal(jfile, it.path, {
-        size: tgtNode.size,
-        mtimeMs: tgtNode.mtimeMs,
-        mode: tgtNode.mode,
-        id: header.restoreId,
-        chunkSize: cs,
-        chunks: keep,
-      });
-      return { written: it.bytesToWrite, journaled, stat: fs.fstatSync(tfd) };
-    } finally {
-      fs.closeSync(tfd);
-      fs.closeSync(sfd);
+    }
+    for (const d of this.touched) stale.add(d);
+    this.input.pair.index.write('target', this.upserts, [...this.deletions, ...stale]);
+  }
+}
+
+const PAGE = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/** Writes `chunk` at `pos`, skipping every all-zero page (it stays a hole in a new file). */
+function writeSparse(out: TargetFile, chunk: Buffer, pos: number): void {
+  let start = -1;
+  for (let off = 0; off < chunk.length; off += PAGE) {
+    const page = chunk.subarray(off, Math.min(off + PAGE, chunk.length));
+    const zero = page.length === PAGE ? page.equals(ZERO_PAGE) : !page.some((b) => b !== 0);
+    if (!zero && start < 0) start = off;
+    if (zero && start >= 0) {
+      writeAll(out, chunk.subarray(start, off), pos + start);
+      start = -1;
     }
   }
+  if (start >= 0) writeAll(out, chunk.subarray(start), pos + start);
+}
+
+function depth(p: string): number {
+  if (p === '') return 0;
+  let n = 1;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 47) n++;
+  return n;
 }
 
 function describe(e: unknown): string {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
 import { recoverJournals, rollBack, writeJournal, type JournalHeader } from './journal.js';
+import { NodeTargetFs } from './targetFs.js';
 
 const CS = 128 * 1024;
 let dir: string;
@@ -68,9 +69,9 @@ describe('recoverJournals', () => {
     ['after the first chunk', CS],
     ['after the whole patch', 2 * CS],
   ])('rolls a committed patch back to the old content when interrupted %s', async (_when, upTo) => {
-    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', header, data);
     patch(upTo);
-    const r = await recoverJournals(jdir, dir);
+    const r = await recoverJournals(new NodeTargetFs(dir));
     expect(r).toEqual({ rolledBack: ['big.bin'], discarded: [], problems: [] });
     expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
     expect(fs.statSync(file).mode & 0o777).toBe(0o640);
@@ -80,20 +81,20 @@ describe('recoverJournals', () => {
 
   it('drops an uncommitted journal and leaves the file as it was', async () => {
     const j = path.join(jdir, '1.jnl');
-    writeJournal(j, header, data);
+    writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', header, data);
     fs.truncateSync(j, fs.statSync(j).size - 3); // the crash came before the commit record
-    const r = await recoverJournals(jdir, dir);
+    const r = await recoverJournals(new NodeTargetFs(dir));
     expect(r.discarded).toEqual(['1.jnl']);
     expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
   });
 
   it('keeps a damaged committed journal and reports it instead of guessing', async () => {
     const j = path.join(jdir, '1.jnl');
-    writeJournal(j, header, data);
+    writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', header, data);
     const buf = fs.readFileSync(j);
     buf.writeUInt8(buf.readUInt8(buf.length - 100) ^ 0xff, buf.length - 100); // flip a byte inside the chunk data
     fs.writeFileSync(j, buf);
-    const r = await recoverJournals(jdir, dir);
+    const r = await recoverJournals(new NodeTargetFs(dir));
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toMatch(/damaged/);
     expect(fs.existsSync(j)).toBe(true);
@@ -101,20 +102,50 @@ describe('recoverJournals', () => {
   });
 
   it('does not patch a file that was replaced since (another inode)', async () => {
-    writeJournal(path.join(jdir, '1.jnl'), header, data);
+    writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', header, data);
     // Written aside and renamed over, so the new file cannot reuse the old inode number.
     fs.writeFileSync(file + '.new', 'someone else');
     fs.renameSync(file + '.new', file);
-    const r = await recoverJournals(jdir, dir);
+    const r = await recoverJournals(new NodeTargetFs(dir));
     expect(r.problems[0]).toMatch(/replaced since/);
     expect(fs.readFileSync(file, 'utf8')).toBe('someone else');
   });
 
+  it('never rolls back through a folder that became a symlink: every folder on the way is checked', async () => {
+    // The patched file sat in dir/; after the crash dir/ was moved out and a link put in its place,
+    // so the same inode is now reachable only through the link.
+    fs.mkdirSync(path.join(dir, 'dir'));
+    fs.renameSync(file, path.join(dir, 'dir', 'big.bin'));
+    writeJournal(
+      new NodeTargetFs(dir),
+      '.tandem/journal/1.jnl',
+      { ...header, path: 'dir/big.bin' },
+      data,
+    );
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-journal-out-'));
+    try {
+      fs.renameSync(path.join(dir, 'dir'), path.join(outside, 'dir'));
+      fs.symlinkSync(path.join(outside, 'dir'), path.join(dir, 'dir'));
+      const moved = path.join(outside, 'dir', 'big.bin');
+      fs.writeFileSync(moved, newBytes);
+      const before = fs.statSync(moved);
+      const r = await recoverJournals(new NodeTargetFs(dir));
+      expect(r.rolledBack).toEqual([]);
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]).toMatch(/symlink is in the way at dir/);
+      expect(fs.readFileSync(moved).equals(newBytes)).toBe(true);
+      expect(fs.statSync(moved).mtimeMs).toBe(before.mtimeMs);
+      expect(fs.existsSync(path.join(jdir, '1.jnl'))).toBe(true);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('rollBack cuts a file that grew back to its old size', () => {
     fs.appendFileSync(file, Buffer.alloc(CS, 7));
-    const fd = fs.openSync(file, 'r+');
-    rollBack(fd, header, data);
-    fs.closeSync(fd);
+    const f = new NodeTargetFs(dir).openReadWrite('big.bin');
+    rollBack(f, header, data);
+    f.close();
     expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
   });
 });

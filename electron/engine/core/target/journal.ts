@@ -5,11 +5,9 @@
 // a crash at any point the file is its old or its new content once recovery has run. After a
 // patch succeeds the journal holds exactly the replaced bytes, so it becomes the version kept in
 // the version store by a rename: the patch writes the changed chunks twice in all, not three times.
-import fs from 'node:fs';
-import path from 'node:path';
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
-import { readFully } from '../hash/hashFile.js';
-import { fsyncDir } from './durability.js';
+import { JOURNAL_DIR, readTargetFile } from './stateFolder.js';
+import { readAll, writeAll, type TargetFile, type TargetFs } from './targetFs.js';
 
 const MAGIC = Buffer.from('TDMJNL01');
 const COMMIT = Buffer.from('TDMCOMIT');
@@ -31,28 +29,30 @@ export interface JournalHeader {
 }
 
 /** Writes a journal with the old chunk bytes, fsyncs it, then commits it (fsync again). */
-export function writeJournal(file: string, header: JournalHeader, data: Buffer[]): number {
+export function writeJournal(
+  t: TargetFs,
+  rel: string,
+  header: JournalHeader,
+  data: Buffer[],
+): number {
   const head = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
-  const fd = fs.openSync(
-    file,
-    fs.constants.O_WRONLY |
-      fs.constants.O_CREAT |
-      fs.constants.O_EXCL |
-      (fs.constants.O_NOFOLLOW ?? 0),
-    0o600,
-  );
+  const f = t.create(rel, 0o600);
   let written = 0;
   try {
-    for (const b of [MAGIC, len, head, ...data]) written += fs.writeSync(fd, b);
-    fs.fsyncSync(fd);
-    written += fs.writeSync(fd, COMMIT);
-    fs.fsyncSync(fd);
+    for (const b of [MAGIC, len, head, ...data]) {
+      writeAll(f, b, written);
+      written += b.length;
+    }
+    f.sync();
+    writeAll(f, COMMIT, written);
+    written += COMMIT.length;
+    f.sync();
   } finally {
-    fs.closeSync(fd);
+    f.close();
   }
-  fsyncDir(path.dirname(file));
+  t.fsyncDirs([rel.slice(0, rel.lastIndexOf('/'))]);
   return written;
 }
 
@@ -65,8 +65,8 @@ export type ReadJournal =
  * began, so the file is untouched); committed but unreadable it is corrupt (the file may be half
  * patched and needs a person).
  */
-export function readJournal(file: string, h: SchemeHasher): ReadJournal {
-  const buf = fs.readFileSync(file);
+export function readJournal(t: TargetFs, rel: string, h: SchemeHasher): ReadJournal {
+  const buf = readTargetFile(t, rel);
   if (buf.length < MAGIC.length + 4 + COMMIT.length || !buf.subarray(0, 8).equals(MAGIC))
     return { committed: false };
   if (!buf.subarray(buf.length - COMMIT.length).equals(COMMIT)) return { committed: false };
@@ -91,29 +91,24 @@ export function readJournal(file: string, h: SchemeHasher): ReadJournal {
 }
 
 /** Writes a journal's chunks back into the open file, restores its size and metadata, fsyncs. */
-export function rollBack(fd: number, header: JournalHeader, data: Buffer[]): void {
-  header.chunks.forEach((c, i) => {
-    const b = data[i]!;
-    let done = 0;
-    while (done < b.length)
-      done += fs.writeSync(fd, b, done, b.length - done, c.index * header.chunkSize + done);
-  });
-  fs.ftruncateSync(fd, header.restoreSize);
-  fs.fchmodSync(fd, header.restoreMode);
-  fs.futimesSync(fd, header.restoreMtimeMs / 1000, header.restoreMtimeMs / 1000);
-  fs.fsyncSync(fd);
+export function rollBack(f: TargetFile, header: JournalHeader, data: Buffer[]): void {
+  header.chunks.forEach((c, i) => writeAll(f, data[i]!, c.index * header.chunkSize));
+  f.truncate(header.restoreSize);
+  f.chmod(header.restoreMode);
+  f.setMtime(header.restoreMtimeMs);
+  f.sync();
 }
 
 /** Re-reads the restored chunks and checks their ids. */
 export function verifyRolledBack(
-  fd: number,
+  f: TargetFile,
   header: JournalHeader,
   h: SchemeHasher,
   buf: Buffer,
 ): boolean {
-  if (fs.fstatSync(fd).size !== header.restoreSize) return false;
+  if (f.stat().size !== header.restoreSize) return false;
   for (const c of header.chunks) {
-    const got = readFully(fd, buf, c.length, c.index * header.chunkSize);
+    const got = readAll(f, buf, c.length, c.index * header.chunkSize);
     if (got !== c.length || h.hash(buf.subarray(0, got)).toString('hex') !== c.id) return false;
   }
   return true;
@@ -127,21 +122,17 @@ export interface RecoveryReport {
 }
 
 /**
- * Rolls back or drops every journal in `journalDir`. Returns what it did; throws only if the
- * journal folder itself cannot be read.
+ * Rolls back or drops every journal in the state folder's journal folder, reaching each patched
+ * file through the door (every folder on its way checked, never through a link). Returns what it
+ * did; throws only if the journal folder itself cannot be read.
  */
-export async function recoverJournals(
-  journalDir: string,
-  targetRoot: string,
-): Promise<RecoveryReport> {
+export async function recoverJournals(t: TargetFs): Promise<RecoveryReport> {
   const report: RecoveryReport = { rolledBack: [], discarded: [], problems: [] };
-  let names: string[];
-  try {
-    names = fs.readdirSync(journalDir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return report;
-    throw e;
-  }
+  const st = t.lstat(JOURNAL_DIR);
+  if (!st) return report;
+  if (st.type !== 'dir')
+    throw new Error(`${t.root}/${JOURNAL_DIR} is not a folder; move it away, then run again`);
+  const names = t.readdir(JOURNAL_DIR);
   const hashers = new Map<string, SchemeHasher>();
   const hasher = async (scheme: string): Promise<SchemeHasher | null> => {
     if (!hashers.has(scheme)) {
@@ -154,67 +145,68 @@ export async function recoverJournals(
     return hashers.get(scheme)!;
   };
   for (const n of names.filter((x) => x.endsWith('.jnl'))) {
-    const file = path.join(journalDir, n);
-    const peek = readJournalScheme(file);
+    const rel = `${JOURNAL_DIR}/${n}`;
+    const shown = `${t.root}/${rel}`;
+    const peek = readJournalScheme(t, rel);
     const h = peek ? await hasher(peek) : null;
-    const j: ReadJournal = h ? readJournal(file, h) : { committed: false };
+    const j: ReadJournal = h ? readJournal(t, rel, h) : { committed: false };
     if (!j.committed && j.corrupt) {
       report.problems.push(
-        `an interrupted patch journal is damaged and cannot be undone; its file may be partly patched (journal kept in ${file})`,
+        `an interrupted patch journal is damaged and cannot be undone; its file may be partly patched (journal kept in ${shown})`,
       );
       continue;
     }
     if (!j.committed) {
-      fs.rmSync(file, { force: true });
+      t.unlink(rel);
       report.discarded.push(n);
       continue;
     }
-    const abs = path.join(targetRoot, j.header.path);
-    let fd: number;
+    let f: TargetFile;
     try {
-      fd = fs.openSync(abs, fs.constants.O_RDWR | (fs.constants.O_NOFOLLOW ?? 0));
+      f = t.openReadWrite(j.header.path);
     } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       report.problems.push(
-        `${j.header.path}: an interrupted patch could not be undone (${(e as NodeJS.ErrnoException).code}); the journal is kept in ${file}`,
+        `${j.header.path}: an interrupted patch could not be undone (${why}); the journal is kept in ${shown}`,
       );
       continue;
     }
     try {
-      if (fs.fstatSync(fd).ino !== j.header.ino) {
+      if (f.stat().ino !== j.header.ino) {
         report.problems.push(
-          `${j.header.path}: replaced since an interrupted patch; the journal is kept in ${file}`,
+          `${j.header.path}: replaced since an interrupted patch; the journal is kept in ${shown}`,
         );
         continue;
       }
-      rollBack(fd, j.header, j.data);
-      if (!verifyRolledBack(fd, j.header, h!, Buffer.allocUnsafe(j.header.chunkSize))) {
+      rollBack(f, j.header, j.data);
+      if (!verifyRolledBack(f, j.header, h!, Buffer.allocUnsafe(j.header.chunkSize))) {
         report.problems.push(
-          `${j.header.path}: undoing an interrupted patch did not verify; the journal is kept in ${file}`,
+          `${j.header.path}: undoing an interrupted patch did not verify; the journal is kept in ${shown}`,
         );
         continue;
       }
-      fs.rmSync(file, { force: true });
+      t.unlink(rel);
       report.rolledBack.push(j.header.path);
     } finally {
-      fs.closeSync(fd);
+      f.close();
     }
   }
   return report;
 }
 
-function readJournalScheme(file: string): string | null {
+function readJournalScheme(t: TargetFs, rel: string): string | null {
   try {
-    const fd = fs.openSync(file, 'r');
+    const f = t.openRead(rel);
     try {
       const head = Buffer.alloc(12);
-      if (readFully(fd, head, 12, 0) < 12 || !head.subarray(0, 8).equals(MAGIC)) return null;
+      if (readAll(f, head, 12, 0) < 12 || !head.subarray(0, 8).equals(MAGIC)) return null;
       const len = head.readUInt32LE(8);
       if (len > 64 * 1024 * 1024) return null;
       const hb = Buffer.alloc(len);
-      if (readFully(fd, hb, len, 12) < len) return null;
+      if (readAll(f, hb, len, 12) < len) return null;
       return (JSON.parse(hb.toString('utf8')) as JournalHeader).scheme;
     } finally {
-      fs.closeSync(fd);
+      f.close();
     }
   } catch {
     return null;

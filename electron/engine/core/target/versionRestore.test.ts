@@ -8,6 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
 import { chooseChunkSize, fileId, symlinkId } from '../hash/identifiers.js';
 import { writeJournal, type JournalHeader } from './journal.js';
+import { NodeTargetFs } from './targetFs.js';
 import type { VersionRecord } from './versionStore.js';
 import { listVersions, RestoreError, restoreVersion } from './versionRestore.js';
 
@@ -114,7 +115,7 @@ function tmpLeft(): string[] {
 }
 
 const restore = (rel: string, run: string, stored: string) =>
-  restoreVersion({ targetRoot: target, stateDir, rel, run, stored, scheme: SCHEME });
+  restoreVersion({ targetRoot: target, rel, run, stored, scheme: SCHEME });
 
 describe('restoreVersion: whole files and symlinks', () => {
   it('puts a replaced file back byte-identical, with its mode and mtime, and keeps the current one', async () => {
@@ -256,7 +257,7 @@ describe('restoreVersion: a file kept as the chunks a patch replaced', () => {
     };
     fs.mkdirSync(path.join(stateDir, 'journal'), { recursive: true });
     const jfile = path.join(stateDir, 'journal', '1.jnl');
-    writeJournal(jfile, header, data);
+    writeJournal(new NodeTargetFs(target), '.tandem/journal/1.jnl', header, data);
     const fd = fs.openSync(abs(rel), 'r+');
     for (const i of opts.changed)
       fs.writeSync(fd, newBytes, i * cs, Math.min(cs, newBytes.length - i * cs), i * cs);

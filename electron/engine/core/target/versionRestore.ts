@@ -1,17 +1,23 @@
 // Listing and restoring the versions kept in TARGET/.tandem/versions: a whole file, a symlink, or a
-// file rebuilt from the chunks a patch replaced, written through apply's guards and verified by id.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import fsp, { type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+// file rebuilt from the chunks a patch replaced, verified by id and written through the target's
+// door (TargetFs) like every other target write: temp file in .tandem/tmp, no link followed.
 import type { VersionInfo } from '../../../shared/syncApi.js';
-import { fsyncDir } from './durability.js';
-import { sameStat, statKey } from '../hash/hashFile.js';
+import { sameStat } from '../hash/hashFile.js';
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
 import { chooseChunkSize, fileId, symlinkId } from '../hash/identifiers.js';
 import { readJournal, type JournalHeader } from './journal.js';
+import { StateNames, STATE_DIR, VERSIONS_DIR } from './stateFolder.js';
+import {
+  NodeTargetFs,
+  parentRel,
+  readAll,
+  TargetPathError,
+  writeAll,
+  type TargetFile,
+  type TargetFs,
+  type TargetStat,
+} from './targetFs.js';
 import { VersionStore, type VersionRecord } from './versionStore.js';
-import { STATE_DIR } from '../scan/walk.js';
 
 /** A restore that cannot go ahead; the message is one sentence for the user, nothing was changed. */
 export class RestoreError extends Error {}
@@ -21,8 +27,8 @@ export type VersionListing = Omit<VersionInfo, 'pairId'>;
 
 export interface RestoreOptions {
   targetRoot: string;
-  /** TARGET/.tandem: holds the version store and the temp folder */
-  stateDir: string;
+  /** the target's door; by default the real filesystem at targetRoot */
+  targetFs?: TargetFs;
   /** the path relative to the target root, with `/` separators */
   rel: string;
   run: string;
@@ -48,13 +54,21 @@ export interface RestoreResult {
   replaced: StoredPlace | null;
 }
 
-const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const CHUNKS_GONE =
   'this version only kept the chunks a patch replaced, and the file has changed since, so it cannot be rebuilt';
 
 /** Every version kept for `rel`, newest first. */
-export function listVersions(targetRoot: string, rel: string): VersionListing[] {
-  return VersionStore.list(path.join(targetRoot, STATE_DIR, 'versions'), rel).map((r) => ({
+export function listVersions(target: string | TargetFs, rel: string): VersionListing[] {
+  const t = typeof target === 'string' ? new NodeTargetFs(target) : target;
+  let kept: (VersionRecord & { run: string })[];
+  try {
+    kept = VersionStore.list(t, rel);
+  } catch (e) {
+    // A target that is gone (unmounted) has no versions to show.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return kept.map((r) => ({
     path: r.path,
     run: r.run,
     stored: r.stored,
@@ -67,7 +81,7 @@ export function listVersions(targetRoot: string, rel: string): VersionListing[] 
 /** What is at the path now: it becomes a version itself before the restored entry replaces it. */
 interface Current {
   type: 'file' | 'symlink';
-  stat: fs.Stats;
+  stat: TargetStat;
   id: string;
   linkTarget?: string;
 }
@@ -79,39 +93,39 @@ interface Current {
  */
 export async function restoreVersion(opts: RestoreOptions): Promise<RestoreResult> {
   const rel = checkRel(opts.rel);
-  const versionsDir = path.join(opts.stateDir, 'versions');
-  // Looking the version up in the manifests (not joining the given names into a path) means a
-  // run or stored name from a client can only ever name a version that exists.
-  const record = VersionStore.list(versionsDir, rel).find(
-    (r) => r.run === opts.run && r.stored === opts.stored,
-  );
-  if (!record || !isPlainName(record.stored))
-    throw new RestoreError(
-      `no version ${opts.run}/${opts.stored} of ${rel} is kept; it may have been pruned`,
-    );
-  const storedAbs = path.join(versionsDir, record.run, record.stored);
+  const t = opts.targetFs ?? new NodeTargetFs(opts.targetRoot);
   let h: SchemeHasher;
   try {
     h = await createSchemeHasher(opts.scheme);
   } catch (e) {
     throw new RestoreError(`cannot restore ${rel}: ${(e as Error).message}`, { cause: e });
   }
-  const dest = path.join(opts.targetRoot, rel);
-  const tmp = await tempPath(opts.stateDir);
+  // Looking the version up in the manifests (not joining the given names into a path) means a
+  // run or stored name from a client can only ever name a version that exists.
+  const record = VersionStore.list(t, rel).find(
+    (r) => r.run === opts.run && r.stored === opts.stored,
+  );
+  if (!record || !isPlainName(record.stored) || !isPlainName(record.run))
+    throw new RestoreError(
+      `no version ${opts.run}/${opts.stored} of ${rel} is kept; it may have been pruned`,
+    );
+  const stored = `${VERSIONS_DIR}/${record.run}/${record.stored}`;
+  let tmp: string | null = null;
   try {
-    await walkParents(opts.targetRoot, rel, false);
+    checkParents(t, rel, false);
+    tmp = new StateNames(t, `restore-${process.pid}`).temp();
     let current: Current | null;
     switch (record.kind) {
       case 'file':
-        await buildWhole(record, storedAbs, tmp, h, rel);
-        current = await identifyCurrent(dest, rel, h, null);
+        buildWhole(t, record, stored, tmp, h, rel);
+        current = identifyCurrent(t, rel, h, null);
         break;
       case 'symlink':
-        await buildSymlink(record, storedAbs, tmp, h, rel);
-        current = await identifyCurrent(dest, rel, h, null);
+        buildSymlink(t, record, stored, tmp, h, rel);
+        current = identifyCurrent(t, rel, h, null);
         break;
       case 'chunks':
-        current = await buildFromChunks(record, storedAbs, dest, tmp, h, rel);
+        current = buildFromChunks(t, record, stored, tmp, h, rel);
         break;
       case 'dir':
         throw new RestoreError(
@@ -120,24 +134,25 @@ export async function restoreVersion(opts: RestoreOptions): Promise<RestoreResul
     }
     // The entry at the path must still be what was identified above, or its kept version would
     // carry the wrong id (and a file that appeared meanwhile would be replaced unseen).
-    const now = await lstatOrNull(dest);
-    if (!sameCurrent(now, current))
+    if (!sameCurrent(t.lstat(rel), current))
       throw new RestoreError(
         `${rel} changed on the target while it was being restored; nothing was changed, try again`,
       );
-    const made = await walkParents(opts.targetRoot, rel, true);
-    const replaced = current ? keepCurrent(versionsDir, dest, rel, current) : null;
-    await fsp.rename(tmp, dest);
-    fsyncDir(path.dirname(dest));
-    for (const d of made) fsyncDir(path.dirname(d));
+    const made = checkParents(t, rel, true);
+    const replaced = current ? keepCurrent(t, rel, current) : null;
+    t.rename(tmp, rel);
+    tmp = null;
+    t.fsyncDirs([parentRel(rel), ...made.map(parentRel)]);
     return {
       path: rel,
       restored: { run: record.run, stored: record.stored, kind: record.kind, size: record.size },
       replaced,
     };
   } catch (e) {
-    await fsp.rm(tmp, { force: true });
+    if (tmp !== null && t.lstat(tmp)) t.unlink(tmp);
     if (e instanceof RestoreError) throw e;
+    if (e instanceof TargetPathError)
+      throw new RestoreError(`cannot restore ${rel}: ${e.message}`, { cause: e });
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOSPC')
       throw new RestoreError(
@@ -151,52 +166,55 @@ export async function restoreVersion(opts: RestoreOptions): Promise<RestoreResul
 }
 
 /** Copies a kept whole file into the temp file (the kept copy stays restorable) and checks its id. */
-async function buildWhole(
+function buildWhole(
+  t: TargetFs,
   record: KeptRecord,
-  storedAbs: string,
+  stored: string,
   tmp: string,
   h: SchemeHasher,
   rel: string,
-): Promise<void> {
+): void {
   checkIdLength(record.id, h, rel);
-  const src = await openKept(storedAbs, record, rel);
+  const src = openKept(t, stored, record, rel);
   try {
-    const st = await src.stat();
-    if (!st.isFile() || st.size !== record.size) throw damaged(record, rel);
-    const out = await createTemp(tmp);
+    const st = src.stat();
+    if (st.type !== 'file' || st.size !== record.size) throw damaged(record, rel);
+    const out = t.create(tmp, 0o600);
     try {
       const cs = record.chunkSize ?? chooseChunkSize(record.size);
-      const id = await identify(src, record.size, cs, h, out);
+      const id = identify(src, record.size, cs, h, out);
       if (id?.toString('hex') !== record.id) throw damaged(record, rel);
-      await out.chmod(record.mode & 0o7777);
-      await out.utimes(record.mtimeMs / 1000, record.mtimeMs / 1000);
-      await out.sync();
+      out.chmod(record.mode & 0o7777);
+      out.setMtime(record.mtimeMs);
+      out.sync();
     } finally {
-      await out.close();
+      out.close();
     }
   } finally {
-    await src.close();
+    src.close();
   }
 }
 
-async function buildSymlink(
+function buildSymlink(
+  t: TargetFs,
   record: KeptRecord,
-  storedAbs: string,
+  stored: string,
   tmp: string,
   h: SchemeHasher,
   rel: string,
-): Promise<void> {
+): void {
   checkIdLength(record.id, h, rel);
-  const st = await lstatOrNull(storedAbs);
+  const st = t.lstat(stored);
   if (!st) throw missing(record, rel);
-  if (!st.isSymbolicLink()) throw damaged(record, rel);
-  const linkTarget = await fsp.readlink(storedAbs);
+  if (st.type !== 'symlink') throw damaged(record, rel);
+  const linkTarget = t.readlink(stored);
   if (
     (record.linkTarget !== undefined && record.linkTarget !== linkTarget) ||
     symlinkId(h, linkTarget).toString('hex') !== record.id
   )
     throw damaged(record, rel);
-  await fsp.symlink(linkTarget, tmp);
+  t.symlink(linkTarget, tmp);
+  t.setMtime(tmp, record.mtimeMs);
 }
 
 /**
@@ -204,49 +222,48 @@ async function buildSymlink(
  * old size, built in the temp file. It is right only if the file is still what that patch left,
  * which the rebuilt file's id (the id before the patch) settles either way.
  */
-async function buildFromChunks(
+function buildFromChunks(
+  t: TargetFs,
   record: KeptRecord,
-  storedAbs: string,
-  dest: string,
+  stored: string,
   tmp: string,
   h: SchemeHasher,
   rel: string,
-): Promise<Current> {
-  const { header: jh, data } = readKeptJournal(record, storedAbs, h, rel);
-  const st = await lstatOrNull(dest);
-  if (!st?.isFile())
+): Current {
+  const { header: jh, data } = readKeptJournal(t, record, stored, h, rel);
+  if (t.lstat(rel)?.type !== 'file')
     throw new RestoreError(
       `${rel}: this version only kept the chunks a patch replaced, and no file is at that path any more, so it cannot be rebuilt`,
     );
-  const out = await createTemp(tmp, true);
+  const out = t.create(tmp, 0o600, true);
   try {
-    const current = await identifyCurrent(dest, rel, h, out);
+    const current = identifyCurrent(t, rel, h, out);
     if (!current || current.type !== 'file') throw new RestoreError(`${rel}: ${CHUNKS_GONE}`);
-    for (let i = 0; i < jh.chunks.length; i++) {
-      await writeAt(out, data[i]!, jh.chunks[i]!.index * jh.chunkSize);
-    }
-    await out.truncate(jh.restoreSize);
+    for (let i = 0; i < jh.chunks.length; i++)
+      writeAll(out, data[i]!, jh.chunks[i]!.index * jh.chunkSize);
+    out.truncate(jh.restoreSize);
     // Hash what was written, read back, so the check covers the temp file itself.
-    const id = await identify(out, jh.restoreSize, jh.chunkSize, h, null);
+    const id = identify(out, jh.restoreSize, jh.chunkSize, h, null);
     if (id?.toString('hex') !== jh.restoreId) throw new RestoreError(`${rel}: ${CHUNKS_GONE}`);
-    await out.chmod(jh.restoreMode & 0o7777);
-    await out.utimes(jh.restoreMtimeMs / 1000, jh.restoreMtimeMs / 1000);
-    await out.sync();
+    out.chmod(jh.restoreMode & 0o7777);
+    out.setMtime(jh.restoreMtimeMs);
+    out.sync();
     return current;
   } finally {
-    await out.close();
+    out.close();
   }
 }
 
 function readKeptJournal(
+  t: TargetFs,
   record: KeptRecord,
-  storedAbs: string,
+  stored: string,
   h: SchemeHasher,
   rel: string,
 ): { header: JournalHeader; data: Buffer[] } {
   let j;
   try {
-    j = readJournal(storedAbs, h);
+    j = readJournal(t, stored, h);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing(record, rel);
     throw e;
@@ -265,41 +282,36 @@ function readKeptJournal(
 }
 
 /**
- * Identifies the entry at `dest` (null when nothing is there); a file is hashed, and copied into
+ * Identifies the entry at `rel` (null when nothing is there); a file is hashed, and copied into
  * `copyTo` on the way when given. Refuses folders and special files: they cannot be kept.
  */
-async function identifyCurrent(
-  dest: string,
+function identifyCurrent(
+  t: TargetFs,
   rel: string,
   h: SchemeHasher,
-  copyTo: FileHandle | null,
-): Promise<Current | null> {
-  const st = await lstatOrNull(dest);
+  copyTo: TargetFile | null,
+): Current | null {
+  const st = t.lstat(rel);
   if (!st) return null;
-  if (st.isSymbolicLink()) {
-    const linkTarget = await fsp.readlink(dest);
+  if (st.type === 'symlink') {
+    const linkTarget = t.readlink(rel);
     return { type: 'symlink', stat: st, linkTarget, id: symlinkId(h, linkTarget).toString('hex') };
   }
-  if (st.isDirectory())
+  if (st.type === 'dir')
     throw new RestoreError(`a folder is now at ${rel}; move it away first, then restore`);
-  if (!st.isFile())
+  if (st.type !== 'file')
     throw new RestoreError(`${rel} is now a special file; move it away first, then restore`);
-  const fh = await fsp.open(dest, fs.constants.O_RDONLY | NOFOLLOW);
+  const f = t.openRead(rel);
   try {
-    const before = await fh.stat();
-    const id = await identify(fh, before.size, chooseChunkSize(before.size), h, copyTo);
-    const after = await fh.stat();
-    if (
-      !id ||
-      !sameStat(statKey(before), statKey(st)) ||
-      !sameStat(statKey(before), statKey(after))
-    )
+    const before = f.stat();
+    const id = identify(f, before.size, chooseChunkSize(before.size), h, copyTo);
+    if (!id || !sameStat(before, st) || !sameStat(before, f.stat()))
       throw new RestoreError(
         `${rel} changed on the target while it was being restored; nothing was changed, try again`,
       );
     return { type: 'file', stat: before, id: id.toString('hex') };
   } finally {
-    await fh.close();
+    f.close();
   }
 }
 
@@ -307,38 +319,37 @@ async function identifyCurrent(
  * Reads `size` bytes in chunks of `cs`, writing them to `copyTo` at the same offsets when given,
  * and returns their file id; null when the file holds fewer bytes.
  */
-async function identify(
-  from: FileHandle,
+function identify(
+  from: TargetFile,
   size: number,
   cs: number,
   h: SchemeHasher,
-  copyTo: FileHandle | null,
-): Promise<Buffer | null> {
+  copyTo: TargetFile | null,
+): Buffer | null {
   const n = Math.ceil(size / cs);
   const ids = Buffer.alloc(n * h.idBytes);
   const buf = Buffer.allocUnsafe(Math.min(cs, size));
   for (let i = 0; i < n; i++) {
     const len = Math.min(cs, size - i * cs);
-    if ((await readAt(from, buf, len, i * cs)) !== len) return null;
+    if (readAll(from, buf, len, i * cs) !== len) return null;
     const chunk = buf.subarray(0, len);
     h.hash(chunk).copy(ids, i * h.idBytes);
-    if (copyTo) await writeAt(copyTo, chunk, i * cs);
+    if (copyTo) writeAll(copyTo, chunk, i * cs);
   }
   return fileId(h, size, cs, ids);
 }
 
 /** Keeps the current entry as a new version (a file by hard link) and says where it went. */
-function keepCurrent(versionsDir: string, dest: string, rel: string, c: Current): StoredPlace {
-  const store = new VersionStore(versionsDir);
+function keepCurrent(t: TargetFs, rel: string, c: Current): StoredPlace {
+  const store = new VersionStore(t);
   let place: { run: string; stored: string };
   try {
     place = store.keepEntry(
-      dest,
       rel,
       {
         size: c.stat.size,
         mtimeMs: c.stat.mtimeMs,
-        mode: c.stat.mode & 0o7777,
+        mode: c.stat.mode,
         id: c.id,
         ...(c.linkTarget !== undefined ? { linkTarget: c.linkTarget } : {}),
       },
@@ -348,45 +359,38 @@ function keepCurrent(versionsDir: string, dest: string, rel: string, c: Current)
   } finally {
     store.close();
   }
-  fsyncDir(path.join(versionsDir, place.run));
-  fsyncDir(versionsDir);
+  t.fsyncDirs([store.runFolder!, VERSIONS_DIR]);
   return { ...place, kind: c.type };
 }
 
 /**
- * Every folder between the root and `rel` must be a real folder, not a symlink. Checking only
- * (before anything is built), it stops at the first missing one; with `create`, it makes the
- * missing ones as real folders and returns those it made.
+ * Every folder between the root and `rel` must be a real folder, not a symlink (the door throws
+ * for a link on the way). Checking only (before anything is built), it stops at the first missing
+ * one; with `create`, it makes the missing ones as real folders and returns those it made.
  */
-async function walkParents(root: string, rel: string, create: boolean): Promise<string[]> {
+function checkParents(t: TargetFs, rel: string, create: boolean): string[] {
   const made: string[] = [];
   const parts = rel.split('/');
   for (let i = 1; i < parts.length; i++) {
     const cur = parts.slice(0, i).join('/');
-    const abs = path.join(root, cur);
-    let st = await lstatOrNull(abs);
+    let st = t.lstat(cur);
     if (!st) {
       if (!create) return made;
-      try {
-        await fsp.mkdir(abs);
-        made.push(abs);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      st = await lstatOrNull(abs);
+      t.mkdir(cur, 0o755);
+      made.push(cur);
+      st = t.lstat(cur);
     }
-    if (st?.isSymbolicLink())
+    if (st?.type === 'symlink')
       throw new RestoreError(`a symlink is in the way at ${cur}; nothing was written through it`);
-    if (!st?.isDirectory())
+    if (st?.type !== 'dir')
       throw new RestoreError(`${cur} is not a folder on the target, so ${rel} cannot go there`);
   }
   return made;
 }
 
-function sameCurrent(now: fs.Stats | null, was: Current | null): boolean {
+function sameCurrent(now: TargetStat | null, was: Current | null): boolean {
   if (!now || !was) return now === null && was === null;
-  const type = now.isSymbolicLink() ? 'symlink' : now.isFile() ? 'file' : 'other';
-  return type === was.type && sameStat(statKey(now), statKey(was.stat));
+  return now.type === was.type && sameStat(now, was.stat);
 }
 
 /** A target-relative path that stays below the root and outside Tandem's own folder. */
@@ -420,54 +424,13 @@ function missing(r: KeptRecord, rel: string): RestoreError {
   );
 }
 
-async function openKept(file: string, r: KeptRecord, rel: string): Promise<FileHandle> {
+function openKept(t: TargetFs, stored: string, r: KeptRecord, rel: string): TargetFile {
   try {
-    return await fsp.open(file, fs.constants.O_RDONLY | NOFOLLOW);
+    return t.openRead(stored);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw missing(r, rel);
     if (code === 'ELOOP') throw damaged(r, rel);
     throw e;
-  }
-}
-
-/** A short generated name in TARGET/.tandem/tmp, so the rename stays on the target's filesystem. */
-async function tempPath(stateDir: string): Promise<string> {
-  const dir = path.join(stateDir, 'tmp');
-  await fsp.mkdir(dir, { recursive: true });
-  return path.join(dir, `restore-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
-}
-
-/** Created exclusively and never through a link (the name is checked not to exist). */
-function createTemp(tmp: string, readBack = false): Promise<FileHandle> {
-  const access = readBack ? fs.constants.O_RDWR : fs.constants.O_WRONLY;
-  return fsp.open(tmp, access | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, 0o600);
-}
-
-async function lstatOrNull(p: string): Promise<fs.Stats | null> {
-  try {
-    return await fsp.lstat(p);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
-async function readAt(fh: FileHandle, buf: Buffer, len: number, pos: number): Promise<number> {
-  let done = 0;
-  while (done < len) {
-    const { bytesRead } = await fh.read(buf, done, len - done, pos + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done;
-}
-
-async function writeAt(fh: FileHandle, buf: Buffer, pos: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, pos + done);
-    done += bytesWritten;
   }
 }

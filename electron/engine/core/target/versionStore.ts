@@ -1,13 +1,18 @@
 // The pair's version store in TARGET/.tandem/versions: whatever a sync replaces or deletes is kept
 // here first, one folder per run with a manifest, pruned by age. Whole entries are moved in by a
-// hard link or rename (same filesystem, no copy); a patched file keeps just its replaced chunks.
-import fs from 'node:fs';
-import path from 'node:path';
+// hard link (same filesystem, no copy); a patched file keeps just its replaced chunks. Everything
+// goes through the target's door (TargetFs), so the store can never be reached through a link.
+import crypto from 'node:crypto';
 import type { EntrySnapshot, EntryType } from '../../../shared/plan.js';
+import { ensureStateDir, readTargetFile, removeTree, VERSIONS_DIR } from './stateFolder.js';
+import { readAll, writeAll, type TargetFile, type TargetFs } from './targetFs.js';
+
+/** What the store can keep: special files hold no bytes and are never kept. */
+export type KeptType = Exclude<EntryType, 'special'>;
 
 export interface VersionRecord {
   path: string;
-  kind: EntryType | 'chunks';
+  kind: KeptType | 'chunks';
   /** file name inside the run folder */
   stored: string;
   time: number;
@@ -21,12 +26,12 @@ export interface VersionRecord {
   chunks?: number[];
 }
 
+export type VersionMeta = Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'>;
+
 export const DEFAULT_RETENTION_DAYS = 30;
 
 /** What the store records about a target entry that a plan showed (its snapshot). */
-export function versionMeta(
-  t: EntrySnapshot,
-): Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'> {
+export function versionMeta(t: EntrySnapshot): VersionMeta {
   return {
     size: t.size,
     mtimeMs: t.mtimeMs,
@@ -37,102 +42,106 @@ export function versionMeta(
 }
 
 export class VersionStore {
-  private runDir: string | null = null;
-  private manifestFd: number | null = null;
+  private runRel: string | null = null;
+  private manifest: TargetFile | null = null;
+  private manifestSize = 0;
   private seq = 0;
   bytesWritten = 0;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly t: TargetFs) {}
 
   private ensureRun(): string {
-    if (!this.runDir) {
-      fs.mkdirSync(this.dir, { recursive: true });
+    if (!this.runRel) {
+      ensureStateDir(this.t, VERSIONS_DIR, true);
       // A run is its own folder even when two start in the same millisecond: the name is
-      // time-ordered for people and made unique by mkdtemp's suffix.
+      // time-ordered for people and made unique by a random suffix.
       const prefix = new Date().toISOString().replace(/[:.]/g, '-') + '-' + process.pid + '-';
-      this.runDir = fs.mkdtempSync(path.join(this.dir, prefix));
-      this.manifestFd = fs.openSync(path.join(this.runDir, 'manifest.jsonl'), 'a');
+      for (;;) {
+        const rel = `${VERSIONS_DIR}/${prefix}${crypto.randomBytes(4).toString('hex')}`;
+        try {
+          this.t.mkdir(rel, 0o700);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+          throw e;
+        }
+        this.runRel = rel;
+        break;
+      }
+      this.manifest = this.t.create(`${this.runRel}/manifest.jsonl`, 0o600);
     }
-    return this.runDir;
+    return this.runRel;
   }
 
   /** The run folder's name, once something was kept. */
   get run(): string | null {
-    return this.runDir ? path.basename(this.runDir) : null;
+    return this.runRel ? this.runRel.slice(VERSIONS_DIR.length + 1) : null;
+  }
+
+  /** The run folder, relative to the target root, once something was kept. */
+  get runFolder(): string | null {
+    return this.runRel;
   }
 
   private record(r: VersionRecord): void {
-    const line = JSON.stringify(r) + '\n';
-    fs.writeSync(this.manifestFd!, line);
-    this.bytesWritten += Buffer.byteLength(line);
+    const line = Buffer.from(JSON.stringify(r) + '\n');
+    let done = 0;
+    while (done < line.length)
+      done += this.manifest!.write(line, done, line.length - done, this.manifestSize + done);
+    this.manifestSize += line.length;
+    this.bytesWritten += line.length;
   }
 
   /** Keeps an existing target file or symlink by hard-linking it into the store (no bytes copied). */
-  keepEntry(
-    absPath: string,
-    rel: string,
-    meta: Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'>,
-    type: EntryType,
-  ): { run: string; stored: string } {
+  keepEntry(rel: string, meta: VersionMeta, type: KeptType): { run: string; stored: string } {
     const run = this.ensureRun();
     const stored = `${++this.seq}`;
-    const dest = path.join(run, stored);
-    if (type === 'symlink') {
-      fs.symlinkSync(meta.linkTarget ?? fs.readlinkSync(absPath), dest);
-    } else {
+    const dest = `${run}/${stored}`;
+    if (type === 'symlink') this.t.symlink(meta.linkTarget ?? this.t.readlink(rel), dest);
+    else {
       try {
-        fs.linkSync(absPath, dest);
+        this.t.link(rel, dest);
       } catch (e) {
+        // Filesystems without hard links (FAT, exFAT, some network shares) get a copy.
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP')
+        if (code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP' && code !== 'EXDEV')
           throw e;
-        fs.copyFileSync(absPath, dest);
-        this.bytesWritten += meta.size;
+        this.bytesWritten += copyTargetFile(this.t, rel, dest);
       }
     }
     this.record({ ...meta, path: rel, kind: type, stored, time: Date.now() });
-    return { run: path.basename(run), stored };
+    return { run: this.run!, stored };
   }
 
   /**
    * Keeps a patch's undo journal as the version of what the patch replaced (moved in by a
    * rename; its format is the journal's, read back with readJournal).
    */
-  adoptJournal(
-    journalFile: string,
-    rel: string,
-    meta: Omit<VersionRecord, 'path' | 'stored' | 'time' | 'kind'>,
-  ): void {
+  adoptJournal(journalRel: string, rel: string, meta: VersionMeta): void {
     const run = this.ensureRun();
     const stored = `${++this.seq}.chunks`;
-    fs.renameSync(journalFile, path.join(run, stored));
+    this.t.rename(journalRel, `${run}/${stored}`);
     this.record({ ...meta, path: rel, kind: 'chunks', stored, time: Date.now() });
   }
 
   /** Makes the manifest durable (the kept files themselves are flushed with the batch). */
   sync(): void {
-    if (this.manifestFd !== null) fs.fsyncSync(this.manifestFd);
+    this.manifest?.sync();
   }
 
   close(): void {
-    if (this.manifestFd !== null) fs.closeSync(this.manifestFd);
-    this.manifestFd = null;
+    this.manifest?.close();
+    this.manifest = null;
   }
 
   /** Removes runs older than `days`. */
-  static prune(dir: string, days: number, now = Date.now()): number {
+  static prune(t: TargetFs, days: number, now = Date.now()): number {
+    if (!ensureStateDir(t, VERSIONS_DIR, false)) return 0;
     let removed = 0;
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return 0;
-    }
-    for (const n of names) {
-      const p = path.join(dir, n);
-      const st = fs.lstatSync(p);
-      if (st.isDirectory() && now - st.mtimeMs > days * 86_400_000) {
-        fs.rmSync(p, { recursive: true, force: true });
+    for (const n of t.readdir(VERSIONS_DIR)) {
+      const rel = `${VERSIONS_DIR}/${n}`;
+      const st = t.lstat(rel);
+      if (st?.type === 'dir' && now - st.mtimeMs > days * 86_400_000) {
+        removeTree(t, rel);
         removed++;
       }
     }
@@ -140,18 +149,13 @@ export class VersionStore {
   }
 
   /** Every version kept for `rel`, newest first. */
-  static list(dir: string, rel: string): (VersionRecord & { run: string })[] {
+  static list(t: TargetFs, rel: string): (VersionRecord & { run: string })[] {
     const out: (VersionRecord & { run: string })[] = [];
-    let runs: string[];
-    try {
-      runs = fs.readdirSync(dir);
-    } catch {
-      return out;
-    }
-    for (const run of runs) {
+    if (!ensureStateDir(t, VERSIONS_DIR, false)) return out;
+    for (const run of t.readdir(VERSIONS_DIR)) {
       let text: string;
       try {
-        text = fs.readFileSync(path.join(dir, run, 'manifest.jsonl'), 'utf8');
+        text = readTargetFile(t, `${VERSIONS_DIR}/${run}/manifest.jsonl`).toString('utf8');
       } catch {
         continue;
       }
@@ -166,5 +170,29 @@ export class VersionStore {
       }
     }
     return out.sort((a, b) => b.time - a.time);
+  }
+}
+
+/** Copies a target file to a new name beside it (through the door); returns the bytes copied. */
+function copyTargetFile(t: TargetFs, from: string, to: string): number {
+  const src = t.openRead(from);
+  try {
+    const out = t.create(to, 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let pos = 0;
+      for (;;) {
+        const n = readAll(src, buf, buf.length, pos);
+        if (n === 0) break;
+        writeAll(out, buf.subarray(0, n), pos);
+        pos += n;
+      }
+      out.sync();
+      return pos;
+    } finally {
+      out.close();
+    }
+  } finally {
+    src.close();
   }
 }

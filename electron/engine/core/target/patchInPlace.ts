@@ -1,0 +1,164 @@
+// The journalled in-place patch of a large file's changed chunks (DESIGN: "Patch in place only when
+// it is safe"): the bytes about to be overwritten go to an undo journal, made durable and committed
+// before the file is touched; the new chunks are read once from the source, checked against the
+// plan and written; any failure rolls the file back at once; on success the journal becomes the
+// kept version (it holds exactly the replaced bytes).
+import fs from 'node:fs';
+import type { PlanItem } from '../../../shared/plan.js';
+import type { SchemeHasher } from '../hash/hashScheme.js';
+import { readFully, sameStat, statKey, type StatKey } from '../hash/hashFile.js';
+import { fileId } from '../hash/identifiers.js';
+import type { TreeNode } from '../scan/tree.js';
+import { rollBack, writeJournal, type JournalHeader } from './journal.js';
+import { readAll, setMtimeInBucket, writeAll, type TargetFs, type TargetStat } from './targetFs.js';
+import type { StateNames } from './stateFolder.js';
+import type { VersionStore } from './versionStore.js';
+
+/** Patch in place only for files at least this large... */
+export const PATCH_MIN_SIZE = 8 * 1024 * 1024;
+/** ...where at most this share of the bytes change... */
+export const PATCH_MAX_FRACTION = 0.5;
+/** ...and the journal (held in memory while written) stays this small. */
+export const PATCH_MAX_BYTES = 256 * 1024 * 1024;
+
+/** An item-level failure with a sentence for the user; the run goes on with the other items. */
+export class ItemError extends Error {}
+
+export const CHANGED_ON_TARGET = 'changed on the target since it was compared; run again';
+export const CHANGED_ON_SOURCE = 'the source changed since it was compared; run again';
+
+/** Whether an update is patched in place (true) or rewritten through a temp file. */
+export function choosePatchInPlace(
+  item: PlanItem,
+  tgtNode: TreeNode | undefined,
+  nlink: number,
+): boolean {
+  if (item.kind !== 'update' || !item.chunks || !item.source || !item.target || !tgtNode)
+    return false;
+  if (item.source.type !== 'file' || item.target.type !== 'file') return false;
+  if (tgtNode.chunkSize !== item.chunks.chunkSize || nlink !== 1) return false;
+  const size = item.source.size;
+  if (size < PATCH_MIN_SIZE || tgtNode.size < PATCH_MIN_SIZE) return false;
+  return item.bytesToWrite <= PATCH_MAX_BYTES && item.bytesToWrite <= size * PATCH_MAX_FRACTION;
+}
+
+export interface PatchJob {
+  item: PlanItem;
+  /** the source file's absolute path and the stat the plan saw */
+  sourceAbs: string;
+  sourceStat: StatKey;
+  src: TreeNode;
+  srcIds: Buffer;
+  tgt: TreeNode;
+  tgtIds: Buffer;
+  tgtStat: StatKey;
+  scheme: string;
+  buf: Buffer;
+  mtimeGranularityMs: number;
+}
+
+export interface PatchOutcome {
+  written: number;
+  journaled: number;
+  stat: TargetStat;
+}
+
+export function patchInPlace(
+  t: TargetFs,
+  names: StateNames,
+  versions: VersionStore,
+  hasher: SchemeHasher,
+  job: PatchJob,
+): PatchOutcome {
+  const { item: it, src, tgt: tgtNode, srcIds, tgtIds, buf } = job;
+  const cs = it.chunks!.chunkSize;
+  const ib = hasher.idBytes;
+  const tf = t.openReadWrite(it.path);
+  const sfd = fs.openSync(job.sourceAbs, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  try {
+    const tst = tf.stat();
+    if (!sameStat(tst, job.tgtStat) || tst.nlink !== 1) throw new ItemError(CHANGED_ON_TARGET);
+    if (!sameStat(statKey(fs.fstatSync(sfd)), job.sourceStat))
+      throw new ItemError(CHANGED_ON_SOURCE);
+    // 1. The bytes about to be overwritten (and any tail cut off), each checked against the
+    //    target's indexed chunk id: the target must still hold what the plan compared.
+    const oldCount = Math.ceil(tgtNode.size / cs);
+    const newCount = Math.ceil(src.size / cs);
+    const keep = it.chunks!.changed.filter((i) => i < oldCount);
+    for (let i = Math.max(newCount, 0); i < oldCount; i++) if (!keep.includes(i)) keep.push(i);
+    const old: Buffer[] = [];
+    const chunks: JournalHeader['chunks'] = [];
+    for (const i of keep) {
+      const len = Math.min(cs, tgtNode.size - i * cs);
+      const b = Buffer.allocUnsafe(len);
+      const id = tgtIds.subarray(i * ib, (i + 1) * ib);
+      if (readAll(tf, b, len, i * cs) !== len || !hasher.hash(b).equals(id))
+        throw new ItemError(CHANGED_ON_TARGET);
+      old.push(b);
+      chunks.push({ index: i, length: len, id: id.toString('hex') });
+    }
+    // 2. The undo journal, durable and committed before the file is touched.
+    const header: JournalHeader = {
+      path: it.path,
+      ino: tst.ino,
+      scheme: job.scheme,
+      chunkSize: cs,
+      restoreSize: tgtNode.size,
+      restoreMtimeMs: tgtNode.mtimeMs,
+      restoreMode: tgtNode.mode,
+      restoreId: tgtNode.id.toString('hex'),
+      chunks,
+    };
+    const jrel = names.journal();
+    const journaled = writeJournal(t, jrel, header, old);
+    // 3. The patch: each new chunk read once from the source, checked against the plan, written.
+    //    Any failure from here on rolls the file back from the journal before reporting it.
+    try {
+      for (const i of it.chunks!.changed) {
+        const len = Math.min(cs, src.size - i * cs);
+        if (readFully(sfd, buf, len, i * cs) !== len)
+          throw new ItemError('the source shrank while it was read; run again');
+        const chunk = buf.subarray(0, len);
+        if (!hasher.hash(chunk).equals(srcIds.subarray(i * ib, (i + 1) * ib)))
+          throw new ItemError(CHANGED_ON_SOURCE);
+        writeAll(tf, chunk, i * cs);
+      }
+      if (!sameStat(statKey(fs.fstatSync(sfd)), job.sourceStat))
+        throw new ItemError('the source changed while it was read; run again');
+      tf.truncate(src.size);
+      tf.chmod(src.mode);
+      setMtimeInBucket(tf, src.mtimeMs, job.mtimeGranularityMs);
+      tf.sync();
+      // 4. Read the written chunks back.
+      for (const i of it.chunks!.changed) {
+        const len = Math.min(cs, src.size - i * cs);
+        if (
+          readAll(tf, buf, len, i * cs) !== len ||
+          !hasher.hash(buf.subarray(0, len)).equals(srcIds.subarray(i * ib, (i + 1) * ib))
+        )
+          throw new ItemError(
+            'the patched chunks did not read back as written; the file was rolled back',
+          );
+      }
+      if (!fileId(hasher, src.size, cs, srcIds).equals(src.id))
+        throw new ItemError('internal: file id mismatch after patch');
+    } catch (e) {
+      rollBack(tf, header, old);
+      t.unlink(jrel);
+      throw e;
+    }
+    // 5. The journal holds exactly the replaced bytes: it becomes the kept version.
+    versions.adoptJournal(jrel, it.path, {
+      size: tgtNode.size,
+      mtimeMs: tgtNode.mtimeMs,
+      mode: tgtNode.mode,
+      id: header.restoreId,
+      chunkSize: cs,
+      chunks: keep,
+    });
+    return { written: it.bytesToWrite, journaled, stat: tf.stat() };
+  } finally {
+    tf.close();
+    fs.closeSync(sfd);
+  }
+}
