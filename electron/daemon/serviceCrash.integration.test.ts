@@ -129,6 +129,18 @@ function idle(): Promise<PairStatus> {
     void client.status().then((r) => {
       if (r.ok) check(r.value.find((s) => s.pairId === pairId));
     });
+    // A daemon that dies meanwhile would leave this waiting for ever: fail with what it said.
+    const run = daemon!;
+    void run.exited.then(({ code, signal }) => {
+      if (done) return;
+      done = true;
+      off();
+      reject(
+        new Error(
+          `the daemon exited (${signal ?? code}) while the pair was busy:\n${run.stderr()}`,
+        ),
+      );
+    });
   });
 }
 
