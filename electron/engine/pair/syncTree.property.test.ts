@@ -110,32 +110,10 @@ function differences(src: TreeSnapshot, tgt: TreeSnapshot): string[] {
       );
     if (s.kind !== 'symlink' && s.mode !== t.mode)
       out.push(`${shown}: mode ${s.mode.toString(8)} vs ${t.mode.toString(8)}`);
-    // Folder and link times are left out: hole 7 of issue 9 (they are not synced yet).
-    if (s.kind === 'file' && Math.abs(s.mtimeMs - t.mtimeMs) >= 1)
+    // The same millisecond (the granularity probed on ext4 and tmpfs), as the engine compares them.
+    // Folder and link times are left out: folders written into after their time was set (hole 7).
+    if (s.kind === 'file' && Math.floor(s.mtimeMs) !== Math.floor(t.mtimeMs))
       out.push(`${shown}: mtime ${s.mtimeMs} vs ${t.mtimeMs}`);
-  }
-  return out;
-}
-
-/**
- * The engine's bug pinned by the "seed 1001" test below: mtimes less than a millisecond apart
- * that fall on two sides of a millisecond boundary are equal to compare and unequal to the folder
- * ids. The property would hit it about once in 700 cases (files written "now" whose copy lands
- * across a boundary), so while it is open a root-id mismatch with nothing planned is tolerated
- * where this explains it (and reported at the end); any other mismatch still fails. Set it to
- * false once the pinned test passes.
- */
-const KNOWN_MTIME_BUCKET_BUG = true;
-const knownBugCases: string[] = [];
-
-/** Files whose mtimes are under 1 ms apart but in two different milliseconds. */
-function mtimesAcrossMillisecond(s: TreeSnapshot, t: TreeSnapshot): string[] {
-  const out: string[] = [];
-  for (const [p, e] of s) {
-    const u = t.get(p);
-    if (e.kind !== 'file' || u?.kind !== 'file') continue;
-    if (Math.floor(e.mtimeMs) !== Math.floor(u.mtimeMs) && Math.abs(e.mtimeMs - u.mtimeMs) < 1)
-      out.push(`${JSON.stringify(p)} ${e.mtimeMs} vs ${u.mtimeMs}`);
   }
   return out;
 }
@@ -195,11 +173,8 @@ async function syncAndCheck(source: string, target: string, label: string): Prom
     const plan = await again.plan();
     for (const it of plan.items)
       problems.push(`${label}: the next sync plans ${it.kind} ${JSON.stringify(it.path)}`);
-    if (plan.items.length === 0 && plan.sourceRootId !== plan.targetRootId) {
-      const straddling = KNOWN_MTIME_BUCKET_BUG ? mtimesAcrossMillisecond(srcAfter, tgtAfter) : [];
-      if (straddling.length) knownBugCases.push(`${label}: ${straddling.join(', ')}`);
-      else problems.push(`${label}: nothing planned, yet the root ids differ`);
-    }
+    if (plan.items.length === 0 && plan.sourceRootId !== plan.targetRootId)
+      problems.push(`${label}: nothing planned, yet the root ids differ`);
   } finally {
     await again.close();
   }
@@ -255,10 +230,6 @@ describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
       seed: SEED,
       ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}),
     });
-    if (knownBugCases.length)
-      console.log(
-        `syncTree property: nothing planned yet root ids unequal in ${knownBugCases.length} case(s), each explained by the known mtime-bucket bug:\n  ${knownBugCases.join('\n  ')}`,
-      );
     const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
     console.log(`syncTree property: planned items over the run: ${kinds.join(', ')}`);
     // A generator that stopped producing some kind of change would pass without testing it.
@@ -271,20 +242,19 @@ describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
   }, 900_000);
 });
 
-// Cases the property found, kept as plain tests until the engine is fixed (they fail today).
+// Cases the property found, kept as tests of their own.
 describe('sync of random trees: cases found by the property', () => {
-  // Found by TANDEM_PROPERTY_SEED=1001, twice: shrunk to one empty file "a", synced, then
-  // rewritten with its mtime put back through a Date (which rounds to a whole millisecond); and,
-  // after 668 cases, a first sync of files written "now". compare calls two mtimes equal when
-  // they differ by less than the granularity (1 ms here), the folder id buckets them with
-  // floor(mtime / granularity): mtimes under a millisecond apart on two sides of a millisecond
-  // boundary are "equal" to one and two buckets to the other. The pair is then in sync by its
-  // plan while its root ids say it is not (Plan.sourceRootId: "equal ids mean the pair is in
-  // sync"), for as long as the file keeps that mtime, and every scan descends the whole tree
-  // instead of stopping at equal ids. The engine's own copy lands there by itself: a source
-  // mtime of …000.999999 ms lists as …001.000 (a double of milliseconds rounds it), its copy is
-  // set through a double of seconds and lists as …000.999. "mtime differs" is defined twice
-  // (hole 7 of issue 9). When this passes, set KNOWN_MTIME_BUCKET_BUG above to false.
+  // Found by TANDEM_PROPERTY_SEED=1001 on 9cfc657, twice: shrunk to one empty file "a", synced,
+  // then rewritten with its mtime put back through a Date (which rounds to a whole millisecond);
+  // and, after 668 cases, a first sync of files written "now". compare called two mtimes equal
+  // when they differed by less than the granularity (1 ms here) while the folder id bucketed them
+  // with floor(mtime / granularity): mtimes under a millisecond apart on two sides of a
+  // millisecond boundary were "equal" to one and two buckets to the other. The pair was in sync
+  // by its plan while its root ids said it was not (Plan.sourceRootId: "equal ids mean the pair
+  // is in sync"), and every scan descended the whole tree instead of stopping at equal ids. The
+  // engine's own copy landed there by itself: a source mtime of …000.999999 ms lists as …001.000
+  // (a double of milliseconds rounds it), its copy was set through a double of seconds and
+  // listed as …000.999. Fixed by 113bde4 (one definition of same mtime: the bucket).
   it.each([
     {
       how: 'a source mtime 1 ns short of a millisecond, copied by the first sync',
