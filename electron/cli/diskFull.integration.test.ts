@@ -10,12 +10,12 @@
 // no torn file, the complete staged files that fit kept, versions intact, and a rerun after
 // freeing space converges.
 //
-// Fails today (hole 6 is being fixed beside this test), by design of the test:
-//   - "exits 1 with one line on stderr that says the disk is full": stderr says "2 items not
-//     applied (listed above)"; the disk-full sentence goes to stdout;
+// Three of these failed on 9cfc657, before the apply's ENOSPC handling was mended (1124427):
+//   - "exits 1 with one line on stderr that says the disk is full": stderr said "2 items not
+//     applied (listed above)"; the disk-full sentence went to stdout;
 //   - "counts the items it did not apply as it lists them": 1 listed, "2 items not applied"
-//     (the stop message is counted as an item);
-//   - "keeps the staged files that fit": the four complete staged files are discarded at ENOSPC.
+//     (the stop message was counted as an item);
+//   - "keeps the staged files that fit": the four complete staged files were discarded.
 // Needs root and permission to mount (CI runs as root); skipped with the reason otherwise.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,7 @@
 // A target-only folder that holds target-only data, on a pair that auto-applies deletions: the
 // folder's delete may be auto-approved, its file's (a conflict) may not. Found while writing the
-// service crash trials (electron/daemon/serviceCrash.integration.test.ts); fails on today's code.
+// service crash trials (electron/daemon/serviceCrash.integration.test.ts); failed on 9cfc657,
+// passes since 113bde4 (the policy holds such a folder while entries inside it wait).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,10 +27,10 @@ afterEach(async () => {
 });
 
 it('does not cycle without end on a target-only folder whose file waits for a person', async () => {
-  // Today: each cycle auto-applies "delete stray", rmdir finds the folder not empty, which apply
-  // counts as applied; an applied item starts another cycle, which plans the same delete again,
-  // so the pair scans and "applies" for ever (85 cycles in 5 s here), and every cycle adds a
-  // history row saying the folder was deleted while it is still there.
+  // On 9cfc657 each cycle auto-applied "delete stray", rmdir found the folder not empty, which
+  // apply counted as applied; an applied item starts another cycle, which planned the same delete
+  // again, so the pair scanned and "applied" for ever (85 cycles in 5 s), each cycle adding a
+  // history row saying the folder was deleted while it was still there.
   const src = path.join(dir, 'src');
   const dst = path.join(dir, 'dst');
   fs.mkdirSync(src);
