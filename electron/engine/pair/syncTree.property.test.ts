@@ -3,7 +3,7 @@
 // target-only entries are synced in-process through SyncSession (scan, plan, apply every item,
 // holds overridden as --yes --force would), then checked by an independent listing
 // (electron/testing/treeSnapshot: lstat, readdir, readlink, sha256, none of the engine's code):
-//   - the target equals the source: type, bytes, link text, mode, a file's mtime;
+//   - the target equals the source: type, bytes, link text, mode, mtime;
 //   - the source is untouched: every entry's bytes, mode, mtime, ctime and inode;
 //   - nothing the target held is lost: each file's bytes and each link's text is still in the
 //     target or in its version store;
@@ -110,9 +110,9 @@ function differences(src: TreeSnapshot, tgt: TreeSnapshot): string[] {
       );
     if (s.kind !== 'symlink' && s.mode !== t.mode)
       out.push(`${shown}: mode ${s.mode.toString(8)} vs ${t.mode.toString(8)}`);
-    // The same millisecond (the granularity probed on ext4 and tmpfs), as the engine compares them.
-    // Folder and link times are left out: folders written into after their time was set (hole 7).
-    if (s.kind === 'file' && Math.floor(s.mtimeMs) !== Math.floor(t.mtimeMs))
+    // The same millisecond (the granularity probed on ext4 and tmpfs), as the engine compares
+    // them; folders' and links' times too (hole 7 of issue 9).
+    if (Math.floor(s.mtimeMs) !== Math.floor(t.mtimeMs))
       out.push(`${shown}: mtime ${s.mtimeMs} vs ${t.mtimeMs}`);
   }
   return out;
