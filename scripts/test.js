@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: build (the CLI tests run the compiled `tandem`, the e2e tests the built UI), Vitest
 // (engine, CLI, daemon, Electron main's pure parts, renderer components), then the Playwright
-// end-to-end tests in Debian's Chromium. Ends with one plain line `N passed, M failed`.
+// end-to-end tests in Debian's Chromium. Ends with one plain line `N passed, M failed`, where M
+// counts failed tests, plus one for each test file that failed outside its tests (named above it).
 // Arguments go to Vitest; `--e2e-only` / `--no-e2e` pick one half.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,10 +40,19 @@ if (!e2eOnly) {
   try {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     passed += r.numPassedTests;
-    failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  } catch {
+    // Tests are counted, not suites (Vitest's numFailedTestSuites counts every describe block and
+    // file above a failed test, so 2 failures printed as "5 failed"). A file that failed with no
+    // failed test of its own (it did not load, or a beforeAll/afterAll hook threw, leaving its
+    // tests skipped) would count nothing: it counts as one failure, named on its own line.
+    failed += r.numFailedTests;
+    for (const f of filesFailedOutsideTests(r)) {
+      failed += 1;
+      console.log(`failed outside any test: ${f}`);
+    }
+  } catch (e) {
     failed += 1;
+    console.log(`failed: no readable Vitest report (${e.message})`);
   }
   ok &&= status === 0;
 }
@@ -71,8 +81,9 @@ if (!noE2e && vitestArgs.length === 0) {
       // Say why specs were skipped (the list reporter shows only that they were).
       for (const [reason, n] of skipReasons(r))
         console.log(`skipped ${n} e2e test${n === 1 ? '' : 's'}: ${reason}`);
-    } catch {
+    } catch (e) {
       failed += 1;
+      console.log(`failed: no readable Playwright report (${e.message})`);
     }
     ok &&= status === 0;
   }
@@ -81,6 +92,18 @@ if (!noE2e && vitestArgs.length === 0) {
 rmSync(dir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(ok && failed === 0 ? 0 : 1);
+
+/** Test files of a Vitest JSON report that failed without a failed test: `path: why`, one each. */
+function filesFailedOutsideTests(report) {
+  const out = [];
+  for (const f of report.testResults ?? []) {
+    if (f.status !== 'failed') continue;
+    if ((f.assertionResults ?? []).some((a) => a.status === 'failed')) continue;
+    const why = (f.message ?? '').trim().split('\n')[0] || 'a hook failed (see its error above)';
+    out.push(`${path.relative(process.cwd(), f.name)}: ${why}`);
+  }
+  return out;
+}
 
 /** Skip annotations of a Playwright JSON report, counted by reason. */
 function skipReasons(report) {

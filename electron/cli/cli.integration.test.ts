@@ -17,7 +17,6 @@ import {
 } from '../testing/cliRunner.js';
 import { patchFile, seededBytes, writeSeededFile } from '../testing/rng.js';
 import {
-  chownTree,
   file,
   link,
   listenUnixSocket,
@@ -27,7 +26,6 @@ import {
   rewriteKeepingMtime,
   setMtime,
   STATE_DIR,
-  unprivilegedUser,
   writeTree,
   type Sandbox,
 } from '../testing/sandbox.js';
@@ -51,7 +49,8 @@ const MiB = 1024 * KiB;
 const OLD = new Date('2001-02-03T04:05:06.000Z');
 
 let sb: Sandbox;
-let runAs: { uid: number; gid: number } | undefined;
+/** run the CLI so that chmod 000 binds it even as root (permissionBindingPrefix) */
+let honourPermissions = false;
 
 beforeAll(() => {
   const missing = cliMissingReason();
@@ -59,7 +58,7 @@ beforeAll(() => {
 });
 beforeEach(() => {
   sb = makeSandbox('cli');
-  runAs = undefined;
+  honourPermissions = false;
 });
 afterEach(() => sb.cleanup());
 
@@ -68,7 +67,7 @@ function cli(...args: string[]): Promise<CliRun> {
     home: sb.home,
     timeoutMs: 90_000,
     cwd: sb.base,
-    ...(runAs ? { user: runAs } : {}),
+    honourPermissions,
   });
 }
 
@@ -869,8 +868,7 @@ describe('tandem refusals (exit 2, one line on stderr, nothing written)', () => 
   it('refuses an unreadable source', async () => {
     writeTree(sb.source, { 'a.txt': 'a' });
     writeTree(sb.target, { 'old.txt': 'old' });
-    runAs = unprivilegedUser();
-    if (runAs) chownTree(sb.base, runAs.uid, runAs.gid);
+    honourPermissions = true;
     fs.chmodSync(sb.source, 0o000);
     const before = hashTree(sb.target, { includeStateDir: true });
     const run = await cli('sync', sb.source, sb.target, '--yes');
@@ -965,8 +963,7 @@ describe('tandem with unreadable entries and concurrent runs', () => {
       locked: { 'child.txt': 'child v1', deeper: { 'g.txt': 'g' } },
       'z.txt': 'z',
     });
-    runAs = unprivilegedUser();
-    if (runAs) chownTree(sb.base, runAs.uid, runAs.gid);
+    honourPermissions = true;
     await syncYes();
 
     fs.writeFileSync(path.join(sb.source, 'secret.txt'), 'secret v2');

@@ -34,8 +34,11 @@ export interface CliOptions {
   timeoutMs?: number;
   env?: Record<string, string>;
   cwd?: string;
-  /** run as another user (needs root); used to make chmod 000 effective when tests run as root */
-  user?: { uid: number; gid: number };
+  /**
+   * make file permissions bind even when the tests run as root (a chmod 000 entry is then
+   * unreadable to the CLI, as it is to a user): see `permissionBindingPrefix`
+   */
+  honourPermissions?: boolean;
   /** own process group, so a crash test can kill the run and anything it started */
   detached?: boolean;
 }
@@ -59,16 +62,47 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   return env;
 }
 
+/**
+ * The command that runs before `node` so that file permissions bind the CLI: none for a user;
+ * for root, setpriv dropping CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (the two capabilities that
+ * let root read, list and enter anything) from the bounding and inheritable sets, so the exec'd
+ * node holds neither.
+ *
+ * Why not run as `nobody`, as these tests once did: `nobody` must then be able to reach the
+ * checkout, and a clone below a folder only root may enter (root's home is 0700 on Debian) failed
+ * with "Cannot find module …/bin/tandem.js". Root without the two capabilities is still the owner
+ * of the checkout and of the sandbox, so both stay open to it through their owner bits, while an
+ * entry chmod 000 is closed to it as it is to any user. setpriv execs in place, so the child's pid
+ * is node's (a crash test can still kill it by pid).
+ */
+export function permissionBindingPrefix(): string[] {
+  if (process.getuid?.() !== 0) return [];
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) =>
+    fs.existsSync(p),
+  );
+  if (!setpriv)
+    throw new Error(
+      "these tests run as root and need setpriv (util-linux) to run the CLI without root's " +
+        'permission override: install util-linux, or run the tests as a normal user',
+    );
+  const caps = '-dac_override,-dac_read_search';
+  return [setpriv, `--bounding-set=${caps}`, `--inh-caps=${caps}`, '--'];
+}
+
 /** Starts `node bin/tandem.js …` with no terminal: stdin is a pipe that is closed at once. */
 export function spawnCli(args: readonly string[], opts: CliOptions): ChildProcess {
   const env = cliEnv(opts.home, opts.env);
-  if (opts.user) env.HOME = opts.home;
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const [cmd, ...argv] = [
+    ...(opts.honourPermissions ? permissionBindingPrefix() : []),
+    process.execPath,
+    CLI_PATH,
+    ...args,
+  ];
+  const child = spawn(cmd!, argv, {
     cwd: opts.cwd ?? os.tmpdir(),
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
-    ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
   });
   child.stdin?.end();
   return child;

@@ -71,6 +71,3 @@ export function patchFile(p: string, pos: number, data: Buffer): void {
     fs.closeSync(fd);
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Hashing and comparing trees

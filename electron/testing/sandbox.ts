@@ -147,21 +147,3 @@ export function listenUnixSocket(p: string): Promise<net.Server> {
     server.listen(p, () => resolve(server));
   });
 }
-
-/** Gives a tree to a user (for runs as that user). */
-export function chownTree(root: string, uid: number, gid: number): void {
-  fs.lchownSync(root, uid, gid);
-  const st = fs.lstatSync(root);
-  if (st.isDirectory())
-    for (const n of fs.readdirSync(root)) chownTree(path.join(root, n), uid, gid);
-}
-
-/** When the tests run as root, chmod 000 stops nobody but root: run such cases as `nobody`. */
-export function unprivilegedUser(): { uid: number; gid: number } | undefined {
-  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Seeded data
-
-/** A deterministic random number generator (mulberry32) seeded from any string. */

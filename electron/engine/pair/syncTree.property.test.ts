@@ -1,0 +1,312 @@
+// Property: whatever the two trees hold, one sync makes the target equal the source. Random source
+// and target trees (fast-check) with odd names, symlinks of every kind, type flips, renames and
+// target-only entries are synced in-process through SyncSession (scan, plan, apply every item,
+// holds overridden as --yes --force would), then checked by an independent listing
+// (electron/testing/treeSnapshot: lstat, readdir, readlink, sha256, none of the engine's code):
+//   - the target equals the source: type, bytes, link text, mode, mtime;
+//   - the source is untouched: every entry's bytes, mode, mtime, ctime and inode;
+//   - nothing the target held is lost: each file's bytes and each link's text is still in the
+//     target or in its version store;
+//   - no item failed, nothing was skipped, no temp file is left;
+//   - a second sync (a fresh session) plans nothing and finds equal root ids.
+// Half the cases then edit both sides in place (renames, rewrites that put the mtime back, type
+// flips, target edits) and sync again, so the index's stat trust, baselines and moves are tried.
+// TANDEM_PROPERTY_RUNS (default 1000), TANDEM_PROPERTY_SEED and TANDEM_PROPERTY_PATH (to replay
+// a failure: both are printed with it) tune it.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { resolvePair } from './pair.js';
+import { SyncSession } from './syncSession.js';
+import type { WalkOptions } from '../core/scan/walk.js';
+import {
+  applyEdits,
+  cloneModel,
+  editArb,
+  renderTree,
+  rootArb,
+  writeRoot,
+  type DirModel,
+  type Edit,
+} from '../../testing/randomTree.js';
+import { removeTree, STATE_DIR } from '../../testing/sandbox.js';
+import { diffSnapshots, hashTree, type TreeSnapshot } from '../../testing/treeSnapshot.js';
+
+// The target is listed in this thread: the same walkTree and pack/unpack that walkInWorker runs
+// in its worker, without starting a worker per plan (that was two thirds of this file's CPU time:
+// about 30 ms per plan, three plans a case). Every other sync test lists through the worker.
+vi.mock('../core/scan/walkInWorker.js', async () => {
+  const walk = await import('../core/scan/walk.js');
+  return {
+    walkInWorker: (root: string, side: 'source' | 'target', opts: WalkOptions) =>
+      Promise.resolve().then(() => walk.unpackWalk(walk.packWalk(walk.walkTree(root, side, opts)))),
+  };
+});
+
+const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 1000));
+const SEED = process.env.TANDEM_PROPERTY_SEED
+  ? Number(process.env.TANDEM_PROPERTY_SEED)
+  : Math.floor(Math.random() * 2 ** 31);
+const REPLAY_PATH = process.env.TANDEM_PROPERTY_PATH;
+
+interface Case {
+  source: DirModel;
+  /** the target starts as the source with these edits (Tandem has never seen it) */
+  targetEdits: Edit[];
+  /** after the first sync: edits to each side on disk, then a second sync */
+  later: { source: Edit[]; target: Edit[] } | null;
+}
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  source: rootArb(5),
+  targetEdits: fc.array(editArb, { maxLength: 5 }),
+  later: fc.option(
+    fc.record({
+      source: fc.array(editArb, { minLength: 1, maxLength: 5 }),
+      target: fc.array(editArb, { maxLength: 2 }),
+    }),
+    { freq: 2 },
+  ),
+});
+
+let base: string;
+let home: string;
+let caseNo = 0;
+/** What the first plans of the run held, by item kind (and conflicts): printed at the end. */
+const seen = new Map<string, number>();
+const tally = (k: string): void => void seen.set(k, (seen.get(k) ?? 0) + 1);
+
+beforeAll(() => {
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-property-'));
+  home = path.join(base, 'home');
+  fs.mkdirSync(home);
+});
+afterAll(() => {
+  if (base) removeTree(base);
+});
+
+/** Where the target differs from the source, one line each. */
+function differences(src: TreeSnapshot, tgt: TreeSnapshot): string[] {
+  const out: string[] = [];
+  for (const p of [...new Set([...src.keys(), ...tgt.keys()])].sort()) {
+    if (p === '') continue; // the roots' own modes and times are the user's, not synced
+    const s = src.get(p);
+    const t = tgt.get(p);
+    const shown = JSON.stringify(p);
+    if (!s || !t || s.kind !== t.kind) {
+      out.push(
+        `${shown}: ${s?.kind ?? 'absent'} in the source, ${t?.kind ?? 'absent'} in the target`,
+      );
+      continue;
+    }
+    if (s.kind === 'file' && s.sha256 !== t.sha256)
+      out.push(`${shown}: bytes differ (${s.size} B vs ${t.size} B)`);
+    if (s.kind === 'symlink' && s.linkTarget !== t.linkTarget)
+      out.push(
+        `${shown}: links to ${JSON.stringify(s.linkTarget)} vs ${JSON.stringify(t.linkTarget)}`,
+      );
+    if (s.kind !== 'symlink' && s.mode !== t.mode)
+      out.push(`${shown}: mode ${s.mode.toString(8)} vs ${t.mode.toString(8)}`);
+    // The same millisecond (the granularity probed on ext4 and tmpfs), as the engine compares
+    // them; folders' and links' times too (hole 7 of issue 9).
+    if (Math.floor(s.mtimeMs) !== Math.floor(t.mtimeMs))
+      out.push(`${shown}: mtime ${s.mtimeMs} vs ${t.mtimeMs}`);
+  }
+  return out;
+}
+
+/** File bytes (by sha256) and link texts that `snap` holds. */
+function contents(snap: TreeSnapshot): Set<string> {
+  const out = new Set<string>();
+  for (const [p, e] of snap) {
+    if (p === '') continue;
+    if (e.kind === 'file') out.add(`file ${e.sha256}`);
+    if (e.kind === 'symlink') out.add(`link ${e.linkTarget}`);
+  }
+  return out;
+}
+
+/** One sync as `tandem sync --yes --force` would run it, and every check after it. */
+async function syncAndCheck(source: string, target: string, label: string): Promise<string[]> {
+  const problems: string[] = [];
+  const srcBefore = hashTree(source);
+  const tgtBefore = hashTree(target);
+  const s = await SyncSession.open(resolvePair(source, target), { write: true, home, threads: 0 });
+  try {
+    const plan = await s.plan();
+    for (const it of plan.items) tally(it.conflict ? `${it.kind} (${it.conflict})` : it.kind);
+    if (plan.skipped.length) problems.push(`${label}: skipped ${JSON.stringify(plan.skipped)}`);
+    const result = s.apply(plan.items);
+    for (const f of result.failed)
+      problems.push(`${label}: ${JSON.stringify(f.path)} failed: ${f.message}`);
+  } finally {
+    await s.close();
+  }
+  const srcAfter = hashTree(source);
+  const tgtAfter = hashTree(target);
+  problems.push(...differences(srcAfter, tgtAfter).map((d) => `${label}: ${d}`));
+  problems.push(
+    ...diffSnapshots(srcBefore, srcAfter, { mode: true, mtime: true, inode: true }).map(
+      (d) => `${label}: the source changed: ${d}`,
+    ),
+  );
+  const versions = path.join(target, STATE_DIR, 'versions');
+  const kept = new Set([
+    ...contents(tgtAfter),
+    ...(fs.existsSync(versions) ? contents(hashTree(versions, { includeStateDir: true })) : []),
+  ]);
+  for (const c of contents(tgtBefore))
+    if (!kept.has(c)) problems.push(`${label}: lost what the target held: ${c.slice(0, 120)}`);
+  const tmp = path.join(target, STATE_DIR, 'tmp');
+  if (fs.existsSync(tmp) && fs.readdirSync(tmp).length)
+    problems.push(`${label}: temp files left: ${fs.readdirSync(tmp).join(', ')}`);
+
+  const again = await SyncSession.open(resolvePair(source, target), {
+    write: true,
+    home,
+    threads: 0,
+  });
+  try {
+    const plan = await again.plan();
+    for (const it of plan.items)
+      problems.push(`${label}: the next sync plans ${it.kind} ${JSON.stringify(it.path)}`);
+    if (plan.items.length === 0 && plan.sourceRootId !== plan.targetRootId)
+      problems.push(`${label}: nothing planned, yet the root ids differ`);
+  } finally {
+    await again.close();
+  }
+  return problems;
+}
+
+async function runCase(c: Case): Promise<void> {
+  const dir = path.join(base, `case-${++caseNo}`);
+  const source = path.join(dir, 'source');
+  const target = path.join(dir, 'target');
+  try {
+    const src = cloneModel(c.source);
+    const roots = { source, target };
+    writeRoot(source, src, roots);
+    const tgt = cloneModel(c.source);
+    const targetEdits = applyEdits(tgt, c.targetEdits, null);
+    writeRoot(target, tgt, roots);
+    const story = [
+      'source:',
+      renderTree(c.source),
+      `target: the source, then: ${targetEdits.join('; ') || '(no edit)'}`,
+      renderTree(tgt),
+    ];
+    const problems = await syncAndCheck(source, target, 'first sync');
+    if (problems.length === 0 && c.later) {
+      // The target now holds the source: edits start from the same model on both sides.
+      const tgtNow = cloneModel(src);
+      const srcEdits = applyEdits(src, c.later.source, source, roots);
+      const tgtEdits = applyEdits(tgtNow, c.later.target, target, roots);
+      story.push(
+        `then the source: ${srcEdits.join('; ') || '(no edit)'}`,
+        `and the target: ${tgtEdits.join('; ') || '(no edit)'}`,
+      );
+      problems.push(...(await syncAndCheck(source, target, 'second sync')));
+    }
+    if (problems.length)
+      throw new Error(`${problems.join('\n')}\n--- the case:\n${story.join('\n')}`);
+  } finally {
+    removeTree(dir);
+    const pairs = path.join(home, 'pairs');
+    for (const f of fs.existsSync(pairs) ? fs.readdirSync(pairs) : [])
+      fs.rmSync(path.join(pairs, f), { force: true });
+  }
+}
+
+describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
+  it('makes the target equal the source, leaves the source alone, loses nothing, and a second sync plans nothing', async () => {
+    console.log(
+      `syncTree property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED})`,
+    );
+    await fc.assert(fc.asyncProperty(caseArb, runCase), {
+      numRuns: RUNS,
+      seed: SEED,
+      ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}),
+    });
+    const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
+    console.log(`syncTree property: planned items over the run: ${kinds.join(', ')}`);
+    // A generator that stopped producing some kind of change would pass without testing it.
+    if (RUNS >= 200 && !REPLAY_PATH)
+      for (const kind of ['create', 'update', 'replaceType', 'metadata', 'delete', 'rename'])
+        expect(
+          [...seen.keys()].some((k) => k.startsWith(kind)),
+          `no plan held a ${kind} item`,
+        ).toBe(true);
+  }, 900_000);
+});
+
+// Cases the property found, kept as tests of their own.
+describe('sync of random trees: cases found by the property', () => {
+  // Found by TANDEM_PROPERTY_SEED=1001 on 9cfc657, twice: shrunk to one empty file "a", synced,
+  // then rewritten with its mtime put back through a Date (which rounds to a whole millisecond);
+  // and, after 668 cases, a first sync of files written "now". compare called two mtimes equal
+  // when they differed by less than the granularity (1 ms here) while the folder id bucketed them
+  // with floor(mtime / granularity): mtimes under a millisecond apart on two sides of a
+  // millisecond boundary were "equal" to one and two buckets to the other. The pair was in sync
+  // by its plan while its root ids said it was not (Plan.sourceRootId: "equal ids mean the pair
+  // is in sync"), and every scan descended the whole tree instead of stopping at equal ids. The
+  // engine's own copy landed there by itself: a source mtime of …000.999999 ms lists as …001.000
+  // (a double of milliseconds rounds it), its copy was set through a double of seconds and
+  // listed as …000.999. Fixed by 113bde4 (one definition of same mtime: the bucket).
+  it.each([
+    {
+      how: 'a source mtime 1 ns short of a millisecond, copied by the first sync',
+      first: (a: string) => execFileSync('touch', ['-d', '@1600000000.000999999', a]),
+      then: null,
+    },
+    {
+      how: 'a synced file whose mtime is put back through a Date, 0.059 ms later',
+      first: (a: string) => fs.utimesSync(a, 1_600_000_000.600941, 1_600_000_000.600941),
+      then: (a: string) => fs.utimesSync(a, 1_600_000_000.601, 1_600_000_000.601),
+    },
+  ])('seed 1001: nothing planned must mean equal root ids ($how)', async ({ first, then }) => {
+    const dir = fs.mkdtempSync(path.join(base, 'mtime-boundary-'));
+    const source = path.join(dir, 'source');
+    const target = path.join(dir, 'target');
+    fs.mkdirSync(source, { recursive: true });
+    const a = path.join(source, 'a');
+    fs.writeFileSync(a, '');
+    first(a);
+    try {
+      const s = await SyncSession.open(resolvePair(source, target), {
+        write: true,
+        home,
+        threads: 0,
+      });
+      try {
+        s.apply((await s.plan()).items);
+      } finally {
+        await s.close();
+      }
+      then?.(a);
+      const again = await SyncSession.open(resolvePair(source, target), {
+        write: true,
+        home,
+        threads: 0,
+      });
+      try {
+        const plan = await again.plan();
+        const summary = {
+          planned: plan.items.map((i) => `${i.kind} ${i.path}`),
+          rootIdsEqual: plan.sourceRootId === plan.targetRootId,
+        };
+        // Either outcome is consistent: nothing planned and equal ids, or a metadata item for a.
+        expect([
+          { planned: [], rootIdsEqual: true },
+          { planned: ['metadata a'], rootIdsEqual: false },
+        ]).toContainEqual(summary);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      removeTree(dir);
+    }
+  });
+});
