@@ -293,8 +293,11 @@ async function approveAndMaybeKill(t: Trial, kill: Kill | null): Promise<Approve
       }
     });
   });
-  const n = await ok(client.approve({ pairId, paths: t.conflicts }), 'approve');
-  expect(n).toBe(t.conflicts.length);
+  // Approvals name what was shown: each conflict with the rev it is listed with.
+  const shown = await pendingNow();
+  const changes = t.conflicts.map((p) => ({ path: p, rev: shown.find((c) => c.path === p)!.rev }));
+  const n = await ok(client.approve({ pairId, changes }), 'approve');
+  expect(n.done).toBe(t.conflicts.length);
   // From the reply on, the approval was given: a kill must not lose it.
   if (kill?.after === 'approve') timer = setTimeout(doKill, kill.delayMs);
   if (!kill) {
