@@ -34,16 +34,48 @@ function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 }
 
-function attributeFlags(o: Options): boolean {
-  return (
-    o.xattrs === true ||
-    o.acls === true ||
-    o['no-xattrs'] === true ||
-    o.owner === true ||
-    o['no-owner'] === true ||
-    o['hard-links'] === true ||
-    o['no-hard-links'] === true
-  );
+type Command = 'sync' | 'diff' | 'watch' | 'serve';
+const SYNC_DIFF: readonly Command[] = ['sync', 'diff'];
+
+/** Which commands take each option (help and version go anywhere): one table, one message. */
+const TAKEN_BY: Record<Exclude<keyof Options, 'help' | 'version'>, readonly Command[]> = {
+  yes: ['sync'],
+  force: ['sync'],
+  'dry-run': ['sync'],
+  'max-delete': ['sync'],
+  'confirm-target': SYNC_DIFF,
+  hash: SYNC_DIFF,
+  ignore: SYNC_DIFF,
+  json: SYNC_DIFF,
+  xattrs: SYNC_DIFF,
+  acls: SYNC_DIFF,
+  'no-xattrs': SYNC_DIFF,
+  owner: SYNC_DIFF,
+  'no-owner': SYNC_DIFF,
+  'hard-links': SYNC_DIFF,
+  'no-hard-links': SYNC_DIFF,
+  auto: ['watch'],
+  'log-level': ['serve', 'watch'],
+  port: ['serve'],
+  'new-token': ['serve'],
+};
+
+/** Why an option cannot go with a command, said where it would surprise. */
+const WHY_NOT: Partial<Record<keyof typeof TAKEN_BY, string>> = {
+  'log-level': 'sync and diff keep no log',
+};
+
+/** Refuses any option the command does not take, naming the commands that do. */
+function checkOptions(cmd: Command, o: Options): void {
+  for (const [name, value] of Object.entries(o) as [keyof Options, unknown][]) {
+    if (value === undefined || name === 'help' || name === 'version') continue;
+    const takers = TAKEN_BY[name];
+    if (takers.includes(cmd)) continue;
+    const why = WHY_NOT[name];
+    throw new UsageError(
+      `--${name} belongs to ${takers.join(' and ')}${why ? ` (${why})` : ''}, not to ${cmd}`,
+    );
+  }
 }
 
 /** An on/off flag pair (--owner/--no-owner) as the pair's setting; undefined: as it last was. */
@@ -129,19 +161,6 @@ async function runServe(
 ): Promise<number> {
   if (rest.length)
     throw new UsageError(`serve takes no folders (got ${rest.join(' ')}); add pairs in the UI`);
-  if (
-    o.yes ||
-    o.force ||
-    o['confirm-target'] ||
-    o['max-delete'] !== undefined ||
-    o['dry-run'] ||
-    o.json ||
-    o.hash ||
-    o.ignore ||
-    o.auto ||
-    attributeFlags(o)
-  )
-    throw new UsageError('serve takes only --port N, --new-token and --log-level LEVEL');
   const logLevel = parseLogLevel(o['log-level']);
   let port: number | undefined;
   if (o.port !== undefined) {
@@ -191,29 +210,13 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     if (!cmd) throw new UsageError('no command given');
     if (cmd !== 'sync' && cmd !== 'diff' && cmd !== 'watch' && cmd !== 'serve')
       throw new UsageError(`unknown command '${cmd}'`);
+    checkOptions(cmd, o);
     if (cmd === 'serve') return await runServe(o, folders, io);
-    if (o.port !== undefined || o['new-token'])
-      throw new UsageError('--port and --new-token belong to serve');
     if (folders.length !== 2)
       throw new UsageError(
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
     if (cmd === 'watch') {
-      if (
-        o.yes ||
-        o.force ||
-        o['confirm-target'] ||
-        o['max-delete'] !== undefined ||
-        o['dry-run'] ||
-        o.json ||
-        o.hash ||
-        o.ignore ||
-        attributeFlags(o)
-      ) {
-        throw new UsageError(
-          'watch takes only --auto and --log-level (set the scheme and ignore patterns on the pair)',
-        );
-      }
       const logLevel = parseLogLevel(o['log-level']);
       const paths = resolvePair(folders[0]!, folders[1]!);
       const stop = new Promise<void>((resolve) => {
@@ -232,13 +235,6 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         logLevel,
       );
     }
-    if (o.auto) throw new UsageError('--auto belongs to watch');
-    if (o['log-level'] !== undefined)
-      throw new UsageError('--log-level belongs to serve and watch (sync and diff keep no log)');
-    if (cmd === 'diff' && (o.yes || o.force || o['dry-run'] || o['max-delete'] !== undefined))
-      throw new UsageError(
-        'diff never writes: --yes, --force, --max-delete and --dry-run belong to sync',
-      );
     const maxDelete = o['max-delete'] !== undefined ? parseMaxDelete(o['max-delete']) : undefined;
     const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;
     const paths = resolvePair(folders[0]!, folders[1]!);
