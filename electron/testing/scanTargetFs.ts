@@ -17,14 +17,14 @@ export function scanTargetFs(
   const entries = new Map<string, WalkEntry>();
   const nodes = new Map<string, TreeNode>();
   const root = t.lstat('')!;
-  entries.set('', { ...root, type: 'dir', allocated: 0, uid: 0, gid: 0, dev: 1 });
+  entries.set('', { ...root, type: 'dir', allocated: 0 });
   const visit = (dir: string): void => {
     for (const name of t.readdir(dir)) {
       const p = dir ? `${dir}/${name}` : name;
       if (!dir && name === STATE_DIR) continue;
       const st = t.lstat(p)!;
       if (st.type === 'special') continue;
-      const e: WalkEntry = { ...st, type: st.type, allocated: st.size, uid: 0, gid: 0, dev: 1 };
+      const e: WalkEntry = { ...st, type: st.type, allocated: st.size };
       if (st.type === 'symlink') e.linkTarget = t.readlink(p);
       entries.set(p, e);
       if (st.type === 'dir') visit(p);

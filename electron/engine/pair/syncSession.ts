@@ -128,6 +128,8 @@ export class SyncSession {
     const walkOpts = {
       ignore: [...readIgnoreFile(pair.source), ...(this.opts.ignore ?? [])],
       targetNames: pair.nameRules,
+      owners: this.owners.asked,
+      hardLinks: this.hardLinks,
     };
     // The target is listed in a worker while this thread lists the source: the two lstat walks
     // are most of an unchanged sync's time, and they overlap on two cores.

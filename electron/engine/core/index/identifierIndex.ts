@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from './openSqlite.js';
 
 import type { EntryType } from '../../../shared/plan.js';
-import { sameStat, type StatKey } from '../hash/hashFile.js';
+import type { StatKey } from '../hash/hashFile.js';
 
 import type { Side } from '../../../shared/plan.js';
 const SIDE = { source: 0, target: 1 } as const;
@@ -90,11 +90,16 @@ export const ROW = {
   xattrId: 12,
 } as const;
 
-/** Whether a row was computed from a file with exactly this stat. */
+/**
+ * Whether a row was computed from a file with exactly this stat: hashFile's sameStat, read off the
+ * row's columns in place (it runs once per row of an unchanged pair, so it builds no object).
+ */
 export function rowMatches(r: IndexRow, s: StatKey): boolean {
-  return sameStat(
-    { size: r[ROW.size], mtimeMs: r[ROW.mtimeMs], ctimeMs: r[ROW.ctimeMs], ino: r[ROW.ino] },
-    s,
+  return (
+    r[ROW.size] === s.size &&
+    r[ROW.mtimeMs] === s.mtimeMs &&
+    r[ROW.ctimeMs] === s.ctimeMs &&
+    r[ROW.ino] === s.ino
   );
 }
 

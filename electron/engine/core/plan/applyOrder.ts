@@ -1,5 +1,6 @@
 // The order in which apply carries out a plan: entries in the way first, then folders (parents
-// first), files and symlinks, metadata, and the remaining deletions last, children first.
+// first), files and symlinks, hard links to files written before them, metadata, and the
+// remaining deletions last, children first.
 import type { PlanItem } from '../../../shared/plan.js';
 import { nameKey, type NameRules } from '../scan/walk.js';
 
@@ -9,6 +10,8 @@ export interface ApplyOrder {
   /** target files moved to their new place (after folders, before files) */
   renames: PlanItem[];
   files: PlanItem[];
+  /** further names of a hard-link group (-H): made once the files are in place */
+  links: PlanItem[];
   metadata: PlanItem[];
   lateDeletes: PlanItem[];
 }
@@ -34,6 +37,7 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
     folders: [],
     renames: [],
     files: [],
+    links: [],
     metadata: [],
     lateDeletes: [],
   };
@@ -62,6 +66,7 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
       case 'update':
       case 'replaceType':
         if (it.source!.type === 'dir') out.folders.push(it);
+        else if (it.linkTo !== undefined) out.links.push(it);
         else out.files.push(it);
         break;
       default: {

@@ -243,7 +243,27 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     toHash = retry;
   }
 
+  // One pass over what is not a folder: files only need their sparse mark (their nodes are made
+  // above), special files (listed on the target only) hold no bytes, one id for all, never opened.
   for (const [p, e] of walk.entries) {
+    if (e.type === 'file') {
+      // Sparse files say so: the plan reports allocated against apparent size, apply keeps holes.
+      if (e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
+      continue;
+    }
+    if (e.type === 'special') {
+      const sid = specialId(hasher);
+      nodes.set(p, {
+        type: 'special',
+        id: sid,
+        size: 0,
+        mtimeMs: e.mtimeMs,
+        mode: e.mode,
+        base: 1,
+      });
+      upserts.push([p, chunklessRow(e, 'special', sid)]);
+      continue;
+    }
     if (e.type !== 'symlink') continue;
     const id = symlinkId(hasher, e.linkTarget!);
     const known = indexed.get(p);
@@ -276,19 +296,6 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     ]);
   }
 
-  // Special files (listed on the target only) hold no bytes: never opened, one id for all.
-  for (const [p, e] of walk.entries) {
-    if (e.type !== 'special') continue;
-    const id = specialId(hasher);
-    nodes.set(p, { type: 'special', id, size: 0, mtimeMs: e.mtimeMs, mode: e.mode, base: 1 });
-    upserts.push([p, chunklessRow(e, 'special', id)]);
-  }
-
-  // Sparse files say so: the plan reports allocated against apparent size, apply keeps the holes.
-  for (const [p, e] of walk.entries) {
-    if (e.type === 'file' && e.allocated < e.size) nodes.get(p)!.allocated = e.allocated;
-  }
-
   // Hard links: files that share an inode on this side form a group named by its first path, the
   // same rule on both sides, so equal structures give equal folder ids.
   if (input.hardLinks) markLinkGroups(walk, nodes);
@@ -297,7 +304,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   if (input.owners)
     for (const [p, e] of walk.entries) {
       const n = nodes.get(p);
-      if (n && p !== '') n.owner = { uid: e.uid, gid: e.gid };
+      if (n && p !== '') n.owner = { uid: e.uid!, gid: e.gid! };
     }
 
   // Attributes: read where the index cannot vouch for them (a changed stat — setting one changes
@@ -341,7 +348,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       const xattrId = pendingDirXattrs.get(d);
       if (xattrId) node.xattrId = xattrId;
       const e = walk.entries.get(d)!;
-      if (input.owners && d !== '') node.owner = { uid: e.uid, gid: e.gid };
+      if (input.owners && d !== '') node.owner = { uid: e.uid!, gid: e.gid! };
     },
   );
 

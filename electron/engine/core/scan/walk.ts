@@ -21,10 +21,11 @@ export interface WalkEntry extends StatKey {
   nlink: number;
   /** bytes allocated on disk (files; fewer than `size` where the file is sparse) */
   allocated: number;
-  uid: number;
-  gid: number;
-  /** the filesystem it is on: with ino, what a hard link shares */
-  dev: number;
+  /** owner and group: listed only where the pair keeps owners (WalkOptions.owners) */
+  uid?: number;
+  gid?: number;
+  /** the filesystem it is on, with ino what a hard link shares: listed only for -H */
+  dev?: number;
   linkTarget?: string;
 }
 
@@ -47,6 +48,9 @@ export interface WalkOptions {
   ignore?: readonly string[];
   /** the target's rules: names that would collide there are skipped */
   targetNames?: NameRules;
+  /** list owners (uid, gid) and devices too: kept out of every entry otherwise (memory, GC) */
+  owners?: boolean;
+  hardLinks?: boolean;
 }
 
 export interface WalkResult {
@@ -74,6 +78,7 @@ export function walkTree(
   const collisions: string[][] = [];
   const rootStat = fs.statSync(root);
   const rootSep = root.endsWith(path.sep) ? root : root + path.sep;
+  const toEntry = entryMaker(opts);
   entries.set('', toEntry(rootStat, 'dir'));
 
   const visit = (rel: string): void => {
@@ -196,16 +201,22 @@ export function listedStat(st: fs.Stats): StatKey {
   return { size: st.isFile() ? st.size : 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
 }
 
-function toEntry(st: fs.Stats, type: EntryType): WalkEntry {
-  return {
-    type,
-    ...listedStat(st),
-    mode: st.mode & 0o7777,
-    nlink: st.nlink,
-    allocated: type === 'file' ? st.blocks * 512 : 0,
-    uid: st.uid,
-    gid: st.gid,
-    dev: st.dev,
+/** Builds entries with the fields the pair needs: every entry of a tree has the same shape. */
+function entryMaker(opts: WalkOptions): (st: fs.Stats, type: EntryType) => WalkEntry {
+  return (st, type) => {
+    const e: WalkEntry = {
+      type,
+      ...listedStat(st),
+      mode: st.mode & 0o7777,
+      nlink: st.nlink,
+      allocated: type === 'file' ? st.blocks * 512 : 0,
+    };
+    if (opts.owners) {
+      e.uid = st.uid;
+      e.gid = st.gid;
+    }
+    if (opts.hardLinks) e.dev = st.dev;
+    return e;
   };
 }
 
@@ -307,9 +318,9 @@ export function packWalk(w: WalkResult): PackedWalk {
     numbers[i++] = e.mode;
     numbers[i++] = e.nlink;
     numbers[i++] = e.allocated;
-    numbers[i++] = e.uid;
-    numbers[i++] = e.gid;
-    numbers[i++] = e.dev;
+    numbers[i++] = e.uid ?? -1;
+    numbers[i++] = e.gid ?? -1;
+    numbers[i++] = e.dev ?? -1;
     if (e.type === 'symlink') links.push(e.linkTarget!);
   }
   return {
@@ -338,10 +349,12 @@ export function unpackWalk(p: PackedWalk): WalkResult {
       mode: n[i + 5]!,
       nlink: n[i + 6]!,
       allocated: n[i + 7]!,
-      uid: n[i + 8]!,
-      gid: n[i + 9]!,
-      dev: n[i + 10]!,
     };
+    if (n[i + 8]! >= 0) {
+      e.uid = n[i + 8]!;
+      e.gid = n[i + 9]!;
+    }
+    if (n[i + 10]! >= 0) e.dev = n[i + 10]!;
     if (type === 'symlink') e.linkTarget = p.links[link++]!;
     entries.set(paths[k]!, e);
   }

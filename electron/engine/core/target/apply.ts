@@ -152,9 +152,7 @@ class ApplyRun {
     if (order.renames.length)
       this.t.fsyncDirs(order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]));
     // 4. Files and symlinks: patches one by one, the rest staged in batches.
-    const links = order.files.filter((it) => it.linkTo !== undefined);
     for (const it of order.files) {
-      if (it.linkTo !== undefined) continue;
       if (this.patchable(it)) this.step(it, () => this.patch(it));
       else this.stage(it);
       if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flushBatch();
@@ -162,8 +160,8 @@ class ApplyRun {
     // Staged files are complete and verified: they go in even when the run stopped.
     this.flushBatch();
     // Hard links (-H), once the names they link to are in place.
-    for (const it of links) this.step(it, () => this.linkName(it));
-    if (links.length) this.t.fsyncDirs(links.map((it) => parentOf(it.path)));
+    for (const it of order.links) this.step(it, () => this.linkName(it));
+    if (order.links.length) this.t.fsyncDirs(order.links.map((it) => parentOf(it.path)));
     // 5. Metadata, then 6. the remaining deletions, children before parents, last: an
     //    interrupted run leaves extra files, not missing ones.
     for (const it of order.metadata) this.step(it, () => this.setMetadata(it));
