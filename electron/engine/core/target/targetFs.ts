@@ -337,9 +337,3 @@ export function setMtimeInBucket(
   };
   if (!sameMtime(set(mtimeMs), mtimeMs, granularityMs)) set(mtimeInBucket(mtimeMs, granularityMs));
 }
-
-/** The parent of a target-relative path ('' for entries at the root). */
-export function parentRel(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
-}

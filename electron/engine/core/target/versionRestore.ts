@@ -5,11 +5,11 @@ import type { VersionInfo } from '../../../shared/syncApi.js';
 import { sameStat } from '../hash/hashFile.js';
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
 import { chooseChunkSize, fileId, symlinkId } from '../hash/identifiers.js';
+import { parentOf } from '../scan/tree.js';
 import { readJournal, type JournalHeader } from './journal.js';
 import { StateNames, STATE_DIR, VERSIONS_DIR } from './stateFolder.js';
 import {
   NodeTargetFs,
-  parentRel,
   readAll,
   TargetPathError,
   writeAll,
@@ -142,7 +142,7 @@ export async function restoreVersion(opts: RestoreOptions): Promise<RestoreResul
     const replaced = current ? keepCurrent(t, rel, current) : null;
     t.rename(tmp, rel);
     tmp = null;
-    t.fsyncDirs([parentRel(rel), ...made.map(parentRel)]);
+    t.fsyncDirs([parentOf(rel), ...made.map(parentOf)]);
     return {
       path: rel,
       restored: { run: record.run, stored: record.stored, kind: record.kind, size: record.size },
