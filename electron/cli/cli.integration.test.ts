@@ -170,6 +170,15 @@ async function expectInSync(): Promise<void> {
   expect(plain.code, describeRun(plain)).toBe(0);
 }
 
+/**
+ * Gives these paths one old mtime on both sides (folders after their contents): entries written
+ * a moment apart differ in mtime, which is a difference Tandem syncs, not the one a test is about.
+ */
+function sameTimesOnBothSides(rels: string[]): void {
+  for (const rel of rels)
+    for (const root of [sb.source, sb.target]) setMtime(path.join(root, rel), OLD);
+}
+
 /** The target as a snapshot without `.tandem/`, to show that a run wrote nothing there. */
 function targetNow(): TreeSnapshot {
   const snap = hashTree(sb.target);
@@ -481,6 +490,7 @@ describe('tandem sync and diff: deleting, conflicts and type changes', () => {
     const shared = { 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c', 'd.txt': 'd' };
     writeTree(sb.source, shared);
     writeTree(sb.target, { ...shared, 'extra.txt': 'only on the target' });
+    sameTimesOnBothSides(Object.keys(shared));
 
     const plan = await diffPending();
     expect(itemLines(plan)).toEqual(['extra.txt delete targetUnknown']);
@@ -721,6 +731,7 @@ describe('tandem sync: options, approval, dry runs and hash schemes', () => {
       sub: { 'c.txt': 'c' },
       'zzz.txt': 'target only',
     });
+    sameTimesOnBothSides(['a.txt', 'b.txt', 'sub/c.txt', 'sub']);
     const before = targetNow();
     const { run, out } = await sync('--dry-run', '--yes');
     expect(run.code, describeRun(run)).toBe(1);
@@ -749,6 +760,7 @@ describe('tandem sync: options, approval, dry runs and hash schemes', () => {
       'same.txt': 'same',
       'same2.txt': 'same2',
     });
+    sameTimesOnBothSides(['same.txt', 'same2.txt', 'visible-name.txt']);
     const before = targetNow();
     const run = await cli('sync', sb.source, sb.target);
     expect(run.code, describeRun(run)).toBe(1);
