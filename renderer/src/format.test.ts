@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 // formatBytes is shared with the CLI and tested in electron/shared/format.test.ts.
-import { basename, formatDuration, formatRelative, joinPath } from './format.js';
+import { basename, entryDetail, formatDuration, formatRelative, joinPath } from './format.js';
 
 describe('formatRelative', () => {
   const now = 1_700_000_000_000;
@@ -33,5 +33,45 @@ describe('paths', () => {
     expect(joinPath('/home/ada', 'Photos')).toBe('/home/ada/Photos');
     expect(joinPath('/', 'srv')).toBe('/srv');
     expect(joinPath('C:\\Users', 'ada')).toBe('C:\\Users\\ada');
+  });
+});
+
+describe('entryDetail', () => {
+  const file = { type: 'file' as const, id: 'aa', size: 3, mtimeMs: 1, mode: 0o644 };
+  const link = { ...file, type: 'symlink' as const, size: 0, linkTarget: '../readme.md' };
+  it.each([
+    [
+      'a new symlink says where it points',
+      { kind: 'create' as const, source: link },
+      'link → ../readme.md',
+    ],
+    [
+      'a deleted symlink, its own text',
+      { kind: 'delete' as const, target: link },
+      'link → ../readme.md',
+    ],
+    [
+      'another name of a hard-link group',
+      { kind: 'create' as const, source: file, linkTo: 'a.txt' },
+      'hard link to a.txt',
+    ],
+    [
+      'a special file on the target',
+      { kind: 'delete' as const, target: { ...file, type: 'special' as const } },
+      'special file (holds no data)',
+    ],
+    [
+      'what metadata differs',
+      {
+        kind: 'metadata' as const,
+        source: file,
+        target: file,
+        differs: ['mode' as const, 'xattr' as const],
+      },
+      'mode, xattr differ',
+    ],
+    ['a plain file says nothing more', { kind: 'create' as const, source: file }, null],
+  ])('%s', (_name, item, want) => {
+    expect(entryDetail(item)).toBe(want);
   });
 });

@@ -1,5 +1,5 @@
 // Human text for numbers the UI shows: sizes, relative times, durations, kinds and folder names.
-import type { ChangeKind, ConflictReason } from './contract.js';
+import type { ChangeKind, ConflictReason, PlanItem } from './contract.js';
 
 export { formatBytes } from './contract.js';
 
@@ -62,3 +62,18 @@ export const CONFLICT_EXPLANATIONS: Record<ConflictReason, string> = {
   targetEdited: 'The target was edited since Tandem last synced it',
   targetUnknown: 'The target holds data Tandem never saw in sync',
 };
+
+/**
+ * What an entry is, where the path alone does not say: a symlink and its link text, another name
+ * of a hard-link group, a special file, or which metadata differs. Null for a plain file or folder.
+ */
+export function entryDetail(
+  item: Pick<PlanItem, 'kind' | 'source' | 'target' | 'linkTo' | 'differs'>,
+): string | null {
+  if (item.linkTo !== undefined) return `hard link to ${item.linkTo}`;
+  if (item.kind === 'metadata' && item.differs?.length) return `${item.differs.join(', ')} differ`;
+  const shown = item.kind === 'delete' ? item.target : (item.source ?? item.target);
+  if (shown?.type === 'symlink') return `link → ${shown.linkTarget ?? ''}`;
+  if (item.target?.type === 'special') return 'special file (holds no data)';
+  return null;
+}

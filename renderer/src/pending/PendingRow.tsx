@@ -1,7 +1,7 @@
 // One pending change: checkbox, kind, path with its conflict and approval marks, chunks, size.
 import { memo } from 'react';
 import type { PendingChange, ShownChange } from '../contract.js';
-import { CONFLICT_EXPLANATIONS, KIND_LABELS, formatBytes } from '../format.js';
+import { CONFLICT_EXPLANATIONS, KIND_LABELS, entryDetail, formatBytes } from '../format.js';
 import { useSyncState } from '../state/appContext.js';
 import { ChunkMap } from './ChunkMap.js';
 
@@ -41,6 +41,7 @@ export const PendingRow = memo(function PendingRow({
       </div>
     );
   const entry = item.source ?? item.target;
+  const detail = entryDetail(item);
   const size = entry && entry.type !== 'dir' ? formatBytes(entry.size) : entry ? 'Folder' : '';
   return (
     <div
@@ -68,6 +69,7 @@ export const PendingRow = memo(function PendingRow({
         <span className="path-text">
           {item.kind === 'rename' && item.from ? `${item.from} → ${item.path}` : item.path}
         </span>
+        {detail ? <span className="entry-detail">{detail}</span> : null}
         {item.conflict ? (
           <span className="badge tone-conflict" title={CONFLICT_EXPLANATIONS[item.conflict]}>
             Conflict
