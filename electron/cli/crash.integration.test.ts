@@ -18,7 +18,7 @@ import {
 } from '../testing/cliRunner.js';
 import { createRng, seededBytes, type Rng } from '../testing/rng.js';
 import { makeSandbox, putFile, STATE_DIR, type Sandbox } from '../testing/sandbox.js';
-import { diffTrees, hashTree, stateDirPaths } from '../testing/treeSnapshot.js';
+import { diffTrees, stateDirPaths, stateOf, type TreeState } from '../testing/treeSnapshot.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -35,25 +35,6 @@ function chunkSizeFor(size: number): number {
   let c = 128 * KiB;
   while (c < 16 * MiB && size >= 2000 * c) c *= 2;
   return c;
-}
-
-/** path → what it holds: a file's sha256, 'dir', or 'link → …'; a path not in the map is absent. */
-type TreeState = Map<string, string>;
-
-function stateOf(root: string): TreeState {
-  const out: TreeState = new Map();
-  for (const [p, e] of hashTree(root)) {
-    if (p === '') continue;
-    out.set(
-      p,
-      e.kind === 'file'
-        ? `file ${e.sha256 ?? '?'}`
-        : e.kind === 'symlink'
-          ? `link → ${e.linkTarget ?? ''}`
-          : e.kind,
-    );
-  }
-  return out;
 }
 
 interface Version {

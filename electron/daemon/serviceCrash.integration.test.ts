@@ -36,6 +36,8 @@ import {
   diffTrees,
   hashTree,
   sha256,
+  stateOf,
+  type TreeState,
 } from '../testing/treeSnapshot.js';
 
 const KiB = 1024;
@@ -49,25 +51,6 @@ const MEDIA = ['media/m0.bin', 'media/m1.bin'];
 const MEDIA_SIZE = 3 * MiB;
 /** An mtime well outside the 1 s a live pair waits for a file to be quiet. */
 const OLD = Date.UTC(2020, 0, 1);
-
-/** path → 'file <sha256>' | 'dir' | 'link → …'; a path not in the map is absent. */
-type TreeState = Map<string, string>;
-
-function stateOf(root: string): TreeState {
-  const out: TreeState = new Map();
-  for (const [p, e] of hashTree(root)) {
-    if (p === '') continue;
-    out.set(
-      p,
-      e.kind === 'file'
-        ? `file ${e.sha256}`
-        : e.kind === 'symlink'
-          ? `link → ${e.linkTarget}`
-          : e.kind,
-    );
-  }
-  return out;
-}
 
 let sb: Sandbox;
 let rng: Rng;

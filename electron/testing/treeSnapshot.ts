@@ -218,3 +218,23 @@ export function stateDirPaths(target: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return [...hashTree(dir, { hashContent: false }).keys()].filter((p) => p !== '');
 }
+
+/** path → what it holds: 'file <sha256>', 'dir', 'link → …'; a path not in the map is absent. */
+export type TreeState = Map<string, string>;
+
+/** A tree's contents alone (no stat), to tell "old or new" apart in crash trials. */
+export function stateOf(root: string): TreeState {
+  const out: TreeState = new Map();
+  for (const [p, e] of hashTree(root)) {
+    if (p === '') continue;
+    out.set(
+      p,
+      e.kind === 'file'
+        ? `file ${e.sha256 ?? '?'}`
+        : e.kind === 'symlink'
+          ? `link → ${e.linkTarget ?? ''}`
+          : e.kind,
+    );
+  }
+  return out;
+}
