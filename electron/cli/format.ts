@@ -1,11 +1,15 @@
 // Human-readable text for plans, results and sizes (the CLI's stdout; --json prints the objects).
 import { formatBytes } from '../shared/format.js';
 import type { ApplyResult, EntryType, Plan, PlanItem } from '../shared/plan.js';
+import { escapeName } from '../shared/names.js';
 
-/** Quotes a path when it holds characters a terminal would hide or mangle. */
+/**
+ * A path as a terminal line shows it: raw bytes and control characters as rsync's `\#ooo`
+ * (shared/names.ts), and quoted where it starts or ends with a space, which a line would hide.
+ */
 export function showPath(p: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f"\\]|^\s|\s$/.test(p) ? JSON.stringify(p) : p;
+  const shown = escapeName(p);
+  return /^\s|\s$/.test(shown) ? `"${shown}"` : shown;
 }
 
 const CONFLICT_TEXT = {

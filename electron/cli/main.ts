@@ -10,6 +10,7 @@ import { SyncSession } from '../engine/pair/syncSession.js';
 import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../engine/service/logFile.js';
+import { escapeRawBytes } from '../shared/names.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
@@ -102,8 +103,9 @@ interface Io {
 function defaultIo(): Io {
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   return {
-    out: (s) => process.stdout.write(s + '\n'),
-    err: (s) => process.stderr.write(s + '\n'),
+    // A path inside a message may hold raw bytes (names are bytes): shown as \#ooo, not U+FFFD.
+    out: (s) => process.stdout.write(escapeRawBytes(s) + '\n'),
+    err: (s) => process.stderr.write(escapeRawBytes(s) + '\n'),
     ask: interactive
       ? (q) =>
           new Promise((resolve) => {

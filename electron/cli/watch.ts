@@ -4,7 +4,7 @@ import type { SyncEvent } from '../shared/syncApi.js';
 import { SyncService } from '../engine/service/syncService.js';
 import { createWatcherFactory } from '../engine/service/watcherFactory.js';
 import { formatBytes } from '../shared/format.js';
-import { formatItem } from './format.js';
+import { formatItem, showPath } from './format.js';
 import type { LogLevel } from '../engine/service/logFile.js';
 
 export interface WatchIo {
@@ -86,7 +86,7 @@ function describeEvent(e: SyncEvent): string | null {
     }
     case 'applied':
       if (e.result.applied === 0 && e.result.failed.length === 0 && !e.result.stopped) return null;
-      return `applied ${e.result.applied} change${e.result.applied === 1 ? '' : 's'}, wrote ${formatBytes(e.result.bytesWritten)}${e.result.failed.length ? `; ${e.result.failed.length} failed: ${e.result.failed.map((f) => `${f.path}: ${f.message}`).join('; ')}` : ''}${e.result.stopped ? `; stopped: ${e.result.stopped}` : ''}`;
+      return `applied ${e.result.applied} change${e.result.applied === 1 ? '' : 's'}, wrote ${formatBytes(e.result.bytesWritten)}${e.result.failed.length ? `; ${e.result.failed.length} failed: ${e.result.failed.map((f) => `${showPath(f.path)}: ${f.message}`).join('; ')}` : ''}${e.result.stopped ? `; stopped: ${e.result.stopped}` : ''}`;
     case 'error':
       return `problem: ${e.message}`;
     case 'watcherHealth':

@@ -1,6 +1,6 @@
 // An in-memory TargetFs for unit tests of what this kernel's ext4 cannot do: fold case (macOS,
 // Windows), normalise Unicode (macOS), run out of space at a chosen byte, or fail one call with a
-// chosen error. Syncthing's fakefs and casefs wrappers are the model. Names keep the spelling they
+// chosen error, or refuse names that are not UTF-8 (macOS, exFAT). Syncthing's fakefs and casefs wrappers are the model. Names keep the spelling they
 // were created with; lookups go by the folded key, as on a real folding filesystem.
 import {
   TargetPathError,
@@ -13,6 +13,8 @@ import {
 export interface MemoryTargetFsOptions {
   foldCase?: boolean;
   normalizeUnicode?: boolean;
+  /** refuse names that are not valid UTF-8 with EILSEQ, as APFS and exFAT do */
+  textOnly?: boolean;
   /** total bytes of file data it holds before writes fail with ENOSPC */
   capacityBytes?: number;
   /** returns an error code to fail a call with (ENOSPC, EIO, …), or null to let it run */
@@ -119,6 +121,7 @@ export class MemoryTargetFs implements TargetFs {
 
   private put(rel: string, n: MemNode, op: string): void {
     const { dir, name } = this.parent(rel, op);
+    if (this.opts.textOnly && !name.isWellFormed()) throw errno('EILSEQ', op, rel);
     const k = this.key(name);
     if (dir.children.has(k)) throw errno('EEXIST', op, rel);
     dir.children.set(k, { name, node: n });
@@ -208,6 +211,7 @@ export class MemoryTargetFs implements TargetFs {
     const n = this.get(from, 'rename');
     const src = this.parent(from, 'rename');
     const dst = this.parent(to, 'rename');
+    if (this.opts.textOnly && !dst.name.isWellFormed()) throw errno('EILSEQ', 'rename', to);
     const fromKey = this.key(src.name);
     const toKey = this.key(dst.name);
     if (src.dir === dst.dir && fromKey === toKey) {

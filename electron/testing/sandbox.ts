@@ -40,7 +40,8 @@ export function makeSandbox(label = 'pair'): Sandbox {
 /** Removes a tree even where a test took permissions away. */
 export function removeTree(dir: string): void {
   if (!fs.existsSync(dir)) return;
-  const restore = (p: string): void => {
+  // By bytes: a folder whose name is not UTF-8 would not be found by its string.
+  const restore = (p: Buffer): void => {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(p);
@@ -50,12 +51,13 @@ export function removeTree(dir: string): void {
     if (!st.isDirectory()) return;
     try {
       fs.chmodSync(p, 0o700);
-      for (const n of fs.readdirSync(p)) restore(path.join(p, n));
+      for (const n of fs.readdirSync(p, { encoding: 'buffer' }))
+        restore(Buffer.concat([p, Buffer.from('/'), n]));
     } catch {
       // best effort: rmSync below reports what is left
     }
   };
-  restore(dir);
+  restore(Buffer.from(dir));
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 

@@ -4,6 +4,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { STATE_DIR } from './sandbox.js';
+import { listNames, osPath, readLinkText } from '../engine/core/runtime/byteNames.js';
+
 export function sha256(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
@@ -12,7 +14,7 @@ const readBuf = { a: Buffer.alloc(1 << 20), b: Buffer.alloc(1 << 20) };
 
 export function sha256File(p: string): string {
   const h = crypto.createHash('sha256');
-  const fd = fs.openSync(p, 'r');
+  const fd = fs.openSync(osPath(p), 'r');
   try {
     for (;;) {
       const n = fs.readSync(fd, readBuf.a, 0, readBuf.a.length, null);
@@ -27,9 +29,9 @@ export function sha256File(p: string): string {
 
 /** True when two files hold the same bytes, read side by side. */
 export function sameBytes(a: string, b: string): boolean {
-  if (fs.statSync(a).size !== fs.statSync(b).size) return false;
-  const fa = fs.openSync(a, 'r');
-  const fb = fs.openSync(b, 'r');
+  if (fs.statSync(osPath(a)).size !== fs.statSync(osPath(b)).size) return false;
+  const fa = fs.openSync(osPath(a), 'r');
+  const fb = fs.openSync(osPath(b), 'r');
   try {
     for (;;) {
       const na = fs.readSync(fa, readBuf.a, 0, readBuf.a.length, null);
@@ -92,8 +94,9 @@ export function hashTree(
   const out: TreeSnapshot = new Map();
   const hashContent = opts.hashContent ?? true;
   const visit = (rel: string): void => {
+    // Byte-exact (engine/core/runtime/byteNames.ts): names need not be UTF-8.
     const abs = rel ? path.join(root, rel) : root;
-    const st = fs.lstatSync(abs);
+    const st = fs.lstatSync(osPath(abs));
     const kind = kindOf(st);
     const e: TreeEntry = {
       kind,
@@ -104,11 +107,11 @@ export function hashTree(
       ino: st.ino,
     };
     if (kind === 'file' && hashContent) e.sha256 = tryOr(() => sha256File(abs), 'unreadable');
-    if (kind === 'symlink') e.linkTarget = fs.readlinkSync(abs);
+    if (kind === 'symlink') e.linkTarget = readLinkText(abs);
     out.set(rel, e);
     if (kind !== 'dir') return;
     // an unlistable folder (a test took its permissions away) is recorded without children
-    for (const name of tryOr(() => fs.readdirSync(abs), []).sort()) {
+    for (const name of tryOr(() => listNames(abs), []).sort()) {
       if (!rel && name === STATE_DIR && !opts.includeStateDir) continue;
       visit(rel ? `${rel}/${name}` : name);
     }

@@ -47,3 +47,4 @@ export type {
 export { createRpcClient } from '../../electron/shared/rpc.js';
 export { formatBytes, progressFraction } from '../../electron/shared/format.js';
 export type { DesktopHost, DesktopSettings } from '../../electron/shared/desktopHost.js';
+export { escapeName, nameParts } from '../../electron/shared/names.js';

@@ -1,5 +1,6 @@
 // Human text for numbers the UI shows: sizes, relative times, durations, kinds and folder names.
 import type { ChangeKind, ConflictReason, PlanItem } from './contract.js';
+import { escapeName } from './contract.js';
 
 export { formatBytes } from './contract.js';
 
@@ -70,10 +71,10 @@ export const CONFLICT_EXPLANATIONS: Record<ConflictReason, string> = {
 export function entryDetail(
   item: Pick<PlanItem, 'kind' | 'source' | 'target' | 'linkTo' | 'differs'>,
 ): string | null {
-  if (item.linkTo !== undefined) return `hard link to ${item.linkTo}`;
+  if (item.linkTo !== undefined) return `hard link to ${escapeName(item.linkTo)}`;
   if (item.kind === 'metadata' && item.differs?.length) return `${item.differs.join(', ')} differ`;
   const shown = item.kind === 'delete' ? item.target : (item.source ?? item.target);
-  if (shown?.type === 'symlink') return `link → ${shown.linkTarget ?? ''}`;
+  if (shown?.type === 'symlink') return `link → ${escapeName(shown.linkTarget ?? '')}`;
   if (item.target?.type === 'special') return 'special file (holds no data)';
   return null;
 }

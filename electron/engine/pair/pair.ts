@@ -298,13 +298,33 @@ function writeMarker(t: TargetFs, m: Marker): void {
   writeStateFile(t, `${STATE_DIR}/pair.json`, JSON.stringify(m, null, 2));
 }
 
+/**
+ * Whether the target can hold a name that is not valid UTF-8 (ext4, btrfs, xfs, zfs can; APFS,
+ * exFAT, vfat with utf8 and SMB shares refuse it with EILSEQ or EINVAL, some with another code).
+ */
+export function holdsRawBytes(t: TargetFs, dir: string): boolean {
+  const name = `${dir}/raw-\udcff`; // the byte 0xFF (byteNames.ts)
+  try {
+    t.create(name, 0o600).close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return true;
+    return false;
+  }
+  // A filesystem that took the name but stored something else cannot hold it either.
+  return t.readdir(dir).includes(name.slice(dir.length + 1));
+}
+
 /** How the target treats names and mtimes, probed once per pair and remembered in its index. */
 function probeTarget(
   t: TargetFs,
   index: IdentifierIndex,
 ): { rules: NameRules; granularityMs: number } {
   const cached = index.getMeta('probe');
-  if (cached) return JSON.parse(cached) as { rules: NameRules; granularityMs: number };
+  if (cached) {
+    const probed = JSON.parse(cached) as { rules: NameRules; granularityMs: number };
+    // Probes recorded before names were bytes lack textOnly: probed again, once.
+    if (probed.rules.textOnly !== undefined) return probed;
+  }
   const dir = `${STATE_DIR}/probe`;
   removeTree(t, dir);
   t.mkdir(dir, 0o700);
@@ -321,7 +341,10 @@ function probeTarget(
     const got = t.lstat(`${dir}/t`)!.mtimeMs;
     const diff = Math.abs(got - want);
     const granularityMs = diff < 1 ? 1 : diff < 1000 ? 1000 : 2000;
-    const probed = { rules: { foldCase, normalizeUnicode }, granularityMs };
+    const probed = {
+      rules: { foldCase, normalizeUnicode, textOnly: !holdsRawBytes(t, dir) },
+      granularityMs,
+    };
     index.setMeta('probe', JSON.stringify(probed));
     return probed;
   } finally {

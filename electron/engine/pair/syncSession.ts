@@ -21,6 +21,7 @@ import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { applyPlan, type ApplyProgress } from '../core/target/apply.js';
 import { VersionStore, DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
 import path from 'node:path';
+import { escapeName } from '../../shared/names.js';
 
 export type SessionProgress =
   | {
@@ -83,6 +84,11 @@ const SPACE_MARGIN = 64 * 1024 * 1024;
 export class SyncSession {
   private src: ScanResult | null = null;
   private tgt: ScanResult | null = null;
+
+  /** Names in the last plan's source listing that are not valid UTF-8 (walk.byteNames). */
+  get sourceByteNames(): number {
+    return this.src?.walk.byteNames ?? 0;
+  }
 
   private constructor(
     readonly pair: OpenPair,
@@ -282,19 +288,29 @@ export class SyncSession {
 
   /** What a person should hear once about this run, not per entry. */
   private notices(): { notices?: string[] } {
-    if (!this.owners.asked || this.owners.can) return {};
-    const tgt = this.tgt!.walk.entries;
-    let differ = 0;
-    for (const [p, s] of this.src!.walk.entries) {
-      const t = tgt.get(p);
-      if (p !== '' && t && (t.uid !== s.uid || t.gid !== s.gid)) differ++;
+    const notices: string[] = [];
+    if (this.owners.asked && !this.owners.can) {
+      const tgt = this.tgt!.walk.entries;
+      let differ = 0;
+      for (const [p, s] of this.src!.walk.entries) {
+        const t = tgt.get(p);
+        if (p !== '' && t && (t.uid !== s.uid || t.gid !== s.gid)) differ++;
+      }
+      if (differ > 0)
+        notices.push(
+          `owners are not kept: ${differ} entr${differ === 1 ? 'y has' : 'ies have'} another owner or group than in the source, and only root may give files to another owner (run as root, or sync without --owner)`,
+        );
     }
-    if (differ === 0) return {};
-    return {
-      notices: [
-        `owners are not kept: ${differ} entr${differ === 1 ? 'y has' : 'ies have'} another owner or group than in the source, and only root may give files to another owner (run as root, or sync without --owner)`,
-      ],
-    };
+    const out = new Set(this.src!.xattrsOutOfReach ?? []);
+    const outOnTarget = (this.tgt!.xattrsOutOfReach ?? []).filter((p) => !out.has(p));
+    const n = out.size + outOnTarget.length;
+    if (n > 0) {
+      const first = escapeName([...out, ...outOnTarget][0]!);
+      notices.push(
+        `extended attributes not synced for ${n} file${n === 1 ? '' : 's'} whose own name is not valid UTF-8 (${first}${n > 1 ? ', …' : ''}): the attribute library takes only text paths; their contents and other metadata are synced`,
+      );
+    }
+    return notices.length ? { notices } : {};
   }
 
   /** Whatever is equal on both sides now is in sync: remember it as the baseline. */

@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { EntryType, PlanItem } from '../../shared/plan.js';
 import type { HistoryEntry } from '../../shared/syncApi.js';
+import { fromSqlPath, sqlPath } from '../core/runtime/byteNames.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS history (
@@ -64,7 +65,7 @@ export function runTime(run: string): number | null {
 
 interface Row {
   time: number;
-  path: string;
+  path: string | Buffer;
   kind: HistoryEntry['kind'];
   bytes: number;
   outcome: HistoryEntry['outcome'];
@@ -96,7 +97,7 @@ export class HistoryStore {
       for (const e of entries)
         ins.run(
           e.time,
-          e.path,
+          sqlPath(e.path),
           e.kind,
           e.bytes,
           e.outcome,
@@ -129,7 +130,7 @@ export class HistoryStore {
     const e: HistoryEntry = {
       pairId: this.pairId,
       time: r.time,
-      path: r.path,
+      path: fromSqlPath(r.path),
       kind: r.kind,
       bytes: r.bytes,
       outcome: r.outcome,

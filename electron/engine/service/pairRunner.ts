@@ -91,6 +91,8 @@ export class PairRunner {
   private watcher: WatcherLike | null = null;
   private timers: NodeJS.Timeout[] = [];
   private pollTimer: NodeJS.Timeout | null = null;
+  /** notices already said (noticeOnce) */
+  private readonly said = new Set<string>();
   private running: Promise<void> | null = null;
   /** cancels the cycle under way (its scan or apply) when the pair is paused, removed or moved */
   private cycleAbort: AbortController | null = null;
@@ -374,6 +376,8 @@ export class PairRunner {
       const planned = ms(tPlan);
       const unknown = plan.skipped.filter((x) => x.unknown);
       for (const s of unknown) this.problem(`${s.side} ${s.path}: ${s.reason}`);
+      for (const n of plan.notices ?? []) this.noticeOnce(n);
+      this.coverByteNames(session.sourceByteNames);
       if (plan.holds.length)
         this.deps.log.warn({ holds: plan.holds.map((h) => h.message) }, 'held');
       const settled = deferUnsettled(plan.items, Date.now(), this.deps.quietMs ?? QUIET_MS);
@@ -653,6 +657,26 @@ export class PairRunner {
     this.status.state = 'error';
     this.deps.emit({ type: 'error', pairId: this.pair.id, message });
     this.emitStatus();
+  }
+
+  /** A plan's notice, said once while this runner lives (a live pair plans often). */
+  private noticeOnce(message: string): void {
+    if (this.said.has(message)) return;
+    this.said.add(message);
+    this.problem(message);
+  }
+
+  /**
+   * chokidar names paths as text, so it cannot see a change to a name that is not valid UTF-8
+   * (nor anything in a folder with such a name): a watched pair holding one is rescanned every
+   * minute too, and says so once.
+   */
+  private coverByteNames(count: number): void {
+    if (count === 0 || this.pollTimer || this.status.watcher.mode !== 'watching') return;
+    this.startPolling();
+    this.noticeOnce(
+      `${count} name${count === 1 ? ' is' : 's are'} not valid UTF-8: the watcher cannot see changes to ${count === 1 ? 'it' : 'them'}, so Tandem also rescans this pair every minute`,
+    );
   }
 
   /** Something the pair's user should know, that does not stop the pair. */

@@ -85,4 +85,30 @@ describe('PendingStore', () => {
     expect(store.pick({ list: { listId: page.listId, revision: 0 } }).chosen).toHaveLength(1);
     store.close();
   });
+
+  it('keeps names that are not UTF-8 apart and exact across a reopen: approvals bind to the bytes', () => {
+    // 0xE9 and 0xE8 in latin-1: as text with replacement characters they would be one name.
+    const e9 = 'caf\udce9';
+    const e8 = 'caf\udce8';
+    let store = new PendingStore(file, 'p');
+    store.reconcile([item(e9), item(e8, 's2'), item('plain')], []);
+    expect(store.setApproved([e9], true)).toBe(1);
+    store.reject([e8]);
+    store.close();
+
+    store = new PendingStore(file, 'p');
+    const all = store.all();
+    expect(all.map((c) => [c.path, c.approved])).toEqual(
+      expect.arrayContaining([
+        [e9, true],
+        ['plain', false],
+      ]),
+    );
+    expect(all.some((c) => c.path === e8)).toBe(false);
+    // The rejection holds for that name alone, after a reopen.
+    expect(store.withoutRejected([item(e8, 's2'), item(e9)]).map((i) => i.path)).toEqual([e9]);
+    const picked = store.pick({ changes: [{ path: e9, rev: changeRev(item(e9)) }] });
+    expect(picked.chosen.map((c) => c.path)).toEqual([e9]);
+    store.close();
+  });
 });

@@ -17,6 +17,7 @@ import type {
 } from '../../shared/syncApi.js';
 import { RefusalError } from '../pair/pair.js';
 import { HistoryStore } from './historyStore.js';
+import { fromSqlPath, sqlPath } from '../core/runtime/byteNames.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pending (
@@ -217,14 +218,14 @@ export class PendingStore {
     });
     this.db.transaction(() => {
       const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
-      for (const k of removed) del.run(k);
+      for (const k of removed) del.run(sqlPath(k));
       const put = this.db.prepare(
         'INSERT OR REPLACE INTO pending (path, item, approved, needs, since, seq) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const p of added) {
         const { pairId: _p, rev: _r, approved, needsPerson: needs, since, ...item } = p;
         put.run(
-          p.path,
+          sqlPath(p.path),
           JSON.stringify(item),
           approved ? 1 : 0,
           needs ?? null,
@@ -233,7 +234,7 @@ export class PendingStore {
         );
       }
       const needs = this.db.prepare('UPDATE pending SET needs = ? WHERE path = ?');
-      for (const p of changedNeeds) needs.run(p.needsPerson ?? null, p.path);
+      for (const p of changedNeeds) needs.run(p.needsPerson ?? null, sqlPath(p.path));
       if (added.length) this.setMeta('listRevision', String(this.revision));
     })();
     this.cache = new Map(next.map((p) => [p.path, p]));
@@ -290,7 +291,7 @@ export class PendingStore {
     const st = this.db.prepare('UPDATE pending SET approved = ? WHERE path = ? AND approved != ?');
     let n = 0;
     this.db.transaction(() => {
-      for (const p of paths) n += st.run(v, p, v).changes;
+      for (const p of paths) n += st.run(v, sqlPath(p), v).changes;
     })();
     return n;
   }
@@ -335,8 +336,8 @@ export class PendingStore {
     this.db.transaction(() => {
       for (const p of chosen) {
         const { pairId: _p, rev: _r, approved: _a, needsPerson: _n, since: _s, ...item } = p;
-        ins.run(p.path, JSON.stringify(item));
-        del.run(p.path);
+        ins.run(sqlPath(p.path), JSON.stringify(item));
+        del.run(sqlPath(p.path));
         this.cache?.delete(p.path);
         this.seqs.delete(p.path);
         this.generation++;
@@ -348,11 +349,13 @@ export class PendingStore {
   /** Drops plan items a person rejected, as long as they are still the same change. */
   withoutRejected(items: PlanItem[]): PlanItem[] {
     const rows = this.db.prepare('SELECT path, item FROM rejected').all() as {
-      path: string;
+      path: string | Buffer;
       item: string;
     }[];
     if (rows.length === 0) return items;
-    const rejected = new Map(rows.map((r) => [r.path, JSON.parse(r.item) as PlanItem]));
+    const rejected = new Map(
+      rows.map((r) => [fromSqlPath(r.path), JSON.parse(r.item) as PlanItem]),
+    );
     const stale: string[] = [];
     const out = items.filter((it) => {
       const r = rejected.get(it.path);
@@ -365,7 +368,7 @@ export class PendingStore {
     for (const p of rejected.keys()) if (!planned.has(p)) stale.push(p);
     if (stale.length) {
       const del = this.db.prepare('DELETE FROM rejected WHERE path = ?');
-      this.db.transaction(() => stale.forEach((p) => del.run(p)))();
+      this.db.transaction(() => stale.forEach((p) => del.run(sqlPath(p))))();
     }
     return out;
   }

@@ -130,6 +130,27 @@ describe('SyncService', () => {
     expect(events.some((e) => e.type === 'applied' && e.pairId === pair.id)).toBe(true);
   });
 
+  it('lists, approves and records names that are not UTF-8 by their exact bytes', async () => {
+    // Two latin-1 names one byte apart: as text with replacement characters they would be one.
+    const latin1 = (name: string) => Buffer.from(`${src}/${name}`, 'latin1');
+    fs.writeFileSync(latin1('caf\xe9.txt'), 'e9');
+    fs.writeFileSync(latin1('caf\xe8.txt'), 'e8');
+    await start();
+    const pair = ok(await service.addPair({ source: src, target: dst }));
+    ok(await service.scanNow(pair.id));
+    const e9 = 'caf\udce9.txt';
+    expect((await pending(pair.id)).map((i) => i.path)).toEqual(
+      expect.arrayContaining([e9, 'caf\udce8.txt']),
+    );
+    ok(await service.approve(await shown(pair.id, [e9])));
+    await service.scanNow(pair.id);
+    expect(fs.readFileSync(Buffer.from(`${dst}/caf\xe9.txt`, 'latin1'), 'utf8')).toBe('e9');
+    expect(fs.existsSync(Buffer.from(`${dst}/caf\xe8.txt`, 'latin1'))).toBe(false);
+    expect((await pending(pair.id)).map((i) => i.path)).toContain('caf\udce8.txt');
+    const history = ok(await service.listHistory(pair.id));
+    expect(history.map((h) => `${h.outcome} ${h.path}`)).toEqual([`applied ${e9}`]);
+  });
+
   it('auto-approves what the target still holds from Tandem, but holds a target edit as a conflict', async () => {
     await start();
     const pair = ok(

@@ -23,7 +23,7 @@ const put = (root: string, rel: string, data: string | Buffer): void => {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
   fs.writeFileSync(path.join(root, rel), data);
 };
-const readOrNull = (p: string): string | null => {
+const readOrNull = (p: string | Buffer): string | null => {
   try {
     return fs.readFileSync(p, 'utf8');
   } catch {
@@ -204,6 +204,21 @@ describe('live pairs', () => {
     );
     expect(readOrNull(path.join(dst, 'burst/f0.txt'))).toBe('write 980');
     expect(cycles).toBeLessThan(15);
+  });
+
+  it('rescans a watched pair holding names that are not UTF-8, which the watcher cannot see, and says so once', async () => {
+    const latin1 = (root: string, name: string) => Buffer.from(`${root}/${name}`, 'latin1');
+    fs.writeFileSync(latin1(src, 'caf\xe9.txt'), 'v1');
+    await startPair({ autoApprove: true, autoApproveDeletes: true }, { pollMs: 300 });
+    await until(() => readOrNull(latin1(dst, 'caf\xe9.txt')) === 'v1', 10_000, 'the first copy');
+    fs.writeFileSync(latin1(src, 'caf\xe9.txt'), 'v2, seen by a rescan');
+    await until(
+      () => readOrNull(latin1(dst, 'caf\xe9.txt')) === 'v2, seen by a rescan',
+      15_000,
+      'the edit, which no watcher event names',
+    );
+    const said = events.filter((e) => e.type === 'error' && /not valid UTF-8/.test(e.message));
+    expect(said).toHaveLength(1);
   });
 
   it('reports a pair it cannot watch, with the fix, and still converges by rescans', async () => {

@@ -2,6 +2,8 @@
 import { memo } from 'react';
 import type { PendingChange, ShownChange } from '../contract.js';
 import { CONFLICT_EXPLANATIONS, KIND_LABELS, entryDetail, formatBytes } from '../format.js';
+import { escapeName } from '../contract.js';
+import { PathText } from '../components/PathText.js';
 import { useSyncState } from '../state/appContext.js';
 import { ChunkMap } from './ChunkMap.js';
 
@@ -56,7 +58,7 @@ export const PendingRow = memo(function PendingRow({
       <div role="gridcell" className="cell check">
         <input
           type="checkbox"
-          aria-label={`Select ${item.path}`}
+          aria-label={`Select ${escapeName(item.path)}`}
           checked={selected}
           tabIndex={-1}
           onChange={() => onToggle(index, item)}
@@ -65,10 +67,14 @@ export const PendingRow = memo(function PendingRow({
       <div role="gridcell" className="cell kind">
         <span className={`kind-badge kind-${item.kind}`}>{KIND_LABELS[item.kind]}</span>
       </div>
-      <div role="gridcell" className="cell path" title={item.path}>
-        <span className="path-text">
-          {item.kind === 'rename' && item.from ? `${item.from} → ${item.path}` : item.path}
-        </span>
+      <div role="gridcell" className="cell path" title={escapeName(item.path)}>
+        {item.kind === 'rename' && item.from ? (
+          <span className="path-text">
+            <PathText path={item.from} className="" /> → <PathText path={item.path} className="" />
+          </span>
+        ) : (
+          <PathText path={item.path} />
+        )}
         {detail ? <span className="entry-detail">{detail}</span> : null}
         {item.conflict ? (
           <span className="badge tone-conflict" title={CONFLICT_EXPLANATIONS[item.conflict]}>

@@ -201,6 +201,27 @@ describe('approving and rejecting', () => {
     ).toBe(false);
   });
 
+  it('shows bytes of a name that are not UTF-8 as marked \\#ooo, and approves the exact name', async () => {
+    const raw = 'scans/caf\udce9\u0001.tif';
+    client.pending.set('p1', [
+      makeChange('p1', raw, { source: file(10) }),
+      makeChange('p1', 'scans/caf\udce8.tif', { source: file(20) }),
+    ]);
+    await showList();
+    const shown = 'scans/caf\\#351\\#001.tif';
+    const box = screen.getByRole('checkbox', { name: `Select ${shown}` });
+    const marked = within(grid()).getAllByTitle(/not valid UTF-8/);
+    expect(marked.map((m) => m.textContent)).toEqual(['\\#351\\#001', '\\#350']);
+    expect(grid().textContent).not.toContain('\ufffd');
+    fireEvent.click(box);
+    fireEvent.click(screen.getByRole('button', { name: 'Approve selected' }));
+    await waitFor(() =>
+      expect(client.callsOf('approve')).toEqual([
+        [{ pairId: 'p1', changes: [{ path: raw, rev: `${raw}@1` }] }],
+      ]),
+    );
+  });
+
   it('approves the list as shown: its revision, not whatever is pending at the click', async () => {
     client.listRevision = 7;
     await showList();

@@ -2,6 +2,7 @@
 // with a check that the file did not change while it was read. Runs in hash workers or inline.
 import fs from 'node:fs';
 import type { SchemeHasher } from './hashScheme.js';
+import { osPath } from '../runtime/byteNames.js';
 
 /** The stat fields an identifier is trusted by (DESIGN invariant 5). */
 export interface StatKey {
@@ -61,7 +62,7 @@ export function hashChunkRange(
 ): ChunkRangeResult {
   let fd: number;
   try {
-    fd = fs.openSync(task.path, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    fd = fs.openSync(osPath(task.path), fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return {

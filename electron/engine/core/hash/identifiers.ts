@@ -2,6 +2,7 @@
 // names, types, metadata and ids (a Merkle tree), a symlink id hashes its link text.
 import type { EntryType } from '../../../shared/plan.js';
 import type { SchemeHasher } from './hashScheme.js';
+import { encodeName } from '../runtime/byteNames.js';
 
 export const MIN_CHUNK = 128 * 1024;
 export const MAX_CHUNK = 16 * 1024 * 1024;
@@ -91,9 +92,9 @@ export function mtimeInBucket(mtimeMs: number, granularityMs: number): number {
   return (mtimeKey(mtimeMs, granularityMs) + 0.5) * granularityMs;
 }
 
-/** Byte-wise order of UTF-8 names: the same on every platform and in every locale. */
+/** Byte-wise order of names: the same on every platform and in every locale. */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return Buffer.compare(encodeName(a), encodeName(b));
 }
 
 /**
@@ -106,7 +107,7 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
   h.update(Buffer.from('D'));
   const fixed = Buffer.alloc(4 + 1 + 4 + 8 + 2);
   for (const c of sorted) {
-    const name = Buffer.from(c.name, 'utf8');
+    const name = encodeName(c.name);
     fixed.writeUInt32LE(name.length, 0);
     fixed[4] =
       TYPE_BYTE[c.type] |

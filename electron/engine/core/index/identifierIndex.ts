@@ -10,6 +10,7 @@ import type { EntryType } from '../../../shared/plan.js';
 import type { StatKey } from '../hash/hashFile.js';
 
 import type { Side } from '../../../shared/plan.js';
+import { fromSqlPath, sqlPath } from '../runtime/byteNames.js';
 const SIDE = { source: 0, target: 1 } as const;
 export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 
@@ -241,14 +242,18 @@ export class IdentifierIndex {
   /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
   load(side: Side, scheme: string): Map<string, IndexRow> {
     const out = new Map<string, IndexRow>();
-    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>)
+    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>) {
+      // A name that is not UTF-8 is keyed by its bytes (byteNames.sqlPath).
+      const p = r[ROW.path] as string | Buffer;
+      if (typeof p !== 'string') r[ROW.path] = fromSqlPath(p);
       out.set(r[ROW.path], r);
+    }
     return out;
   }
 
   /** A stored id; throws if the index has none (the caller saw the row a moment ago). */
   loadId(side: Side, p: string): Buffer {
-    const id = this.stmts.id.get(SIDE[side], p) as Buffer | undefined;
+    const id = this.stmts.id.get(SIDE[side], sqlPath(p)) as Buffer | undefined;
     if (!id)
       throw new Error(
         `the index lost the id of ${p} while this run read it (did another Tandem change it?); run again`,
@@ -257,11 +262,11 @@ export class IdentifierIndex {
   }
 
   loadChunkIds(side: Side, p: string): Buffer | null {
-    return (this.stmts.chunkIds.get(SIDE[side], p) as Buffer | null | undefined) ?? null;
+    return (this.stmts.chunkIds.get(SIDE[side], sqlPath(p)) as Buffer | null | undefined) ?? null;
   }
 
   baseIdOf(p: string): Buffer | null {
-    return (this.stmts.baseId.get(p) as Buffer | null | undefined) ?? null;
+    return (this.stmts.baseId.get(sqlPath(p)) as Buffer | null | undefined) ?? null;
   }
 
   /** Writes upserts and deletions for one side in one transaction. */
@@ -275,7 +280,7 @@ export class IdentifierIndex {
       for (const [p, e] of upserts) {
         this.stmts.upsert.run(
           s,
-          p,
+          sqlPath(p),
           TYPE_CODE[e.type],
           e.size,
           e.mtimeMs,
@@ -291,7 +296,7 @@ export class IdentifierIndex {
           e.xattrId ?? null,
         );
       }
-      for (const p of deletions) this.stmts.del.run(s, p);
+      for (const p of deletions) this.stmts.del.run(s, sqlPath(p));
     })();
   }
 
@@ -299,7 +304,7 @@ export class IdentifierIndex {
   setXattrIds(side: Side, entries: Iterable<[string, Buffer]>): void {
     const s = SIDE[side];
     this.db.transaction(() => {
-      for (const [p, id] of entries) this.stmts.setXattrId.run(id, s, p);
+      for (const [p, id] of entries) this.stmts.setXattrId.run(id, s, sqlPath(p));
     })();
   }
 
@@ -316,7 +321,7 @@ export class IdentifierIndex {
   /** Records target entries found equal to the source as in sync. */
   setBaseline(entries: Iterable<[string, Buffer]>): void {
     this.db.transaction(() => {
-      for (const [p, id] of entries) this.stmts.setBase.run(id, p);
+      for (const [p, id] of entries) this.stmts.setBase.run(id, sqlPath(p));
     })();
   }
 

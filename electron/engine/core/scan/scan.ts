@@ -28,7 +28,8 @@ import {
 import type { Side } from '../../../shared/plan.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
 import type { WalkEntry, WalkResult } from './walk.js';
-import { readXattrs, wantsXattrs, xattrsId, type XattrOptions } from './xattrs.js';
+import { NOT_TEXT, readXattrs, wantsXattrs, xattrsId, type XattrOptions } from './xattrs.js';
+import { osPath } from '../runtime/byteNames.js';
 
 /** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
 export const RACY_WINDOW_MS = 2000;
@@ -77,6 +78,8 @@ export interface ScanResult {
   deletions: string[];
   /** attribute ids read for rows that are otherwise unchanged (index.setXattrIds) */
   xattrUpdates?: [string, Buffer][];
+  /** entries whose attributes are out of the attribute library's reach (xattrs.withTextPath) */
+  xattrsOutOfReach?: string[];
 }
 
 type Base = 0 | 1 | 2;
@@ -218,7 +221,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
       if (o.changed && attempt < HASH_ATTEMPTS) {
         // Changed between listing and reading, or while being read: list it again and retry.
         try {
-          const st = fs.lstatSync(reqs[i]!.path);
+          const st = fs.lstatSync(osPath(reqs[i]!.path));
           if (st.isFile()) {
             const e: WalkEntry = {
               ...f.entry,
@@ -309,9 +312,13 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
 
   // Attributes: read where the index cannot vouch for them (a changed stat — setting one changes
   // ctime — or never read), reused elsewhere, so an unchanged pair reads none.
-  const { updates: xattrUpdates, dirs: pendingDirXattrs } = wantsXattrs(input.xattrs)
+  const {
+    updates: xattrUpdates,
+    dirs: pendingDirXattrs,
+    outOfReach: xattrsOutOfReach,
+  } = wantsXattrs(input.xattrs)
     ? readAttributes(input, nodes, reused, upserts, skipped)
-    : { updates: [], dirs: new Map<string, Buffer>() };
+    : { updates: [], dirs: new Map<string, Buffer>(), outOfReach: [] };
 
   buildFolders(
     walk,
@@ -357,7 +364,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
 
   const tree: IdTree = { scheme, idBytes: hasher.idBytes, nodes };
   if (input.loadChunkIds) tree.loadChunkIds = input.loadChunkIds;
-  return { tree, walk, skipped, upserts, deletions, xattrUpdates };
+  return { tree, walk, skipped, upserts, deletions, xattrUpdates, xattrsOutOfReach };
 }
 
 function markLinkGroups(walk: WalkResult, nodes: Map<string, TreeNode>): void {
@@ -392,12 +399,13 @@ function readAttributes(
   reused: Set<string>,
   upserts: [string, IndexedEntry][],
   skipped: Skipped[],
-): { updates: [string, Buffer][]; dirs: Map<string, Buffer> } {
+): { updates: [string, Buffer][]; dirs: Map<string, Buffer>; outOfReach: string[] } {
   const o = input.xattrs!;
   const rootSep = input.root.endsWith(path.sep) ? input.root : input.root + path.sep;
   const written = new Map(upserts.map(([p, e]) => [p, e]));
   const updates: [string, Buffer][] = [];
   const dirs = new Map<string, Buffer>();
+  const outOfReach: string[] = [];
   for (const [p, e] of input.listing.entries) {
     if (p === '' || (e.type !== 'file' && e.type !== 'dir')) continue;
     // Folder nodes are made later, bottom-up (buildFolders); their ids go in through `dirs`.
@@ -411,7 +419,13 @@ function readAttributes(
     }
     let id: Buffer;
     try {
-      id = xattrsId(input.hasher, readXattrs(rootSep + p, o));
+      const attrs = readXattrs(rootSep + p, o);
+      if (attrs === NOT_TEXT) {
+        // Out of the attribute library's reach: not compared, left as they are; said once a run.
+        outOfReach.push(p);
+        continue;
+      }
+      id = xattrsId(input.hasher, attrs);
     } catch (err) {
       // Unreadable attributes are unknown data: the entry is left alone on the target.
       input.listing.entries.delete(p);
@@ -432,7 +446,7 @@ function readAttributes(
       else updates.push([p, id]);
     }
   }
-  return { updates, dirs };
+  return { updates, dirs, outOfReach };
 }
 
 /** A folder's id from its children's nodes: the Merkle step, the same on both sides. */

@@ -96,4 +96,32 @@ describe('walkTree', () => {
     expect(unpackWalk(packWalk(direct)).entries).toEqual(direct.entries);
     expect((await walkInWorker(root, 'target', {})).entries).toEqual(direct.entries);
   });
+
+  it('lists names that are not UTF-8 by their bytes, through a worker too, and skips them only for a target that cannot hold them', async () => {
+    put('ok.txt');
+    fs.writeFileSync(Buffer.from(`${root}/caf\xe9`, 'latin1'), 'latin-1');
+    fs.mkdirSync(Buffer.from(`${root}/d\xff`, 'latin1'));
+    fs.writeFileSync(Buffer.from(`${root}/d\xff/in`, 'latin1'), 'in');
+    const w = walkTree(root, 'source');
+    expect([...w.entries.keys()].sort()).toEqual([
+      '',
+      'caf\udce9',
+      'd\udcff',
+      'd\udcff/in',
+      'ok.txt',
+    ]);
+    expect(w.entries.get('d\udcff/in')).toMatchObject({ type: 'file', size: 2 });
+    expect(w.skipped).toEqual([]);
+    expect((await walkInWorker(root, 'source', {})).entries).toEqual(w.entries);
+
+    const textOnly = walkTree(root, 'source', {
+      targetNames: { foldCase: false, normalizeUnicode: false, textOnly: true },
+    });
+    expect([...textOnly.entries.keys()].sort()).toEqual(['', 'ok.txt']);
+    expect(textOnly.skipped.map((s) => [s.path, s.unknown])).toEqual([
+      ['caf\udce9', false],
+      ['d\udcff', false],
+    ]);
+    expect(textOnly.skipped[0]!.reason).toMatch(/takes only UTF-8 names/);
+  });
 });

@@ -9,6 +9,7 @@ import { requireCjs } from '../runtime/requireCjs.js';
 const ignore = requireCjs('ignore') as typeof import('ignore');
 import type { EntryType, Skipped } from '../../../shared/plan.js';
 import { sameStat, type StatKey } from '../hash/hashFile.js';
+import { isTextName, listNames, osPath, readLinkText } from '../runtime/byteNames.js';
 
 /** The pair's own folder at the target root; never synced, compared or shown. */
 export const STATE_DIR = '.tandem';
@@ -33,9 +34,14 @@ export interface WalkEntry extends StatKey {
 export interface NameRules {
   foldCase: boolean;
   normalizeUnicode: boolean;
+  /**
+   * the target takes only valid UTF-8 names (APFS, exFAT, SMB shares): names that are not are
+   * skipped there with that reason. Absent in probes recorded before names were bytes.
+   */
+  textOnly?: boolean;
 }
 
-export const EXACT_NAMES: NameRules = { foldCase: false, normalizeUnicode: false };
+export const EXACT_NAMES: NameRules = { foldCase: false, normalizeUnicode: false, textOnly: false };
 
 export function nameKey(name: string, rules: NameRules): string {
   let k = name;
@@ -60,6 +66,8 @@ export interface WalkResult {
   skipped: Skipped[];
   /** groups of sibling names that would collide on a case-insensitive or normalizing filesystem */
   collisions: string[][];
+  /** how many listed names are not valid UTF-8 (a text-only watcher cannot name them) */
+  byteNames?: number;
 }
 
 export function makeIgnore(patterns: readonly string[]): Ignore {
@@ -76,6 +84,7 @@ export function walkTree(
   const entries = new Map<string, WalkEntry>();
   const skipped: Skipped[] = [];
   const collisions: string[][] = [];
+  let byteNames = 0;
   const rootStat = fs.statSync(root);
   const rootSep = root.endsWith(path.sep) ? root : root + path.sep;
   const toEntry = entryMaker(opts);
@@ -87,7 +96,7 @@ export function walkTree(
     const absSep = abs.endsWith(path.sep) ? abs : abs + path.sep;
     let names: string[];
     try {
-      names = fs.readdirSync(abs);
+      names = listNames(abs);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       skipped.push({
@@ -99,8 +108,10 @@ export function walkTree(
       entries.delete(rel);
       return;
     }
-    if (names.some((n) => n.includes('\ufffd')))
-      names = dropUndecodable(abs, rel, names, side, skipped);
+    if (names.some((n) => !isTextName(n))) {
+      byteNames += names.filter((n) => !isTextName(n)).length;
+      if (side === 'source' && rules.textOnly) names = dropNonText(rel, names, side, skipped);
+    }
     // Collisions matter for what will be written: the source's names.
     const colliding =
       side === 'source' ? checkCollisions(rel, names, rules, side, collisions, skipped) : null;
@@ -121,7 +132,7 @@ export function walkTree(
       if (colliding?.has(name)) continue;
       let st: fs.Stats;
       try {
-        st = fs.lstatSync(absSep + name);
+        st = fs.lstatSync(osPath(absSep + name));
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         const reason =
@@ -148,7 +159,7 @@ export function walkTree(
       const entry = toEntry(st, type);
       if (type === 'symlink') {
         try {
-          entry.linkTarget = fs.readlinkSync(absSep + name);
+          entry.linkTarget = readLinkText(absSep + name);
         } catch (e) {
           skipped.push({
             side,
@@ -165,7 +176,7 @@ export function walkTree(
     for (const d of dirs) visit(d);
   };
   visit('');
-  return { root, entries, skipped, collisions };
+  return { root, entries, skipped, collisions, byteNames };
 }
 
 function typeOf(st: fs.Stats): EntryType | null {
@@ -220,30 +231,25 @@ function entryMaker(opts: WalkOptions): (st: fs.Stats, type: EntryType) => WalkE
   };
 }
 
-/** Names that are not valid UTF-8 cannot be represented faithfully here: skip them, say so. */
-function dropUndecodable(
-  abs: string,
+/** Names the target cannot hold (it takes only UTF-8): skipped, with that reason. */
+function dropNonText(
   rel: string,
   names: string[],
   side: 'source' | 'target',
   skipped: Skipped[],
 ): string[] {
-  const raw = fs.readdirSync(abs, { encoding: 'buffer' });
-  const bad = new Set<string>();
-  for (const r of raw) {
-    const s = r.toString('utf8');
-    if (!Buffer.from(s, 'utf8').equals(r)) {
-      bad.add(s);
-      const shown = rel ? `${rel}/${s}` : s;
-      skipped.push({
-        side,
-        path: shown,
-        reason: 'name is not valid UTF-8: rename it to sync it',
-        unknown: true,
-      });
-    }
-  }
-  return names.filter((n) => !bad.has(n));
+  if (names.every(isTextName)) return names;
+  return names.filter((n) => {
+    if (isTextName(n)) return true;
+    skipped.push({
+      side,
+      path: rel ? `${rel}/${n}` : n,
+      reason:
+        "name is not valid UTF-8 and the target's filesystem takes only UTF-8 names: rename it to sync it",
+      unknown: false,
+    });
+    return false;
+  });
 }
 
 function checkCollisions(
@@ -300,6 +306,7 @@ export interface PackedWalk {
   links: string[];
   skipped: Skipped[];
   collisions: string[][];
+  byteNames: number;
 }
 
 /** A listing as one string and one number array: cheap to send between threads. */
@@ -330,6 +337,7 @@ export function packWalk(w: WalkResult): PackedWalk {
     links,
     skipped: w.skipped,
     collisions: w.collisions,
+    byteNames: w.byteNames ?? 0,
   };
 }
 
@@ -358,5 +366,11 @@ export function unpackWalk(p: PackedWalk): WalkResult {
     if (type === 'symlink') e.linkTarget = p.links[link++]!;
     entries.set(paths[k]!, e);
   }
-  return { root: p.root, entries, skipped: p.skipped, collisions: p.collisions };
+  return {
+    root: p.root,
+    entries,
+    skipped: p.skipped,
+    collisions: p.collisions,
+    byteNames: p.byteNames,
+  };
 }

@@ -4,7 +4,9 @@
 // Electron app needs no rebuild; it uses the l*xattr calls (a link's own attributes, never its
 // target's).
 import type { SchemeHasher } from '../hash/hashScheme.js';
+import fs from 'node:fs';
 import { requireCjs } from '../runtime/requireCjs.js';
+import { isTextName, osPath } from '../runtime/byteNames.js';
 
 type XattrModule = typeof import('@napi-rs/xattr');
 let mod: XattrModule | null | undefined;
@@ -47,17 +49,61 @@ export function wantsXattrs(o: XattrOptions | undefined): o is XattrOptions {
   return o !== undefined && (o.xattrs || o.acls);
 }
 
-/** The synced attributes of an entry at an absolute path, sorted by name; [] when it has none. */
-export function readXattrs(abs: string, o: XattrOptions): [string, Buffer][] {
+/** withTextPath's answer where an entry cannot be named to the attribute library. */
+export const NOT_TEXT = Symbol('not text');
+export const NOT_TEXT_REASON =
+  'the extended attributes of a file whose own name is not valid UTF-8 cannot be read or written (the attribute library takes only text paths)';
+
+/**
+ * Runs `fn` with a text path that names the entry at `abs` without following a link at its end:
+ * the attribute library takes only strings, so a path holding bytes that are not UTF-8 reaches it
+ * through /proc/self/fd: its parent folder opened by bytes and the entry's own name, or for a
+ * folder with such a name the folder itself opened (`/proc/self/fd/N/.`). A file or link whose own
+ * name is not UTF-8 has no text path: NOT_TEXT.
+ */
+export function withTextPath<T>(abs: string, fn: (p: string) => T): T | typeof NOT_TEXT {
+  if (isTextName(abs)) return fn(abs);
+  const cut = abs.lastIndexOf('/');
+  const name = abs.slice(cut + 1);
+  const dirFlags = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
+  let fd: number;
+  let p: string;
+  if (isTextName(name)) {
+    fd = fs.openSync(osPath(abs.slice(0, cut) || '/'), dirFlags);
+    p = `/proc/self/fd/${fd}/${name}`;
+  } else {
+    try {
+      fd = fs.openSync(osPath(abs), dirFlags | (fs.constants.O_NOFOLLOW ?? 0));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'ELOOP') return NOT_TEXT;
+      throw e;
+    }
+    p = `/proc/self/fd/${fd}/.`;
+  }
+  try {
+    return fn(p);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The synced attributes of an entry at an absolute path, sorted by name; [] when it has none;
+ * NOT_TEXT where its name keeps them out of reach (withTextPath).
+ */
+export function readXattrs(abs: string, o: XattrOptions): [string, Buffer][] | typeof NOT_TEXT {
   const x = xattrModule();
   if (!x) return [];
-  const out: [string, Buffer][] = [];
-  for (const name of x.listAttributesSync(abs).sort()) {
-    if (!syncsAttribute(name, o)) continue;
-    const v = x.getAttributeSync(abs, name);
-    if (v !== null) out.push([name, v]);
-  }
-  return out;
+  return withTextPath(abs, (p) => {
+    const out: [string, Buffer][] = [];
+    for (const name of x.listAttributesSync(p).sort()) {
+      if (!syncsAttribute(name, o)) continue;
+      const v = x.getAttributeSync(p, name);
+      if (v !== null) out.push([name, v]);
+    }
+    return out;
+  });
 }
 
 /** One id for a set of attributes: H("X", for each in name order: name, value). */

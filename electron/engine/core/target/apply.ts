@@ -16,6 +16,7 @@ import { RACY_WINDOW_MS, type ScanResult } from '../scan/scan.js';
 import { chunkIdsOf, parentOf, type TreeNode } from '../scan/tree.js';
 import { sameEntry, type NameRules, type WalkEntry } from '../scan/walk.js';
 import {
+  NOT_TEXT,
   readXattrs,
   syncsAttribute,
   wantsXattrs,
@@ -39,6 +40,7 @@ import {
   type TargetStat,
 } from './targetFs.js';
 import { VersionStore, versionMeta } from './versionStore.js';
+import { osPath } from '../runtime/byteNames.js';
 
 export { choosePatchInPlace, ItemError, PATCH_MIN_SIZE } from './patchInPlace.js';
 
@@ -604,7 +606,7 @@ class ApplyRun {
   /** Copies a source file into a temp file, checking every chunk against the planned ids. */
   private copyVerified(rel: string, tmp: string, node: TreeNode, expect: StatKey): void {
     const srcAbs = path.join(this.input.pair.source, rel);
-    const sfd = fs.openSync(srcAbs, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    const sfd = fs.openSync(osPath(srcAbs), fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
     try {
       if (!sameStat(statKey(fs.fstatSync(sfd)), expect)) throw new ItemError(CHANGED_ON_SOURCE);
       const out = this.t.create(tmp, 0o600);
@@ -654,7 +656,7 @@ class ApplyRun {
     const chowned = this.chownLike(rel, node);
     if (!wantsXattrs(o) || !node?.xattrId) return chowned;
     const want = readXattrs(path.join(this.input.pair.source, srcRel), o);
-    if (!xattrsId(this.input.hasher, want).equals(node.xattrId))
+    if (want === NOT_TEXT || !xattrsId(this.input.hasher, want).equals(node.xattrId))
       throw new ItemError(
         "the source's extended attributes changed since it was compared; run again",
       );

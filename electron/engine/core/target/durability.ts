@@ -16,9 +16,9 @@ const FEW = 16;
 
 export interface FlushFallback {
   /** regular files whose data must be durable */
-  files?: readonly string[];
+  files?: readonly (string | Buffer)[];
   /** folders whose new or renamed names must be durable */
-  dirs?: readonly string[];
+  dirs?: readonly (string | Buffer)[];
 }
 
 /**
@@ -52,7 +52,7 @@ export function flushFilesystem(anyPath: string, fallback: FlushFallback): void 
 }
 
 /** fsync a folder so that the names created or renamed in it are durable. */
-export function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string | Buffer): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);

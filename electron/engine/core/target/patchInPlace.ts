@@ -13,6 +13,7 @@ import { rollBack, writeJournal, type JournalHeader } from './journal.js';
 import { readAll, setMtimeInBucket, writeAll, type TargetFs, type TargetStat } from './targetFs.js';
 import type { StateNames } from './stateFolder.js';
 import type { VersionStore } from './versionStore.js';
+import { osPath } from '../runtime/byteNames.js';
 
 /** Patch in place only for files at least this large... */
 export const PATCH_MIN_SIZE = 8 * 1024 * 1024;
@@ -74,7 +75,10 @@ export function patchInPlace(
   const cs = it.chunks!.chunkSize;
   const ib = hasher.idBytes;
   const tf = t.openReadWrite(it.path);
-  const sfd = fs.openSync(job.sourceAbs, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  const sfd = fs.openSync(
+    osPath(job.sourceAbs),
+    fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0),
+  );
   try {
     const tst = tf.stat();
     if (!sameStat(tst, job.tgtStat) || tst.nlink !== 1) throw new ItemError(CHANGED_ON_TARGET);

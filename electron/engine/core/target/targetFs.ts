@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mtimeInBucket, mtimeKey, sameMtime } from '../hash/identifiers.js';
 import { flushFilesystem, fsyncDir } from './durability.js';
-import { xattrModule } from '../scan/xattrs.js';
+import { NOT_TEXT, NOT_TEXT_REASON, withTextPath, xattrModule } from '../scan/xattrs.js';
+import { listNames, osPath, readLinkText } from '../runtime/byteNames.js';
 
 /** What an entry on the target is, as far as a write needs to know. */
 export type TargetEntryType = 'file' | 'dir' | 'symlink' | 'special';
@@ -160,7 +161,7 @@ export class NodeTargetFs implements TargetFs {
       if (!this.checked.has(dir)) {
         let st: fs.Stats;
         try {
-          st = fs.lstatSync(this.rootSep + dir);
+          st = fs.lstatSync(osPath(this.rootSep + dir));
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT' && parentsMayBeMissing) return null;
           throw e;
@@ -177,8 +178,9 @@ export class NodeTargetFs implements TargetFs {
     return this.rootSep + rel;
   }
 
-  private path(rel: string): string {
-    return this.abs(rel)!;
+  /** `rel`'s absolute path as fs takes it: its exact bytes where it is not UTF-8. */
+  private path(rel: string): string | Buffer {
+    return osPath(this.abs(rel)!);
   }
 
   /** A removed or renamed folder (and everything below it) must be checked again. */
@@ -192,7 +194,7 @@ export class NodeTargetFs implements TargetFs {
     const p = this.abs(rel, true);
     if (p === null) return null;
     try {
-      return toTargetStat(fs.lstatSync(p));
+      return toTargetStat(fs.lstatSync(osPath(p)));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -200,10 +202,10 @@ export class NodeTargetFs implements TargetFs {
     }
   }
   readdir(rel: string): string[] {
-    return fs.readdirSync(this.path(rel));
+    return listNames(this.abs(rel)!);
   }
   readlink(rel: string): string {
-    return fs.readlinkSync(this.path(rel));
+    return readLinkText(this.abs(rel)!);
   }
   mkdir(rel: string, mode: number): void {
     fs.mkdirSync(this.path(rel), { mode });
@@ -224,7 +226,7 @@ export class NodeTargetFs implements TargetFs {
     fs.linkSync(this.path(from), this.path(to));
   }
   symlink(linkText: string, rel: string): void {
-    fs.symlinkSync(linkText, this.path(rel));
+    fs.symlinkSync(osPath(linkText), this.path(rel));
   }
   openRead(rel: string): TargetFile {
     return new NodeTargetFile(fs.openSync(this.path(rel), fs.constants.O_RDONLY | NOFOLLOW));
@@ -281,16 +283,21 @@ export class NodeTargetFs implements TargetFs {
     fs.lchownSync(this.path(rel), uid, gid);
   }
   listXattrs(rel: string): string[] {
-    return this.xattr().listAttributesSync(this.path(rel));
+    return this.withTextPath(rel, (p) => this.xattr().listAttributesSync(p));
   }
   getXattr(rel: string, name: string): Buffer | null {
-    return this.xattr().getAttributeSync(this.path(rel), name);
+    return this.withTextPath(rel, (p) => this.xattr().getAttributeSync(p, name));
   }
   setXattr(rel: string, name: string, value: Buffer): void {
-    this.xattr().setAttributeSync(this.path(rel), name, value);
+    this.withTextPath(rel, (p) => this.xattr().setAttributeSync(p, name, value));
   }
   removeXattr(rel: string, name: string): void {
-    this.xattr().removeAttributeSync(this.path(rel), name);
+    this.withTextPath(rel, (p) => this.xattr().removeAttributeSync(p, name));
+  }
+  private withTextPath<T>(rel: string, fn: (p: string) => T): T {
+    const r = withTextPath(this.abs(rel)!, fn);
+    if (r === NOT_TEXT) throw new Error(NOT_TEXT_REASON);
+    return r;
   }
 }
 
