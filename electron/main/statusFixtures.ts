@@ -15,6 +15,10 @@ export function pair(id: string, source: string, target: string): PairConfig {
     retentionDays: 30,
     scrubDays: 0,
     noDeletes: false,
+    xattrs: true,
+    acls: true,
+    hardLinks: true,
+    owners: true,
   };
 }
 

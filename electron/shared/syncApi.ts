@@ -36,7 +36,28 @@ export interface PairSettings {
   scrubDays: number;
   /** update mode: never delete on the target */
   noDeletes: boolean;
+  /** extended attributes (user.*, and trusted.* as root), rsync's -X */
+  xattrs: boolean;
+  /** POSIX ACLs (the system.posix_acl_* attributes), rsync's -A */
+  acls: boolean;
+  /** names that share a file on the source share it on the target too, rsync's -H */
+  hardLinks: boolean;
+  /**
+   * owners and groups, rsync's -o -g (`--owner`): kept only where the service runs as root;
+   * otherwise the pair's status carries one notice saying how many entries differ
+   */
+  owners: boolean;
 }
+
+/** The settings that say how much of each entry beyond its bytes, mode and mtime a pair keeps. */
+export type FidelitySettings = Pick<PairSettings, 'xattrs' | 'acls' | 'hardLinks' | 'owners'>;
+
+export const FIDELITY_KEYS = [
+  'xattrs',
+  'acls',
+  'hardLinks',
+  'owners',
+] as const satisfies readonly (keyof FidelitySettings)[];
 
 export interface PairConfig extends PairSettings {
   id: string;
@@ -89,6 +110,11 @@ export interface PairStatus {
   targetChanged?: string;
   watcher: WatcherHealth;
   progress?: Progress;
+  /**
+   * What the last scan said once about the whole pair rather than per entry (owners that cannot
+   * be kept without root, say): sentences for the person, absent when there is nothing to say.
+   */
+  notices?: string[];
 }
 
 /** A pending change: a plan item with its approval, bound to the ids it was shown with. */

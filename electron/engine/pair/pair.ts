@@ -156,9 +156,14 @@ export interface OpenPair extends PairPaths {
   close(): void;
 }
 
+/** Where a pair's index lives in Tandem's state folder. */
+export function indexFileOf(home: string, key: string): string {
+  return path.join(home, 'pairs', `${key}.sqlite`);
+}
+
 export async function openPair(paths: PairPaths, opts: OpenPairOptions = {}): Promise<OpenPair> {
   const home = opts.home ?? tandemHome();
-  const indexFile = path.join(home, 'pairs', `${paths.key}.sqlite`);
+  const indexFile = indexFileOf(home, paths.key);
   let index: IdentifierIndex | null = null;
   let release: (() => void) | null = null;
   try {

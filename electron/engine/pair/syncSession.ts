@@ -12,8 +12,8 @@ import {
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { folderId } from '../core/hash/identifiers.js';
-import { openPair, RefusalError, type OpenPair, type PairPaths } from './pair.js';
-import type { IdentifierIndex } from '../core/index/identifierIndex.js';
+import { indexFileOf, openPair, RefusalError, type OpenPair, type PairPaths } from './pair.js';
+import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { NO_XATTRS, wantsXattrs, xattrModule, type XattrOptions } from '../core/scan/xattrs.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
 import { IGNORE_FILE, walkTree, type WalkResult } from '../core/scan/walk.js';
@@ -342,6 +342,33 @@ export class SyncSession {
       deletions: [],
     };
   }
+}
+
+/** The options a pair's index remembers from its last session (pairFlag, pairXattrs). */
+export interface RememberedOptions {
+  xattrs: XattrOptions;
+  hardLinks: boolean;
+  owners: boolean;
+}
+
+/**
+ * What a pair used last, read from its index without opening the pair (no lock, no write): off
+ * for whatever it never used, and for a pair that has no index yet.
+ */
+export function rememberedOptions(home: string, key: string): RememberedOptions {
+  const meta = IdentifierIndex.peekMeta(indexFileOf(home, key), ['xattrs', 'hardLinks', 'owners']);
+  let xattrs = NO_XATTRS;
+  try {
+    const stored = meta?.get('xattrs');
+    if (stored) xattrs = JSON.parse(stored) as XattrOptions;
+  } catch {
+    /* unreadable: as if never set */
+  }
+  return {
+    xattrs: { xattrs: xattrs.xattrs === true, acls: xattrs.acls === true },
+    hardLinks: meta?.get('hardLinks') === '1',
+    owners: meta?.get('owners') === '1',
+  };
 }
 
 /** Whether a pair keeps owners (as asked, else as last used), and whether this process can. */

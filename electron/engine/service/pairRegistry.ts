@@ -4,22 +4,50 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type {
   AddPairInput,
+  FidelitySettings,
   PairConfig,
   PairSettings,
   ServiceSettings,
 } from '../../shared/syncApi.js';
-import { DEFAULT_POLICY } from '../../shared/syncApi.js';
+import { DEFAULT_POLICY, FIDELITY_KEYS } from '../../shared/syncApi.js';
 import { DEFAULT_SCHEME, normalizeScheme } from '../core/hash/hashScheme.js';
 import { RefusalError, resolvePair } from '../pair/pair.js';
 import { DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
+import { xattrModule } from '../core/scan/xattrs.js';
+import { rememberedOptions } from '../pair/syncSession.js';
+
+/** What the registry's file holds per pair: pairs written before the fidelity settings lack them. */
+type StoredPair = Omit<PairConfig, keyof FidelitySettings> & Partial<FidelitySettings>;
 
 interface RegistryFile {
   version: 1;
-  pairs: PairConfig[];
+  pairs: StoredPair[];
   settings: ServiceSettings;
 }
 
-export const DEFAULT_SETTINGS: PairSettings = {
+/**
+ * A pair made in the app keeps everything Tandem can keep: a mirror is often someone's only other
+ * copy, and an attribute, an ACL or a hard link lost on the way is found missing only on the day
+ * the copy is needed. Owners too: they take effect only where the service runs as root, and
+ * elsewhere cost one notice on the pair when an entry's owner differs. Attributes and ACLs only
+ * where this platform can read them (the session refuses -X/-A elsewhere).
+ */
+export function newPairFidelity(): FidelitySettings {
+  const attrs = xattrModule() !== null;
+  return { xattrs: attrs, acls: attrs, hardLinks: true, owners: true };
+}
+
+/**
+ * A pair without these settings (registered before they existed, or by `tandem watch`) keeps
+ * what it did: what its index remembers from its last session, set only by the CLI's flags, so
+ * off for a pair the app alone has run.
+ */
+export function rememberedFidelity(home: string, pairId: string): FidelitySettings {
+  const r = rememberedOptions(home, pairId);
+  return { ...r.xattrs, hardLinks: r.hardLinks, owners: r.owners };
+}
+
+export const DEFAULT_SETTINGS: Omit<PairSettings, keyof FidelitySettings> = {
   scheme: DEFAULT_SCHEME,
   ignore: [],
   schedule: { kind: 'onChange' },
@@ -49,11 +77,18 @@ export function validateSettings(s: Partial<PairSettings>): Partial<PairSettings
     throw new RefusalError('the deletion limit cannot be negative');
   if (s.ignore && !s.ignore.every((p) => typeof p === 'string'))
     throw new RefusalError('ignore patterns must be text');
+  for (const k of FIDELITY_KEYS)
+    if (s[k] !== undefined && typeof s[k] !== 'boolean')
+      throw new RefusalError(`${k} must be true or false`);
+  if ((s.xattrs || s.acls) && !xattrModule())
+    throw new RefusalError(
+      'extended attributes and ACLs cannot be read on this platform; leave them off',
+    );
   return out;
 }
 
 export class PairRegistry {
-  private data: RegistryFile;
+  private data: { version: 1; pairs: PairConfig[]; settings: ServiceSettings };
 
   constructor(private readonly home: string) {
     this.data = this.read();
@@ -63,12 +98,12 @@ export class PairRegistry {
     return path.join(this.home, 'pairs.json');
   }
 
-  private read(): RegistryFile {
+  private read(): PairRegistry['data'] {
     try {
       const d = JSON.parse(fs.readFileSync(this.file, 'utf8')) as RegistryFile;
       return {
         version: 1,
-        pairs: d.pairs ?? [],
+        pairs: (d.pairs ?? []).map((p) => this.complete(p)),
         settings: { ...{ pausedAll: false }, ...d.settings },
       };
     } catch (e) {
@@ -88,6 +123,12 @@ export class PairRegistry {
     fs.renameSync(tmp, this.file);
   }
 
+  /** A stored pair with every setting: missing fidelity settings as the pair last used them. */
+  private complete(p: StoredPair): PairConfig {
+    if (FIDELITY_KEYS.every((k) => typeof p[k] === 'boolean')) return p as PairConfig;
+    return { ...rememberedFidelity(this.home, p.id), ...p } as PairConfig;
+  }
+
   /** Rereads the file (another process may have changed it). */
   reload(): void {
     this.data = this.read();
@@ -101,7 +142,12 @@ export class PairRegistry {
     return this.data.pairs.find((p) => p.id === id);
   }
 
-  add(input: AddPairInput): PairConfig {
+  /**
+   * Registers a pair, or returns the one registered for these folders. Settings the input leaves
+   * out are the app's defaults for a new pair, or with `fidelity: 'remembered'` (`tandem watch`)
+   * what the pair's index remembers from the CLI, so watching keeps what `tandem sync -X` set.
+   */
+  add(input: AddPairInput, fidelity: 'newPair' | 'remembered' = 'newPair'): PairConfig {
     const paths = resolvePair(input.source, input.target);
     const existing = this.data.pairs.find((p) => p.id === paths.key);
     if (existing) return { ...existing };
@@ -118,6 +164,7 @@ export class PairRegistry {
     const { source: _s, target: _t, ...settings } = input;
     const pair: PairConfig = {
       ...DEFAULT_SETTINGS,
+      ...(fidelity === 'newPair' ? newPairFidelity() : rememberedFidelity(this.home, paths.key)),
       ...validateSettings(settings),
       id: paths.key,
       source: paths.source,

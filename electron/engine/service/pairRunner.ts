@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mergeApplyResults, type ApplyResult, type PlanItem } from '../../shared/plan.js';
 import {
+  FIDELITY_KEYS,
   PENDING_EVENT_LIMIT,
   type PairConfig,
   type PairStatus,
@@ -167,13 +168,15 @@ export class PairRunner {
   /** Applies new settings (restarting watcher and timers as needed). */
   async reconfigure(pair: PairConfig): Promise<void> {
     const old = this.pair;
-    // A cycle of the old settings must not go on writing for a paused or re-rooted pair.
+    // A cycle of the old settings must not go on writing for a paused or re-rooted pair, nor
+    // scanning under rules the next cycle drops (its folder ids would be computed again anyway).
     if (
       pair.paused ||
       pair.source !== old.source ||
       pair.target !== old.target ||
       pair.scheme !== old.scheme ||
-      JSON.stringify(pair.ignore) !== JSON.stringify(old.ignore)
+      JSON.stringify(pair.ignore) !== JSON.stringify(old.ignore) ||
+      FIDELITY_KEYS.some((k) => pair[k] !== old[k])
     )
       this.cycleAbort?.abort();
     await this.watcherReady.catch(() => undefined);
@@ -311,6 +314,11 @@ export class PairRunner {
         confirmTarget,
         scheme: this.pair.scheme,
         ignore: this.pair.ignore,
+        // Always given, never left to what the index remembers: the pair's settings are the truth
+        // for the service (a change forgets the stored folder or attribute ids, see syncSession).
+        xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
+        hardLinks: this.pair.hardLinks,
+        owners: this.pair.owners,
         retentionDays: this.pair.retentionDays,
         verifyStored,
         home: this.deps.home,
@@ -376,7 +384,9 @@ export class PairRunner {
       const planned = ms(tPlan);
       const unknown = plan.skipped.filter((x) => x.unknown);
       for (const s of unknown) this.problem(`${s.side} ${s.path}: ${s.reason}`);
-      for (const n of plan.notices ?? []) this.noticeOnce(n);
+      // A plan's notices are the pair's status while they hold (setNotices); a toast per text
+      // would come back whenever a count in it moves.
+      this.setNotices((plan.notices ?? []).map(appNotice));
       this.coverByteNames(session.sourceByteNames);
       if (plan.holds.length)
         this.deps.log.warn({ holds: plan.holds.map((h) => h.message) }, 'held');
@@ -459,6 +469,18 @@ export class PairRunner {
       summary.ms = { ...(summary.ms as Record<string, number> | undefined), total: ms(t0) };
       this.deps.log.info(summary, 'cycle');
     }
+  }
+
+  /**
+   * The plan's notices become the pair's status (shown while they hold, not as a toast per
+   * cycle: a watched pair plans again on every edit) and are logged when they change.
+   */
+  private setNotices(notices: string[]): void {
+    if (JSON.stringify(notices) === JSON.stringify(this.status.notices ?? [])) return;
+    if (notices.length) {
+      this.status.notices = notices;
+      for (const n of notices) this.deps.log.info(n);
+    } else delete this.status.notices;
   }
 
   private emitPending(added: PendingChange[], removed: string[], total: number): void {
@@ -659,7 +681,7 @@ export class PairRunner {
     this.emitStatus();
   }
 
-  /** A plan's notice, said once while this runner lives (a live pair plans often). */
+  /** A notice, said once while this runner lives (a live pair plans often). */
   private noticeOnce(message: string): void {
     if (this.said.has(message)) return;
     this.said.add(message);
@@ -691,6 +713,11 @@ export class PairRunner {
       status: { ...this.status, watcher: { ...this.status.watcher } },
     });
   }
+}
+
+/** An engine notice in the app's words: a setting of the pair where it names a CLI flag. */
+export function appNotice(notice: string): string {
+  return notice.replace(/sync without --owner/g, 'turn off “Keep owners and groups” in Settings');
 }
 
 function outcome(done: number, changed: string[], gone: number): SelectionOutcome {

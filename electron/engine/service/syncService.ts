@@ -150,7 +150,7 @@ export class SyncService implements SyncApi {
     policy: Partial<ApprovalPolicy> | null,
   ): Promise<Result<PairConfig>> {
     return wrap(async () => {
-      const p = this.registry.add(input);
+      const p = this.registry.add(input, 'remembered');
       const cfg = policy ? { ...p, paused: false, policy: { ...p.policy, ...policy } } : p;
       // `tandem watch` says "watching" only once edits are really being watched.
       if (!this.runners.has(p.id)) await this.startRunner(cfg).watcherReady;

@@ -52,6 +52,10 @@ export function makePair(id: string, source: string, target: string): PairConfig
     retentionDays: 30,
     scrubDays: 0,
     noDeletes: false,
+    xattrs: true,
+    acls: true,
+    hardLinks: true,
+    owners: true,
   };
 }
 
