@@ -13,6 +13,7 @@ export type {
   AddPairInput,
   ApiError,
   ApprovalPolicy,
+  FidelitySettings,
   FolderListing,
   HistoryEntry,
   LogTail,
@@ -37,7 +38,7 @@ export type {
   VersionInfo,
   WatcherHealth,
 } from '../../electron/shared/syncApi.js';
-export { SYNC_API_METHODS } from '../../electron/shared/syncApi.js';
+export { FIDELITY_KEYS, SYNC_API_METHODS } from '../../electron/shared/syncApi.js';
 export type {
   RpcCall,
   RpcMessage,

@@ -60,3 +60,25 @@ describe('a refused target', () => {
     expect(screen.getByRole('button', { name: 'This is the right folder' })).toBeTruthy();
   });
 });
+
+describe('a notice about the whole pair', () => {
+  const NOTICE =
+    'owners are not kept: 3 entries have another owner or group than in the source, and only root may give files to another owner (run as root, or turn off “Keep owners and groups” in Settings)';
+
+  it('shows while the last scan says it, and goes when a scan no longer does', async () => {
+    client.statuses.set('p1', {
+      ...client.statuses.get('p1')!,
+      state: 'inSync',
+      targetChanged: undefined,
+      lastError: undefined,
+      notices: [NOTICE],
+    });
+    await renderApp(client);
+    expect(screen.getByRole('status').textContent).toBe(NOTICE);
+    // Not an alert: nothing stopped, the pair still syncs everything else.
+    expect(screen.queryByRole('alert')).toBeNull();
+    const { notices: _gone, ...rest } = client.statuses.get('p1')!;
+    act(() => client.emit({ type: 'pairStatus', status: rest }));
+    expect(screen.queryByText(NOTICE)).toBeNull();
+  });
+});

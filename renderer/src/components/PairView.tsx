@@ -1,4 +1,5 @@
-// One pair: header, watcher warning, progress, and the Pending / History / Settings tabs.
+// One pair: header, watcher warning, the last scan's notices, progress, and the Pending / History /
+// Settings tabs.
 import { useState } from 'react';
 import type { PairConfig } from '../contract.js';
 import { plural } from '../format.js';
@@ -66,6 +67,11 @@ export function PairView({ pair, tab, onTab, onRemoved, listHeight }: PairViewPr
           {status.watcher.problem}
         </div>
       ) : null}
+      {status?.notices?.map((n) => (
+        <div key={n} role="status" className="banner info">
+          {n}
+        </div>
+      ))}
       {progress ? <ProgressBar progress={progress} /> : null}
       <Tabs tabs={TABS} selected={tab} onSelect={onTab} idPrefix={prefix} label="Pair views" />
       {TABS.map((t) =>

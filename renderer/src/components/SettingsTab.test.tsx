@@ -79,6 +79,45 @@ describe('Settings', () => {
     );
   });
 
+  it('shows what the pair keeps besides the data, each toggle explained, and sends only what was switched', async () => {
+    const p = client.pairs[0]!;
+    Object.assign(p, { xattrs: true, acls: false, hardLinks: true, owners: false });
+    await openSettings();
+    const box = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+    const hint = (label: string) =>
+      document.getElementById(box(label).getAttribute('aria-describedby')!)?.textContent ?? '';
+    expect(
+      [
+        'Keep extended attributes',
+        'Keep access control lists (ACLs)',
+        'Keep hard links',
+        'Keep owners and groups',
+      ].map((l) => box(l).checked),
+    ).toEqual([true, false, true, false]);
+    expect(hint('Keep extended attributes')).toMatch(/user\.\* attributes/);
+    expect(hint('Keep access control lists (ACLs)')).toMatch(/system\.posix_acl_\*/);
+    expect(hint('Keep hard links')).toMatch(/share one file on the target too/);
+    expect(hint('Keep owners and groups')).toMatch(/run as root/);
+    expect(
+      screen.getByRole('group', { name: 'What to keep besides the data' }).textContent,
+    ).toMatch(/rescans both folders once/);
+
+    fireEvent.click(box('Keep extended attributes'));
+    fireEvent.click(box('Keep access control lists (ACLs)'));
+    fireEvent.click(box('Keep owners and groups'));
+    fireEvent.click(box('Keep owners and groups'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() =>
+      expect(client.callsOf('updatePair')).toEqual([['p1', { xattrs: false, acls: true }]]),
+    );
+    expect((await screen.findByRole('status')).textContent).toBe('Saved.');
+    // Saved, the form holds the new values and a second save sends nothing more.
+    expect(box('Keep extended attributes').checked).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(client.callsOf('updatePair')).toHaveLength(2));
+    expect(client.callsOf('updatePair')[1]).toEqual(['p1', {}]);
+  });
+
   it('mentions that a new scheme rehashes everything', async () => {
     await openSettings();
     expect(screen.getByLabelText('Hash scheme').getAttribute('aria-describedby')).toBeTruthy();

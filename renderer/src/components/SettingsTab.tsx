@@ -1,4 +1,5 @@
-// The Settings tab: a pair's scheme, ignore patterns, schedule, approval policy and retention.
+// The Settings tab: a pair's scheme, ignore patterns, schedule, approval policy, what metadata it
+// keeps (attributes, ACLs, hard links, owners) and retention.
 import { useId, useState } from 'react';
 import type { PairConfig } from '../contract.js';
 import { useServices } from '../state/appContext.js';
@@ -134,6 +135,48 @@ export function SettingsTab({ pair }: { pair: PairConfig }) {
           checked={form.noDeletes}
           onChange={(v) => set('noDeletes', v)}
         />
+      </fieldset>
+      <fieldset aria-describedby={f('keep-note')}>
+        <legend>What to keep besides the data</legend>
+        <p id={f('keep-note')} className="hint">
+          Modes and times are always kept. Changing one of these rescans both folders once.
+        </p>
+        <Check
+          id={f('xattrs')}
+          label="Keep extended attributes"
+          checked={form.xattrs}
+          onChange={(v) => set('xattrs', v)}
+        >
+          The <code>user.*</code> attributes programs attach to files and folders (and{' '}
+          <code>trusted.*</code> when Tandem runs as root), like rsync’s <code>-X</code>.
+        </Check>
+        <Check
+          id={f('acls')}
+          label="Keep access control lists (ACLs)"
+          checked={form.acls}
+          onChange={(v) => set('acls', v)}
+        >
+          POSIX ACLs, the <code>system.posix_acl_*</code> attributes that grant access to further
+          users and groups, like rsync’s <code>-A</code>.
+        </Check>
+        <Check
+          id={f('hardlinks')}
+          label="Keep hard links"
+          checked={form.hardLinks}
+          onChange={(v) => set('hardLinks', v)}
+        >
+          Names that share one file in the source share one file on the target too, instead of
+          becoming separate copies, like rsync’s <code>-H</code>.
+        </Check>
+        <Check
+          id={f('owners')}
+          label="Keep owners and groups"
+          checked={form.owners}
+          onChange={(v) => set('owners', v)}
+        >
+          Needs Tandem to run as root (only root may give files to another owner); otherwise the
+          pair says once how many entries differ.
+        </Check>
       </fieldset>
       <fieldset>
         <legend>Safety</legend>

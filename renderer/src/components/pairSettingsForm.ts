@@ -1,6 +1,6 @@
 // The settings form's values as the inputs hold them (strings for numbers), and the patch that
 // turns an edited form into an updatePair call: only what changed, checked first.
-import type { PairConfig, PairSettings, Schedule } from '../contract.js';
+import { FIDELITY_KEYS, type PairConfig, type PairSettings, type Schedule } from '../contract.js';
 
 export const SCHEMES = ['xxh128', 'xxh3', 'xxh64', 'blake3', 'sha256', 'xxh3+blake3'] as const;
 
@@ -15,6 +15,10 @@ export interface SettingsForm {
   retentionDays: string;
   scrubDays: string;
   noDeletes: boolean;
+  xattrs: boolean;
+  acls: boolean;
+  hardLinks: boolean;
+  owners: boolean;
 }
 
 export function formFromPair(p: PairConfig): SettingsForm {
@@ -29,6 +33,10 @@ export function formFromPair(p: PairConfig): SettingsForm {
     retentionDays: String(p.retentionDays),
     scrubDays: String(p.scrubDays),
     noDeletes: p.noDeletes,
+    xattrs: p.xattrs,
+    acls: p.acls,
+    hardLinks: p.hardLinks,
+    owners: p.owners,
   };
 }
 
@@ -78,5 +86,6 @@ export function patchFromForm(
   if (retentionDays !== p.retentionDays) patch.retentionDays = retentionDays as number;
   if (scrubDays !== p.scrubDays) patch.scrubDays = scrubDays as number;
   if (f.noDeletes !== p.noDeletes) patch.noDeletes = f.noDeletes;
+  for (const k of FIDELITY_KEYS) if (f[k] !== p[k]) patch[k] = f[k];
   return { ok: true, patch };
 }
