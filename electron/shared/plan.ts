@@ -79,6 +79,38 @@ export interface PlanItem {
 /** A kind of metadata compared apart from the content (xattr: extended attributes and ACLs). */
 export type MetadataField = 'mode' | 'mtime' | 'xattr' | 'owner';
 
+/**
+ * What a change's entry is, where its path alone does not say: the pending list shows these from
+ * the plan item, the history stores them with each row (so a row says the same after the item is
+ * gone).
+ */
+export interface EntryFacts {
+  /** what the path holds (a deletion: what it held) */
+  entry?: EntryType;
+  /** a type change: what the target held before */
+  replaced?: EntryType;
+  /** a symlink's text */
+  linkTarget?: string;
+  /** another name of a hard-link group: the name it is a link to */
+  linkTo?: string;
+  /** a metadata change: which kinds differ */
+  differs?: MetadataField[];
+}
+
+/** The facts of a plan item's entry, with only the fields that say something. */
+export function entryFacts(
+  it: Pick<PlanItem, 'kind' | 'source' | 'target' | 'linkTo' | 'differs'>,
+): EntryFacts {
+  const shown = it.kind === 'delete' ? it.target : (it.source ?? it.target);
+  const f: EntryFacts = {};
+  if (shown) f.entry = shown.type;
+  if (it.kind === 'replaceType' && it.target) f.replaced = it.target.type;
+  if (shown?.type === 'symlink' && shown.linkTarget !== undefined) f.linkTarget = shown.linkTarget;
+  if (it.linkTo !== undefined) f.linkTo = it.linkTo;
+  if (it.kind === 'metadata' && it.differs?.length) f.differs = [...it.differs];
+  return f;
+}
+
 /** massDelete: more than half of the target (above a floor); maxDelete: more than --max-delete */
 export type HoldReason = 'sourceEmpty' | 'massDelete' | 'maxDelete' | 'diskSpace';
 

@@ -1,7 +1,7 @@
 // The contract between the sync service and every front (Electron IPC, the daemon's WebSocket,
 // `tandem watch`): Promise methods that return errors as data, and one tagged union of events.
 // The transports are generated from SYNC_API_METHODS; nothing here imports node:, electron or DOM.
-import type { ApplyResult, ChangeKind, EntryType, PlanItem } from './plan.js';
+import type { ApplyResult, ChangeKind, EntryFacts, PlanItem } from './plan.js';
 
 /** Errors cross every boundary as data, with a sentence for the user. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -205,13 +205,17 @@ export interface SelectionOutcome {
   gone: number;
 }
 
-export interface HistoryEntry {
+/**
+ * One thing Tandem did to a pair's target. Its EntryFacts say what the entry was (each absent in
+ * history kept before it was recorded, and where it says nothing: a plain file's link text).
+ */
+export interface HistoryEntry extends EntryFacts {
   pairId: string;
   time: number;
   path: string;
   kind: ChangeKind;
-  /** what the path holds (a deletion: what it held); absent in history kept before it was recorded */
-  entry?: EntryType;
+  /** a move: the path it moved from */
+  from?: string;
   /** bytes written into the target: a restore's is the restored version's size */
   bytes: number;
   outcome: 'applied' | 'failed' | 'rejected' | 'restored';

@@ -5,9 +5,11 @@ export type {
   ChangeKind,
   ChunkDiff,
   ConflictReason,
+  EntryFacts,
+  EntryType,
   PlanItem,
 } from '../../electron/shared/plan.js';
-export { emptyApplyResult } from '../../electron/shared/plan.js';
+export { emptyApplyResult, entryFacts } from '../../electron/shared/plan.js';
 export type {
   AboutInfo,
   AddPairInput,

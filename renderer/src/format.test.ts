@@ -70,6 +70,25 @@ describe('entryDetail', () => {
       },
       'mode, xattr differ',
     ],
+    [
+      'a file where a special file was',
+      {
+        kind: 'replaceType' as const,
+        source: file,
+        target: { ...file, type: 'special' as const },
+      },
+      'replaces a special file (holds no data)',
+    ],
+    [
+      'a link where a folder was',
+      { kind: 'replaceType' as const, source: link, target: { ...file, type: 'dir' as const } },
+      'link → ../readme.md; replaces a folder',
+    ],
+    [
+      'a link whose time differs',
+      { kind: 'metadata' as const, source: link, target: link, differs: ['mtime' as const] },
+      'link → ../readme.md; mtime differs',
+    ],
     ['a plain file says nothing more', { kind: 'create' as const, source: file }, null],
   ])('%s', (_name, item, want) => {
     expect(entryDetail(item)).toBe(want);

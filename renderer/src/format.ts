@@ -1,6 +1,13 @@
 // Human text for numbers the UI shows: sizes, relative times, durations, kinds and folder names.
-import type { ChangeKind, ConflictReason, PlanItem } from './contract.js';
-import { escapeName } from './contract.js';
+import {
+  entryFacts,
+  escapeName,
+  type ChangeKind,
+  type ConflictReason,
+  type EntryFacts,
+  type EntryType,
+  type PlanItem,
+} from './contract.js';
 
 export { formatBytes } from './contract.js';
 
@@ -64,17 +71,34 @@ export const CONFLICT_EXPLANATIONS: Record<ConflictReason, string> = {
   targetUnknown: 'The target holds data Tandem never saw in sync',
 };
 
+const A_TYPE: Record<EntryType, string> = {
+  file: 'a file',
+  dir: 'a folder',
+  symlink: 'a link',
+  special: 'a special file (holds no data)',
+};
+
 /**
  * What an entry is, where the path alone does not say: a symlink and its link text, another name
- * of a hard-link group, a special file, or which metadata differs. Null for a plain file or folder.
+ * of a hard-link group, a special file, what a type change replaced, or which metadata differs.
+ * Null for a plain file or folder. The pending list asks it of plan items, the history of rows.
  */
+export function describeEntry(e: { kind: ChangeKind } & EntryFacts): string | null {
+  const parts: string[] = [];
+  if (e.linkTo !== undefined) parts.push(`hard link to ${escapeName(e.linkTo)}`);
+  else if (e.entry === 'symlink')
+    parts.push(e.linkTarget !== undefined ? `link → ${escapeName(e.linkTarget)}` : 'symlink');
+  else if (e.entry === 'special') parts.push('special file (holds no data)');
+  if (e.replaced !== undefined && e.replaced !== e.entry)
+    parts.push(`replaces ${A_TYPE[e.replaced]}`);
+  if (e.kind === 'metadata' && e.differs?.length)
+    parts.push(`${e.differs.join(', ')} ${e.differs.length === 1 ? 'differs' : 'differ'}`);
+  return parts.length ? parts.join('; ') : null;
+}
+
+/** describeEntry for a plan item (a pending change). */
 export function entryDetail(
   item: Pick<PlanItem, 'kind' | 'source' | 'target' | 'linkTo' | 'differs'>,
 ): string | null {
-  if (item.linkTo !== undefined) return `hard link to ${escapeName(item.linkTo)}`;
-  if (item.kind === 'metadata' && item.differs?.length) return `${item.differs.join(', ')} differ`;
-  const shown = item.kind === 'delete' ? item.target : (item.source ?? item.target);
-  if (shown?.type === 'symlink') return `link → ${escapeName(shown.linkTarget ?? '')}`;
-  if (item.target?.type === 'special') return 'special file (holds no data)';
-  return null;
+  return describeEntry({ kind: item.kind, ...entryFacts(item) });
 }

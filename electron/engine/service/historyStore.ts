@@ -1,15 +1,21 @@
 // What Tandem did to a pair's target, newest first, in the pair's state file beside its pending
 // list: each applied, failed, rejected or restored change, in terms a person reads (sizes,
-// times, whether a version was kept), not the engine's (run folders).
+// times, whether a version was kept, what the entry was), not the engine's (run folders).
 import type Database from 'better-sqlite3';
-import type { EntryType, PlanItem } from '../../shared/plan.js';
+import {
+  entryFacts,
+  type EntryType,
+  type MetadataField,
+  type PlanItem,
+} from '../../shared/plan.js';
 import type { HistoryEntry } from '../../shared/syncApi.js';
 import { fromSqlPath, sqlPath } from '../core/runtime/byteNames.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS history (
   id INTEGER PRIMARY KEY, time REAL NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
-  outcome TEXT NOT NULL, message TEXT, entry TEXT, kept INTEGER, restored_from REAL);
+  outcome TEXT NOT NULL, message TEXT, entry TEXT, kept INTEGER, restored_from REAL,
+  replaced TEXT, link_target TEXT, link_to TEXT, differs TEXT, moved_from TEXT);
 CREATE INDEX IF NOT EXISTS history_time ON history (time);
 `;
 /** Columns added after the first release, with their types. */
@@ -17,6 +23,12 @@ const ADDED = [
   ['entry', 'TEXT'],
   ['kept', 'INTEGER'],
   ['restored_from', 'REAL'],
+  ['replaced', 'TEXT'],
+  ['link_target', 'TEXT'],
+  ['link_to', 'TEXT'],
+  // a metadata change's MetadataFields, comma-separated
+  ['differs', 'TEXT'],
+  ['moved_from', 'TEXT'],
 ] as const;
 
 export type NewHistoryEntry = Omit<HistoryEntry, 'pairId'>;
@@ -42,7 +54,6 @@ export function historyOf(
   time: number,
   message?: string,
 ): NewHistoryEntry {
-  const entry = (it.kind === 'delete' ? it.target : (it.source ?? it.target))?.type;
   return {
     time,
     path: it.path,
@@ -50,7 +61,8 @@ export function historyOf(
     bytes: it.bytesToWrite,
     outcome,
     keptVersion: outcome === 'applied' && keepsVersion(it),
-    ...(entry ? { entry } : {}),
+    ...entryFacts(it),
+    ...(it.kind === 'rename' && it.from !== undefined ? { from: it.from } : {}),
     ...(message ? { message } : {}),
   };
 }
@@ -73,7 +85,15 @@ interface Row {
   entry: EntryType | null;
   kept: number | null;
   restored_from: number | null;
+  replaced: EntryType | null;
+  link_target: string | Buffer | null;
+  link_to: string | Buffer | null;
+  differs: string | null;
+  moved_from: string | Buffer | null;
 }
+
+const COLUMNS =
+  'time, path, kind, bytes, outcome, message, entry, kept, restored_from, replaced, link_target, link_to, differs, moved_from';
 
 export class HistoryStore {
   constructor(
@@ -90,8 +110,7 @@ export class HistoryStore {
 
   add(entries: NewHistoryEntry[]): void {
     const ins = this.db.prepare(
-      `INSERT INTO history (time, path, kind, bytes, outcome, message, entry, kept, restored_from)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO history (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       for (const e of entries)
@@ -105,16 +124,19 @@ export class HistoryStore {
           e.entry ?? null,
           e.keptVersion ? 1 : 0,
           e.restoredFrom ?? null,
+          e.replaced ?? null,
+          // paths and link texts are names: bytes where they are not UTF-8, like `path`
+          e.linkTarget !== undefined ? sqlPath(e.linkTarget) : null,
+          e.linkTo !== undefined ? sqlPath(e.linkTo) : null,
+          e.differs?.length ? e.differs.join(',') : null,
+          e.from !== undefined ? sqlPath(e.from) : null,
         );
     })();
   }
 
   list(offset = 0, limit = 200): HistoryEntry[] {
     const rows = this.db
-      .prepare(
-        `SELECT time, path, kind, bytes, outcome, message, entry, kept, restored_from
-         FROM history ORDER BY id DESC LIMIT ? OFFSET ?`,
-      )
+      .prepare(`SELECT ${COLUMNS} FROM history ORDER BY id DESC LIMIT ? OFFSET ?`)
       .all(Math.min(limit, 10_000), Math.max(0, offset)) as Row[];
     return rows.map((r) => this.toEntry(r));
   }
@@ -143,6 +165,11 @@ export class HistoryStore {
               (r.kind === 'update' || r.kind === 'replaceType' || r.kind === 'delete')),
     };
     if (r.entry !== null) e.entry = r.entry;
+    if (r.replaced !== null) e.replaced = r.replaced;
+    if (r.link_target !== null) e.linkTarget = fromSqlPath(r.link_target);
+    if (r.link_to !== null) e.linkTo = fromSqlPath(r.link_to);
+    if (r.differs !== null) e.differs = r.differs.split(',') as MetadataField[];
+    if (r.moved_from !== null) e.from = fromSqlPath(r.moved_from);
     if (message) e.message = message;
     if (restoredFrom !== null) e.restoredFrom = restoredFrom;
     return e;

@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClient, makePair } from '../testing/fakeClient.js';
 import { renderApp } from '../testing/renderApp.js';
-import { emptyApplyResult } from '../contract.js';
+import { emptyApplyResult, type HistoryEntry } from '../contract.js';
 
 afterEach(cleanup);
 
@@ -162,6 +162,51 @@ describe('History', () => {
     );
     expect(restored!.textContent).not.toMatch(/from \d{4}-/);
     expect(within(restored!).getByRole('button', { name: 'Versions of notes.txt' })).toBeTruthy();
+  });
+
+  it('says what each entry was where its path does not: a link, a hard link, a special file, a move', async () => {
+    const row = (over: Partial<HistoryEntry> & Pick<HistoryEntry, 'path' | 'kind'>) => ({
+      pairId: 'p1',
+      time: NOW - 60_000,
+      bytes: 0,
+      outcome: 'applied' as const,
+      keptVersion: false,
+      ...over,
+    });
+    client.history.set('p1', [
+      row({ path: 'latest', kind: 'create', entry: 'symlink', linkTarget: 'docs/v2', bytes: 7 }),
+      row({ path: 'photos/copy.jpg', kind: 'create', entry: 'file', linkTo: 'photos/cat.jpg' }),
+      row({ path: 'pipe', kind: 'delete', entry: 'special' }),
+      row({ path: 'cache', kind: 'replaceType', entry: 'file', replaced: 'dir', bytes: 4 }),
+      row({ path: 'a.txt', kind: 'metadata', entry: 'file', differs: ['xattr'] }),
+      row({ path: 'b/new.txt', kind: 'rename', entry: 'file', from: 'a/old.txt' }),
+      // kept before rows said more than their type
+      row({ path: 'old-link', kind: 'create', entry: 'symlink', bytes: 3 }),
+      row({ path: 'plain.txt', kind: 'create', entry: 'file', bytes: 5 }),
+      // a latin-1 name (the byte 0xe9 is not UTF-8), as the engine carries it
+      row({ path: 'caf\udce9-copy', kind: 'create', entry: 'file', linkTo: 'caf\udce9' }),
+    ]);
+    const table = await openHistory();
+    /** The row's path and the line beside it, as shown. */
+    const shown = (path: string) => {
+      const cell = within(table)
+        .getAllByRole('row')
+        .find((r) => r.textContent?.includes(path))!
+        .querySelector('.path-cell')!;
+      return [
+        cell.querySelector('.path-text')!.textContent,
+        cell.querySelector('.entry-detail')?.textContent ?? null,
+      ];
+    };
+    expect(shown('latest')).toEqual(['latest', 'link → docs/v2']);
+    expect(shown('photos/copy.jpg')).toEqual(['photos/copy.jpg', 'hard link to photos/cat.jpg']);
+    expect(shown('pipe')).toEqual(['pipe', 'special file (holds no data)']);
+    expect(shown('cache')).toEqual(['cache', 'replaces a folder']);
+    expect(shown('a.txt')).toEqual(['a.txt', 'xattr differs']);
+    expect(shown('b/new.txt')).toEqual(['a/old.txt → b/new.txt', null]);
+    expect(shown('old-link')).toEqual(['old-link', 'symlink']);
+    expect(shown('plain.txt')).toEqual(['plain.txt', null]);
+    expect(shown('caf\\#351-copy')).toEqual(['caf\\#351-copy', 'hard link to caf\\#351']);
   });
 
   it('refetches when changes are applied', async () => {

@@ -1,10 +1,12 @@
-// The History tab: what Tandem did to the target, newest first, and, where a change kept what
-// it replaced, the versions of that path, any of which can be restored.
+// The History tab: what Tandem did to the target, newest first (each entry said to be a link, a
+// hard link, a special file where its path does not say), and, where a change kept what it
+// replaced, the versions of that path, any of which can be restored.
 import { useEffect, useState } from 'react';
-import type { HistoryEntry } from '../contract.js';
-import { KIND_LABELS, formatBytes, formatRelative } from '../format.js';
+import { escapeName, type HistoryEntry } from '../contract.js';
+import { KIND_LABELS, describeEntry, formatBytes, formatRelative } from '../format.js';
 import { useServices, useSyncState } from '../state/appContext.js';
 import { useNow } from './useNow.js';
+import { PathText } from './PathText.js';
 import { VersionsList } from './VersionsList.js';
 
 const PAGE = 100;
@@ -115,13 +117,21 @@ function rowMessage(e: HistoryEntry): string | null {
 
 function HistoryRow({ entry: e, now, open, onToggle, onRestored }: HistoryRowProps) {
   const message = rowMessage(e);
+  const detail = describeEntry(e);
   return (
     <>
       <tr>
         <td title={new Date(e.time).toLocaleString()}>{formatRelative(e.time, now)}</td>
         <td>{KIND_LABELS[e.kind]}</td>
         <td className="path-cell">
-          <span className="path-text">{e.path}</span>
+          {e.kind === 'rename' && e.from !== undefined ? (
+            <span className="path-text">
+              <PathText path={e.from} className="" /> → <PathText path={e.path} className="" />
+            </span>
+          ) : (
+            <PathText path={e.path} />
+          )}
+          {detail ? <span className="entry-detail">{detail}</span> : null}
           {message ? <span className="row-message">{message}</span> : null}
         </td>
         <td className="num">{bytesText(e)}</td>
@@ -134,7 +144,7 @@ function HistoryRow({ entry: e, now, open, onToggle, onRestored }: HistoryRowPro
             <button
               type="button"
               className="button small"
-              aria-label={`Versions of ${e.path}`}
+              aria-label={`Versions of ${escapeName(e.path)}`}
               aria-expanded={open}
               onClick={onToggle}
             >
