@@ -32,7 +32,15 @@ export async function runWatch(
     watcherFactory: createWatcherFactory(),
   });
   let lastStatusLine = '';
+  // A pair's notices hold in its status while they are true; each is printed once.
+  const noted = new Set<string>();
   service.on((e: SyncEvent) => {
+    if (e.type === 'pairStatus')
+      for (const n of e.status.notices ?? [])
+        if (!noted.has(n)) {
+          noted.add(n);
+          io.out(`${stamp()} note: ${n}`);
+        }
     const line = describeEvent(e);
     if (!line) return;
     // A status line is printed when it says something new (rescans repeat "in sync").
