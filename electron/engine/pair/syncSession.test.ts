@@ -100,6 +100,26 @@ describe('SyncSession', () => {
     idx.close();
     expect(row[10]).toBe(0); // stored untrusted: modified within 2 s of its scan
   });
+
+  it('sees a folder whose mtime alone changed (an entry added and removed again) deep in the tree', async () => {
+    const deep = path.join(src, 'a', 'b');
+    fs.mkdirSync(deep, { recursive: true });
+    fs.utimesSync(deep, 1_600_000_000, 1_600_000_000);
+    fs.utimesSync(path.join(src, 'a'), 1_600_000_000, 1_600_000_000);
+    await cycle({}, true);
+    expect((await cycle()).plan.items).toEqual([]);
+    // Its parent's listing and every file stay the same: only b's own mtime moves.
+    fs.writeFileSync(path.join(deep, 'tmp'), 'x');
+    fs.unlinkSync(path.join(deep, 'tmp'));
+    fs.utimesSync(deep, 1_700_000_000, 1_700_000_000);
+    const { plan, result } = await cycle({}, true);
+    expect(plan.items.map((i) => `${i.kind} ${i.path} ${i.differs?.join(',') ?? ''}`)).toEqual([
+      'metadata a/b mtime',
+    ]);
+    expect(result?.failed).toEqual([]);
+    expect(fs.statSync(path.join(dst, 'a', 'b')).mtimeMs).toBe(1_700_000_000_000);
+    expect((await cycle()).plan.items).toEqual([]);
+  });
 });
 
 describe('SyncSession cancellation', () => {

@@ -326,13 +326,17 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     (d, names, e) => {
       const known = indexed.get(d);
       // A folder keeps its stored id when it has the same number of children and every one of
-      // them is exactly what the index holds (so the set of names is the same too).
+      // them is exactly what the index holds (so the set of names is the same too). Its own mtime
+      // must be the stored one as well: it is not in its own id but in its parent's (a child
+      // added and removed again changes nothing else), and only reused entries let a parent keep
+      // its id.
       const clean =
         known !== undefined &&
         known[ROW.type] === TYPE_CODE.dir &&
         known[ROW.id] !== null &&
         known[ROW.sameScheme] === 1 &&
         known[ROW.mode] === e.mode &&
+        known[ROW.mtimeMs] === e.mtimeMs &&
         known[ROW.size] === names.length &&
         sameXattrs(known[ROW.xattrId], pendingDirXattrs.get(d)) &&
         // A folder's own owner is not in its row: a changed ctime (chown) means look again.
