@@ -76,8 +76,10 @@ export interface WatcherHealth {
    * up); polling (periodic rescans cover what cannot be watched); off (manual schedule, paused)
    */
   mode: 'watching' | 'starting' | 'polling' | 'off';
-  /** watches the pair needs (chokidar takes one per folder and one per file) */
+  /** watches the pair needs (parcel takes one per folder; chokidar one per folder and per file) */
   needed: number;
+  /** the watcher in use: @parcel/watcher, or chokidar where parcel's binary does not load */
+  backend?: 'parcel' | 'chokidar';
   /** the OS limit on watches (inotify max_user_watches), null where there is none */
   limit: number | null;
   /** a sentence when something is wrong, with the fix */

@@ -690,11 +690,13 @@ export class PairRunner {
 
   /**
    * chokidar names paths as text, so it cannot see a change to a name that is not valid UTF-8
-   * (nor anything in a folder with such a name): a watched pair holding one is rescanned every
-   * minute too, and says so once.
+   * (nor anything in a folder with such a name): a pair it watches that holds one is rescanned
+   * every minute too, and says so once. parcel watches by bytes and reports such a change on the
+   * nearest folder it can name, which starts a cycle like any other.
    */
   private coverByteNames(count: number): void {
-    if (count === 0 || this.pollTimer || this.status.watcher.mode !== 'watching') return;
+    const w = this.status.watcher;
+    if (count === 0 || this.pollTimer || w.mode !== 'watching' || w.backend !== 'chokidar') return;
     this.startPolling();
     this.noticeOnce(
       `${count} name${count === 1 ? ' is' : 's are'} not valid UTF-8: the watcher cannot see changes to ${count === 1 ? 'it' : 'them'}, so Tandem also rescans this pair every minute`,

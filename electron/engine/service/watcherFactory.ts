@@ -1,4 +1,4 @@
-// Connects the PairWatcher (chokidar) to a PairRunner: settled changes and rescan requests start
+// Connects the PairWatcher (parcel or chokidar) to a PairRunner: settled changes and rescan requests start
 // a cycle, health and errors go to the pair's status.
 import type { WatcherFactory } from './pairRunner.js';
 import { PairWatcher, type PairWatcherOptions } from '../watch/pairWatcher.js';
@@ -11,7 +11,7 @@ import { PairWatcher, type PairWatcherOptions } from '../watch/pairWatcher.js';
 export const DEFAULT_SETTLE_MS = 900;
 
 export function createWatcherFactory(
-  tuning: Pick<PairWatcherOptions, 'settleMs' | 'mergeMs' | 'limit'> = {},
+  tuning: Pick<PairWatcherOptions, 'settleMs' | 'mergeMs' | 'limit' | 'backend'> = {},
 ): WatcherFactory {
   return (pair, cb) => {
     const w = new PairWatcher({

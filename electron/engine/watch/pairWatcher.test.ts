@@ -1,15 +1,18 @@
-// Integration tests of PairWatcher on real temp folders and the real chokidar: batches come once
+// Integration tests of PairWatcher's chokidar backend on real temp folders: batches come once
 // files settle, bursts are merged, and nothing from `.tandem`, ignored paths or links leaks in.
+// The parcel backend (the default) has its own file, pairWatcher.parcel.test.ts; the settling
+// logic both share is driven here by a fake chokidar.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FSWatcher } from 'chokidar';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PairWatcher, type ChangeBatch, type PairWatcherOptions } from './pairWatcher.js';
+import { PairWatcher, type PairWatcherOptions } from './pairWatcher.js';
 import type { Side } from '../../shared/plan.js';
 import type { WatchEventKind } from './coalesceEvents.js';
 import { MAX_WATCHES_ENV } from './watchLimits.js';
+import { inotifyWatches, Recorder, show } from '../../testing/watchRecorder.js';
 
 let root: string;
 let src: string;
@@ -35,87 +38,20 @@ const put = (base: string, rel: string, data: string | Buffer = rel): void => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Seen extends ChangeBatch {
-  at: number;
-}
-
-/** Records what a watcher emits and lets a test wait for it, with a timeout instead of sleeps. */
-class Recorder {
-  readonly batches: Seen[] = [];
-  readonly errors: Error[] = [];
-  readonly rescans: Side[] = [];
-  private wake: (() => void) | null = null;
-
-  constructor(w: PairWatcher) {
-    const poke = (): void => this.wake?.();
-    w.on('changes', (b) => {
-      this.batches.push({ ...b, at: performance.now() });
-      poke();
-    });
-    w.on('error', (e) => {
-      this.errors.push(e);
-      poke();
-    });
-    w.on('rescan', (side) => {
-      this.rescans.push(side);
-      poke();
-    });
-  }
-
-  /** The side's batches, each as sorted 'kind path' lines. */
-  on(side: Side): string[][] {
-    return this.batches.filter((b) => b.side === side).map((b) => show(b));
-  }
-
-  async until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!check()) {
-      const left = deadline - performance.now();
-      if (left <= 0)
-        throw new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.batches)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Waits for the side's next batch that mentions `rel`. */
-  async batchWith(side: Side, rel: string, timeoutMs?: number): Promise<Seen> {
-    const found = (): Seen | undefined =>
-      this.batches.find((b) => b.side === side && b.changes.some((c) => c.path === rel));
-    await this.until(`a ${side} batch with ${rel}`, () => found() !== undefined, timeoutMs);
-    return found()!;
-  }
-}
-
-const show = (b: ChangeBatch): string[] => b.changes.map((c) => `${c.kind} ${c.path}`).sort();
-
 async function startWatcher(
   opts: Partial<PairWatcherOptions> = {},
 ): Promise<{ w: PairWatcher; rec: Recorder }> {
-  const w = new PairWatcher({ source: src, target: dst, limit: null, ...opts });
+  const w = new PairWatcher({
+    source: src,
+    target: dst,
+    limit: null,
+    backend: 'chokidar',
+    ...opts,
+  });
   watchers.push(w);
   const rec = new Recorder(w);
   await w.start();
   return { w, rec };
-}
-
-/** inotify watches this process holds: what chokidar really costs, to hold the count against. */
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (!fs.readlinkSync(`/proc/self/fd/${fd}`).includes('inotify')) continue;
-      n += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/^inotify wd:/gm)?.length ?? 0;
-    } catch {
-      // an fd closed while we looked
-    }
-  }
-  return n;
 }
 
 describe('PairWatcher', () => {
@@ -295,7 +231,7 @@ describe('PairWatcher', () => {
     const saved = process.env[MAX_WATCHES_ENV];
     process.env[MAX_WATCHES_ENV] = '10';
     try {
-      const w = new PairWatcher({ source: src, target: dst });
+      const w = new PairWatcher({ source: src, target: dst, backend: 'chokidar' });
       watchers.push(w);
       const rec = new Recorder(w);
       const health: unknown[] = [];
@@ -514,22 +450,4 @@ describe('PairWatcher', () => {
     const w = new PairWatcher({ source: path.join(root, 'nope'), target: dst });
     await expect(w.start()).rejects.toThrow(`opening ${path.join(root, 'nope')} to watch it`);
   });
-
-  it.skipIf(!fs.existsSync('/work/bt/src'))(
-    'starts on a 20,000-file tree: start time and memory',
-    async () => {
-      const rss0 = process.memoryUsage().rss;
-      const t0 = performance.now();
-      const { w } = await startWatcher({ source: '/work/bt/src' });
-      const ms = performance.now() - t0;
-      const mem = process.memoryUsage();
-      const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
-      console.log(
-        `watching /work/bt/src: ${w.health.needed} watches, started in ${ms.toFixed(0)} ms, ` +
-          `RSS ${mib(mem.rss)} MiB (+${mib(mem.rss - rss0)} MiB), heap ${mib(mem.heapUsed)} MiB`,
-      );
-      expect(w.health).toMatchObject({ mode: 'watching', needed: 221 + 20_000 + 1 });
-      expect(ms).toBeLessThan(30_000);
-    },
-  );
 });

@@ -1,5 +1,8 @@
-// Watches one pair's source and target with chokidar and turns raw events into settled batches:
-// bursts merged by coalesceEvents, a file reported only once its size and mtime stop changing.
+// Watches one pair's source and target and turns raw events into settled batches: bursts merged
+// by coalesceEvents, a file reported only once its size and mtime stop changing. Two backends:
+// @parcel/watcher (native; on Linux one inotify watch per folder, the tree held in C++), the
+// default, and chokidar (one watch and one JS listener per file), where parcel's prebuilt binary
+// does not load or TANDEM_WATCHER=chokidar asks for it. ARCHITECTURE.md has the measurements.
 import { sameStat, statKey, type StatKey } from '../core/hash/hashFile.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -15,6 +18,7 @@ import {
 } from './coalesceEvents.js';
 import { STATE_DIR, makeIgnore } from '../core/scan/walk.js';
 import { countWatches, readWatchLimit, watcherHealth, watchesExhausted } from './watchLimits.js';
+import { requireCjs } from '../core/runtime/requireCjs.js';
 
 import type { Side } from '../../shared/plan.js';
 
@@ -49,8 +53,39 @@ export interface PairWatcherOptions {
   maxPending?: number;
   /** the OS watch limit; by default readWatchLimit() (TANDEM_MAX_WATCHES overrides it) */
   limit?: number | null;
-  /** chokidar's watch; tests pass a fake to provoke what a real disk rarely does */
+  /** which watcher: by default parcel where it loads (watcherBackend()) */
+  backend?: WatcherBackend;
+  /** chokidar's watch; tests pass a fake to provoke what a real disk rarely does (implies chokidar) */
   watch?: (root: string, options: ChokidarOptions) => FSWatcher;
+}
+
+export type WatcherBackend = 'parcel' | 'chokidar';
+
+/** Chooses the watcher backend: TANDEM_WATCHER overrides; parcel where its binary loads. */
+export const WATCHER_ENV = 'TANDEM_WATCHER';
+
+type ParcelModule = typeof import('@parcel/watcher');
+let parcelModule: ParcelModule | null | undefined;
+
+function parcel(): ParcelModule | null {
+  if (parcelModule === undefined) {
+    try {
+      parcelModule = requireCjs('@parcel/watcher') as ParcelModule;
+    } catch {
+      parcelModule = null;
+    }
+  }
+  return parcelModule;
+}
+
+export function watcherBackend(env: NodeJS.ProcessEnv = process.env): WatcherBackend {
+  const asked = env[WATCHER_ENV];
+  if (asked === 'chokidar') return 'chokidar';
+  return parcel() ? 'parcel' : 'chokidar';
+}
+
+interface WatchHandle {
+  close(): Promise<void>;
 }
 
 const DEFAULTS = { mergeMs: 100, settleMs: 300, maxHoldMs: 2000, maxPending: 10_000 };
@@ -60,7 +95,8 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
   private readonly isIgnored: (rel: string, isDir: boolean) => boolean;
   private current: WatcherHealth = { mode: 'off', needed: 0, limit: null };
   private queues: SettleQueue[] = [];
-  private watchers: FSWatcher[] = [];
+  private watchers: WatchHandle[] = [];
+  private readonly backend: WatcherBackend;
   private closing: Promise<void>[] = [];
   private started = false;
   private closed = false;
@@ -76,6 +112,7 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
       maxHoldMs: options.maxHoldMs ?? DEFAULTS.maxHoldMs,
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
     };
+    this.backend = options.watch ? 'chokidar' : (options.backend ?? watcherBackend());
     const ig = options.ignore?.length ? makeIgnore(options.ignore) : null;
     // The same rules on both sides, as walkTree applies them: `.tandem` at a root is Tandem's own.
     this.isIgnored = (rel, isDir) => {
@@ -113,7 +150,11 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
       Promise.all(roots.map((r) => countWatches(r, this.isIgnored))),
     ]);
     if (this.closed) return;
-    const needed = counts.reduce((n, c) => n + c.folders + c.files, 0);
+    // chokidar watches every file as well as every folder; parcel (inotify) every folder only.
+    const needed = counts.reduce(
+      (n, c) => n + c.folders + (this.backend === 'chokidar' ? c.files : 0),
+      0,
+    );
     this.setHealth(watcherHealth(needed, limit));
     if (this.current.mode !== 'watching') return;
 
@@ -147,6 +188,8 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
       rescan: (reason) => this.emit('rescan', side, reason),
       error: (e) => this.emit('error', e, side),
     });
+    this.queues.push(queue);
+    if (this.backend === 'parcel') return this.watchSideParcel(side, root, toRel, queue);
     const watcher = (this.opts.watch ?? chokidarWatch)(root, {
       ignoreInitial: true,
       // Never follow a link: a link is an entry to sync, and what it points to is not the pair's.
@@ -161,7 +204,6 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
         return rel !== null && this.isIgnored(rel, stats?.isDirectory() ?? false);
       },
     });
-    this.queues.push(queue);
     this.watchers.push(watcher);
     // Before 'ready' chokidar is still reading the tree and reports some of what was already there
     // (a symlink, despite ignoreInitial). The service's startup scan, begun after start(), covers
@@ -180,6 +222,49 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
         resolve();
       }),
     );
+  }
+
+  /**
+   * parcel names what was created, updated or deleted, not whether it is a folder: a created
+   * path is looked at (lstat) to tell, a deleted one is reported as a removal (the settle look
+   * says it is gone; a scan of a removed folder finds nothing below it). A path it can only name
+   * as text with replacement characters (a name that is not UTF-8) cannot be looked at: the
+   * change is reported on the nearest folder above it that can.
+   */
+  private async watchSideParcel(
+    side: Side,
+    root: string,
+    toRel: (p: string) => string | null,
+    queue: SettleQueue,
+  ): Promise<void> {
+    const w = parcel()!;
+    const onEvents = (err: Error | null, events: { path: string; type: string }[]): void => {
+      if (this.closed) return;
+      if (err) return this.onWatcherError(side, root, err);
+      for (const e of events) {
+        let rel = toRel(e.path);
+        if (rel === null) continue;
+        let kind: WatchEventKind =
+          e.type === 'update' ? 'change' : e.type === 'delete' ? 'unlink' : 'add';
+        const cut = rel.indexOf('\ufffd');
+        if (cut >= 0) {
+          rel = rel.slice(0, Math.max(0, rel.lastIndexOf('/', cut)));
+          kind = 'change';
+        } else if (kind === 'add' && isFolder(root, rel)) kind = 'addDir';
+        if (this.isIgnored(rel, kind === 'addDir')) continue;
+        queue.push({ kind, path: rel });
+      }
+    };
+    try {
+      const sub = await w.subscribe(root, onEvents, { ignore: [path.join(root, STATE_DIR)] });
+      if (this.closed) {
+        await sub.unsubscribe();
+        return;
+      }
+      this.watchers.push({ close: () => sub.unsubscribe() });
+    } catch (e) {
+      this.onWatcherError(side, root, parcelError(e));
+    }
   }
 
   private onWatcherError(side: Side, root: string, err: unknown): void {
@@ -204,9 +289,27 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
   }
 
   private setHealth(h: WatcherHealth): void {
-    this.current = h;
-    this.emit('health', h);
+    this.current = { ...h, backend: this.backend };
+    this.emit('health', this.current);
   }
+}
+
+function isFolder(root: string, rel: string): boolean {
+  try {
+    return fs.lstatSync(rel ? path.join(root, rel) : root).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** parcel's errors carry their errno only in the text: give them the code the health needs. */
+function parcelError(e: unknown): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (/No space left on device|ENOSPC/i.test(err.message))
+    return Object.assign(err, { code: 'ENOSPC' });
+  if (/Too many open files|EMFILE/i.test(err.message))
+    return Object.assign(err, { code: 'EMFILE' });
+  return err;
 }
 
 const WATCH_KINDS = new Set<string>(['add', 'change', 'unlink', 'addDir', 'unlinkDir']);

@@ -1,0 +1,79 @@
+// Records what a PairWatcher emits so a test can wait for it (a timeout, never a sleep), and counts
+// the inotify watches this process holds: what a watcher really costs.
+import fs from 'node:fs';
+import type { ChangeBatch, PairWatcher } from '../engine/watch/pairWatcher.js';
+import type { Side } from '../shared/plan.js';
+
+export interface Seen extends ChangeBatch {
+  at: number;
+}
+
+/** Records what a watcher emits and lets a test wait for it, with a timeout instead of sleeps. */
+export class Recorder {
+  readonly batches: Seen[] = [];
+  readonly errors: Error[] = [];
+  readonly rescans: Side[] = [];
+  private wake: (() => void) | null = null;
+
+  constructor(w: PairWatcher) {
+    const poke = (): void => this.wake?.();
+    w.on('changes', (b) => {
+      this.batches.push({ ...b, at: performance.now() });
+      poke();
+    });
+    w.on('error', (e) => {
+      this.errors.push(e);
+      poke();
+    });
+    w.on('rescan', (side) => {
+      this.rescans.push(side);
+      poke();
+    });
+  }
+
+  /** The side's batches, each as sorted 'kind path' lines. */
+  on(side: Side): string[][] {
+    return this.batches.filter((b) => b.side === side).map((b) => show(b));
+  }
+
+  async until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!check()) {
+      const left = deadline - performance.now();
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.batches)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Waits for the side's next batch that mentions `rel`. */
+  async batchWith(side: Side, rel: string, timeoutMs?: number): Promise<Seen> {
+    const found = (): Seen | undefined =>
+      this.batches.find((b) => b.side === side && b.changes.some((c) => c.path === rel));
+    await this.until(`a ${side} batch with ${rel}`, () => found() !== undefined, timeoutMs);
+    return found()!;
+  }
+}
+
+export const show = (b: ChangeBatch): string[] =>
+  b.changes.map((c) => `${c.kind} ${c.path}`).sort();
+
+/** inotify watches this process holds: what chokidar really costs, to hold the count against. */
+export function inotifyWatches(): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (!fs.readlinkSync(`/proc/self/fd/${fd}`).includes('inotify')) continue;
+      n += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/^inotify wd:/gm)?.length ?? 0;
+    } catch {
+      // an fd closed while we looked
+    }
+  }
+  return n;
+}
