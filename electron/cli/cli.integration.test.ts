@@ -16,6 +16,7 @@ import {
   type CliRun,
 } from '../testing/cliRunner.js';
 import { patchFile, seededBytes, writeSeededFile } from '../testing/rng.js';
+import { listVersions, restoreVersion } from '../engine/core/target/versionRestore.js';
 import {
   file,
   link,
@@ -35,6 +36,7 @@ import {
   diffSnapshots,
   hashTree,
   sha256,
+  sha256File,
   type TreeSnapshot,
 } from '../testing/treeSnapshot.js';
 
@@ -143,16 +145,6 @@ function versionFiles(): Buffer[] {
   return [...hashTree(dir, { hashContent: false })]
     .filter(([, e]) => e.kind === 'file')
     .map(([p]) => fs.readFileSync(path.join(dir, p)));
-}
-
-function readChunk(file: string, index: number, chunkSize: number): Buffer {
-  const b = Buffer.alloc(chunkSize);
-  const fd = fs.openSync(file, 'r');
-  try {
-    return b.subarray(0, fs.readSync(fd, b, 0, chunkSize, index * chunkSize));
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function versionHashes(): Set<string> {
@@ -287,7 +279,7 @@ describe('tandem sync and diff: copying', () => {
   });
 
   it(
-    'lists and writes only the changed chunks of a 64 MiB file (128 KiB chunks, 512 of them)',
+    'lists the changed chunks of a 64 MiB file (128 KiB chunks, 512 of them) and writes only their differing pages',
     { timeout: 180_000 },
     async () => {
       const CH = 128 * KiB;
@@ -319,31 +311,55 @@ describe('tandem sync and diff: copying', () => {
       });
       expect(item(plan, 'big.bin')?.bytesToWrite).toBe(5 * CH);
 
-      const replaced = [3, 10, 11, 200, 511].map((i) =>
-        readChunk(path.join(sb.target, 'big.bin'), i, CH),
+      // Both sides are local: inside each changed chunk only the 4 KiB pages that differ are
+      // written (the 8-byte edit straddles two pages, in chunks 10 and 11).
+      const PAGE = 4 * KiB;
+      const pages = [3 * CH + 17, 11 * CH - 4, 11 * CH, 201 * CH - 1, 64 * MiB - 1].map(
+        (pos) => Math.floor(pos / PAGE) * PAGE,
       );
+      const readPage = (at: number): Buffer => {
+        const b = Buffer.alloc(PAGE);
+        const fd = fs.openSync(path.join(sb.target, 'big.bin'), 'r');
+        fs.readSync(fd, b, 0, PAGE, at);
+        fs.closeSync(fd);
+        return b;
+      };
+      const replaced = pages.map(readPage);
+      fs.copyFileSync(path.join(sb.target, 'big.bin'), path.join(sb.base, 'big.bin.before-patch'));
       let out = await syncYes();
       expect(out.result).toMatchObject({
         patchedInPlace: 1,
         renamedIntoPlace: 0,
-        bytesWritten: 5 * CH,
+        bytesWritten: pages.length * PAGE,
       });
-      // The undo journal holds the replaced chunks and then becomes their kept version.
-      expect(
-        out.result?.bytesJournaled,
-        'the replaced chunks were not journaled',
-      ).toBeGreaterThanOrEqual(5 * CH);
+      // The undo journal holds the replaced pages (and a header), then becomes their kept version.
+      expect(out.result?.bytesJournaled).toBeGreaterThanOrEqual(pages.length * PAGE);
+      expect(out.result?.bytesJournaled).toBeLessThan(pages.length * PAGE + 8 * KiB);
       const versions = versionFiles();
-      replaced.forEach((chunk, k) => {
+      replaced.forEach((page, k) => {
         expect(
-          versions.some((v) => v.includes(chunk)),
-          `the replaced chunk #${k + 1} is not in the version store`,
+          versions.some((v) => v.includes(page)),
+          `the replaced page #${k + 1} is not in the version store`,
         ).toBe(true);
       });
       expect(
         fs.statSync(path.join(sb.target, 'big.bin')).ino,
         'patched in place keeps the inode',
       ).toBe(inode);
+      await expectInSync();
+      // The kept pages rebuild the file as it was, byte for byte (restored into the target; the
+      // sync after it puts the new content back).
+      const beforePatch = sha256File(path.join(sb.base, 'big.bin.before-patch'));
+      const [kept] = listVersions(sb.target, 'big.bin');
+      await restoreVersion({
+        targetRoot: sb.target,
+        rel: 'big.bin',
+        run: kept!.run,
+        stored: kept!.stored,
+        scheme: 'xxh128',
+      });
+      expect(sha256File(path.join(sb.target, 'big.bin'))).toBe(beforePatch);
+      await syncYes('--force');
       await expectInSync();
 
       fs.appendFileSync(big, seededBytes('tail', 300 * KiB));

@@ -79,6 +79,48 @@ describe('recoverJournals', () => {
     expect(fs.readdirSync(jdir)).toEqual([]);
   });
 
+  it('rolls back a journal of page ranges at any offset, including a tail the patch cut off', async () => {
+    // A local patch journals only differing pages: two pages inside chunk 2, one straddling the
+    // end of chunk 5, and the old tail past a shorter new end.
+    const ranges = [
+      [2 * CS + 4096, 4096],
+      [2 * CS + 12 * 4096, 8192],
+      [6 * CS - 4096, 8192],
+      [7 * CS + 100, CS - 100],
+    ] as const;
+    const pageData = ranges.map(([at, len]) => oldBytes.subarray(at, at + len));
+    const pageHeader: JournalHeader = {
+      ...header,
+      chunks: ranges.map(([at, len], i) => ({
+        index: Math.floor(at / CS),
+        offset: at,
+        length: len,
+        id: h.hash(pageData[i]!).toString('hex'),
+      })),
+    };
+    writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', pageHeader, pageData);
+    const patched = Buffer.from(oldBytes.subarray(0, 7 * CS + 100));
+    for (const [at, len] of ranges)
+      if (at < patched.length)
+        crypto.randomFillSync(patched, at, Math.min(len, patched.length - at));
+    fs.writeFileSync(file, patched);
+    const r = await recoverJournals(new NodeTargetFs(dir));
+    expect(r).toEqual({ rolledBack: ['big.bin'], discarded: [], problems: [] });
+    expect(fs.readFileSync(file).equals(oldBytes)).toBe(true);
+  });
+
+  it('keeps a committed journal of another version instead of dropping it as uncommitted', async () => {
+    const j = path.join(jdir, '1.jnl');
+    writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', header, data);
+    const buf = fs.readFileSync(j);
+    buf.write('TDMJNL07', 0);
+    fs.writeFileSync(j, buf);
+    const r = await recoverJournals(new NodeTargetFs(dir));
+    expect(r.problems).toEqual([expect.stringMatching(/another version of Tandem/)]);
+    expect(r.discarded).toEqual([]);
+    expect(fs.existsSync(j)).toBe(true);
+  });
+
   it('drops an uncommitted journal and leaves the file as it was', async () => {
     const j = path.join(jdir, '1.jnl');
     writeJournal(new NodeTargetFs(dir), '.tandem/journal/1.jnl', header, data);

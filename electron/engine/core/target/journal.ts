@@ -5,11 +5,17 @@
 // a crash at any point the file is its old or its new content once recovery has run. After a
 // patch succeeds the journal holds exactly the replaced bytes, so it becomes the version kept in
 // the version store by a rename: the patch writes the changed chunks twice in all, not three times.
+// Since version 02 a record is a byte range (`offset`): a local patch journals and writes only the
+// 4 KiB pages that differ inside each changed chunk. Version 01 journals (whole chunks at
+// index × chunkSize) are still read.
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
 import { JOURNAL_DIR, readTargetFile } from './stateFolder.js';
 import { readAll, writeAll, type TargetFile, type TargetFs } from './targetFs.js';
 
-const MAGIC = Buffer.from('TDMJNL01');
+const MAGIC = Buffer.from('TDMJNL02');
+const MAGIC_V1 = Buffer.from('TDMJNL01');
+/** Every journal of any version starts so: one of a version this build does not know is kept. */
+const MAGIC_FAMILY = Buffer.from('TDMJNL');
 const COMMIT = Buffer.from('TDMCOMIT');
 
 export interface JournalHeader {
@@ -24,8 +30,24 @@ export interface JournalHeader {
   restoreMode: number;
   /** the file's id before the patch (hex), for the version store */
   restoreId: string;
-  /** chunk index, its length, and the hex id its bytes must hash to */
-  chunks: { index: number; length: number; id: string }[];
+  /**
+   * the replaced ranges: the chunk each lies in, its byte offset in the file (journals of version
+   * 01 have none: the whole chunk, at index × chunkSize), its length, and the hex id its bytes
+   * must hash to
+   */
+  chunks: JournalRange[];
+}
+
+export interface JournalRange {
+  index: number;
+  offset?: number;
+  length: number;
+  id: string;
+}
+
+/** Where a journal range starts in the file. */
+export function rangeStart(header: JournalHeader, c: JournalRange): number {
+  return c.offset ?? c.index * header.chunkSize;
 }
 
 /** Writes a journal with the old chunk bytes, fsyncs it, then commits it (fsync again). */
@@ -35,7 +57,9 @@ export function writeJournal(
   header: JournalHeader,
   data: Buffer[],
 ): number {
-  const head = Buffer.from(JSON.stringify(header));
+  // A range given by its chunk alone is that whole chunk.
+  const ranges = header.chunks.map((c) => ({ ...c, offset: rangeStart(header, c) }));
+  const head = Buffer.from(JSON.stringify({ ...header, chunks: ranges }));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
   const f = t.create(rel, 0o600);
@@ -57,7 +81,7 @@ export function writeJournal(
 }
 
 export type ReadJournal =
-  | { committed: false; corrupt?: boolean }
+  | { committed: false; corrupt?: boolean; unknownVersion?: boolean }
   | { committed: true; header: JournalHeader; data: Buffer[] };
 
 /**
@@ -65,10 +89,16 @@ export type ReadJournal =
  * began, so the file is untouched); committed but unreadable it is corrupt (the file may be half
  * patched and needs a person).
  */
-export function readJournal(t: TargetFs, rel: string, h: SchemeHasher): ReadJournal {
+export function readJournal(t: TargetFs, rel: string, h: SchemeHasher | null): ReadJournal {
   const buf = readTargetFile(t, rel);
-  if (buf.length < MAGIC.length + 4 + COMMIT.length || !buf.subarray(0, 8).equals(MAGIC))
+  const magic = buf.subarray(0, 8);
+  if (buf.length < MAGIC.length + 4 + COMMIT.length) return { committed: false };
+  if (!magic.equals(MAGIC) && !magic.equals(MAGIC_V1)) {
+    // Another version's journal may hold the only undo of a half-patched file: never dropped.
+    if (magic.subarray(0, 6).equals(MAGIC_FAMILY) && buf.subarray(buf.length - 8).equals(COMMIT))
+      return { committed: false, unknownVersion: true };
     return { committed: false };
+  }
   if (!buf.subarray(buf.length - COMMIT.length).equals(COMMIT)) return { committed: false };
   const hlen = buf.readUInt32LE(8);
   let header: JournalHeader;
@@ -77,9 +107,15 @@ export function readJournal(t: TargetFs, rel: string, h: SchemeHasher): ReadJour
   } catch {
     return { committed: false, corrupt: true };
   }
+  // Committed, but in a hash scheme this build cannot compute: it cannot be checked, so it is
+  // kept for a person (never dropped as if uncommitted).
+  if (!h) return { committed: false, corrupt: true };
   const data: Buffer[] = [];
   let off = 12 + hlen;
   for (const c of header.chunks) {
+    if (magic.equals(MAGIC_V1)) delete c.offset;
+    else if (!Number.isSafeInteger(c.offset) || c.offset! < 0)
+      return { committed: false, corrupt: true };
     const b = buf.subarray(off, off + c.length);
     off += c.length;
     if (b.length !== c.length || h.hash(b).toString('hex') !== c.id)
@@ -92,7 +128,7 @@ export function readJournal(t: TargetFs, rel: string, h: SchemeHasher): ReadJour
 
 /** Writes a journal's chunks back into the open file, restores its size and metadata, fsyncs. */
 export function rollBack(f: TargetFile, header: JournalHeader, data: Buffer[]): void {
-  header.chunks.forEach((c, i) => writeAll(f, data[i]!, c.index * header.chunkSize));
+  header.chunks.forEach((c, i) => writeAll(f, data[i]!, rangeStart(header, c)));
   f.truncate(header.restoreSize);
   f.chmod(header.restoreMode);
   f.setMtime(header.restoreMtimeMs);
@@ -108,7 +144,7 @@ export function verifyRolledBack(
 ): boolean {
   if (f.stat().size !== header.restoreSize) return false;
   for (const c of header.chunks) {
-    const got = readAll(f, buf, c.length, c.index * header.chunkSize);
+    const got = readAll(f, buf, c.length, rangeStart(header, c));
     if (got !== c.length || h.hash(buf.subarray(0, got)).toString('hex') !== c.id) return false;
   }
   return true;
@@ -149,7 +185,13 @@ export async function recoverJournals(t: TargetFs): Promise<RecoveryReport> {
     const shown = `${t.root}/${rel}`;
     const peek = readJournalScheme(t, rel);
     const h = peek ? await hasher(peek) : null;
-    const j: ReadJournal = h ? readJournal(t, rel, h) : { committed: false };
+    const j: ReadJournal = readJournal(t, rel, h);
+    if (!j.committed && j.unknownVersion) {
+      report.problems.push(
+        `an interrupted patch journal was written by another version of Tandem; run that version once to undo it (journal kept in ${shown})`,
+      );
+      continue;
+    }
     if (!j.committed && j.corrupt) {
       report.problems.push(
         `an interrupted patch journal is damaged and cannot be undone; its file may be partly patched (journal kept in ${shown})`,
@@ -199,7 +241,9 @@ function readJournalScheme(t: TargetFs, rel: string): string | null {
     const f = t.openRead(rel);
     try {
       const head = Buffer.alloc(12);
-      if (readAll(f, head, 12, 0) < 12 || !head.subarray(0, 8).equals(MAGIC)) return null;
+      const m = head.subarray(0, 8);
+      if (readAll(f, head, 12, 0) < 12) return null;
+      if (!m.equals(MAGIC) && !m.equals(MAGIC_V1)) return null;
       const len = head.readUInt32LE(8);
       if (len > 64 * 1024 * 1024) return null;
       const hb = Buffer.alloc(len);

@@ -1,8 +1,8 @@
 // The journalled in-place patch of a large file's changed chunks (DESIGN: "Patch in place only when
-// it is safe"): the bytes about to be overwritten go to an undo journal, made durable and committed
-// before the file is touched; the new chunks are read once from the source, checked against the
-// plan and written; any failure rolls the file back at once; on success the journal becomes the
-// kept version (it holds exactly the replaced bytes).
+// it is safe"): each changed chunk is read from both sides and checked against both ids, and only
+// the 4 KiB pages that differ inside it are replaced. Their old bytes go to an undo journal, made
+// durable and committed before the file is touched; any failure rolls the file back at once; on
+// success the journal becomes the kept version (it holds exactly the replaced bytes).
 import fs from 'node:fs';
 import type { PlanItem } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
@@ -21,6 +21,26 @@ export const PATCH_MIN_SIZE = 8 * 1024 * 1024;
 export const PATCH_MAX_FRACTION = 0.5;
 /** ...and the journal (held in memory while written) stays this small. */
 export const PATCH_MAX_BYTES = 256 * 1024 * 1024;
+
+/** The unit a local patch compares and writes: the page size of every filesystem it runs on. */
+export const PAGE_SIZE = 4096;
+
+/**
+ * The [from, to) byte ranges, page-aligned, where `next` differs from `prev` (bytes past `prev`'s
+ * end always differ); adjacent differing pages merge into one range.
+ */
+export function differingPages(prev: Buffer, next: Buffer): [number, number][] {
+  const out: [number, number][] = [];
+  for (let from = 0; from < next.length; from += PAGE_SIZE) {
+    const to = Math.min(from + PAGE_SIZE, next.length);
+    const same = to <= prev.length && prev.subarray(from, to).equals(next.subarray(from, to));
+    if (same) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === from) last[1] = to;
+    else out.push([from, to]);
+  }
+  return out;
+}
 
 /** An item-level failure with a sentence for the user; the run goes on with the other items. */
 export class ItemError extends Error {}
@@ -84,22 +104,62 @@ export function patchInPlace(
     if (!sameStat(tst, job.tgtStat) || tst.nlink !== 1) throw new ItemError(CHANGED_ON_TARGET);
     if (!sameStat(statKey(fs.fstatSync(sfd)), job.sourceStat))
       throw new ItemError(CHANGED_ON_SOURCE);
-    // 1. The bytes about to be overwritten (and any tail cut off), each checked against the
-    //    target's indexed chunk id: the target must still hold what the plan compared.
+    // 1. Each changed chunk, old and new: the target's checked against its indexed chunk id (the
+    //    target must still hold what the plan compared), the source's against the plan's. Both
+    //    sides are readable, so only the pages that differ are journaled and written.
     const oldCount = Math.ceil(tgtNode.size / cs);
-    const newCount = Math.ceil(src.size / cs);
-    const keep = it.chunks!.changed.filter((i) => i < oldCount);
-    for (let i = Math.max(newCount, 0); i < oldCount; i++) if (!keep.includes(i)) keep.push(i);
+    const ranges: JournalHeader['chunks'] = [];
     const old: Buffer[] = [];
-    const chunks: JournalHeader['chunks'] = [];
-    for (const i of keep) {
+    const fresh: { offset: number; bytes: Buffer }[] = [];
+    for (const i of it.chunks!.changed) {
+      const oldLen = i < oldCount ? Math.min(cs, tgtNode.size - i * cs) : 0;
+      const oldChunk = Buffer.allocUnsafe(oldLen);
+      if (oldLen > 0) {
+        const id = tgtIds.subarray(i * ib, (i + 1) * ib);
+        if (readAll(tf, oldChunk, oldLen, i * cs) !== oldLen || !hasher.hash(oldChunk).equals(id))
+          throw new ItemError(CHANGED_ON_TARGET);
+      }
+      const len = Math.min(cs, src.size - i * cs);
+      if (readFully(sfd, buf, len, i * cs) !== len)
+        throw new ItemError('the source shrank while it was read; run again');
+      const chunk = buf.subarray(0, len);
+      if (!hasher.hash(chunk).equals(srcIds.subarray(i * ib, (i + 1) * ib)))
+        throw new ItemError(CHANGED_ON_SOURCE);
+      for (const [from, to] of differingPages(oldChunk, chunk)) {
+        const offset = i * cs + from;
+        fresh.push({ offset, bytes: Buffer.from(chunk.subarray(from, to)) });
+        // Only bytes the file had there are journaled; what lies past its old end is cut off
+        // again by the rollback's truncate.
+        const oldTo = Math.min(to, oldLen);
+        if (oldTo > from) {
+          const b = oldChunk.subarray(from, oldTo);
+          old.push(b);
+          ranges.push({ index: i, offset, length: b.length, id: hasher.hash(b).toString('hex') });
+        }
+      }
+      if (oldLen > len) {
+        // The source ends inside this chunk: the old bytes past its end are cut off, so kept.
+        const b = oldChunk.subarray(len, oldLen);
+        old.push(b);
+        ranges.push({
+          index: i,
+          offset: i * cs + len,
+          length: b.length,
+          id: hasher.hash(b).toString('hex'),
+        });
+      }
+    }
+    // The tail a shorter source cuts off, checked like a changed chunk, kept whole.
+    const newCount = Math.ceil(src.size / cs);
+    for (let i = Math.max(newCount, 0); i < oldCount; i++) {
+      if (it.chunks!.changed.includes(i)) continue;
       const len = Math.min(cs, tgtNode.size - i * cs);
       const b = Buffer.allocUnsafe(len);
       const id = tgtIds.subarray(i * ib, (i + 1) * ib);
       if (readAll(tf, b, len, i * cs) !== len || !hasher.hash(b).equals(id))
         throw new ItemError(CHANGED_ON_TARGET);
       old.push(b);
-      chunks.push({ index: i, length: len, id: id.toString('hex') });
+      ranges.push({ index: i, offset: i * cs, length: len, id: id.toString('hex') });
     }
     // 2. The undo journal, durable and committed before the file is touched.
     const header: JournalHeader = {
@@ -111,21 +171,17 @@ export function patchInPlace(
       restoreMtimeMs: tgtNode.mtimeMs,
       restoreMode: tgtNode.mode,
       restoreId: tgtNode.id.toString('hex'),
-      chunks,
+      chunks: ranges,
     };
     const jrel = names.journal();
     const journaled = writeJournal(t, jrel, header, old);
-    // 3. The patch: each new chunk read once from the source, checked against the plan, written.
-    //    Any failure from here on rolls the file back from the journal before reporting it.
+    // 3. The patch: the differing pages, each already checked as part of its chunk. Any failure
+    //    from here on rolls the file back from the journal before reporting it.
+    let written = 0;
     try {
-      for (const i of it.chunks!.changed) {
-        const len = Math.min(cs, src.size - i * cs);
-        if (readFully(sfd, buf, len, i * cs) !== len)
-          throw new ItemError('the source shrank while it was read; run again');
-        const chunk = buf.subarray(0, len);
-        if (!hasher.hash(chunk).equals(srcIds.subarray(i * ib, (i + 1) * ib)))
-          throw new ItemError(CHANGED_ON_SOURCE);
-        writeAll(tf, chunk, i * cs);
+      for (const f of fresh) {
+        writeAll(tf, f.bytes, f.offset);
+        written += f.bytes.length;
       }
       if (!sameStat(statKey(fs.fstatSync(sfd)), job.sourceStat))
         throw new ItemError('the source changed while it was read; run again');
@@ -133,7 +189,7 @@ export function patchInPlace(
       tf.chmod(src.mode);
       setMtimeInBucket(tf, src.mtimeMs, job.mtimeGranularityMs);
       tf.sync();
-      // 4. Read the written chunks back.
+      // 4. Read the changed chunks back, whole.
       for (const i of it.chunks!.changed) {
         const len = Math.min(cs, src.size - i * cs);
         if (
@@ -158,9 +214,9 @@ export function patchInPlace(
       mode: tgtNode.mode,
       id: header.restoreId,
       chunkSize: cs,
-      chunks: keep,
+      chunks: [...new Set(ranges.map((r) => r.index))],
     });
-    return { written: it.bytesToWrite, journaled, stat: tf.stat() };
+    return { written, journaled, stat: tf.stat() };
   } finally {
     tf.close();
     fs.closeSync(sfd);

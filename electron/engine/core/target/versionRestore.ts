@@ -6,7 +6,7 @@ import { sameStat } from '../hash/hashFile.js';
 import { createSchemeHasher, type SchemeHasher } from '../hash/hashScheme.js';
 import { chooseChunkSize, fileId, symlinkId } from '../hash/identifiers.js';
 import { parentOf } from '../scan/tree.js';
-import { readJournal, type JournalHeader } from './journal.js';
+import { readJournal, type JournalHeader, rangeStart } from './journal.js';
 import { StateNames, STATE_DIR, VERSIONS_DIR } from './stateFolder.js';
 import {
   NodeTargetFs,
@@ -240,7 +240,7 @@ function buildFromChunks(
     const current = identifyCurrent(t, rel, h, out);
     if (!current || current.type !== 'file') throw new RestoreError(`${rel}: ${CHUNKS_GONE}`);
     for (let i = 0; i < jh.chunks.length; i++)
-      writeAll(out, data[i]!, jh.chunks[i]!.index * jh.chunkSize);
+      writeAll(out, data[i]!, rangeStart(jh, jh.chunks[i]!));
     out.truncate(jh.restoreSize);
     // Hash what was written, read back, so the check covers the temp file itself.
     const id = identify(out, jh.restoreSize, jh.chunkSize, h, null);
