@@ -31,6 +31,7 @@ import {
   writeRoot,
   type DirModel,
   type Edit,
+  type TreeModel,
 } from '../../testing/randomTree.js';
 import { removeTree, STATE_DIR } from '../../testing/sandbox.js';
 import { diffSnapshots, hashTree, type TreeSnapshot } from '../../testing/treeSnapshot.js';
@@ -308,5 +309,36 @@ describe('sync of random trees: cases found by the property', () => {
     } finally {
       removeTree(dir);
     }
+  });
+});
+
+describe('sync of random trees: a folder emptied by a move and replaced', () => {
+  // Found by TANDEM_PROPERTY_SEED=290049326 on 5ef5717 (case 717, shrunk): the second sync failed
+  // "a": "the folder it replaces still holds entries that were not removed". The move of a/a is a
+  // rename of its file a/a/a, and the folder a/a, deleted early because the link is written at
+  // a, was deleted before that rename took its file out (applyOrder).
+  it('moves a folder out of another, then replaces the emptied one with a link', async () => {
+    const file = (): TreeModel => ({
+      t: 'file',
+      content: { seed: 0, len: 65, flips: [] },
+      mode: 0o644,
+      mtime: Date.UTC(2001, 1, 3, 4, 5, 6),
+    });
+    const dir = (kids: [string, TreeModel][]): DirModel => ({
+      t: 'dir',
+      mode: 0o755,
+      kids: new Map(kids),
+    });
+    await runCase({
+      source: dir([['a', dir([['a', dir([['a', file()]])]])]]),
+      targetEdits: [],
+      later: {
+        source: [
+          { op: 'move', at: 7788229, dir: 0, name: '日本語' },
+          { op: 'folderToLink', at: 0, into: '{source}' },
+        ],
+        target: [],
+      },
+    });
   });
 });

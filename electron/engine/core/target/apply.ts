@@ -151,6 +151,8 @@ class ApplyRun {
     for (const it of order.renames) this.step(it, () => this.move(it));
     if (order.renames.length)
       this.t.fsyncDirs(order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]));
+    //    Folders in the way that the moves emptied.
+    for (const it of order.deletesAfterMoves) this.step(it, () => this.deleteEntry(it));
     // 4. Files and symlinks: patches one by one, the rest staged in batches.
     for (const it of order.files) {
       if (this.patchable(it)) this.step(it, () => this.patch(it));
