@@ -1,8 +1,13 @@
-// Trees hashed and compared byte for byte, the target's own `.tandem/` left out.
+// Trees hashed and compared byte for byte, the target's own `.tandem/` left out. Names are bytes:
+// one that is not valid UTF-8 is keyed by the string that stands for its bytes (byteNames.ts).
 // No vitest import: engine code and benchmarks may use it too.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
+import { bytesToName, fsPath, hasEscapedBytes } from './byteNames.js';
 import { STATE_DIR } from './sandbox.js';
 export function sha256(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -12,7 +17,7 @@ const readBuf = { a: Buffer.alloc(1 << 20), b: Buffer.alloc(1 << 20) };
 
 export function sha256File(p: string): string {
   const h = crypto.createHash('sha256');
-  const fd = fs.openSync(p, 'r');
+  const fd = fs.openSync(fsPath(p), 'r');
   try {
     for (;;) {
       const n = fs.readSync(fd, readBuf.a, 0, readBuf.a.length, null);
@@ -27,9 +32,9 @@ export function sha256File(p: string): string {
 
 /** True when two files hold the same bytes, read side by side. */
 export function sameBytes(a: string, b: string): boolean {
-  if (fs.statSync(a).size !== fs.statSync(b).size) return false;
-  const fa = fs.openSync(a, 'r');
-  const fb = fs.openSync(b, 'r');
+  if (fs.statSync(fsPath(a)).size !== fs.statSync(fsPath(b)).size) return false;
+  const fa = fs.openSync(fsPath(a), 'r');
+  const fb = fs.openSync(fsPath(b), 'r');
   try {
     for (;;) {
       const na = fs.readSync(fa, readBuf.a, 0, readBuf.a.length, null);
@@ -54,10 +59,17 @@ export interface TreeEntry {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  nlink: number;
+  /** bytes allocated on disk (st_blocks * 512): fewer than the size where a file has holes */
+  allocated: number;
+  uid: number;
+  gid: number;
   /** files only */
   sha256?: string;
   /** symlinks only */
   linkTarget?: string;
+  /** with `xattrs`: the user.* and trusted.* attributes, `name=hex` sorted, one `;` between */
+  xattrs?: string;
 }
 
 /** Relative paths ('/'-separated, '' = root) to entries. */
@@ -87,13 +99,13 @@ function tryOr<T>(f: () => T, fallback: T): T {
  */
 export function hashTree(
   root: string,
-  opts: { includeStateDir?: boolean; hashContent?: boolean } = {},
+  opts: { includeStateDir?: boolean; hashContent?: boolean; xattrs?: boolean } = {},
 ): TreeSnapshot {
   const out: TreeSnapshot = new Map();
   const hashContent = opts.hashContent ?? true;
   const visit = (rel: string): void => {
     const abs = rel ? path.join(root, rel) : root;
-    const st = fs.lstatSync(abs);
+    const st = fs.lstatSync(fsPath(abs));
     const kind = kindOf(st);
     const e: TreeEntry = {
       kind,
@@ -102,13 +114,20 @@ export function hashTree(
       mtimeMs: st.mtimeMs,
       ctimeMs: st.ctimeMs,
       ino: st.ino,
+      nlink: st.nlink,
+      allocated: st.blocks * 512,
+      uid: st.uid,
+      gid: st.gid,
     };
     if (kind === 'file' && hashContent) e.sha256 = tryOr(() => sha256File(abs), 'unreadable');
-    if (kind === 'symlink') e.linkTarget = fs.readlinkSync(abs);
+    if (kind === 'symlink')
+      e.linkTarget = bytesToName(fs.readlinkSync(fsPath(abs), { encoding: 'buffer' }));
+    if (opts.xattrs && (kind === 'file' || kind === 'dir')) e.xattrs = readXattrs(abs);
     out.set(rel, e);
     if (kind !== 'dir') return;
     // an unlistable folder (a test took its permissions away) is recorded without children
-    for (const name of tryOr(() => fs.readdirSync(abs), []).sort()) {
+    const names = tryOr(() => fs.readdirSync(fsPath(abs), { encoding: 'buffer' }), []);
+    for (const name of names.map(bytesToName).sort()) {
       if (!rel && name === STATE_DIR && !opts.includeStateDir) continue;
       visit(rel ? `${rel}/${name}` : name);
     }
@@ -131,6 +150,55 @@ function describeEntry(e: TreeEntry | undefined): string {
   if (e.kind === 'file') return `file ${e.size} B sha256 ${e.sha256?.slice(0, 12) ?? '?'}`;
   if (e.kind === 'symlink') return `symlink → ${JSON.stringify(e.linkTarget)}`;
   return e.kind;
+}
+
+/** Names that share an inode (hard links), as groups of two or more paths, each sorted. */
+export function hardLinkGroups(snap: TreeSnapshot): string[][] {
+  const byInode = new Map<number, string[]>();
+  for (const [p, e] of snap) {
+    if (e.kind !== 'file') continue;
+    const names = byInode.get(e.ino);
+    if (names) names.push(p);
+    else byInode.set(e.ino, [p]);
+  }
+  return [...byInode.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
+
+type XattrAddon = typeof import('@napi-rs/xattr');
+let addon: XattrAddon | undefined;
+
+/**
+ * The user.* and trusted.* attributes of a file or folder, `name=hex` in name order. Read with
+ * @napi-rs/xattr (not the engine's code); where the path is not valid UTF-8, which the addon
+ * cannot name, with getfattr through a link of a valid name (getfattr follows it).
+ */
+export function readXattrs(abs: string): string {
+  const wanted = (n: string): boolean => n.startsWith('user.') || n.startsWith('trusted.');
+  const pairs: string[] = [];
+  if (!hasEscapedBytes(abs)) {
+    addon ??= createRequire(import.meta.url)('@napi-rs/xattr') as XattrAddon;
+    for (const n of addon.listAttributesSync(abs).filter(wanted).sort())
+      pairs.push(`${n}=${addon.getAttributeSync(abs, n)?.toString('hex') ?? ''}`);
+    return pairs.join(';');
+  }
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-xattr-probe-'));
+  try {
+    const via = path.join(probe, 'entry');
+    fs.symlinkSync(fsPath(abs), via);
+    const dump = execFileSync('getfattr', ['--absolute-names', '-d', '-e', 'hex', '-m', '-', via], {
+      encoding: 'utf8',
+    });
+    for (const line of dump.split('\n')) {
+      const m = /^([^#=][^=]*)=0x([0-9a-f]*)$/.exec(line) ?? /^([^#=][^=]*)$/.exec(line);
+      if (m && wanted(m[1]!)) pairs.push(`${m[1]}=${m[2] ?? ''}`);
+    }
+    return pairs.sort().join(';');
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
 }
 
 /** Differences between two snapshots, one readable line each; [] when they agree. */
