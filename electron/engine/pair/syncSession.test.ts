@@ -150,6 +150,33 @@ describe('SyncSession cancellation', () => {
     }
     expect(fs.readdirSync(dst)).toEqual(['.tandem']);
   });
+
+  it('reads every entry’s attributes once more where the index predates symlinks’ own', async () => {
+    const xattrs = { xattrs: true, acls: false };
+    await cycle({ xattrs }, true);
+    const file = path.join(home, 'pairs', `${resolvePair(src, dst).key}.sqlite`);
+    const attrIdOfA = (): Buffer | null => {
+      const idx = new IdentifierIndex(file);
+      try {
+        return idx.load('source', 'xxh128').get('a.txt')![12];
+      } finally {
+        idx.close();
+      }
+    };
+    expect(attrIdOfA()).not.toBeNull();
+    // As an index written before rule 2 remembers -X: no rule, folder ids made without links'.
+    const old = new IdentifierIndex(file);
+    old.setMeta('xattrs', JSON.stringify(xattrs));
+    old.close();
+    await (
+      await SyncSession.open(resolvePair(src, dst), { write: true, home, threads: 0 })
+    ).close();
+    expect(attrIdOfA()).toBeNull();
+    const again = await cycle();
+    expect(again.plan.items).toEqual([]);
+    expect(again.plan.sourceRootId).toBe(again.plan.targetRootId);
+    expect(attrIdOfA()).not.toBeNull();
+  });
 });
 
 describe('holds on deletions', () => {

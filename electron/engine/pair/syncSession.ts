@@ -351,17 +351,26 @@ function pairFlag(index: IdentifierIndex, key: string, asked: boolean | undefine
   return want;
 }
 
+/**
+ * Which entries' attributes go into the ids: 2 since symlinks' own are read too (root may give
+ * a link trusted.* attributes). An index made under another rule holds folder ids made without
+ * them, so it forgets its attribute ids once, like a change of setting.
+ */
+const XATTR_RULE = 2;
+
 /** The attributes a pair syncs: as asked, else as last used; a change forgets the stored ids. */
 function pairXattrs(index: IdentifierIndex, asked: XattrOptions | undefined): XattrOptions {
   const stored = index.getMeta('xattrs');
-  const last: XattrOptions = stored ? (JSON.parse(stored) as XattrOptions) : NO_XATTRS;
-  if (!asked) return last;
-  const want = { xattrs: asked.xattrs, acls: asked.acls };
-  if (JSON.stringify(want) !== JSON.stringify(last)) {
+  const last = stored
+    ? (JSON.parse(stored) as XattrOptions & { rule?: number })
+    : { ...NO_XATTRS, rule: XATTR_RULE };
+  const want = { xattrs: (asked ?? last).xattrs, acls: (asked ?? last).acls, rule: XATTR_RULE };
+  const before = { xattrs: last.xattrs, acls: last.acls, rule: last.rule };
+  if (JSON.stringify(want) !== JSON.stringify(before)) {
     index.clearXattrIds();
     index.setMeta('xattrs', JSON.stringify(want));
   }
-  return want;
+  return { xattrs: want.xattrs, acls: want.acls };
 }
 
 /** Per-pair ignore patterns (gitignore syntax) from SOURCE/.tandemignore, if present. */

@@ -382,9 +382,10 @@ function sameXattrs(stored: Buffer | null, now: Buffer | undefined): boolean {
 }
 
 /**
- * Sets each entry's attribute id (files, folders; not links, whose user attributes Linux
- * forbids, nor the root). Returns the ids to store for reused rows, and the folders' (their rows
- * are written once their folder ids are known).
+ * Sets each entry's attribute id (files, folders and links, not the root). Linux forbids user.*
+ * attributes on a link, but root may give one trusted.* attributes, which root syncs. Returns
+ * the ids to store for reused rows, and the folders' (their rows are written once their folder
+ * ids are known).
  */
 function readAttributes(
   input: ScanInput,
@@ -399,13 +400,13 @@ function readAttributes(
   const updates: [string, Buffer][] = [];
   const dirs = new Map<string, Buffer>();
   for (const [p, e] of input.listing.entries) {
-    if (p === '' || (e.type !== 'file' && e.type !== 'dir')) continue;
+    if (p === '' || e.type === 'special') continue;
     // Folder nodes are made later, bottom-up (buildFolders); their ids go in through `dirs`.
     const node = nodes.get(p);
     if (!node && e.type !== 'dir') continue;
     const known = input.indexed.get(p);
     const stored = known?.[ROW.xattrId] ?? null;
-    if (e.type === 'file' && stored !== null && reused.has(p)) {
+    if (e.type !== 'dir' && stored !== null && reused.has(p)) {
       node!.xattrId = stored;
       continue;
     }

@@ -427,7 +427,7 @@ class ApplyRun {
       tmp = this.names.temp();
       if (src.node.type === 'symlink') {
         this.t.symlink(src.node.linkTarget!, tmp);
-        this.chownLike(tmp, src.node);
+        this.syncAttributes(tmp, it.path);
         setMtimeInBucket({ t: this.t, rel: tmp }, src.node.mtimeMs, this.gran);
       } else {
         this.copyVerified(it.path, tmp, src.node, src.entry);
@@ -546,7 +546,7 @@ class ApplyRun {
       return;
     }
     if (src.type === 'symlink') {
-      this.chownLike(it.path, this.input.source.tree.nodes.get(it.path));
+      this.syncAttributes(it.path, it.path);
       setMtimeInBucket({ t: this.t, rel: it.path }, src.mtimeMs, this.gran);
       const node = this.input.source.tree.nodes.get(it.path)!;
       this.recordFile(it.path, node, this.t.lstat(it.path)!, null);
