@@ -1,14 +1,12 @@
 // Trees hashed and compared byte for byte, the target's own `.tandem/` left out. Names are bytes:
 // one that is not valid UTF-8 is keyed by the string that stands for its bytes (byteNames.ts).
 // No vitest import: engine code and benchmarks may use it too.
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { bytesToName, fsPath, hasEscapedBytes } from './byteNames.js';
+import { bytesToName, fsPath } from './byteNames.js';
 import { STATE_DIR } from './sandbox.js';
+import { readXattrs } from './xattrs.js';
 export function sha256(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
@@ -165,40 +163,6 @@ export function hardLinkGroups(snap: TreeSnapshot): string[][] {
     .filter((g) => g.length > 1)
     .map((g) => g.sort())
     .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
-}
-
-type XattrAddon = typeof import('@napi-rs/xattr');
-let addon: XattrAddon | undefined;
-
-/**
- * The user.* and trusted.* attributes of a file or folder, `name=hex` in name order. Read with
- * @napi-rs/xattr (not the engine's code); where the path is not valid UTF-8, which the addon
- * cannot name, with getfattr through a link of a valid name (getfattr follows it).
- */
-export function readXattrs(abs: string): string {
-  const wanted = (n: string): boolean => n.startsWith('user.') || n.startsWith('trusted.');
-  const pairs: string[] = [];
-  if (!hasEscapedBytes(abs)) {
-    addon ??= createRequire(import.meta.url)('@napi-rs/xattr') as XattrAddon;
-    for (const n of addon.listAttributesSync(abs).filter(wanted).sort())
-      pairs.push(`${n}=${addon.getAttributeSync(abs, n)?.toString('hex') ?? ''}`);
-    return pairs.join(';');
-  }
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-xattr-probe-'));
-  try {
-    const via = path.join(probe, 'entry');
-    fs.symlinkSync(fsPath(abs), via);
-    const dump = execFileSync('getfattr', ['--absolute-names', '-d', '-e', 'hex', '-m', '-', via], {
-      encoding: 'utf8',
-    });
-    for (const line of dump.split('\n')) {
-      const m = /^([^#=][^=]*)=0x([0-9a-f]*)$/.exec(line) ?? /^([^#=][^=]*)$/.exec(line);
-      if (m && wanted(m[1]!)) pairs.push(`${m[1]}=${m[2] ?? ''}`);
-    }
-    return pairs.sort().join(';');
-  } finally {
-    fs.rmSync(probe, { recursive: true, force: true });
-  }
 }
 
 /** Differences between two snapshots, one readable line each; [] when they agree. */
