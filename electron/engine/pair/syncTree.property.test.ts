@@ -478,3 +478,115 @@ describe('sync of random trees: a folder emptied by a move and replaced', () => 
     });
   });
 });
+
+describe('sync of random trees: metadata of a target file with several names', () => {
+  // Found by TANDEM_PROPERTY_SEED=1554976255 (case 4, shrunk) once hard links joined the trees:
+  // a/a/a and "with space", one inode on both sides, another mtime on the target. The first
+  // metadata item set the inode's mtime, which its other name shows too, and the second item
+  // refused that name: "changed on the target since it was compared" (apply's ownChange knew
+  // only of versioning moving a link count).
+  it.each([false, true])('sets it once for all its names (-H %s)', async (hardLinks) => {
+    await runCase({
+      options: { hardLinks, xattrs: false },
+      source: {
+        t: 'dir',
+        mode: 0o755,
+        kids: new Map<string, TreeModel>([
+          [
+            'a',
+            {
+              t: 'file',
+              content: { seed: 0, len: 10, flips: [] },
+              mode: 0o644,
+              mtime: Date.UTC(2011, 6, 1),
+            },
+          ],
+        ]),
+      },
+      sourceLinks: [{ op: 'hardlink', at: 0, dir: 0, name: 'with space' }],
+      targetEdits: [
+        { op: 'touch', at: 0, mtime: Date.UTC(2001, 1, 3, 4, 5, 6) },
+        { op: 'chmod', at: 0, mode: 0o600 },
+      ],
+      later: null,
+    });
+  });
+});
+
+describe('sync of random trees: a move of one name of a target file with several names', () => {
+  // Found by TANDEM_PROPERTY_SEED=730434901 (case 47, shrunk): no -H, "a" and "😀🎉" one inode
+  // on both sides; then the source renamed "a" to "0" and the target chmodded "a" (both names).
+  // The rename moved "a" to "0" and gave it the source's mode, which "😀🎉" shows too, and its
+  // metadata item refused it: "changed on the target since it was compared".
+  it('gives the inode its metadata through the moved name, and the other name accepts it', async () => {
+    await runCase({
+      options: { hardLinks: false, xattrs: false },
+      source: {
+        t: 'dir',
+        mode: 0o755,
+        kids: new Map<string, TreeModel>([
+          [
+            'a',
+            {
+              t: 'file',
+              content: { seed: 0, len: 100, flips: [] },
+              mode: 0o644,
+              mtime: Date.UTC(2001, 1, 3),
+            },
+          ],
+        ]),
+      },
+      sourceLinks: [{ op: 'hardlink', at: 0, dir: 0, name: '😀🎉' }],
+      targetEdits: [],
+      later: {
+        source: [{ op: 'move', at: 0, dir: 0, name: '0' }],
+        target: [{ op: 'chmod', at: 0, mode: 0o666 }],
+      },
+    });
+  });
+});
+
+describe('sync of random trees: a target inode of several names touched and deleted', () => {
+  // Found by TANDEM_PROPERTY_SEED=13 (case 38, shrunk): no -H, "a/a", "a/b" and "b" one inode
+  // on both sides; the target moved "a" to "café" and touched "b". The sync set the mtime of "b"
+  // (all three names), then versioned and deleted "café/b" (the link count and ctime moved), and
+  // "café/a" was refused: apply took only one kind of its own change at a time for its own.
+  it('deletes the other names after it set the inode’s metadata through one', async () => {
+    await runCase({
+      options: { hardLinks: false, xattrs: false },
+      source: {
+        t: 'dir',
+        mode: 0o755,
+        kids: new Map<string, TreeModel>([
+          [
+            'a',
+            {
+              t: 'dir',
+              mode: 0o755,
+              kids: new Map<string, TreeModel>([
+                [
+                  'a',
+                  {
+                    t: 'file',
+                    content: { seed: 0, len: 0, flips: [] },
+                    mode: 0o644,
+                    mtime: Date.UTC(2001, 1, 3, 4, 5, 6),
+                  },
+                ],
+              ]),
+            },
+          ],
+        ]),
+      },
+      sourceLinks: [
+        { op: 'hardlink', at: 0, dir: 0, name: 'b' },
+        { op: 'hardlink', at: 0, dir: 451855981, name: 'b' },
+      ],
+      targetEdits: [
+        { op: 'move', at: 0, dir: 0, name: 'café' },
+        { op: 'touch', at: 0, mtime: Date.UTC(2011, 6, 1) },
+      ],
+      later: null,
+    });
+  });
+});

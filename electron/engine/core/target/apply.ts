@@ -109,6 +109,8 @@ class ApplyRun {
   private readonly recorded = new Map<string, number>();
   /** inodes with several names whose ctime and link count this run itself changed */
   private readonly linkedInodes = new Set<number>();
+  /** inodes with several names whose metadata this run set, with the stat it left them in */
+  private readonly metadataLeft = new Map<number, TargetStat>();
   /** target paths under their name key, where the target folds names (see targetEntry) */
   private readonly foldedPaths: Map<string, string> | null;
   private batch: Staged[] = [];
@@ -253,17 +255,24 @@ class ApplyRun {
 
   /**
    * Whether the only change since the scan is this run's own: a hard link's ctime and link count
-   * move when Tandem versions or replaces one of its other names. Its size and mtime (its data)
-   * must be as listed.
+   * move when Tandem versions, replaces or links one of its other names, its mode and mtime when
+   * Tandem sets the metadata of another name. Its size (its data) must be as listed, its mode and
+   * mtime as listed or as this run last set them.
    */
   private ownChange(st: TargetStat, seen: WalkEntry): boolean {
-    return (
-      this.linkedInodes.has(st.ino) &&
-      st.type === seen.type &&
-      st.ino === seen.ino &&
-      st.size === seen.size &&
-      st.mtimeMs === seen.mtimeMs
-    );
+    if (st.type !== seen.type || st.ino !== seen.ino || st.size !== seen.size) return false;
+    const left = this.metadataLeft.get(st.ino);
+    if (left) return st.mtimeMs === left.mtimeMs && st.mode === left.mode;
+    return this.linkedInodes.has(st.ino) && st.mtimeMs === seen.mtimeMs;
+  }
+
+  /**
+   * `st`, the stat of a file whose metadata this run just set in place: where the inode has other
+   * names, they now show this change, which ownChange must not take for someone else's.
+   */
+  private leftAs(st: TargetStat): TargetStat {
+    if (st.nlink > 1) this.metadataLeft.set(st.ino, st);
+    return st;
   }
 
   /** Versions a target entry (a hard link, so its inode's ctime and link count move). */
@@ -374,7 +383,8 @@ class ApplyRun {
         f.chmod(src.mode);
         setMtimeInBucket(f, src.mtimeMs, this.gran);
         const node = this.input.source.tree.nodes.get(it.path)!;
-        this.recordFile(it.path, node, f.stat(), chunkIdsOf(this.input.source.tree, it.path));
+        const left = this.leftAs(f.stat());
+        this.recordFile(it.path, node, left, chunkIdsOf(this.input.source.tree, it.path));
       } finally {
         f.close();
       }
@@ -559,7 +569,8 @@ class ApplyRun {
       f.chmod(src.mode);
       setMtimeInBucket(f, src.mtimeMs, this.gran);
       const xattrId = this.input.source.tree.nodes.get(it.path)?.xattrId;
-      this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null, xattrId);
+      const left = this.leftAs(f.stat());
+      this.recordFile(it.path, this.targetNode(it.path)!, left, null, xattrId);
     } finally {
       f.close();
     }
