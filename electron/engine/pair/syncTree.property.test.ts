@@ -513,6 +513,35 @@ describe('sync of random trees: metadata of a target file with several names', (
   });
 });
 
+describe('sync of random trees: a hard link where the target has another type', () => {
+  // Found by TANDEM_PROPERTY_SEED=1958470359 (case 2, shrunk): -H, "A" and "a" one inode in the
+  // source, a FIFO at "a" on the target. compare's replaceType item carried no linkTo, so "a" got
+  // a copy of its own, and only the next sync made it a link.
+  it('makes it a link in the first sync', async () => {
+    await runCase({
+      options: { hardLinks: true, xattrs: false },
+      source: {
+        t: 'dir',
+        mode: 0o755,
+        kids: new Map<string, TreeModel>([
+          [
+            'a',
+            {
+              t: 'file',
+              content: { seed: 0, len: 100, flips: [] },
+              mode: 0o644,
+              mtime: Date.UTC(2001, 1, 3),
+            },
+          ],
+        ]),
+      },
+      sourceLinks: [{ op: 'hardlink', at: 0, dir: 0, name: 'A' }],
+      targetEdits: [{ op: 'special', at: 1, dir: 0, name: 'a', kind: 'fifo', inPlace: true }],
+      later: null,
+    });
+  });
+});
+
 describe('sync of random trees: a move of one name of a target file with several names', () => {
   // Found by TANDEM_PROPERTY_SEED=730434901 (case 47, shrunk): no -H, "a" and "😀🎉" one inode
   // on both sides; then the source renamed "a" to "0" and the target chmodded "a" (both names).
