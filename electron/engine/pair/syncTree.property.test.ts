@@ -575,6 +575,52 @@ describe('sync of random trees: a move of one name of a target file with several
   });
 });
 
+describe('sync of random trees: two names linked to a first name that stays', () => {
+  // Found by TANDEM_PROPERTY_SEED=627978275 (case 9, shrunk): -H, "loop", "new\nline" and "😀🎉"
+  // one inode on both sides; then the source rewrote "loop" with the same bytes (a new ctime)
+  // and the target renamed "new\nline" to "a". The next sync links "new\nline" and "😀🎉" to
+  // "loop" again; the first link moved the link count and ctime of "loop", and the second was
+  // refused: "loop, the name it links to, was not written". Past that, "😀🎉" was a name of
+  // that inode already, and renaming a new link over it did nothing (rename(2) between two names
+  // of one inode), leaving the link in .tandem/tmp.
+  it('links both, taking its own first link for no one else’s change', async () => {
+    await runCase({
+      options: { hardLinks: true, xattrs: false },
+      source: {
+        t: 'dir',
+        mode: 0o755,
+        kids: new Map<string, TreeModel>([
+          [
+            'loop',
+            {
+              t: 'file',
+              content: { seed: 0, len: 100, flips: [] },
+              mode: 0o644,
+              mtime: Date.UTC(2001, 1, 3),
+            },
+          ],
+        ]),
+      },
+      sourceLinks: [
+        { op: 'hardlink', at: 0, dir: 0, name: '😀🎉' },
+        { op: 'hardlink', at: 0, dir: 0, name: 'new\nline' },
+      ],
+      targetEdits: [],
+      later: {
+        source: [
+          {
+            op: 'rewrite',
+            at: 0,
+            content: { seed: 0, len: 100, flips: [] },
+            mtime: Date.UTC(2001, 1, 3),
+          },
+        ],
+        target: [{ op: 'move', at: 1, dir: 0, name: 'a' }],
+      },
+    });
+  });
+});
+
 describe('sync of random trees: a target inode of several names touched and deleted', () => {
   // Found by TANDEM_PROPERTY_SEED=13 (case 38, shrunk): no -H, "a/a", "a/b" and "b" one inode
   // on both sides; the target moved "a" to "café" and touched "b". The sync set the mtime of "b"

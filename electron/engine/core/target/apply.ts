@@ -513,7 +513,8 @@ class ApplyRun {
     const first = it.linkTo!;
     const src = this.sourceOf(it);
     this.expectParent(it.path);
-    // The first name must hold the group's bytes now: written by this run, or found equal.
+    // The first name must hold the group's bytes now: written by this run, or found equal (a
+    // link this run made to it moved its link count and ctime, not its bytes).
     const st = this.t.lstat(first);
     const wrote = this.recorded.get(first);
     const listed = this.targetEntry(first);
@@ -521,10 +522,18 @@ class ApplyRun {
       ? st?.ino === wrote
       : st !== null &&
         listed !== undefined &&
-        sameEntry(st, listed) &&
+        (sameEntry(st, listed) || this.ownChange(st, listed)) &&
         this.targetNode(first)?.id.equals(src.node.id) === true;
     if (!same || st?.type !== 'file')
       throw new ItemError(`${first}, the name it links to, was not written; run again`);
+    // Already a name of that inode (on the target its group had another first name): nothing to
+    // write, and a rename of a new link over it would do nothing at all (rename(2) between two
+    // names of one inode), leaving the link in the temp folder.
+    const here = this.t.lstat(it.path);
+    if (here?.type === 'file' && here.ino === st.ino) {
+      this.recordFile(it.path, src.node, here, chunkIdsOf(this.input.source.tree, it.path));
+      return;
+    }
     const tmp = this.names.temp();
     this.t.link(first, tmp);
     try {
