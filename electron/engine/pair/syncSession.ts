@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { ApplyResult, Hold, Plan, PlanItem, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
 import { compareTrees } from '../core/plan/compare.js';
+import { splitSharedInodes } from '../core/plan/sharedInodes.js';
 import {
   createSchemeHasher,
   DEFAULT_SCHEME,
@@ -184,11 +185,17 @@ export class SyncSession {
 
     this.refreshBaseline();
     const skipped: Skipped[] = [...this.src.skipped, ...this.tgt.skipped];
-    const items = compareTrees(this.src.tree, this.tgt.tree, {
-      protectedPaths: new Set(skipped.map((s) => s.path)),
-      mtimeGranularityMs: pair.mtimeGranularityMs,
-      targetNames: pair.nameRules,
-    });
+    const items = splitSharedInodes(
+      compareTrees(this.src.tree, this.tgt.tree, {
+        protectedPaths: new Set(skipped.map((s) => s.path)),
+        mtimeGranularityMs: pair.mtimeGranularityMs,
+        targetNames: pair.nameRules,
+      }),
+      this.tgt.walk.entries,
+      this.src.tree,
+      this.tgt.tree,
+      pair.mtimeGranularityMs,
+    );
     return {
       source: pair.source,
       target: pair.target,

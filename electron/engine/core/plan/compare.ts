@@ -51,7 +51,8 @@ export function diffChunks(src: TreeNode, tgt: TreeNode, idBytes: number): Chunk
   return { chunkSize, total, changed };
 }
 
-function allChunks(n: TreeNode): number[] {
+/** Every chunk of a file: a copy of all of it. */
+export function allChunks(n: TreeNode): number[] {
   return Array.from({ length: Math.ceil(n.size / n.chunkSize!) }, (_, i) => i);
 }
 
