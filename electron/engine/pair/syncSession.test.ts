@@ -151,6 +151,24 @@ describe('SyncSession cancellation', () => {
     expect(fs.readdirSync(dst)).toEqual(['.tandem']);
   });
 
+  it('plans a folder whose own mtime alone changed, its entries unchanged', async () => {
+    // Found by the syncTree property (seed 22): a file added to a folder and removed again left
+    // the folder's entries as the index held them, and its parent reused its stored id, which
+    // holds the folder's old mtime: nothing planned, the times differed.
+    fs.mkdirSync(path.join(src, 'd'));
+    fs.writeFileSync(path.join(src, 'd', 'x'), 'x');
+    fs.utimesSync(path.join(src, 'd', 'x'), 1_600_000_000, 1_600_000_000);
+    fs.utimesSync(path.join(src, 'd'), 1_600_000_000, 1_600_000_000);
+    await cycle({}, true);
+    expect((await cycle()).plan.items).toEqual([]);
+    fs.utimesSync(path.join(src, 'd'), 1_700_000_000, 1_700_000_000);
+    const plan = (await cycle()).plan;
+    expect(plan.items.map((i) => [i.kind, i.path, i.differs])).toEqual([
+      ['metadata', 'd', ['mtime']],
+    ]);
+    expect(plan.sourceRootId).not.toBe(plan.targetRootId);
+  });
+
   it('reads every entry’s attributes once more where the index predates symlinks’ own', async () => {
     const xattrs = { xattrs: true, acls: false };
     await cycle({ xattrs }, true);

@@ -319,13 +319,16 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     (d, names, e) => {
       const known = indexed.get(d);
       // A folder keeps its stored id when it has the same number of children and every one of
-      // them is exactly what the index holds (so the set of names is the same too).
+      // them is exactly what the index holds (so the set of names is the same too). Its own mode
+      // and mtime must be as stored too: they go into its parent's id, which reuses this one
+      // (an entry added and removed again moves only the folder's mtime).
       const clean =
         known !== undefined &&
         known[ROW.type] === TYPE_CODE.dir &&
         known[ROW.id] !== null &&
         known[ROW.sameScheme] === 1 &&
         known[ROW.mode] === e.mode &&
+        known[ROW.mtimeMs] === e.mtimeMs &&
         known[ROW.size] === names.length &&
         sameXattrs(known[ROW.xattrId], pendingDirXattrs.get(d)) &&
         // A folder's own owner is not in its row: a changed ctime (chown) means look again.
