@@ -103,6 +103,44 @@ describe.skipIf(!haveTools)(`extended attributes and ACLs (${why})`, () => {
 
 const isRoot = process.getuid?.() === 0;
 
+describe.skipIf(!haveTools || !isRoot)(
+  `attributes of symlinks (as root, who alone may set trusted.*; ${why})`,
+  () => {
+    // Linux allows no user.* attribute on a symlink, but root may give one trusted.* attributes,
+    // which -X syncs as root (rsync -X does too). Found by everything.integration.test.ts: the
+    // scan read attributes of files and folders only, so a link's never reached the target.
+    it('copies a link’s own trusted.* attributes with -X, then an attribute-only change is its own metadata item', async () => {
+      writeTree(sb.source, { 'a.txt': 'a' });
+      const link = path.join(sb.source, 'link');
+      fs.symlinkSync('a.txt', link);
+      execFileSync('setfattr', ['-h', '-n', 'trusted.where', '-v', 'on the link', link]);
+      const first = await cli('sync', sb.source, sb.target, '--yes', '-X');
+      expect(first.code, describeRun(first)).toBe(0);
+      const dump = (p: string) =>
+        execFileSync('getfattr', ['-h', '--absolute-names', '-d', '-m', '^trusted\\.', p], {
+          encoding: 'utf8',
+        })
+          .split('\n')
+          .filter((l) => l && !l.startsWith('# file:'))
+          .join('\n');
+      expect(dump(path.join(sb.target, 'link'))).toBe('trusted.where="on the link"');
+      expect(dump(path.join(sb.target, 'a.txt'))).toBe('');
+      expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+
+      execFileSync('setfattr', ['-h', '-n', 'trusted.where', '-v', 'moved', link]);
+      const d = await cli('diff', sb.source, sb.target, '--json');
+      expect(d.code, describeRun(d)).toBe(1);
+      expect(parseJsonOutput<Plan>(d).items.map((i) => [i.path, i.kind, i.differs])).toEqual([
+        ['link', 'metadata', ['xattr']],
+      ]);
+      const second = await cli('sync', sb.source, sb.target, '--yes');
+      expect(second.code, describeRun(second)).toBe(0);
+      expect(dump(path.join(sb.target, 'link'))).toBe('trusted.where="moved"');
+      expect((await cli('diff', sb.source, sb.target)).code).toBe(0);
+    });
+  },
+);
+
 describe.skipIf(!isRoot)('owners and groups with --owner (needs root, as CI runs)', () => {
   it('gives target entries the source’s owner and group, then an owner-only change is its own metadata item', async () => {
     writeTree(sb.source, { 'a.txt': 'a', docs: { 'b.txt': 'b' }, link: 'x' });

@@ -1,27 +1,40 @@
-// Random folder trees for property tests (fast-check): a small model of files, folders and
-// symlinks with odd names, edits that turn one tree into another (on the model alone, or on the
-// model and a folder on disk at once), and a rendering a person can read in a failure report.
+// Random folder trees for property tests (fast-check): a small model of files (sparse ones too,
+// and hard links: one FileModel object under several names), folders, symlinks, extended
+// attributes and, on a target, FIFOs and sockets, with odd names; edits that turn one tree into
+// another (on the model alone, or on the model and a folder on disk at once); and a rendering a
+// person can read in a failure report.
 // No vitest import: engine code and benchmarks may use it too.
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { escapedByte, fsPath } from './byteNames.js';
 import { seededBytes } from './rng.js';
+import { writeXattr } from './xattrs.js';
 
-/** A file's bytes: `len` seeded bytes with some of them inverted (a same-size edit). */
+/**
+ * A file's bytes: `len` seeded bytes with some of them inverted (a same-size edit). A sparse
+ * file is zeros but for two seeded runs (SPARSE_RUNS), and is written with holes there.
+ */
 export interface FileContent {
   seed: number;
   len: number;
   flips: number[];
+  sparse?: boolean;
 }
+
+/** Extended attributes: user.* names to values as hex. */
+export type XattrsModel = Record<string, string>;
 
 /** An mtime to set (epoch ms), or the one the write left ('now': inside the racy window). */
 export type MtimeSpec = number | 'now';
 
+/** A file; the same object under several names of a tree is one inode (a hard-link group). */
 export interface FileModel {
   t: 'file';
   content: FileContent;
   mode: number;
   mtime: MtimeSpec;
+  xattrs?: XattrsModel;
 }
 
 export interface LinkModel {
@@ -34,9 +47,18 @@ export interface DirModel {
   mode: number;
   /** name → entry, in insertion order */
   kids: Map<string, TreeModel>;
+  xattrs?: XattrsModel;
 }
 
-export type TreeModel = FileModel | LinkModel | DirModel;
+export type SpecialKind = 'fifo' | 'socket';
+
+/** A FIFO or socket: only ever on a target (a source's are skipped, with a reason). */
+export interface SpecialModel {
+  t: 'special';
+  kind: SpecialKind;
+}
+
+export type TreeModel = FileModel | LinkModel | DirModel | SpecialModel;
 
 /** An edit picks its entry by index into the entries that fit it, so every edit always applies. */
 export type Edit =
@@ -56,10 +78,25 @@ export type Edit =
   | { op: 'move'; at: number; dir: number; name: string }
   | { op: 'relink'; at: number; to: string }
   /** a folder replaced by a link to the same path in a root ({source}/p): writes must not follow */
-  | { op: 'folderToLink'; at: number; into: typeof SOURCE_ROOT_TOKEN | typeof TARGET_ROOT_TOKEN };
+  | { op: 'folderToLink'; at: number; into: typeof SOURCE_ROOT_TOKEN | typeof TARGET_ROOT_TOKEN }
+  /** another name for a file (a hard link), possibly in another folder */
+  | { op: 'hardlink'; at: number; dir: number; name: string }
+  /** one attribute of a file or folder set, or removed (null) */
+  | { op: 'xattr'; at: number; name: string; value: string | null }
+  /** a FIFO or socket, in place of an entry or at a new name (targetEditArb only) */
+  | { op: 'special'; at: number; dir: number; name: string; kind: SpecialKind; inPlace: boolean };
 
 /** The pair's own folder and the ignore file: names a root cannot hold in these tests. */
 const ROOT_ONLY_RESERVED = new Set(['.tandem', '.tandemignore']);
+
+/** Latin-1 é, a byte UTF-8 never uses, control bytes, a cut-off sequence, UTF-8 and latin-1 é. */
+const BYTE_NAME_LIST = [
+  `caf${escapedByte(0xe9)}`,
+  escapedByte(0xff),
+  '\x01ctl\x1f',
+  `x${escapedByte(0xe2)}${escapedByte(0x82)}`,
+  `mixed-é-${escapedByte(0xe9)}`,
+];
 
 /** 255 bytes each: the longest name Linux filesystems hold. */
 const LONG_NAMES = ['x'.repeat(255), `${'é'.repeat(127)}z`, `${'🎉'.repeat(63)}abc`];
@@ -93,6 +130,7 @@ export const ODD_NAMES = [
   'back\\slash',
   '~',
   ...LONG_NAMES,
+  ...BYTE_NAME_LIST,
 ];
 
 /** Stand-ins in link texts for the pair's roots, written as their absolute paths (see LinkRoots). */
@@ -124,6 +162,7 @@ export const LINK_TEXTS = [
   'new\nline',
   'cafe\u0301',
   `${'deep/'.repeat(150)}end`,
+  ...[`caf${escapedByte(0xe9)}`, `dir/${escapedByte(0xff)}`],
 ];
 
 const FILE_MODES = [0o644, 0o600, 0o755, 0o444, 0o640, 0o700, 0o666];
@@ -138,7 +177,10 @@ const MTIMES: MtimeSpec[] = [
   'now',
 ];
 
-const nameChar = fc.constantFrom('a', 'b', 'Z', '0', ' ', '-', '.', 'é', 'e\u0301', '🎉', '\n');
+const nameChar = fc.constantFrom(
+  ...['a', 'b', 'Z', '0', ' ', '-', '.', 'é', 'e\u0301', '🎉', '\n'],
+  ...[escapedByte(0xe9), escapedByte(0xff)],
+);
 const generatedName = fc
   .string({ unit: nameChar, minLength: 1, maxLength: 8 })
   .filter((n) => n !== '.' && n !== '..');
@@ -148,99 +190,201 @@ export const nameArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: generatedName },
 );
 
-const contentArb: fc.Arbitrary<FileContent> = fc.record({
-  // few seeds: files with the same bytes are common, so moves have several candidates
-  seed: fc.nat(5),
-  len: fc.oneof(
-    { weight: 2, arbitrary: fc.constant(0) },
-    { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
-    { weight: 3, arbitrary: fc.integer({ min: 65, max: 4096 }) },
-    // more than one 128 KiB chunk: an update that changes some chunks and keeps others
-    { weight: 1, arbitrary: fc.integer({ min: 130_000, max: 300_000 }) },
-  ),
-  flips: fc.constant([]),
-});
+/** Where a sparse file holds data; the rest is holes. Fixed offsets: a resize keeps the prefix. */
+export const SPARSE_RUNS = [
+  { at: 0, len: 50_000 },
+  { at: 1 << 20, len: 70_000 },
+] as const;
 
-const mtimeArb: fc.Arbitrary<MtimeSpec> = fc.constantFrom(...MTIMES);
+/** What a tree may hold beyond files, folders and symlinks (hard links are always there). */
+export interface TreeKinds {
+  /** files with holes, 1.1 to 2.5 MB apparent (heavier to hash and compare than most files) */
+  sparse: boolean;
+  /** user.* attributes on files and folders (where the filesystem holds them) */
+  xattrs: boolean;
+}
 
-const fileArb: fc.Arbitrary<FileModel> = fc.record({
-  t: fc.constant('file' as const),
-  content: contentArb,
-  mode: fc.constantFrom(...FILE_MODES),
-  mtime: mtimeArb,
-});
+export interface TreeArbitraries {
+  /** an entry: a file, a link, or a folder of at most 3 entries, nested at most 2 deep */
+  node: fc.Arbitrary<TreeModel>;
+  /** a root folder of at most `maxKids` entries, none named like the pair's own files */
+  root(maxKids?: number): fc.Arbitrary<DirModel>;
+  /** an edit of either side (no special files) */
+  edit: fc.Arbitrary<Edit>;
+  /** an edit of a target: any edit, or a FIFO or socket */
+  targetEdit: fc.Arbitrary<Edit>;
+  /** another name for a file: how a source gets its hard-link groups */
+  hardlink: fc.Arbitrary<Edit>;
+}
 
-const linkArb: fc.Arbitrary<LinkModel> = fc.record({
-  t: fc.constant('link' as const),
-  to: fc.constantFrom(...LINK_TEXTS),
-});
+const XATTR_NAMES = ['user.tag', 'user.empty', 'user.blob', 'user.long'];
+const XATTR_VALUES = ['', '726564', '00ff10', 'ab'.repeat(1000)];
 
-function dirOf(
-  kid: fc.Arbitrary<TreeModel>,
-  names: fc.Arbitrary<string>,
-  maxKids: number,
-): fc.Arbitrary<DirModel> {
-  return fc
+export function treeArbitraries(kinds: TreeKinds): TreeArbitraries {
+  const denseArb: fc.Arbitrary<FileContent> = fc.record({
+    // few seeds: files with the same bytes are common, so moves have several candidates
+    seed: fc.nat(5),
+    len: fc.oneof(
+      { weight: 2, arbitrary: fc.constant(0) },
+      { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 65, max: 4096 }) },
+      // more than one 128 KiB chunk: an update that changes some chunks and keeps others
+      { weight: 1, arbitrary: fc.integer({ min: 130_000, max: 300_000 }) },
+    ),
+    flips: fc.constant<number[]>([]),
+  });
+  // One file in 20 is sparse: each costs MiBs of hashing and comparing.
+  const contentArb: fc.Arbitrary<FileContent> = kinds.sparse
+    ? fc.oneof(
+        { weight: 19, arbitrary: denseArb },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            seed: fc.nat(5),
+            len: fc.integer({ min: 1_100_000, max: 2_500_000 }),
+            flips: fc.constant<number[]>([]),
+            sparse: fc.constant(true),
+          }),
+        },
+      )
+    : denseArb;
+  // Four files and folders in five have attributes, where the kind is on (fc.option: 1 in 5 none).
+  const xattrsArb: fc.Arbitrary<XattrsModel | undefined> = kinds.xattrs
+    ? fc
+        .option(
+          fc.dictionary(fc.constantFrom(...XATTR_NAMES), fc.constantFrom(...XATTR_VALUES), {
+            minKeys: 1,
+            maxKeys: 3,
+          }),
+        )
+        .map((x) => x ?? undefined)
+    : fc.constant(undefined);
+
+  const mtimeArb: fc.Arbitrary<MtimeSpec> = fc.constantFrom(...MTIMES);
+
+  const fileArb: fc.Arbitrary<FileModel> = fc
     .record({
-      mode: fc.constantFrom(...DIR_MODES),
-      kids: fc.uniqueArray(fc.tuple(names, kid), { maxLength: maxKids, selector: ([n]) => n }),
+      t: fc.constant('file' as const),
+      content: contentArb,
+      mode: fc.constantFrom(...FILE_MODES),
+      mtime: mtimeArb,
+      xattrs: xattrsArb,
     })
-    .map(({ mode, kids }) => ({ t: 'dir' as const, mode, kids: new Map(kids) }));
-}
+    .map(withoutUndefined);
 
-/** An entry: a file, a link, or a folder of at most 3 entries, nested at most 2 deep. */
-export const nodeArb: fc.Arbitrary<TreeModel> = fc.letrec<{ node: TreeModel }>((tie) => ({
-  node: fc.oneof(
-    { maxDepth: 2, depthSize: 'small', withCrossShrink: true },
-    fileArb,
-    fileArb,
-    linkArb,
-    dirOf(tie('node'), nameArb, 3),
-  ),
-})).node;
-
-/** A root folder of at most `maxKids` entries, none named like the pair's own files. */
-export function rootArb(maxKids = 5): fc.Arbitrary<DirModel> {
-  const rootName = nameArb.filter((n) => !ROOT_ONLY_RESERVED.has(n));
-  return dirOf(nodeArb, rootName, maxKids).map((d) => ({ ...d, mode: 0o755 }));
-}
-
-export const editArb: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({
-    op: fc.constant('rewrite' as const),
-    at: fc.nat(),
-    content: contentArb,
-    mtime: fc.oneof(mtimeArb, fc.constant('keep' as const)),
-  }),
-  fc.record({ op: fc.constant('flipByte' as const), at: fc.nat(), pos: fc.nat() }),
-  fc.record({ op: fc.constant('resize' as const), at: fc.nat(), len: fc.nat(300_000) }),
-  fc.record({
-    op: fc.constant('chmod' as const),
-    at: fc.nat(),
-    mode: fc.constantFrom(...FILE_MODES, ...DIR_MODES),
-  }),
-  fc.record({ op: fc.constant('touch' as const), at: fc.nat(), mtime: mtimeArb }),
-  fc.record({ op: fc.constant('remove' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('replace' as const), at: fc.nat(), node: nodeArb }),
-  fc.record({ op: fc.constant('add' as const), dir: fc.nat(), name: nameArb, node: nodeArb }),
-  fc.record({ op: fc.constant('move' as const), at: fc.nat(), dir: fc.nat(), name: nameArb }),
-  fc.record({
-    op: fc.constant('relink' as const),
-    at: fc.nat(),
+  const linkArb: fc.Arbitrary<LinkModel> = fc.record({
+    t: fc.constant('link' as const),
     to: fc.constantFrom(...LINK_TEXTS),
-  }),
-  fc.record({
-    op: fc.constant('folderToLink' as const),
+  });
+
+  const dirOf = (
+    kid: fc.Arbitrary<TreeModel>,
+    names: fc.Arbitrary<string>,
+    maxKids: number,
+  ): fc.Arbitrary<DirModel> =>
+    fc
+      .record({
+        mode: fc.constantFrom(...DIR_MODES),
+        kids: fc.uniqueArray(fc.tuple(names, kid), { maxLength: maxKids, selector: ([n]) => n }),
+        xattrs: xattrsArb,
+      })
+      .map(({ mode, kids, xattrs }) =>
+        withoutUndefined({ t: 'dir' as const, mode, kids: new Map(kids), xattrs }),
+      );
+
+  const node: fc.Arbitrary<TreeModel> = fc.letrec<{ node: TreeModel }>((tie) => ({
+    node: fc.oneof(
+      { maxDepth: 2, depthSize: 'small', withCrossShrink: true },
+      fileArb,
+      fileArb,
+      linkArb,
+      dirOf(tie('node'), nameArb, 3),
+    ),
+  })).node;
+
+  const root = (maxKids = 5): fc.Arbitrary<DirModel> => {
+    const rootName = nameArb.filter((n) => !ROOT_ONLY_RESERVED.has(n));
+    // The roots' own mode and attributes are the user's, not synced.
+    return dirOf(node, rootName, maxKids).map(({ xattrs: _, ...d }) => ({ ...d, mode: 0o755 }));
+  };
+
+  const hardlink: fc.Arbitrary<Edit> = fc.record({
+    op: fc.constant('hardlink' as const),
     at: fc.nat(),
-    into: fc.constantFrom(SOURCE_ROOT_TOKEN, TARGET_ROOT_TOKEN),
-  }),
-);
+    dir: fc.nat(),
+    name: nameArb,
+  });
+
+  const edit: fc.Arbitrary<Edit> = fc.oneof(
+    fc.record({
+      op: fc.constant('rewrite' as const),
+      at: fc.nat(),
+      content: contentArb,
+      mtime: fc.oneof(mtimeArb, fc.constant('keep' as const)),
+    }),
+    fc.record({ op: fc.constant('flipByte' as const), at: fc.nat(), pos: fc.nat() }),
+    fc.record({ op: fc.constant('resize' as const), at: fc.nat(), len: fc.nat(300_000) }),
+    fc.record({
+      op: fc.constant('chmod' as const),
+      at: fc.nat(),
+      mode: fc.constantFrom(...FILE_MODES, ...DIR_MODES),
+    }),
+    fc.record({ op: fc.constant('touch' as const), at: fc.nat(), mtime: mtimeArb }),
+    fc.record({ op: fc.constant('remove' as const), at: fc.nat() }),
+    fc.record({ op: fc.constant('replace' as const), at: fc.nat(), node }),
+    fc.record({ op: fc.constant('add' as const), dir: fc.nat(), name: nameArb, node }),
+    fc.record({ op: fc.constant('move' as const), at: fc.nat(), dir: fc.nat(), name: nameArb }),
+    fc.record({
+      op: fc.constant('relink' as const),
+      at: fc.nat(),
+      to: fc.constantFrom(...LINK_TEXTS),
+    }),
+    fc.record({
+      op: fc.constant('folderToLink' as const),
+      at: fc.nat(),
+      into: fc.constantFrom(SOURCE_ROOT_TOKEN, TARGET_ROOT_TOKEN),
+    }),
+    hardlink,
+    ...(kinds.xattrs
+      ? [
+          fc.record({
+            op: fc.constant('xattr' as const),
+            at: fc.nat(),
+            name: fc.constantFrom(...XATTR_NAMES),
+            value: fc.option(fc.constantFrom(...XATTR_VALUES)),
+          }),
+        ]
+      : []),
+  );
+
+  const special: fc.Arbitrary<Edit> = fc.record({
+    op: fc.constant('special' as const),
+    at: fc.nat(),
+    dir: fc.nat(),
+    name: nameArb,
+    kind: fc.constantFrom<SpecialKind>('fifo', 'socket'),
+    inPlace: fc.boolean(),
+  });
+  const targetEdit = fc.oneof({ weight: 6, arbitrary: edit }, { weight: 1, arbitrary: special });
+
+  return { node, root, edit, targetEdit, hardlink };
+}
+
+/** The object without its undefined fields (a model prints and compares more plainly so). */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The model on disk
 
 export function fileBytes(c: FileContent): Buffer {
-  const b = seededBytes(`tree/${c.seed}`, c.len);
+  let b: Buffer;
+  if (c.sparse) {
+    b = Buffer.alloc(c.len);
+    for (const [i, r] of SPARSE_RUNS.entries())
+      if (r.at < c.len) seededBytes(`tree/${c.seed}/${i}`, r.len).copy(b, r.at, 0, c.len - r.at);
+  } else b = seededBytes(`tree/${c.seed}`, c.len);
   for (const f of c.flips) if (c.len > 0) b[f % c.len] = b[f % c.len]! ^ 0xff;
   return b;
 }
@@ -251,45 +395,116 @@ export interface LinkRoots {
   target: string;
 }
 
+/** How a model is written to disk. */
+export interface WriteOptions {
+  roots?: LinkRoots;
+  /** set the models' attributes (off where the filesystem holds no user.* attributes) */
+  xattrs?: boolean;
+  /** makes a FIFO or socket at `p` (Node makes neither by itself, let alone synchronously) */
+  makeSpecial?: (p: string | Buffer, kind: SpecialKind) => void;
+}
+
 function linkText(to: string, roots: LinkRoots | undefined): string {
   if (!roots) return to;
   return to.replace(SOURCE_ROOT_TOKEN, roots.source).replace(TARGET_ROOT_TOKEN, roots.target);
 }
 
 function setMtime(p: string, m: MtimeSpec): void {
-  if (m !== 'now') fs.utimesSync(p, m / 1000, m / 1000);
+  if (m !== 'now') fs.utimesSync(fsPath(p), m / 1000, m / 1000);
 }
 
-/** Writes an entry at `p` (which must not exist). Folders get their mode after their entries. */
-export function writeModel(p: string, node: TreeModel, roots?: LinkRoots): void {
+const PAGE = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/** Writes a file's bytes into `p` (truncating it: same inode), a sparse one with holes. */
+function writeContent(p: string, c: FileContent): void {
+  const data = fileBytes(c);
+  if (!c.sparse) return fs.writeFileSync(fsPath(p), data);
+  const fd = fs.openSync(fsPath(p), 'w');
+  try {
+    for (let at = 0; at < data.length; at += PAGE) {
+      const page = data.subarray(at, at + PAGE);
+      if (!page.equals(ZERO_PAGE.subarray(0, page.length)))
+        fs.writeSync(fd, page, 0, page.length, at);
+    }
+    fs.ftruncateSync(fd, data.length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function setXattrs(p: string, x: XattrsModel | undefined, opts: WriteOptions): void {
+  if (!opts.xattrs || !x) return;
+  for (const [name, hex] of Object.entries(x)) writeXattr(p, name, Buffer.from(hex, 'hex'));
+}
+
+function makeSpecial(p: string, kind: SpecialKind, opts: WriteOptions): void {
+  if (!opts.makeSpecial) throw new Error(`writing a ${kind} needs WriteOptions.makeSpecial`);
+  opts.makeSpecial(fsPath(p), kind);
+}
+
+/**
+ * Writes an entry at `p` (which must not exist). Folders get their mode after their entries; a
+ * file already written under another name (`written`: the same FileModel) becomes a hard link.
+ */
+export function writeModel(
+  p: string,
+  node: TreeModel,
+  opts: WriteOptions = {},
+  written = new Map<FileModel, string>(),
+): void {
   if (node.t === 'file') {
-    fs.writeFileSync(p, fileBytes(node.content));
-    fs.chmodSync(p, node.mode);
+    const first = written.get(node);
+    if (first !== undefined) return fs.linkSync(fsPath(first), fsPath(p));
+    writeContent(p, node.content);
+    setXattrs(p, node.xattrs, opts);
+    fs.chmodSync(fsPath(p), node.mode);
     setMtime(p, node.mtime);
+    written.set(node, p);
   } else if (node.t === 'link') {
-    fs.symlinkSync(linkText(node.to, roots), p);
+    fs.symlinkSync(fsPath(linkText(node.to, opts.roots)), fsPath(p));
+  } else if (node.t === 'special') {
+    makeSpecial(p, node.kind, opts);
   } else {
-    fs.mkdirSync(p);
-    for (const [name, kid] of node.kids) writeModel(path.join(p, name), kid, roots);
-    fs.chmodSync(p, node.mode);
+    fs.mkdirSync(fsPath(p));
+    for (const [name, kid] of node.kids) writeModel(path.join(p, name), kid, opts, written);
+    setXattrs(p, node.xattrs, opts);
+    fs.chmodSync(fsPath(p), node.mode);
   }
 }
 
 /** Writes a root folder's entries into `root` (created if missing). */
-export function writeRoot(root: string, tree: DirModel, roots?: LinkRoots): void {
+export function writeRoot(root: string, tree: DirModel, opts: WriteOptions = {}): void {
   fs.mkdirSync(root, { recursive: true });
-  for (const [name, kid] of tree.kids) writeModel(path.join(root, name), kid, roots);
+  const written = new Map<FileModel, string>();
+  for (const [name, kid] of tree.kids) writeModel(path.join(root, name), kid, opts, written);
   fs.chmodSync(root, tree.mode);
 }
 
+/** Runs `fn` on `p` with the owner's write bit on (as writes and user.* attributes need). */
+function asWritable(p: string, fn: () => void): void {
+  const st = fs.lstatSync(fsPath(p));
+  if ((st.mode & 0o200) === 0) fs.chmodSync(fsPath(p), st.mode | 0o200);
+  try {
+    fn();
+  } finally {
+    if ((st.mode & 0o200) === 0) fs.chmodSync(fsPath(p), st.mode & 0o7777);
+  }
+}
+
 /** Writes a file's bytes in place (same inode), even where its mode denies the owner writing. */
-function writeInPlace(p: string, data: Buffer, keepMtime: boolean): void {
-  const st = fs.lstatSync(p);
-  if ((st.mode & 0o200) === 0) fs.chmodSync(p, st.mode | 0o200);
-  fs.writeFileSync(p, data);
-  if ((st.mode & 0o200) === 0) fs.chmodSync(p, st.mode & 0o7777);
+function writeInPlace(p: string, content: FileContent, keepMtime: boolean): void {
+  const st = fs.lstatSync(fsPath(p));
+  asWritable(p, () => writeContent(p, content));
   // As seconds, not Dates: a Date holds whole milliseconds and would move the mtime a little.
-  if (keepMtime) fs.utimesSync(p, st.atimeMs / 1000, st.mtimeMs / 1000);
+  if (keepMtime) fs.utimesSync(fsPath(p), st.atimeMs / 1000, st.mtimeMs / 1000);
+}
+
+/** How many FIFOs and sockets a model holds (a target's). */
+export function specialsIn(root: DirModel): Record<SpecialKind, number> {
+  const n = { fifo: 0, socket: 0 };
+  for (const x of entriesOf(root)) if (x.node.t === 'special') n[x.node.kind]++;
+  return n;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,7 +548,7 @@ export function applyEdit(
   root: DirModel,
   e: Edit,
   disk: string | null,
-  roots?: LinkRoots,
+  opts: WriteOptions = {},
 ): string | null {
   const all = entriesOf(root);
   const files = all.filter((x) => x.node.t === 'file');
@@ -353,7 +568,7 @@ export function applyEdit(
       f.node.content = { ...e.content };
       if (e.mtime !== 'keep') f.node.mtime = e.mtime;
       if (disk) {
-        writeInPlace(abs(f.path), fileBytes(f.node.content), e.mtime === 'keep');
+        writeInPlace(abs(f.path), f.node.content, e.mtime === 'keep');
         if (e.mtime !== 'keep') setMtime(abs(f.path), e.mtime);
       }
       return `rewrite ${show(f.path)} with ${showContent(e.content)}${e.mtime === 'keep' ? ', mtime put back' : ''}`;
@@ -362,7 +577,7 @@ export function applyEdit(
       const f = pick(files, e.at);
       if (!f || f.node.t !== 'file' || f.node.content.len === 0) return null;
       f.node.content = { ...f.node.content, flips: [...f.node.content.flips, e.pos] };
-      if (disk) writeInPlace(abs(f.path), fileBytes(f.node.content), true);
+      if (disk) writeInPlace(abs(f.path), f.node.content, true);
       return `invert byte ${e.pos % f.node.content.len} of ${show(f.path)}, mtime put back`;
     }
     case 'resize': {
@@ -374,17 +589,17 @@ export function applyEdit(
         len,
         flips: f.node.content.flips.filter((x) => x < len),
       };
-      if (disk) writeInPlace(abs(f.path), fileBytes(f.node.content), false);
+      if (disk) writeInPlace(abs(f.path), f.node.content, false);
       return `resize ${show(f.path)} to ${len} B`;
     }
     case 'chmod': {
       const x = pick(
-        all.filter((y) => y.node.t !== 'link'),
+        all.filter((y) => y.node.t === 'file' || y.node.t === 'dir'),
         e.at,
       );
-      if (!x || x.node.t === 'link') return null;
+      if (!x || (x.node.t !== 'file' && x.node.t !== 'dir')) return null;
       x.node.mode = e.mode;
-      if (disk) fs.chmodSync(abs(x.path), e.mode);
+      if (disk) fs.chmodSync(fsPath(abs(x.path)), e.mode);
       return `chmod ${e.mode.toString(8)} ${show(x.path)}`;
     }
     case 'touch': {
@@ -392,7 +607,7 @@ export function applyEdit(
       if (!f || f.node.t !== 'file') return null;
       f.node.mtime = e.mtime;
       if (disk) {
-        if (e.mtime === 'now') fs.utimesSync(abs(f.path), new Date(), new Date());
+        if (e.mtime === 'now') fs.utimesSync(fsPath(abs(f.path)), new Date(), new Date());
         else setMtime(abs(f.path), e.mtime);
       }
       return `touch ${show(f.path)} ${showMtime(e.mtime)}`;
@@ -401,7 +616,7 @@ export function applyEdit(
       const x = pick(all, e.at);
       if (!x) return null;
       x.parent.kids.delete(x.name);
-      if (disk) fs.rmSync(abs(x.path), { recursive: true, force: true });
+      if (disk) fs.rmSync(fsPath(abs(x.path)), { recursive: true, force: true });
       return `remove ${show(x.path)}`;
     }
     case 'replace': {
@@ -409,8 +624,8 @@ export function applyEdit(
       if (!x) return null;
       x.parent.kids.set(x.name, cloneModel(e.node));
       if (disk) {
-        fs.rmSync(abs(x.path), { recursive: true, force: true });
-        writeModel(abs(x.path), e.node, roots);
+        fs.rmSync(fsPath(abs(x.path)), { recursive: true, force: true });
+        writeModel(abs(x.path), e.node, opts);
       }
       return `replace ${show(x.path)} (${x.node.t}) with ${renderOne(e.node)}`;
     }
@@ -420,7 +635,7 @@ export function applyEdit(
       if (name === null) return null;
       d.node.kids.set(name, cloneModel(e.node));
       const rel = d.path ? `${d.path}/${name}` : name;
-      if (disk) writeModel(abs(rel), e.node, roots);
+      if (disk) writeModel(abs(rel), e.node, opts);
       return `add ${show(rel)}: ${renderOne(e.node)}`;
     }
     case 'move': {
@@ -433,7 +648,7 @@ export function applyEdit(
       const rel = d.path ? `${d.path}/${name}` : name;
       x.parent.kids.delete(x.name);
       d.node.kids.set(name, x.node);
-      if (disk) fs.renameSync(abs(x.path), abs(rel));
+      if (disk) fs.renameSync(fsPath(abs(x.path)), fsPath(abs(rel)));
       return `move ${show(x.path)} to ${show(rel)}`;
     }
     case 'relink': {
@@ -444,8 +659,8 @@ export function applyEdit(
       if (!l || l.node.t !== 'link') return null;
       l.node.to = e.to;
       if (disk) {
-        fs.unlinkSync(abs(l.path));
-        fs.symlinkSync(linkText(e.to, roots), abs(l.path));
+        fs.unlinkSync(fsPath(abs(l.path)));
+        fs.symlinkSync(fsPath(linkText(e.to, opts.roots)), fsPath(abs(l.path)));
       }
       return `relink ${show(l.path)} → ${show(e.to)}`;
     }
@@ -458,10 +673,62 @@ export function applyEdit(
       const to = `${e.into}/${d.path}`;
       d.parent.kids.set(d.name, { t: 'link', to });
       if (disk) {
-        fs.rmSync(abs(d.path), { recursive: true, force: true });
-        fs.symlinkSync(linkText(to, roots), abs(d.path));
+        fs.rmSync(fsPath(abs(d.path)), { recursive: true, force: true });
+        fs.symlinkSync(fsPath(linkText(to, opts.roots)), fsPath(abs(d.path)));
       }
       return `replace folder ${show(d.path)} with a link → ${show(to)}`;
+    }
+    case 'hardlink': {
+      const f = pick(files, e.at);
+      const d = pick(dirs, e.dir)!;
+      if (!f || f.node.t !== 'file') return null;
+      const name = freeName(d, e.name);
+      if (name === null) return null;
+      const rel = d.path ? `${d.path}/${name}` : name;
+      d.node.kids.set(name, f.node);
+      if (disk) fs.linkSync(fsPath(abs(f.path)), fsPath(abs(rel)));
+      return `hard link ${show(rel)} to ${show(f.path)}`;
+    }
+    case 'xattr': {
+      const x = pick(
+        all.filter((y) => y.node.t === 'file' || y.node.t === 'dir'),
+        e.at,
+      );
+      if (!x || (x.node.t !== 'file' && x.node.t !== 'dir')) return null;
+      const attrs = { ...x.node.xattrs };
+      if (e.value === null) {
+        if (!(e.name in attrs)) return null;
+        delete attrs[e.name];
+      } else attrs[e.name] = e.value;
+      if (Object.keys(attrs).length) x.node.xattrs = attrs;
+      else delete x.node.xattrs;
+      if (disk && opts.xattrs) {
+        const value = e.value === null ? null : Buffer.from(e.value, 'hex');
+        asWritable(abs(x.path), () => writeXattr(abs(x.path), e.name, value));
+      }
+      return e.value === null
+        ? `remove attribute ${e.name} of ${show(x.path)}`
+        : `set attribute ${e.name} of ${show(x.path)} to ${e.value.length / 2} B`;
+    }
+    case 'special': {
+      const node: SpecialModel = { t: 'special', kind: e.kind };
+      if (e.inPlace) {
+        const x = pick(all, e.at);
+        if (!x) return null;
+        x.parent.kids.set(x.name, node);
+        if (disk) {
+          fs.rmSync(fsPath(abs(x.path)), { recursive: true, force: true });
+          makeSpecial(abs(x.path), e.kind, opts);
+        }
+        return `replace ${show(x.path)} (${x.node.t}) with a ${e.kind}`;
+      }
+      const d = pick(dirs, e.dir)!;
+      const name = freeName(d, e.name);
+      if (name === null) return null;
+      const rel = d.path ? `${d.path}/${name}` : name;
+      d.node.kids.set(name, node);
+      if (disk) makeSpecial(abs(rel), e.kind, opts);
+      return `add ${show(rel)}: a ${e.kind}`;
     }
   }
 }
@@ -471,9 +738,9 @@ export function applyEdits(
   root: DirModel,
   edits: readonly Edit[],
   disk: string | null,
-  roots?: LinkRoots,
+  opts: WriteOptions = {},
 ): string[] {
-  return edits.flatMap((e) => applyEdit(root, e, disk, roots) ?? []);
+  return edits.flatMap((e) => applyEdit(root, e, disk, opts) ?? []);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,29 +759,46 @@ function showMtime(m: MtimeSpec): string {
 }
 
 function showContent(c: FileContent): string {
-  return `${c.len} B seed ${c.seed}${c.flips.length ? ` flips ${c.flips.join(',')}` : ''}`;
+  const flips = c.flips.length ? ` flips ${c.flips.join(',')}` : '';
+  return `${c.len} B${c.sparse ? ' sparse' : ''} seed ${c.seed}${flips}`;
+}
+
+function showXattrs(x: XattrsModel | undefined): string {
+  if (!x) return '';
+  const each = Object.entries(x).map(([n, v]) => `${n}=${v.length > 16 ? `${v.length / 2} B` : v}`);
+  return ` xattrs {${each.join(', ')}}`;
 }
 
 function renderOne(node: TreeModel): string {
   if (node.t === 'file')
-    return `file ${showContent(node.content)} mode ${node.mode.toString(8)} mtime ${showMtime(node.mtime)}`;
+    return `file ${showContent(node.content)} mode ${node.mode.toString(8)} mtime ${showMtime(node.mtime)}${showXattrs(node.xattrs)}`;
   if (node.t === 'link') return `link → ${show(node.to)}`;
+  if (node.t === 'special') return node.kind === 'fifo' ? 'FIFO' : 'socket';
   const kids = [...node.kids].map(([n, k]) => `${show(n)}: ${renderOne(k)}`);
-  return `folder ${node.mode.toString(8)} {${kids.join('; ')}}`;
+  return `folder ${node.mode.toString(8)}${showXattrs(node.xattrs)} {${kids.join('; ')}}`;
 }
 
-/** A tree as indented lines, one entry each. */
+/** A tree as indented lines, one entry each; a file's further names say which name they share. */
 export function renderTree(root: DirModel, indent = '  '): string {
   const lines: string[] = [];
-  const visit = (dir: DirModel, depth: number): void => {
+  const firstName = new Map<FileModel, string>();
+  const visit = (dir: DirModel, depth: number, prefix: string): void => {
     for (const [name, node] of dir.kids) {
       const pad = indent.repeat(depth + 1);
+      const rel = prefix ? `${prefix}/${name}` : name;
       if (node.t === 'dir') {
-        lines.push(`${pad}${show(name)}/  folder ${node.mode.toString(8)}`);
-        visit(node, depth + 1);
-      } else lines.push(`${pad}${show(name)}  ${renderOne(node)}`);
+        lines.push(
+          `${pad}${show(name)}/  folder ${node.mode.toString(8)}${showXattrs(node.xattrs)}`,
+        );
+        visit(node, depth + 1, rel);
+      } else if (node.t === 'file' && firstName.has(node)) {
+        lines.push(`${pad}${show(name)}  hard link to ${show(firstName.get(node)!)}`);
+      } else {
+        if (node.t === 'file') firstName.set(node, rel);
+        lines.push(`${pad}${show(name)}  ${renderOne(node)}`);
+      }
     }
   };
-  visit(root, 0);
+  visit(root, 0, '');
   return lines.length ? lines.join('\n') : `${indent}(empty)`;
 }

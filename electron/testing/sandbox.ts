@@ -141,6 +141,24 @@ export function mkfifo(p: string): void {
   execFileSync('mkfifo', [p]);
 }
 
+let socketSerial = 0;
+
+/**
+ * A socket file at `p` that nobody listens on, as a server that crashed leaves one. Node unlinks
+ * the path it listened on when the server closes, so the socket is made at a short name in the
+ * temp folder (a socket's path must fit in 108 bytes), renamed into place (the sandbox is in the
+ * temp folder too, so on the same filesystem), and then closed.
+ */
+export async function makeUnixSocket(p: string | Buffer): Promise<void> {
+  const at = path.join(os.tmpdir(), `tandem-sock-${process.pid}-${++socketSerial}`);
+  const server = await listenUnixSocket(at);
+  try {
+    fs.renameSync(at, p);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 /** A listening Unix socket at `p`; close the server when done. */
 export function listenUnixSocket(p: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {

@@ -1,11 +1,12 @@
-// Trees hashed and compared byte for byte, the target's own `.tandem/` left out.
+// Trees hashed and compared byte for byte, the target's own `.tandem/` left out. Names are bytes:
+// one that is not valid UTF-8 is keyed by the string that stands for its bytes (byteNames.ts).
 // No vitest import: engine code and benchmarks may use it too.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { bytesToName, fsPath } from './byteNames.js';
 import { STATE_DIR } from './sandbox.js';
-import { listNames, osPath, readLinkText } from '../engine/core/runtime/byteNames.js';
-
+import { readXattrs } from './xattrs.js';
 export function sha256(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
@@ -14,7 +15,7 @@ const readBuf = { a: Buffer.alloc(1 << 20), b: Buffer.alloc(1 << 20) };
 
 export function sha256File(p: string): string {
   const h = crypto.createHash('sha256');
-  const fd = fs.openSync(osPath(p), 'r');
+  const fd = fs.openSync(fsPath(p), 'r');
   try {
     for (;;) {
       const n = fs.readSync(fd, readBuf.a, 0, readBuf.a.length, null);
@@ -29,9 +30,9 @@ export function sha256File(p: string): string {
 
 /** True when two files hold the same bytes, read side by side. */
 export function sameBytes(a: string, b: string): boolean {
-  if (fs.statSync(osPath(a)).size !== fs.statSync(osPath(b)).size) return false;
-  const fa = fs.openSync(osPath(a), 'r');
-  const fb = fs.openSync(osPath(b), 'r');
+  if (fs.statSync(fsPath(a)).size !== fs.statSync(fsPath(b)).size) return false;
+  const fa = fs.openSync(fsPath(a), 'r');
+  const fb = fs.openSync(fsPath(b), 'r');
   try {
     for (;;) {
       const na = fs.readSync(fa, readBuf.a, 0, readBuf.a.length, null);
@@ -56,10 +57,17 @@ export interface TreeEntry {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  nlink: number;
+  /** bytes allocated on disk (st_blocks * 512): fewer than the size where a file has holes */
+  allocated: number;
+  uid: number;
+  gid: number;
   /** files only */
   sha256?: string;
   /** symlinks only */
   linkTarget?: string;
+  /** with `xattrs`: the user.* and trusted.* attributes, `name=hex` sorted, one `;` between */
+  xattrs?: string;
 }
 
 /** Relative paths ('/'-separated, '' = root) to entries. */
@@ -89,14 +97,13 @@ function tryOr<T>(f: () => T, fallback: T): T {
  */
 export function hashTree(
   root: string,
-  opts: { includeStateDir?: boolean; hashContent?: boolean } = {},
+  opts: { includeStateDir?: boolean; hashContent?: boolean; xattrs?: boolean } = {},
 ): TreeSnapshot {
   const out: TreeSnapshot = new Map();
   const hashContent = opts.hashContent ?? true;
   const visit = (rel: string): void => {
-    // Byte-exact (engine/core/runtime/byteNames.ts): names need not be UTF-8.
     const abs = rel ? path.join(root, rel) : root;
-    const st = fs.lstatSync(osPath(abs));
+    const st = fs.lstatSync(fsPath(abs));
     const kind = kindOf(st);
     const e: TreeEntry = {
       kind,
@@ -105,13 +112,20 @@ export function hashTree(
       mtimeMs: st.mtimeMs,
       ctimeMs: st.ctimeMs,
       ino: st.ino,
+      nlink: st.nlink,
+      allocated: st.blocks * 512,
+      uid: st.uid,
+      gid: st.gid,
     };
     if (kind === 'file' && hashContent) e.sha256 = tryOr(() => sha256File(abs), 'unreadable');
-    if (kind === 'symlink') e.linkTarget = readLinkText(abs);
+    if (kind === 'symlink')
+      e.linkTarget = bytesToName(fs.readlinkSync(fsPath(abs), { encoding: 'buffer' }));
+    if (opts.xattrs && (kind === 'file' || kind === 'dir')) e.xattrs = readXattrs(abs);
     out.set(rel, e);
     if (kind !== 'dir') return;
     // an unlistable folder (a test took its permissions away) is recorded without children
-    for (const name of tryOr(() => listNames(abs), []).sort()) {
+    const names = tryOr(() => fs.readdirSync(fsPath(abs), { encoding: 'buffer' }), []);
+    for (const name of names.map(bytesToName).sort()) {
       if (!rel && name === STATE_DIR && !opts.includeStateDir) continue;
       visit(rel ? `${rel}/${name}` : name);
     }
@@ -134,6 +148,21 @@ function describeEntry(e: TreeEntry | undefined): string {
   if (e.kind === 'file') return `file ${e.size} B sha256 ${e.sha256?.slice(0, 12) ?? '?'}`;
   if (e.kind === 'symlink') return `symlink → ${JSON.stringify(e.linkTarget)}`;
   return e.kind;
+}
+
+/** Names that share an inode (hard links), as groups of two or more paths, each sorted. */
+export function hardLinkGroups(snap: TreeSnapshot): string[][] {
+  const byInode = new Map<number, string[]>();
+  for (const [p, e] of snap) {
+    if (e.kind !== 'file') continue;
+    const names = byInode.get(e.ino);
+    if (names) names.push(p);
+    else byInode.set(e.ino, [p]);
+  }
+  return [...byInode.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
 }
 
 /** Differences between two snapshots, one readable line each; [] when they agree. */

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { ApplyResult, Hold, Plan, PlanItem, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
 import { compareTrees } from '../core/plan/compare.js';
+import { splitSharedInodes } from '../core/plan/sharedInodes.js';
 import {
   createSchemeHasher,
   DEFAULT_SCHEME,
@@ -190,11 +191,17 @@ export class SyncSession {
 
     this.refreshBaseline();
     const skipped: Skipped[] = [...this.src.skipped, ...this.tgt.skipped];
-    const items = compareTrees(this.src.tree, this.tgt.tree, {
-      protectedPaths: new Set(skipped.map((s) => s.path)),
-      mtimeGranularityMs: pair.mtimeGranularityMs,
-      targetNames: pair.nameRules,
-    });
+    const items = splitSharedInodes(
+      compareTrees(this.src.tree, this.tgt.tree, {
+        protectedPaths: new Set(skipped.map((s) => s.path)),
+        mtimeGranularityMs: pair.mtimeGranularityMs,
+        targetNames: pair.nameRules,
+      }),
+      this.tgt.walk.entries,
+      this.src.tree,
+      this.tgt.tree,
+      pair.mtimeGranularityMs,
+    );
     return {
       source: pair.source,
       target: pair.target,
@@ -307,7 +314,7 @@ export class SyncSession {
     if (n > 0) {
       const first = escapeName([...out, ...outOnTarget][0]!);
       notices.push(
-        `extended attributes not synced for ${n} file${n === 1 ? '' : 's'} whose own name is not valid UTF-8 (${first}${n > 1 ? ', …' : ''}): the attribute library takes only text paths; their contents and other metadata are synced`,
+        `extended attributes not synced for ${n} entr${n === 1 ? 'y' : 'ies'} whose own name is not valid UTF-8 (${first}${n > 1 ? ', …' : ''}): the attribute library takes only text paths, and for a file Tandem then asks getfattr, which is not installed (the attr package) or cannot name a link; their contents and other metadata are synced`,
       );
     }
     return notices.length ? { notices } : {};
@@ -394,17 +401,26 @@ function pairFlag(index: IdentifierIndex, key: string, asked: boolean | undefine
   return want;
 }
 
+/**
+ * Which entries' attributes go into the ids: 2 since symlinks' own are read too (root may give
+ * a link trusted.* attributes). An index made under another rule holds folder ids made without
+ * them, so it forgets its attribute ids once, like a change of setting.
+ */
+const XATTR_RULE = 2;
+
 /** The attributes a pair syncs: as asked, else as last used; a change forgets the stored ids. */
 function pairXattrs(index: IdentifierIndex, asked: XattrOptions | undefined): XattrOptions {
   const stored = index.getMeta('xattrs');
-  const last: XattrOptions = stored ? (JSON.parse(stored) as XattrOptions) : NO_XATTRS;
-  if (!asked) return last;
-  const want = { xattrs: asked.xattrs, acls: asked.acls };
-  if (JSON.stringify(want) !== JSON.stringify(last)) {
+  const last = stored
+    ? (JSON.parse(stored) as XattrOptions & { rule?: number })
+    : { ...NO_XATTRS, rule: XATTR_RULE };
+  const want = { xattrs: (asked ?? last).xattrs, acls: (asked ?? last).acls, rule: XATTR_RULE };
+  const before = { xattrs: last.xattrs, acls: last.acls, rule: last.rule };
+  if (JSON.stringify(want) !== JSON.stringify(before)) {
     index.clearXattrIds();
     index.setMeta('xattrs', JSON.stringify(want));
   }
-  return want;
+  return { xattrs: want.xattrs, acls: want.acls };
 }
 
 /** Per-pair ignore patterns (gitignore syntax) from SOURCE/.tandemignore, if present. */

@@ -19,6 +19,7 @@ function phases(items: PlanItem[], rules = EXACT_NAMES): Record<keyof ApplyOrder
     earlyDeletes: names(o.earlyDeletes),
     folders: names(o.folders),
     renames: names(o.renames),
+    deletesAfterMoves: names(o.deletesAfterMoves),
     files: names(o.files),
     links: names(o.links),
     metadata: names(o.metadata),
@@ -42,6 +43,7 @@ describe('orderForApply', () => {
       earlyDeletes: [],
       folders: ['create d'],
       renames: ['rename n'],
+      deletesAfterMoves: [],
       files: ['create d/a', 'update c'],
       links: ['create d/b'],
       metadata: ['metadata m'],
@@ -58,5 +60,25 @@ describe('orderForApply', () => {
     // A write at the same path replaces the entry itself: no delete of its own.
     const same = phases([item('delete', 'p'), item('replaceType', 'p')]);
     expect([...same.earlyDeletes, ...same.lateDeletes]).toEqual([]);
+  });
+});
+
+describe('orderForApply: a folder emptied by a move', () => {
+  // Found by the syncTree property (seed 290049326 on 5ef5717): the target held a/a/a, the source
+  // moved a/a to 日本語 and put a link at a. The move out of a/a is a rename of its file, the
+  // folder a/a is deleted early (it lies below the link written at a), and early deletions ran
+  // before the renames: a/a still held its file, stayed, and the link could not replace a.
+  it('deletes a folder in the way of a write only after the moves out of it', () => {
+    const o = phases([
+      item('replaceType', 'a', { source: snap('symlink'), target: snap('dir') }),
+      item('delete', 'a/a', { target: snap('dir') }),
+      item('create', '日本語', { source: snap('dir') }),
+      item('rename', '日本語/a', { from: 'a/a/a' }),
+      item('delete', 'gone/x'),
+    ]);
+    expect(o.earlyDeletes).toEqual([]);
+    expect(o.renames).toEqual(['rename 日本語/a']);
+    expect(o.deletesAfterMoves).toEqual(['delete a/a']);
+    expect(o.lateDeletes).toEqual(['delete gone/x']);
   });
 });

@@ -1,6 +1,6 @@
 // The order in which apply carries out a plan: entries in the way first, then folders (parents
-// first), files and symlinks, hard links to files written before them, metadata, and the
-// remaining deletions last, children first.
+// first), moves, folders in the way that the moves emptied, files and symlinks, hard links to
+// files written before them, metadata, and the remaining deletions last, children first.
 import type { PlanItem } from '../../../shared/plan.js';
 import { nameKey, type NameRules } from '../scan/walk.js';
 
@@ -9,6 +9,11 @@ export interface ApplyOrder {
   folders: PlanItem[];
   /** target files moved to their new place (after folders, before files) */
   renames: PlanItem[];
+  /**
+   * folders in the way of a write that a move takes entries out of: deleted after the moves
+   * (deleted before them, they still held what was moved and stayed, and the write failed)
+   */
+  deletesAfterMoves: PlanItem[];
   files: PlanItem[];
   /** further names of a hard-link group (-H): made once the files are in place */
   links: PlanItem[];
@@ -36,6 +41,7 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
     earlyDeletes: [],
     folders: [],
     renames: [],
+    deletesAfterMoves: [],
     files: [],
     links: [],
     metadata: [],
@@ -47,14 +53,17 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
   );
   const writePaths = new Set(writes.map((i) => i.path));
   const writeKeys = new Set(writes.map((i) => keyOf(i.path, rules)));
+  const movedFromKeys = items.flatMap((i) => (i.kind === 'rename' ? [keyOf(i.from!, rules)] : []));
+  const holdsMoved = (key: string): boolean => movedFromKeys.some((k) => k.startsWith(`${key}/`));
   for (const it of items) {
     switch (it.kind) {
       case 'delete':
         // The write at the same path replaces this entry itself (versioning it first).
         if (writePaths.has(it.path)) break;
         // Never delete a path (under the target's name rules) after the same plan wrote it.
-        if (atOrBelow(keyOf(it.path, rules), writeKeys)) out.earlyDeletes.push(it);
-        else out.lateDeletes.push(it);
+        if (!atOrBelow(keyOf(it.path, rules), writeKeys)) out.lateDeletes.push(it);
+        else if (holdsMoved(keyOf(it.path, rules))) out.deletesAfterMoves.push(it);
+        else out.earlyDeletes.push(it);
         break;
       case 'metadata':
         out.metadata.push(it);

@@ -232,6 +232,17 @@ describe('compareTrees', () => {
     expect(items[0]!.from).toBe('README');
   });
 
+  it('writes another name of a source hard-link group as a link, where the target holds another type there too', () => {
+    // Found by the syncTree property (seed 1958470359): the target's "a" was a FIFO, the source's
+    // "a" a second name of "A"; the replaceType item copied it, and only the next run linked it.
+    const src = tree({ A: ['1'], a: ['1'] });
+    for (const p of ['A', 'a']) src.nodes.get(p)!.linkGroup = 'A';
+    const items = compareTrees(src, synced(tree({ A: ['1'], a: '@stands-for-a-fifo' })));
+    expect(items.map((i) => [i.kind, i.path, i.linkTo, i.bytesToWrite])).toEqual([
+      ['replaceType', 'a', 'A', 0],
+    ]);
+  });
+
   it('refuses to compare ids of different schemes', () => {
     expect(() => compareTrees(tree(base), { ...tree(base), scheme: 'blake3' })).toThrow(/scheme/);
   });

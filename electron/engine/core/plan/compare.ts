@@ -51,7 +51,8 @@ export function diffChunks(src: TreeNode, tgt: TreeNode, idBytes: number): Chunk
   return { chunkSize, total, changed };
 }
 
-function allChunks(n: TreeNode): number[] {
+/** Every chunk of a file: a copy of all of it. */
+export function allChunks(n: TreeNode): number[] {
   return Array.from({ length: Math.ceil(n.size / n.chunkSize!) }, (_, i) => i);
 }
 
@@ -204,12 +205,14 @@ export function compareTrees(
       if (sn.type !== tn.type) {
         // The folder's contents go first; the replaceType item replaces the folder itself.
         if (tn.type === 'dir') pushDelete(tp, false);
+        const linkTo = linkToOf(sp, sn);
         const it: PlanItem = {
           path: sp,
           kind: 'replaceType',
           source: snapshot(sn),
           target: snapshot(tn),
-          bytesToWrite: sn.type === 'file' ? sn.size : 0,
+          bytesToWrite: sn.type === 'file' && !linkTo ? sn.size : 0,
+          ...(linkTo ? { linkTo } : {}),
         };
         const c = conflictOf(tn);
         if (c) it.conflict = c;

@@ -326,10 +326,9 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     (d, names, e) => {
       const known = indexed.get(d);
       // A folder keeps its stored id when it has the same number of children and every one of
-      // them is exactly what the index holds (so the set of names is the same too). Its own mtime
-      // must be the stored one as well: it is not in its own id but in its parent's (a child
-      // added and removed again changes nothing else), and only reused entries let a parent keep
-      // its id.
+      // them is exactly what the index holds (so the set of names is the same too). Its own mode
+      // and mtime must be as stored too: they go into its parent's id, which reuses this one
+      // (an entry added and removed again moves only the folder's mtime).
       const clean =
         known !== undefined &&
         known[ROW.type] === TYPE_CODE.dir &&
@@ -393,9 +392,10 @@ function sameXattrs(stored: Buffer | null, now: Buffer | undefined): boolean {
 }
 
 /**
- * Sets each entry's attribute id (files, folders; not links, whose user attributes Linux
- * forbids, nor the root). Returns the ids to store for reused rows, and the folders' (their rows
- * are written once their folder ids are known).
+ * Sets each entry's attribute id (files, folders and links, not the root). Linux forbids user.*
+ * attributes on a link, but root may give one trusted.* attributes, which root syncs. Returns
+ * the ids to store for reused rows, and the folders' (their rows are written once their folder
+ * ids are known).
  */
 function readAttributes(
   input: ScanInput,
@@ -411,13 +411,13 @@ function readAttributes(
   const dirs = new Map<string, Buffer>();
   const outOfReach: string[] = [];
   for (const [p, e] of input.listing.entries) {
-    if (p === '' || (e.type !== 'file' && e.type !== 'dir')) continue;
+    if (p === '' || e.type === 'special') continue;
     // Folder nodes are made later, bottom-up (buildFolders); their ids go in through `dirs`.
     const node = nodes.get(p);
     if (!node && e.type !== 'dir') continue;
     const known = input.indexed.get(p);
     const stored = known?.[ROW.xattrId] ?? null;
-    if (e.type === 'file' && stored !== null && reused.has(p)) {
+    if (e.type !== 'dir' && stored !== null && reused.has(p)) {
       node!.xattrId = stored;
       continue;
     }

@@ -4,7 +4,10 @@
 // Electron app needs no rebuild; it uses the l*xattr calls (a link's own attributes, never its
 // target's).
 import type { SchemeHasher } from '../hash/hashScheme.js';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { requireCjs } from '../runtime/requireCjs.js';
 import { isTextName, osPath } from '../runtime/byteNames.js';
 
@@ -52,14 +55,15 @@ export function wantsXattrs(o: XattrOptions | undefined): o is XattrOptions {
 /** withTextPath's answer where an entry cannot be named to the attribute library. */
 export const NOT_TEXT = Symbol('not text');
 export const NOT_TEXT_REASON =
-  'the extended attributes of a file whose own name is not valid UTF-8 cannot be read or written (the attribute library takes only text paths)';
+  'the extended attributes of a link whose own name is not valid UTF-8 cannot be read or written (the attribute library takes only text paths)';
 
 /**
  * Runs `fn` with a text path that names the entry at `abs` without following a link at its end:
  * the attribute library takes only strings, so a path holding bytes that are not UTF-8 reaches it
  * through /proc/self/fd: its parent folder opened by bytes and the entry's own name, or for a
  * folder with such a name the folder itself opened (`/proc/self/fd/N/.`). A file or link whose own
- * name is not UTF-8 has no text path: NOT_TEXT.
+ * name is not UTF-8 has no text path: NOT_TEXT (readXattrs reads such a file by getfattr; the
+ * target's door names it by a hard link in its own temp folder).
  */
 export function withTextPath<T>(abs: string, fn: (p: string) => T): T | typeof NOT_TEXT {
   if (isTextName(abs)) return fn(abs);
@@ -95,7 +99,7 @@ export function withTextPath<T>(abs: string, fn: (p: string) => T): T | typeof N
 export function readXattrs(abs: string, o: XattrOptions): [string, Buffer][] | typeof NOT_TEXT {
   const x = xattrModule();
   if (!x) return [];
-  return withTextPath(abs, (p) => {
+  const read = withTextPath(abs, (p) => {
     const out: [string, Buffer][] = [];
     for (const name of x.listAttributesSync(p).sort()) {
       if (!syncsAttribute(name, o)) continue;
@@ -104,6 +108,55 @@ export function readXattrs(abs: string, o: XattrOptions): [string, Buffer][] | t
     }
     return out;
   });
+  if (read !== NOT_TEXT || !fs.lstatSync(osPath(abs)).isFile()) return read;
+  return readXattrsByTool(abs, o);
+}
+
+let linkDir: string | null = null;
+let linkSeq = 0;
+
+/**
+ * A file whose own name is not UTF-8 (a source file: Tandem may not write beside it) is read by
+ * getfattr, which follows a link: one with a text name in a temp folder of this process, pointing
+ * at the file's bytes. NOT_TEXT where getfattr is not installed (the attr package). The link is
+ * followed at its end, so a file swapped for a link in between is read through it: the read is
+ * only trusted as far as apply's check of the attribute id before it writes.
+ */
+function readXattrsByTool(abs: string, o: XattrOptions): [string, Buffer][] | typeof NOT_TEXT {
+  if (!linkDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-xattr-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    linkDir = dir;
+  }
+  const link = path.join(linkDir, `l${++linkSeq}`);
+  fs.symlinkSync(osPath(abs), link);
+  try {
+    const r = spawnSync(
+      'getfattr',
+      ['--absolute-names', '--dump', '--match=-', '--encoding=base64', '--', link],
+      { encoding: 'utf8' },
+    );
+    if (r.error) return NOT_TEXT;
+    if (r.status !== 0) {
+      if (/not supported/i.test(r.stderr)) return [];
+      throw new Error(`getfattr: ${r.stderr.trim() || `exit ${r.status}`}`);
+    }
+    const out: [string, Buffer][] = [];
+    for (const line of r.stdout.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const eq = line.indexOf('=');
+      const name = eq < 0 ? line : line.slice(0, eq);
+      const raw = eq < 0 ? '' : line.slice(eq + 1);
+      if (!syncsAttribute(name, o)) continue;
+      out.push([
+        name,
+        raw.startsWith('0s') ? Buffer.from(raw.slice(2), 'base64') : Buffer.alloc(0),
+      ]);
+    }
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  } finally {
+    fs.unlinkSync(link);
+  }
 }
 
 /** One id for a set of attributes: H("X", for each in name order: name, value). */

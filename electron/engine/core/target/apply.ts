@@ -111,6 +111,8 @@ class ApplyRun {
   private readonly recorded = new Map<string, number>();
   /** inodes with several names whose ctime and link count this run itself changed */
   private readonly linkedInodes = new Set<number>();
+  /** inodes with several names whose metadata this run set, with the stat it left them in */
+  private readonly metadataLeft = new Map<number, TargetStat>();
   /** target paths under their name key, where the target folds names (see targetEntry) */
   private readonly foldedPaths: Map<string, string> | null;
   private batch: Staged[] = [];
@@ -153,6 +155,8 @@ class ApplyRun {
     for (const it of order.renames) this.step(it, () => this.move(it));
     if (order.renames.length)
       this.t.fsyncDirs(order.renames.flatMap((it) => [parentOf(it.from!), parentOf(it.path)]));
+    //    Folders in the way that the moves emptied.
+    for (const it of order.deletesAfterMoves) this.step(it, () => this.deleteEntry(it));
     // 4. Files and symlinks: patches one by one, the rest staged in batches.
     for (const it of order.files) {
       if (this.patchable(it)) this.step(it, () => this.patch(it));
@@ -253,17 +257,24 @@ class ApplyRun {
 
   /**
    * Whether the only change since the scan is this run's own: a hard link's ctime and link count
-   * move when Tandem versions or replaces one of its other names. Its size and mtime (its data)
-   * must be as listed.
+   * move when Tandem versions, replaces or links one of its other names, its mode and mtime when
+   * Tandem sets the metadata of another name. Its size (its data) must be as listed, its mode and
+   * mtime as listed or as this run last set them.
    */
   private ownChange(st: TargetStat, seen: WalkEntry): boolean {
-    return (
-      this.linkedInodes.has(st.ino) &&
-      st.type === seen.type &&
-      st.ino === seen.ino &&
-      st.size === seen.size &&
-      st.mtimeMs === seen.mtimeMs
-    );
+    if (st.type !== seen.type || st.ino !== seen.ino || st.size !== seen.size) return false;
+    const left = this.metadataLeft.get(st.ino);
+    if (left) return st.mtimeMs === left.mtimeMs && st.mode === left.mode;
+    return this.linkedInodes.has(st.ino) && st.mtimeMs === seen.mtimeMs;
+  }
+
+  /**
+   * `st`, the stat of a file whose metadata this run just set in place: where the inode has other
+   * names, they now show this change, which ownChange must not take for someone else's.
+   */
+  private leftAs(st: TargetStat): TargetStat {
+    if (st.nlink > 1) this.metadataLeft.set(st.ino, st);
+    return st;
   }
 
   /** Versions a target entry (a hard link, so its inode's ctime and link count move). */
@@ -374,7 +385,8 @@ class ApplyRun {
         f.chmod(src.mode);
         setMtimeInBucket(f, src.mtimeMs, this.gran);
         const node = this.input.source.tree.nodes.get(it.path)!;
-        this.recordFile(it.path, node, f.stat(), chunkIdsOf(this.input.source.tree, it.path));
+        const left = this.leftAs(f.stat());
+        this.recordFile(it.path, node, left, chunkIdsOf(this.input.source.tree, it.path));
       } finally {
         f.close();
       }
@@ -427,7 +439,7 @@ class ApplyRun {
       tmp = this.names.temp();
       if (src.node.type === 'symlink') {
         this.t.symlink(src.node.linkTarget!, tmp);
-        this.chownLike(tmp, src.node);
+        this.syncAttributes(tmp, it.path);
         setMtimeInBucket({ t: this.t, rel: tmp }, src.node.mtimeMs, this.gran);
       } else {
         this.copyVerified(it.path, tmp, src.node, src.entry);
@@ -503,7 +515,8 @@ class ApplyRun {
     const first = it.linkTo!;
     const src = this.sourceOf(it);
     this.expectParent(it.path);
-    // The first name must hold the group's bytes now: written by this run, or found equal.
+    // The first name must hold the group's bytes now: written by this run, or found equal (a
+    // link this run made to it moved its link count and ctime, not its bytes).
     const st = this.t.lstat(first);
     const wrote = this.recorded.get(first);
     const listed = this.targetEntry(first);
@@ -511,10 +524,18 @@ class ApplyRun {
       ? st?.ino === wrote
       : st !== null &&
         listed !== undefined &&
-        sameEntry(st, listed) &&
+        (sameEntry(st, listed) || this.ownChange(st, listed)) &&
         this.targetNode(first)?.id.equals(src.node.id) === true;
     if (!same || st?.type !== 'file')
       throw new ItemError(`${first}, the name it links to, was not written; run again`);
+    // Already a name of that inode (on the target its group had another first name): nothing to
+    // write, and a rename of a new link over it would do nothing at all (rename(2) between two
+    // names of one inode), leaving the link in the temp folder.
+    const here = this.t.lstat(it.path);
+    if (here?.type === 'file' && here.ino === st.ino) {
+      this.recordFile(it.path, src.node, here, chunkIdsOf(this.input.source.tree, it.path));
+      return;
+    }
     const tmp = this.names.temp();
     this.t.link(first, tmp);
     try {
@@ -546,7 +567,7 @@ class ApplyRun {
       return;
     }
     if (src.type === 'symlink') {
-      this.chownLike(it.path, this.input.source.tree.nodes.get(it.path));
+      this.syncAttributes(it.path, it.path);
       setMtimeInBucket({ t: this.t, rel: it.path }, src.mtimeMs, this.gran);
       const node = this.input.source.tree.nodes.get(it.path)!;
       this.recordFile(it.path, node, this.t.lstat(it.path)!, null);
@@ -559,7 +580,8 @@ class ApplyRun {
       f.chmod(src.mode);
       setMtimeInBucket(f, src.mtimeMs, this.gran);
       const xattrId = this.input.source.tree.nodes.get(it.path)?.xattrId;
-      this.recordFile(it.path, this.targetNode(it.path)!, f.stat(), null, xattrId);
+      const left = this.leftAs(f.stat());
+      this.recordFile(it.path, this.targetNode(it.path)!, left, null, xattrId);
     } finally {
       f.close();
     }

@@ -87,6 +87,12 @@ export interface TargetFs {
 }
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+/**
+ * Where the door puts a text-named hard link to a file whose name is not UTF-8 (withTextPath):
+ * stateFolder's TMP_DIR, spelled out because stateFolder imports this module.
+ */
+const TEXT_LINK_DIR = '.tandem/tmp';
+let textLinkSeq = 0;
 
 function typeOf(st: fs.Stats): TargetEntryType {
   if (st.isFile()) return 'file';
@@ -296,8 +302,18 @@ export class NodeTargetFs implements TargetFs {
   }
   private withTextPath<T>(rel: string, fn: (p: string) => T): T {
     const r = withTextPath(this.abs(rel)!, fn);
-    if (r === NOT_TEXT) throw new Error(NOT_TEXT_REASON);
-    return r;
+    if (r !== NOT_TEXT) return r;
+    // A file whose own name is not UTF-8: named through a hard link with a text name in the
+    // target's own temp folder (the same filesystem), removed again at once.
+    if (this.lstat(rel)?.type !== 'file') throw new Error(NOT_TEXT_REASON);
+    if (!this.lstat(TEXT_LINK_DIR)) this.mkdir(TEXT_LINK_DIR, 0o700);
+    const link = `${TEXT_LINK_DIR}/xattr-${process.pid}-${++textLinkSeq}`;
+    this.link(rel, link);
+    try {
+      return fn(this.abs(link)!);
+    } finally {
+      this.unlink(link);
+    }
   }
 }
 
