@@ -15,8 +15,7 @@
 // Half the cases then edit both sides in place (renames, rewrites that put the mtime back, type
 // flips, target edits) and sync again, so the index's stat trust, baselines and moves are tried.
 // TANDEM_PROPERTY_RUNS (default 1000), TANDEM_PROPERTY_SEED and TANDEM_PROPERTY_PATH (to replay
-// a failure: both are printed with it) tune it. Names that are not valid UTF-8 join in with
-// randomTree's BYTE_NAMES.
+// a failure: both are printed with it) tune it. Names include ones that are not valid UTF-8.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,7 +27,6 @@ import { SyncSession } from './syncSession.js';
 import type { WalkOptions } from '../core/scan/walk.js';
 import {
   applyEdits,
-  BYTE_NAMES,
   cloneModel,
   renderTree,
   show,
@@ -354,8 +352,7 @@ describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
   it('makes the target equal the source, leaves the source alone, loses nothing, and a second sync plans nothing', async () => {
     console.log(
       `syncTree property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED}); ` +
-        `attributes ${XATTRS ? 'on' : 'off: the temp folder holds no user.* attributes'}, ` +
-        `names that are not UTF-8 ${BYTE_NAMES ? 'on' : 'off (randomTree BYTE_NAMES)'}`,
+        `attributes ${XATTRS ? 'on' : 'off: the temp folder holds no user.* attributes'}`,
     );
     await fc.assert(fc.asyncProperty(caseArb, runCase), {
       numRuns: RUNS,
