@@ -375,6 +375,25 @@ describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
 });
 
 // Cases the property found, kept as tests of their own.
+/** A source of one 100-byte file "a": where most of the regression cases below start. */
+function oneFileA(): DirModel {
+  return {
+    t: 'dir',
+    mode: 0o755,
+    kids: new Map<string, TreeModel>([
+      [
+        'a',
+        {
+          t: 'file',
+          content: { seed: 0, len: 100, flips: [] },
+          mode: 0o644,
+          mtime: Date.UTC(2001, 1, 3),
+        },
+      ],
+    ]),
+  };
+}
+
 describe('sync of random trees: cases found by the property', () => {
   // Found by TANDEM_PROPERTY_SEED=1001 on 9cfc657, twice: shrunk to one empty file "a", synced,
   // then rewritten with its mtime put back through a Date (which rounds to a whole millisecond);
@@ -517,21 +536,7 @@ describe('sync of random trees: a hard link where the target has another type', 
   it('makes it a link in the first sync', async () => {
     await runCase({
       options: { hardLinks: true, xattrs: false },
-      source: {
-        t: 'dir',
-        mode: 0o755,
-        kids: new Map<string, TreeModel>([
-          [
-            'a',
-            {
-              t: 'file',
-              content: { seed: 0, len: 100, flips: [] },
-              mode: 0o644,
-              mtime: Date.UTC(2001, 1, 3),
-            },
-          ],
-        ]),
-      },
+      source: oneFileA(),
       sourceLinks: [{ op: 'hardlink', at: 0, dir: 0, name: 'A' }],
       targetEdits: [{ op: 'special', at: 1, dir: 0, name: 'a', kind: 'fifo', inPlace: true }],
       later: null,
@@ -547,21 +552,7 @@ describe('sync of random trees: a move of one name of a target file with several
   it('gives the inode its metadata through the moved name, and the other name accepts it', async () => {
     await runCase({
       options: { hardLinks: false, xattrs: false },
-      source: {
-        t: 'dir',
-        mode: 0o755,
-        kids: new Map<string, TreeModel>([
-          [
-            'a',
-            {
-              t: 'file',
-              content: { seed: 0, len: 100, flips: [] },
-              mode: 0o644,
-              mtime: Date.UTC(2001, 1, 3),
-            },
-          ],
-        ]),
-      },
+      source: oneFileA(),
       sourceLinks: [{ op: 'hardlink', at: 0, dir: 0, name: '😀🎉' }],
       targetEdits: [],
       later: {
