@@ -114,13 +114,11 @@ describe('coalesceEvents', () => {
     },
   );
 
-  it('stays fast on a burst of 100,000 events', () => {
+  // How fast is bench:watchers' to say (no timing is asserted in a test): here, that a flood of
+  // 100,000 events merges into what it means.
+  it('merges a burst of 100,000 events into the 11 changes they add up to', () => {
     const burst = ev(...removeTree(200, 499), ...tenFilesThousandWrites);
     expect(burst.length).toBe(101_001);
-    const t0 = performance.now();
-    const out = coalesceEvents(burst);
-    const ms = performance.now() - t0;
-    expect(out).toHaveLength(11);
-    expect(ms).toBeLessThan(1000);
+    expect(coalesceEvents(burst)).toHaveLength(11);
   });
 });
