@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PendingChange, Result, Selection, SyncEvent } from '../../shared/syncApi.js';
+import type {
+  PairConfig,
+  PendingChange,
+  Result,
+  Selection,
+  SyncEvent,
+} from '../../shared/syncApi.js';
 import { SyncService, type ServiceOptions } from './syncService.js';
 
 let dir: string;
@@ -45,6 +51,15 @@ const shown = async (pairId: string, paths: string[]): Promise<Selection> => {
     }),
   };
 };
+/** A pair of src and dst that applies every change on its own, deletions too (up to 10). */
+const addAutoPair = async (): Promise<PairConfig> =>
+  ok(
+    await service.addPair({
+      source: src,
+      target: dst,
+      policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
+    }),
+  );
 /** The whole pending list as a person sees it now. */
 const shownList = async (pairId: string): Promise<Selection> => {
   const page = ok(await service.listPending({ pairId }));
@@ -304,13 +319,7 @@ describe('SyncService', () => {
   it('applies a move as a rename on the target', async () => {
     await start();
     put(src, 'big/data.bin', Buffer.alloc(300_000, 7));
-    const pair = ok(
-      await service.addPair({
-        source: src,
-        target: dst,
-        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
-      }),
-    );
+    const pair = await addAutoPair();
     ok(await service.scanNow(pair.id));
     const ino = fs.statSync(path.join(dst, 'big/data.bin')).ino;
     fs.mkdirSync(path.join(src, 'moved'));
@@ -340,13 +349,7 @@ describe('SyncService', () => {
 
   it('restores a kept version of a deleted file, and then holds it from being deleted again', async () => {
     await start();
-    const pair = ok(
-      await service.addPair({
-        source: src,
-        target: dst,
-        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
-      }),
-    );
+    const pair = await addAutoPair();
     put(src, 'keep.txt', 'stays');
     ok(await service.scanNow(pair.id));
     fs.rmSync(path.join(src, 'a.txt'));
@@ -367,13 +370,7 @@ describe('SyncService', () => {
 
   it('records history in a person’s terms: sizes, whether a version was kept, when a restore was kept', async () => {
     await start();
-    const pair = ok(
-      await service.addPair({
-        source: src,
-        target: dst,
-        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
-      }),
-    );
+    const pair = await addAutoPair();
     put(src, 'eight.txt', '8 bytes!');
     ok(await service.scanNow(pair.id));
     put(src, 'eight.txt', 'now 12 bytes');
@@ -408,13 +405,7 @@ describe('SyncService', () => {
 
   it('refuses a target whose marker is gone until a person confirms it, then asks before replacing anything', async () => {
     await start();
-    const pair = ok(
-      await service.addPair({
-        source: src,
-        target: dst,
-        policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
-      }),
-    );
+    const pair = await addAutoPair();
     ok(await service.scanNow(pair.id));
     expect(read(dst, 'a.txt')).toBe('alpha');
     // Another folder now sits where the target was (a swapped disk): no marker in it.

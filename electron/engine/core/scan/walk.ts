@@ -109,7 +109,7 @@ export function walkTree(
       return;
     }
     if (names.some((n) => !isTextName(n))) {
-      byteNames += names.filter((n) => !isTextName(n)).length;
+      byteNames += names.reduce((k, n) => k + (isTextName(n) ? 0 : 1), 0);
       if (side === 'source' && rules.textOnly) names = dropNonText(rel, names, side, skipped);
     }
     // Collisions matter for what will be written: the source's names.
@@ -238,7 +238,6 @@ function dropNonText(
   side: 'source' | 'target',
   skipped: Skipped[],
 ): string[] {
-  if (names.every(isTextName)) return names;
   return names.filter((n) => {
     if (isTextName(n)) return true;
     skipped.push({
