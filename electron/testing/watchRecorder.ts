@@ -1,7 +1,11 @@
 // Records what a PairWatcher emits so a test can wait for it (a timeout, never a sleep), and counts
 // the inotify watches this process holds: what a watcher really costs.
 import fs from 'node:fs';
-import type { ChangeBatch, PairWatcher } from '../engine/watch/pairWatcher.js';
+import {
+  PairWatcher,
+  type ChangeBatch,
+  type PairWatcherOptions,
+} from '../engine/watch/pairWatcher.js';
 import type { Side } from '../shared/plan.js';
 
 export interface Seen extends ChangeBatch {
@@ -76,4 +80,19 @@ export function inotifyWatches(): number {
     }
   }
   return n;
+}
+
+/**
+ * Starts a PairWatcher with a Recorder listening from the first event; `started` collects it so
+ * the test's cleanup can close it.
+ */
+export async function startRecorded(
+  opts: PairWatcherOptions,
+  started: PairWatcher[],
+): Promise<{ w: PairWatcher; rec: Recorder }> {
+  const w = new PairWatcher(opts);
+  started.push(w);
+  const rec = new Recorder(w);
+  await w.start();
+  return { w, rec };
 }

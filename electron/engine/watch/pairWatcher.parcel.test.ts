@@ -3,45 +3,34 @@
 // inotify watch per folder (not per file) and gives them back; a change under a name that is not
 // UTF-8 is reported on the nearest folder that can be named.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PairWatcher, watcherBackend, type PairWatcherOptions } from './pairWatcher.js';
 import { MAX_WATCHES_ENV } from './watchLimits.js';
-import { inotifyWatches, Recorder, show } from '../../testing/watchRecorder.js';
+import { inotifyWatches, Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
+import { makeSandbox, putFile, type Sandbox } from '../../testing/sandbox.js';
 
-let root: string;
+let sb: Sandbox;
 let src: string;
 let dst: string;
 let watchers: PairWatcher[] = [];
 
 beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-parcel-'));
-  src = path.join(root, 'src');
-  dst = path.join(root, 'dst');
-  fs.mkdirSync(src);
-  fs.mkdirSync(dst);
+  sb = makeSandbox('parcel');
+  src = sb.source;
+  dst = sb.target;
 });
 afterEach(async () => {
   await Promise.all(watchers.map((w) => w.close()));
   watchers = [];
-  fs.rmSync(root, { recursive: true, force: true });
+  sb.cleanup();
 });
 
-const put = (base: string, rel: string, data: string | Buffer = rel): void => {
-  fs.mkdirSync(path.dirname(path.join(base, rel)), { recursive: true });
-  fs.writeFileSync(path.join(base, rel), data);
-};
+const put = (base: string, rel: string, data: string | Buffer = rel): void =>
+  void putFile(base, rel, data);
 
-async function startWatcher(
-  opts: Partial<PairWatcherOptions> = {},
-): Promise<{ w: PairWatcher; rec: Recorder }> {
-  const w = new PairWatcher({ source: src, target: dst, limit: null, backend: 'parcel', ...opts });
-  watchers.push(w);
-  const rec = new Recorder(w);
-  await w.start();
-  return { w, rec };
-}
+const startWatcher = (opts: Partial<PairWatcherOptions> = {}) =>
+  startRecorded({ source: src, target: dst, limit: null, backend: 'parcel', ...opts }, watchers);
 
 describe('PairWatcher with @parcel/watcher', () => {
   it('is the default backend where its binary loads, and TANDEM_WATCHER=chokidar chooses the other', () => {
@@ -70,7 +59,7 @@ describe('PairWatcher with @parcel/watcher', () => {
   it('never reports the .tandem folder at a root, ignored paths, or what a link points to', async () => {
     put(dst, '.tandem/lock', 'pid');
     put(src, 'build/old.js');
-    const outside = path.join(root, 'outside');
+    const outside = sb.outside;
     put(outside, 'o.txt');
     fs.symlinkSync(outside, path.join(src, 'link'));
     const { rec } = await startWatcher({ ignore: ['*.log', 'build/'] });

@@ -12,7 +12,7 @@ import { PairWatcher, type PairWatcherOptions } from './pairWatcher.js';
 import type { Side } from '../../shared/plan.js';
 import type { WatchEventKind } from './coalesceEvents.js';
 import { MAX_WATCHES_ENV } from './watchLimits.js';
-import { inotifyWatches, Recorder, show } from '../../testing/watchRecorder.js';
+import { inotifyWatches, Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
 
 let root: string;
 let src: string;
@@ -38,21 +38,8 @@ const put = (base: string, rel: string, data: string | Buffer = rel): void => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function startWatcher(
-  opts: Partial<PairWatcherOptions> = {},
-): Promise<{ w: PairWatcher; rec: Recorder }> {
-  const w = new PairWatcher({
-    source: src,
-    target: dst,
-    limit: null,
-    backend: 'chokidar',
-    ...opts,
-  });
-  watchers.push(w);
-  const rec = new Recorder(w);
-  await w.start();
-  return { w, rec };
-}
+const startWatcher = (opts: Partial<PairWatcherOptions> = {}) =>
+  startRecorded({ source: src, target: dst, limit: null, backend: 'chokidar', ...opts }, watchers);
 
 describe('PairWatcher', () => {
   it('reports an edit once the file settles, on the side it happened', async () => {
