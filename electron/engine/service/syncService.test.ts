@@ -51,13 +51,13 @@ const shown = async (pairId: string, paths: string[]): Promise<Selection> => {
     }),
   };
 };
-/** A pair of src and dst that applies every change on its own, deletions too (up to 10). */
-const addAutoPair = async (): Promise<PairConfig> =>
+/** A pair of src and dst that applies changes on its own, deletions too (up to 10) unless not. */
+const addAutoPair = async ({ deletes = true } = {}): Promise<PairConfig> =>
   ok(
     await service.addPair({
       source: src,
       target: dst,
-      policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 10 },
+      policy: { autoApprove: true, autoApproveDeletes: deletes, maxAutoDeletes: 10 },
     }),
   );
 /** The whole pending list as a person sees it now. */
@@ -168,13 +168,7 @@ describe('SyncService', () => {
 
   it('auto-approves what the target still holds from Tandem, but holds a target edit as a conflict', async () => {
     await start();
-    const pair = ok(
-      await service.addPair({
-        source: src,
-        target: dst,
-        policy: { autoApprove: true, autoApproveDeletes: false, maxAutoDeletes: 10 },
-      }),
-    );
+    const pair = await addAutoPair({ deletes: false });
     ok(await service.scanNow(pair.id));
     expect(read(dst, 'a.txt')).toBe('alpha');
     expect(await pending(pair.id)).toEqual([]);
@@ -489,13 +483,7 @@ describe('SyncService', () => {
 
   it('never makes anew a target it has used: a missing one is refused, not replaced by an empty folder', async () => {
     await start();
-    const pair = ok(
-      await service.addPair({
-        source: src,
-        target: dst,
-        policy: { autoApprove: true, autoApproveDeletes: false, maxAutoDeletes: 10 },
-      }),
-    );
+    const pair = await addAutoPair({ deletes: false });
     ok(await service.scanNow(pair.id));
     expect(read(dst, 'a.txt')).toBe('alpha');
     await service.stop();
