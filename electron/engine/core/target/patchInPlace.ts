@@ -111,14 +111,27 @@ export function patchInPlace(
     const ranges: JournalHeader['chunks'] = [];
     const old: Buffer[] = [];
     const fresh: { offset: number; bytes: Buffer }[] = [];
+    /** The target's chunk i (empty past its end), checked against its indexed id. */
+    const targetChunk = (i: number): Buffer => {
+      const len = i < oldCount ? Math.min(cs, tgtNode.size - i * cs) : 0;
+      const b = Buffer.allocUnsafe(len);
+      const id = tgtIds.subarray(i * ib, (i + 1) * ib);
+      if (len > 0 && (readAll(tf, b, len, i * cs) !== len || !hasher.hash(b).equals(id)))
+        throw new ItemError(CHANGED_ON_TARGET);
+      return b;
+    };
+    /** Journals old bytes of chunk i found at `offset` (their id computed unless known). */
+    const keepOld = (i: number, offset: number, b: Buffer, id?: Buffer): void => {
+      old.push(b);
+      ranges.push({
+        index: i,
+        offset,
+        length: b.length,
+        id: (id ?? hasher.hash(b)).toString('hex'),
+      });
+    };
     for (const i of it.chunks!.changed) {
-      const oldLen = i < oldCount ? Math.min(cs, tgtNode.size - i * cs) : 0;
-      const oldChunk = Buffer.allocUnsafe(oldLen);
-      if (oldLen > 0) {
-        const id = tgtIds.subarray(i * ib, (i + 1) * ib);
-        if (readAll(tf, oldChunk, oldLen, i * cs) !== oldLen || !hasher.hash(oldChunk).equals(id))
-          throw new ItemError(CHANGED_ON_TARGET);
-      }
+      const oldChunk = targetChunk(i);
       const len = Math.min(cs, src.size - i * cs);
       if (readFully(sfd, buf, len, i * cs) !== len)
         throw new ItemError('the source shrank while it was read; run again');
@@ -126,40 +139,20 @@ export function patchInPlace(
       if (!hasher.hash(chunk).equals(srcIds.subarray(i * ib, (i + 1) * ib)))
         throw new ItemError(CHANGED_ON_SOURCE);
       for (const [from, to] of differingPages(oldChunk, chunk)) {
-        const offset = i * cs + from;
-        fresh.push({ offset, bytes: Buffer.from(chunk.subarray(from, to)) });
+        fresh.push({ offset: i * cs + from, bytes: Buffer.from(chunk.subarray(from, to)) });
         // Only bytes the file had there are journaled; what lies past its old end is cut off
         // again by the rollback's truncate.
-        const oldTo = Math.min(to, oldLen);
-        if (oldTo > from) {
-          const b = oldChunk.subarray(from, oldTo);
-          old.push(b);
-          ranges.push({ index: i, offset, length: b.length, id: hasher.hash(b).toString('hex') });
-        }
+        const oldTo = Math.min(to, oldChunk.length);
+        if (oldTo > from) keepOld(i, i * cs + from, oldChunk.subarray(from, oldTo));
       }
-      if (oldLen > len) {
-        // The source ends inside this chunk: the old bytes past its end are cut off, so kept.
-        const b = oldChunk.subarray(len, oldLen);
-        old.push(b);
-        ranges.push({
-          index: i,
-          offset: i * cs + len,
-          length: b.length,
-          id: hasher.hash(b).toString('hex'),
-        });
-      }
+      // The source ends inside this chunk: the old bytes past its end are cut off, so kept.
+      if (oldChunk.length > len) keepOld(i, i * cs + len, oldChunk.subarray(len));
     }
     // The tail a shorter source cuts off, checked like a changed chunk, kept whole.
     const newCount = Math.ceil(src.size / cs);
     for (let i = Math.max(newCount, 0); i < oldCount; i++) {
       if (it.chunks!.changed.includes(i)) continue;
-      const len = Math.min(cs, tgtNode.size - i * cs);
-      const b = Buffer.allocUnsafe(len);
-      const id = tgtIds.subarray(i * ib, (i + 1) * ib);
-      if (readAll(tf, b, len, i * cs) !== len || !hasher.hash(b).equals(id))
-        throw new ItemError(CHANGED_ON_TARGET);
-      old.push(b);
-      ranges.push({ index: i, offset: i * cs, length: len, id: id.toString('hex') });
+      keepOld(i, i * cs, targetChunk(i), tgtIds.subarray(i * ib, (i + 1) * ib));
     }
     // 2. The undo journal, durable and committed before the file is touched.
     const header: JournalHeader = {
