@@ -16,6 +16,11 @@ const MAGIC = Buffer.from('TDMJNL02');
 const MAGIC_V1 = Buffer.from('TDMJNL01');
 /** Every journal of any version starts so: one of a version this build does not know is kept. */
 const MAGIC_FAMILY = Buffer.from('TDMJNL');
+
+/** Whether a journal starts as one of a version this build reads. */
+function knownMagic(m: Buffer): boolean {
+  return m.equals(MAGIC) || m.equals(MAGIC_V1);
+}
 const COMMIT = Buffer.from('TDMCOMIT');
 
 export interface JournalHeader {
@@ -93,7 +98,7 @@ export function readJournal(t: TargetFs, rel: string, h: SchemeHasher | null): R
   const buf = readTargetFile(t, rel);
   const magic = buf.subarray(0, 8);
   if (buf.length < MAGIC.length + 4 + COMMIT.length) return { committed: false };
-  if (!magic.equals(MAGIC) && !magic.equals(MAGIC_V1)) {
+  if (!knownMagic(magic)) {
     // Another version's journal may hold the only undo of a half-patched file: never dropped.
     if (magic.subarray(0, 6).equals(MAGIC_FAMILY) && buf.subarray(buf.length - 8).equals(COMMIT))
       return { committed: false, unknownVersion: true };
@@ -241,9 +246,7 @@ function readJournalScheme(t: TargetFs, rel: string): string | null {
     const f = t.openRead(rel);
     try {
       const head = Buffer.alloc(12);
-      const m = head.subarray(0, 8);
-      if (readAll(f, head, 12, 0) < 12) return null;
-      if (!m.equals(MAGIC) && !m.equals(MAGIC_V1)) return null;
+      if (readAll(f, head, 12, 0) < 12 || !knownMagic(head.subarray(0, 8))) return null;
       const len = head.readUInt32LE(8);
       if (len > 64 * 1024 * 1024) return null;
       const hb = Buffer.alloc(len);
