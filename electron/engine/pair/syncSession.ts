@@ -14,10 +14,11 @@ import {
 import { HashPool } from '../core/hash/hashPool.js';
 import { folderId } from '../core/hash/identifiers.js';
 import { indexFileOf, openPair, RefusalError, type OpenPair, type PairPaths } from './pair.js';
-import { IdentifierIndex } from '../core/index/identifierIndex.js';
+import { IdentifierIndex, type IndexRow } from '../core/index/identifierIndex.js';
 import { NO_XATTRS, wantsXattrs, xattrModule, type XattrOptions } from '../core/scan/xattrs.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
-import { IGNORE_FILE, walkTree, type WalkResult } from '../core/scan/walk.js';
+import { IGNORE_FILE, walkTree, type WalkOptions, type WalkResult } from '../core/scan/walk.js';
+import { listRegion } from '../core/scan/region.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { applyPlan, type ApplyProgress } from '../core/target/apply.js';
 import { VersionStore, DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
@@ -86,6 +87,17 @@ export class SyncSession {
   private src: ScanResult | null = null;
   private tgt: ScanResult | null = null;
 
+  /**
+   * Files with more than one name (hard links) in the last plan's listings, both sides: a cycle
+   * that lists part of the pair cannot see their other names (planChanged).
+   */
+  get linkedFiles(): number {
+    let n = 0;
+    for (const r of [this.src, this.tgt])
+      for (const e of r?.walk.entries.values() ?? []) if (e.type === 'file' && e.nlink > 1) n++;
+    return n;
+  }
+
   /** Names in the last plan's source listing that are not valid UTF-8 (walk.byteNames). */
   get sourceByteNames(): number {
     return this.src?.walk.byteNames ?? 0;
@@ -129,90 +141,152 @@ export class SyncSession {
     }
   }
 
-  async plan(): Promise<Plan> {
-    const { pair, scheme, hasher } = this;
-    const progress = this.opts.onProgress;
-    const walkOpts = {
+  private walkOptions(): WalkOptions {
+    const { pair } = this;
+    return {
       ignore: [...readIgnoreFile(pair.source), ...(this.opts.ignore ?? [])],
       targetNames: pair.nameRules,
       owners: this.owners.asked,
       hardLinks: this.hardLinks,
     };
+  }
+
+  /** Scans one side from its listing and the index rows it may reuse. */
+  private scan(
+    side: 'source' | 'target',
+    listing: WalkResult,
+    indexed: Map<string, IndexRow>,
+    opaque?: ReadonlySet<string>,
+  ): Promise<ScanResult> {
+    const { pair, scheme, hasher } = this;
+    const progress = this.opts.onProgress;
+    const idx = pair.index;
+    let files = 0;
+    return scanSide({
+      root: side === 'source' ? pair.source : pair.target,
+      side,
+      scheme,
+      hasher,
+      pool: this.pool,
+      indexed,
+      listing,
+      verifyStored: this.opts.verifyStored === true,
+      ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
+      ...(this.owners.can ? { owners: true } : {}),
+      ...(this.hardLinks ? { hardLinks: true } : {}),
+      ...(opaque && opaque.size ? { opaque } : {}),
+      mtimeGranularityMs: pair.mtimeGranularityMs,
+      onHashPlanned: (n, bytes) => {
+        files = n;
+        progress?.({ phase: 'scan', side, files, bytesDone: 0, bytesTotal: bytes });
+      },
+      loadId: (p) => idx.loadId(side, p),
+      loadChunkIds: (p) => idx.loadChunkIds(side, p),
+      ...(side === 'target' ? { baseIdOf: (p: string) => idx.baseIdOf(p) } : {}),
+      onHashProgress: (done, total) =>
+        progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+    });
+  }
+
+  async plan(): Promise<Plan> {
+    const { pair, scheme } = this;
+    const walkOpts = this.walkOptions();
     // The target is listed in a worker while this thread lists the source: the two lstat walks
     // are most of an unchanged sync's time, and they overlap on two cores.
     const targetListing = pair.targetExists ? walkInWorker(pair.target, 'target', walkOpts) : null;
     targetListing?.catch(() => undefined);
-    const scan = async (
-      side: 'source' | 'target',
-      root: string,
-      listing: WalkResult,
-    ): Promise<ScanResult> => {
-      const indexed = pair.index.load(side, scheme);
-      const idx = pair.index;
-      let files = 0;
-      return scanSide({
-        root,
-        side,
-        scheme,
-        hasher,
-        pool: this.pool,
-        indexed,
-        listing,
-        verifyStored: this.opts.verifyStored === true,
-        ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
-        ...(this.owners.can ? { owners: true } : {}),
-        ...(this.hardLinks ? { hardLinks: true } : {}),
-        mtimeGranularityMs: pair.mtimeGranularityMs,
-        onHashPlanned: (n, bytes) => {
-          files = n;
-          progress?.({ phase: 'scan', side, files, bytesDone: 0, bytesTotal: bytes });
-        },
-        loadId: (p) => idx.loadId(side, p),
-        loadChunkIds: (p) => idx.loadChunkIds(side, p),
-        ...(side === 'target' ? { baseIdOf: (p: string) => idx.baseIdOf(p) } : {}),
-        onHashProgress: (done, total) =>
-          progress?.({ phase: 'scan', side, files, bytesDone: done, bytesTotal: total }),
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-      });
-    };
     const signal = this.opts.signal;
     signal?.throwIfAborted();
-    this.src = await scan('source', pair.source, walkTree(pair.source, 'source', walkOpts));
+    const sourceListing = walkTree(pair.source, 'source', walkOpts);
+    this.src = await this.scan('source', sourceListing, pair.index.load('source', scheme));
     signal?.throwIfAborted();
     this.tgt = targetListing
-      ? await scan('target', pair.target, await targetListing)
+      ? await this.scan('target', await targetListing, pair.index.load('target', scheme))
       : this.emptyTree();
+    const tgtCount = this.tgt.tree.nodes.size - 1;
+    const plan = this.finish(tgtCount);
+    return { ...plan, ...this.notices() };
+  }
+
+  /**
+   * A live cycle's plan: only the folders the changed paths are in are listed (core/scan/region),
+   * the rest stands as the index holds it, which is sound only while the pair has been watched
+   * without a gap since a full plan() (the caller's to know). Returns the plan, which covers only
+   * the paths `covers` says (a pending change elsewhere stands), or null where plan() is the
+   * right cycle: a target not made yet, a listed file with other names (its group reaches
+   * outside any region; the caller also walks while the last walk found any), a scrub, or too
+   * much changed. Notices are left out (they count the whole pair).
+   */
+  async planChanged(
+    changed: Iterable<string>,
+  ): Promise<{ plan: Plan; covers: (p: string) => boolean; listed: number } | null> {
+    const { pair, scheme } = this;
+    if (!pair.targetExists || this.opts.verifyStored) return null;
+    const region = listRegion({
+      source: pair.source,
+      target: pair.target,
+      walkOptions: this.walkOptions(),
+      changed,
+      index: pair.index,
+      scheme,
+      owners: this.owners.can,
+    });
+    if (!region) return null;
+    // A file with other names may share its inode with one outside the region, which -H's
+    // groups and splitSharedInodes must see: such a cycle walks the pair.
+    for (const r of [region.source, region.target])
+      for (const e of r.listing.entries.values()) if (e.type === 'file' && e.nlink > 1) return null;
+    const signal = this.opts.signal;
     signal?.throwIfAborted();
-    pair.index.write('source', this.src.upserts, this.src.deletions);
-    if (pair.targetExists) pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
-    pair.index.setXattrIds('source', this.src.xattrUpdates ?? []);
-    if (pair.targetExists) pair.index.setXattrIds('target', this.tgt.xattrUpdates ?? []);
+    const r = region;
+    this.src = await this.scan('source', r.source.listing, r.source.indexed, r.source.opaque);
+    signal?.throwIfAborted();
+    this.tgt = await this.scan('target', r.target.listing, r.target.indexed, r.target.opaque);
+    // The index counts the target as it will be once this scan is stored.
+    const plan = this.finish(null);
+    return {
+      plan,
+      covers: r.covers,
+      listed: r.source.listing.entries.size + r.target.listing.entries.size,
+    };
+  }
+
+  /** Stores both scans, refreshes the baseline and compares: the plan without its notices. */
+  private finish(tgtCount: number | null): Plan {
+    const { pair, scheme } = this;
+    this.opts.signal?.throwIfAborted();
+    pair.index.write('source', this.src!.upserts, this.src!.deletions);
+    if (pair.targetExists) pair.index.write('target', this.tgt!.upserts, this.tgt!.deletions);
+    pair.index.setXattrIds('source', this.src!.xattrUpdates ?? []);
+    if (pair.targetExists) pair.index.setXattrIds('target', this.tgt!.xattrUpdates ?? []);
     pair.index.setMeta('scheme', scheme);
 
     this.refreshBaseline();
-    const skipped: Skipped[] = [...this.src.skipped, ...this.tgt.skipped];
+    const src = this.src!;
+    const tgt = this.tgt!;
+    const skipped: Skipped[] = [...src.skipped, ...tgt.skipped];
     const items = splitSharedInodes(
-      compareTrees(this.src.tree, this.tgt.tree, {
+      compareTrees(src.tree, tgt.tree, {
         protectedPaths: new Set(skipped.map((s) => s.path)),
         mtimeGranularityMs: pair.mtimeGranularityMs,
         targetNames: pair.nameRules,
       }),
-      this.tgt.walk.entries,
-      this.src.tree,
-      this.tgt.tree,
+      tgt.walk.entries,
+      src.tree,
+      tgt.tree,
       pair.mtimeGranularityMs,
     );
     return {
       source: pair.source,
       target: pair.target,
       scheme,
-      sourceRootId: this.src.tree.nodes.get('')!.id.toString('hex'),
-      targetRootId: this.tgt.tree.nodes.get('')!.id.toString('hex'),
+      sourceRootId: src.tree.nodes.get('')!.id.toString('hex'),
+      targetRootId: tgt.tree.nodes.get('')!.id.toString('hex'),
       items,
       skipped,
-      holds: this.holds(items),
+      holds: this.holds(items, tgtCount ?? pair.index.count('target') - 1),
       summary: summarize(items),
-      ...this.notices(),
     };
   }
 
@@ -248,10 +322,10 @@ export class SyncSession {
     this.pair.close();
   }
 
-  private holds(items: PlanItem[]): Hold[] {
+  /** `tgtCount`: the target's entries, its root not counted. */
+  private holds(items: PlanItem[], tgtCount: number): Hold[] {
     const holds: Hold[] = [];
     const src = this.src!.tree.nodes.get('')!;
-    const tgtCount = this.tgt!.tree.nodes.size - 1;
     if ((src.children?.length ?? 0) === 0 && tgtCount > 0) {
       holds.push({
         reason: 'sourceEmpty',

@@ -23,6 +23,7 @@ import { PairBusyError } from '../pair/pairLock.js';
 import { PendingStore } from './pendingStore.js';
 import { SyncSession } from '../pair/syncSession.js';
 import { parentOf } from '../core/scan/tree.js';
+import { withPendingMoves } from '../core/scan/region.js';
 import { RESCAN_INTERVAL_MS } from '../watch/watchLimits.js';
 import {
   listVersions,
@@ -40,7 +41,8 @@ export interface WatcherLike {
 }
 
 export interface WatcherCallbacks {
-  onChanges: () => void;
+  /** these paths (relative to either root) changed; none named: anything may have, walk the pair */
+  onChanges: (paths?: readonly string[]) => void;
   onHealth: (h: WatcherHealth) => void;
   onError: (message: string) => void;
 }
@@ -62,6 +64,8 @@ export interface RunnerDeps {
 }
 
 const HOUR = 3_600_000;
+/** More changed paths than this before a cycle: it walks the pair instead of listing their folders. */
+const MAX_CHANGED = 10_000;
 const BUSY_RETRY_MS = 5_000;
 const QUIET_MS = 1_000;
 
@@ -99,6 +103,18 @@ export class PairRunner {
   private cycleAbort: AbortController | null = null;
   private again = false;
   private applyApproved = false;
+  /**
+   * What the next cycle must look at. A full cycle walks both sides; otherwise it lists only
+   * the folders of the paths in `changed` (SyncSession.planChanged), which is sound only while
+   * the watcher has covered the pair without a gap since a full walk began (`watchedSinceFull`).
+   */
+  private full = true;
+  private changed = new Set<string>();
+  /** the watcher is up and watching (not starting, not polling, not failed) */
+  private watchUp = false;
+  private watchedSinceFull = false;
+  /** files with more than one name that the last walk found (null: no walk yet, or it failed) */
+  private linkedFiles: number | null = null;
   private stopped = false;
   /** a person confirmed the refused target: the next cycle that opens the pair accepts it */
   private confirmTarget = false;
@@ -154,6 +170,7 @@ export class PairRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watchGap();
     this.cycleAbort?.abort();
     await this.watcherReady.catch(() => undefined);
     for (const t of this.timers) clearInterval(t);
@@ -184,6 +201,7 @@ export class PairRunner {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.pollTimer = null;
+    this.watchGap();
     await this.watcher?.close();
     this.watcher = null;
     this.begin();
@@ -213,12 +231,17 @@ export class PairRunner {
       this.deps.emit({ type: 'watcherHealth', pairId: this.pair.id, health: this.status.watcher });
     };
     this.watcher = this.deps.watcherFactory(this.pair, {
-      onChanges: () => void this.requestCycle(false),
+      onChanges: (paths) => {
+        if (paths) this.markChanged(paths);
+        void this.requestCycle(false, false, paths === undefined);
+      },
       onHealth: (h) => {
         report(h);
+        if (h.mode !== 'watching') this.watchGap();
         if (h.mode === 'polling') this.startPolling();
       },
       onError: (message) => {
+        this.watchGap();
         this.problem(`watching: ${message}; rescanning`);
         void this.requestCycle(false);
       },
@@ -226,6 +249,7 @@ export class PairRunner {
     try {
       await this.watcher.start();
       up = true;
+      this.watchUp = last.mode === 'watching';
       if (last.mode === 'watching') report(last);
     } catch (e) {
       this.deps.log.warn({ err: e }, 'cannot watch; rescanning every minute instead');
@@ -270,9 +294,26 @@ export class PairRunner {
     this.timers.push(t);
   }
 
-  /** Runs a cycle now, or once more after the running one (bursts collapse into one rerun). */
-  requestCycle(applyApproved: boolean, verifyStored = false): Promise<void> {
+  /** The watcher may have missed something: until a full walk begins, no cycle trusts the index. */
+  private watchGap(): void {
+    this.watchUp = false;
+    this.watchedSinceFull = false;
+    this.full = true;
+  }
+
+  /** Paths the next cycle looks at (too many, and it walks the pair). */
+  private markChanged(paths: Iterable<string>): void {
+    for (const p of paths) this.changed.add(p);
+    if (this.changed.size > MAX_CHANGED) this.full = true;
+  }
+
+  /**
+   * Runs a cycle now, or once more after the running one (bursts collapse into one rerun). A
+   * `full` cycle walks both sides; the watcher asks for one that looks at what it named.
+   */
+  requestCycle(applyApproved: boolean, verifyStored = false, full = true): Promise<void> {
     if (applyApproved) this.applyApproved = true;
+    if (full) this.full = true;
     if (this.running) {
       this.again = true;
       return this.running;
@@ -300,6 +341,13 @@ export class PairRunner {
 
   private async cycle(applyApproved: boolean, verifyStored: boolean): Promise<void> {
     if (this.stopped) return;
+    // What this cycle looks at: the paths named since the last one, or (where that is not enough
+    // to know the pair) all of it. A full walk begun while the watcher is up covers every gap.
+    const full = this.full || !this.watchedSinceFull || applyApproved || verifyStored;
+    const changed = this.changed;
+    const watchedThroughout = this.watchUp;
+    this.changed = new Set();
+    this.full = false;
     this.setState('scanning');
     const abort = new AbortController();
     this.cycleAbort = abort;
@@ -352,6 +400,7 @@ export class PairRunner {
         this.store.setMeta('targetUsed', '1');
     } catch (e) {
       this.cycleAbort = null;
+      this.full = true;
       if (isTargetChanged(e)) {
         // Nothing runs until a person reconnects the right folder or confirms this one.
         this.deps.log.warn({ refusal: (e as Error).message, ms: ms(t0) }, 'target refused');
@@ -380,25 +429,51 @@ export class PairRunner {
         this.deps.log.warn({ path: f }, 'undid an interrupted patch');
       for (const p of session.pair.recovery.problems) this.problem(p);
       const tPlan = performance.now();
-      const plan = await session.plan();
+      // Names that share an inode are grouped across the whole pair: where the last walk found
+      // any, every cycle walks.
+      const part =
+        full || this.linkedFiles !== 0
+          ? null
+          : await session.planChanged(withPendingMoves(changed, this.store.all()));
+      if (!part) this.linkedFiles = null;
+      const plan = part?.plan ?? (await session.plan());
+      const covers = part?.covers;
+      // A full walk begun while the watcher was up: from now on its events are the whole story.
+      if (!part) this.linkedFiles = session.linkedFiles;
+      if (!part && watchedThroughout && this.watchUp) {
+        this.watchedSinceFull = true;
+        summary.walkedWatched = true;
+      }
       const planned = ms(tPlan);
       const unknown = plan.skipped.filter((x) => x.unknown);
       for (const s of unknown) this.problem(`${s.side} ${s.path}: ${s.reason}`);
-      // A plan's notices are the pair's status while they hold (setNotices); a toast per text
-      // would come back whenever a count in it moves.
-      this.setNotices((plan.notices ?? []).map(appNotice));
-      this.coverByteNames(session.sourceByteNames);
+      if (!part) {
+        // A plan's notices are the pair's status while they hold (setNotices); a toast per text
+        // would come back whenever a count in it moves. They count the whole pair, so a cycle
+        // that looked at part of it leaves them as they were.
+        this.setNotices((plan.notices ?? []).map(appNotice));
+        this.coverByteNames(session.sourceByteNames);
+      }
       if (plan.holds.length)
         this.deps.log.warn({ holds: plan.holds.map((h) => h.message) }, 'held');
       const settled = deferUnsettled(plan.items, Date.now(), this.deps.quietMs ?? QUIET_MS);
-      if (settled.waitMs !== null)
-        setTimeout(() => void this.requestCycle(false), settled.waitMs + 50).unref();
-      let items = this.store.withoutRejected(settled.ready);
+      if (settled.waitMs !== null) {
+        // Looked at again once quiet: only those paths, unless something asks for more.
+        const ready = new Set(settled.ready);
+        const waiting = plan.items.filter((i) => !ready.has(i)).map((i) => i.path);
+        setTimeout(() => {
+          this.markChanged(waiting);
+          void this.requestCycle(false, false, false);
+        }, settled.waitMs + 50).unref();
+      }
+      let items = this.store.withoutRejected(settled.ready, covers);
       if (this.pair.noDeletes) items = items.filter((i) => i.kind !== 'delete');
       const decisions = decideApprovals(items, plan.holds, this.pair.policy);
       const rec = this.store.reconcile(
         items,
         decisions.map((d) => d.needsPerson),
+        Date.now(),
+        covers,
       );
       this.setCounts(rec.items);
       if (rec.added.length || rec.removed.length) {
@@ -407,11 +482,13 @@ export class PairRunner {
       this.status.lastScanAt = Date.now();
       delete this.status.lastError;
       // What the policy approves, plus what a person approved when asked to apply (approve, Sync now).
+      // (rec.items: this plan's items, in order, then the pending changes outside its part.)
       const chosen = rec.items.filter(
-        (p, i) => decisions[i]!.auto || (p.approved && applyApproved),
+        (p, i) => i < decisions.length && (decisions[i]!.auto || (p.approved && applyApproved)),
       );
       Object.assign(summary, {
         ms: { open: opened, plan: planned },
+        ...(part ? { changed: changed.size, listed: part.listed } : {}),
         planned: plan.items.length,
         pending: rec.items.length,
         conflicts: this.status.conflicts,
@@ -443,8 +520,12 @@ export class PairRunner {
           result,
           movedData: result.applied > 0,
         });
-        // The trees behind this plan are stale now: plan again (cheap: the index knows it all).
-        if (result.applied > 0) this.again = true;
+        // The trees behind this plan are stale now: plan again, looking at what was written
+        // (cheap: the index knows it all).
+        if (result.applied > 0) {
+          this.markChanged(toApply.flatMap((i) => (i.from ? [i.path, i.from] : [i.path])));
+          this.again = true;
+        }
       }
       // After an apply the next cycle (already requested) reports the fresh state.
       if (!this.again) {
@@ -455,6 +536,7 @@ export class PairRunner {
       }
     } catch (e) {
       // A cancelled cycle (paused, removed, re-rooted) is not an error; the next one starts fresh.
+      this.full = true;
       if (abort.signal.aborted) {
         summary.cancelled = true;
         this.setState(this.pair.paused ? 'paused' : 'scanning');

@@ -56,6 +56,30 @@ describe('PendingStore', () => {
     bytesToWrite: 1,
   });
 
+  it('keeps the pending changes a live cycle does not cover, approvals and rejections included', () => {
+    const s = new PendingStore(path.join(dir, 'covers.sqlite'), 'p');
+    try {
+      const at = (p: string): PlanItem => ({ ...base, path: p });
+      s.reconcile([at('a/1'), at('b/1'), at('b/2')], [undefined, undefined, undefined]);
+      s.setApproved(['b/1'], true);
+      s.reject(['b/2']);
+      // A cycle that looked at a/ only: a/1 is gone, a/3 is new, b/ stands as it was.
+      const inA = (p: string): boolean => p.startsWith('a/');
+      const items = s.withoutRejected([at('a/3'), at('b/2')], inA);
+      expect(items.map((i) => i.path)).toEqual(['a/3']);
+      const rec = s.reconcile(items, [undefined], Date.now(), inA);
+      expect(rec.items.map((i) => i.path)).toEqual(['a/3', 'b/1']);
+      expect(rec.removed).toEqual(['a/1']);
+      expect(rec.items.find((i) => i.path === 'b/1')?.approved).toBe(true);
+      // The rejection outside the cycle still holds in the next full plan.
+      expect(s.withoutRejected([at('b/2')]).map((i) => i.path)).toEqual([]);
+      // A full plan without b/1 drops it.
+      expect(s.reconcile([at('a/3')], [undefined]).removed).toEqual(['b/1']);
+    } finally {
+      s.close();
+    }
+  });
+
   it('picks a whole list as of its revision, and keeps the revision across a reopen', () => {
     let store = new PendingStore(file, 'p');
     store.reconcile([item('a'), item('b')], []);

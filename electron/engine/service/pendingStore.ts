@@ -183,9 +183,15 @@ export class PendingStore {
   /**
    * Replaces the pending list with a new plan's items. A change that is still the same (same ids)
    * keeps its approval and its `since`; a change whose ids moved on loses its approval: an
-   * approval binds to what the person saw.
+   * approval binds to what the person saw. A live cycle's plan covers only part of the pair
+   * (`covers`): a pending change outside it stands as it is, after the plan's own items.
    */
-  reconcile(items: PlanItem[], needsPerson: (string | undefined)[], now = Date.now()): Reconciled {
+  reconcile(
+    items: PlanItem[],
+    needsPerson: (string | undefined)[],
+    now = Date.now(),
+    covers?: (path: string) => boolean,
+  ): Reconciled {
     const old = new Map(this.all().map((p) => [p.path, p]));
     const next: PendingChange[] = [];
     const added: PendingChange[] = [];
@@ -209,7 +215,12 @@ export class PendingStore {
       }
     });
     const keep = new Set(items.map((i) => i.path));
-    const removed = [...old.keys()].filter((k) => !keep.has(k));
+    const removed: string[] = [];
+    for (const [k, p] of old) {
+      if (keep.has(k)) continue;
+      if (!covers || covers(k)) removed.push(k);
+      else next.push(p);
+    }
     for (const k of removed) this.seqs.delete(k);
     // Only what changed is written: a pair with 20,000 pending changes rewrote them all per cycle.
     const changedNeeds = next.filter((p) => {
@@ -347,7 +358,7 @@ export class PendingStore {
   }
 
   /** Drops plan items a person rejected, as long as they are still the same change. */
-  withoutRejected(items: PlanItem[]): PlanItem[] {
+  withoutRejected(items: PlanItem[], covers?: (path: string) => boolean): PlanItem[] {
     const rows = this.db.prepare('SELECT path, item FROM rejected').all() as {
       path: string | Buffer;
       item: string;
@@ -365,7 +376,7 @@ export class PendingStore {
       return true;
     });
     const planned = new Set(items.map((i) => i.path));
-    for (const p of rejected.keys()) if (!planned.has(p)) stale.push(p);
+    for (const p of rejected.keys()) if (!planned.has(p) && (!covers || covers(p))) stale.push(p);
     if (stale.length) {
       const del = this.db.prepare('DELETE FROM rejected WHERE path = ?');
       this.db.transaction(() => stale.forEach((p) => del.run(sqlPath(p))))();

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PairConfig, Result, SyncEvent } from '../../shared/syncApi.js';
 import { SyncService } from './syncService.js';
 import { createWatcherFactory } from './watcherFactory.js';
+import { logFile, readLogTail } from './logFile.js';
 
 let dir: string;
 let src: string;
@@ -227,6 +228,59 @@ describe('live pairs', () => {
       const said = events.filter((e) => e.type === 'error' && /not valid UTF-8/.test(e.message));
       // Said once where the watcher cannot see such names, never where it can.
       expect(said).toHaveLength(backend === 'chokidar' ? 1 : 0);
+    },
+  );
+
+  it.each(['parcel', 'chokidar'] as const)(
+    'an edit is planned from the paths the watcher (%s) named: its cycle lists its folders, not the pair',
+    async (backend) => {
+      // 6 folders of 10 files: the pair holds 67 entries a side, the edited file's cycle lists
+      // the root's 7 and the folder's 10 (on both sides).
+      for (let d = 0; d < 6; d++)
+        for (let f = 0; f < 10; f++) put(src, `d${d}/f${f}.txt`, `file ${d}/${f}`);
+      await startPair({ autoApprove: true, autoApproveDeletes: true }, { backend });
+      const logged = (): Record<string, unknown>[] =>
+        readLogTail(logFile(path.join(dir, 'home')), 5_000)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .filter((l) => l.msg === 'cycle');
+      // Until a walk has begun with the watcher up, only a walk can know the pair.
+      await until(
+        () => logged().some((c) => c.walkedWatched === true),
+        10_000,
+        'a walk of the watched pair',
+      );
+      expect(readOrNull(path.join(dst, 'd5/f9.txt'))).toBe('file 5/9');
+      const before = logged().length;
+      put(src, 'd3/f4.txt', 'edited');
+      put(src, 'd3/new.txt', 'new');
+      fs.rmSync(path.join(src, 'd1'), { recursive: true });
+      await until(
+        () =>
+          readOrNull(path.join(dst, 'd3/f4.txt')) === 'edited' &&
+          readOrNull(path.join(dst, 'd3/new.txt')) === 'new' &&
+          !fs.existsSync(path.join(dst, 'd1')),
+        10_000,
+        'the edits to be applied',
+      );
+      // The cycle that applied them looked at what changed: 7 + 10 + 10 entries a side (d1 is
+      // listed on the target, where it still was), never the pair's 67.
+      await until(
+        () =>
+          logged()
+            .slice(before)
+            .some((c) => typeof c.applied === 'number' && c.applied > 0),
+        10_000,
+        'the cycle to be logged',
+      );
+      const applying = logged()
+        .slice(before)
+        .filter((c) => typeof c.applied === 'number' && c.applied > 0);
+      expect(applying.length).toBeGreaterThan(0);
+      for (const c of applying) {
+        expect(c.listed, JSON.stringify(c)).toBeTypeOf('number');
+        expect(c.listed as number).toBeLessThan(2 * 67);
+      }
+      expect(fs.readFileSync(path.join(dst, 'd0/f0.txt'), 'utf8')).toBe('file 0/0');
     },
   );
 

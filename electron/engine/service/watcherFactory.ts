@@ -1,5 +1,5 @@
-// Connects the PairWatcher (parcel or chokidar) to a PairRunner: settled changes and rescan requests start
-// a cycle, health and errors go to the pair's status.
+// Connects the PairWatcher (parcel or chokidar) to a PairRunner: settled changes (with their paths)
+// and rescan requests start a cycle, health and errors go to the pair's status.
 import type { WatcherFactory } from './pairRunner.js';
 import { PairWatcher, type PairWatcherOptions } from '../watch/pairWatcher.js';
 
@@ -20,7 +20,9 @@ export function createWatcherFactory(
       ignore: pair.ignore,
       ...tuning,
     });
-    w.on('changes', () => cb.onChanges());
+    // A batch names its paths: the cycle looks at those. A rescan (an overflow, a burst too big
+    // to track path by path) names none: the cycle walks the pair.
+    w.on('changes', (batch) => cb.onChanges(batch.changes.map((c) => c.path)));
     w.on('rescan', () => cb.onChanges());
     w.on('health', (h) => cb.onHealth(h));
     w.on('error', (e, side) => cb.onError(`${side}: ${e.message}`));

@@ -69,4 +69,41 @@ describe('IdentifierIndex', () => {
       done();
     }
   });
+
+  it('loads the rows below a folder, names that are not UTF-8 included, and no others', () => {
+    const idx = new IdentifierIndex(file);
+    try {
+      const row = (id: number) => ({
+        size: 1,
+        mtimeMs: 1,
+        ctimeMs: 1,
+        ino: id,
+        type: 'file' as const,
+        mode: 0o644,
+        scheme: 'xxh128',
+        chunkSize: 131072,
+        chunkIds: null,
+        id: Buffer.from([id]),
+        trusted: true,
+      });
+      const latin1 = `caf${String.fromCharCode(0xdc00 + 0xe9)}`; // the byte 0xE9 alone
+      const paths = ['a', 'a/x', 'a/y/z', `a/${latin1}`, `a/${latin1}/q`, 'a0', 'a.b', 'ab/x', 'b'];
+      idx.write(
+        'source',
+        paths.map((p, i) => [p, row(i)]),
+      );
+      idx.write('target', [['a/x', row(99)]]);
+      const under = (dir: string) => [...idx.loadUnder('source', 'xxh128', dir).keys()].sort();
+      expect(under('a')).toEqual(['a/x', 'a/y/z', `a/${latin1}`, `a/${latin1}/q`].sort());
+      expect(under(`a/${latin1}`)).toEqual([`a/${latin1}/q`]);
+      expect(under('ab')).toEqual(['ab/x']);
+      expect(under('b')).toEqual([]);
+      const some = idx.loadPaths('source', 'xxh128', ['a/x', 'nowhere', `a/${latin1}`]);
+      expect([...some.keys()].sort()).toEqual(['a/x', `a/${latin1}`].sort());
+      expect(idx.count('source')).toBe(paths.length);
+      expect(idx.count('target')).toBe(1);
+    } finally {
+      idx.close();
+    }
+  });
 });

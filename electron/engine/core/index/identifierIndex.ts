@@ -10,7 +10,7 @@ import type { EntryType } from '../../../shared/plan.js';
 import type { StatKey } from '../hash/hashFile.js';
 
 import type { Side } from '../../../shared/plan.js';
-import { fromSqlPath, sqlPath } from '../runtime/byteNames.js';
+import { encodeName, fromSqlPath, isTextName, sqlPath } from '../runtime/byteNames.js';
 const SIDE = { source: 0, target: 1 } as const;
 export const TYPE_CODE: Record<EntryType, number> = { file: 1, dir: 2, symlink: 3, special: 4 };
 
@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS entries (
 `;
 
 const SCHEMA_VERSION = 1;
+
+/** The columns of an IndexRow, for the rows of one side (parameters: scheme, side). */
+const ROW_SELECT = `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size,
+    CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
+    CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END, xattr_id
+  FROM entries WHERE side = ?`;
 /** Bumped when the way a folder id is computed changes (see upgradeFolderIds). */
 const FOLDER_ID_RULE = '2';
 
@@ -166,13 +172,10 @@ export class IdentifierIndex {
       throw new Error(openProblem(file, e), { cause: e });
     }
     this.stmts = {
-      load: this.db
-        .prepare(
-          `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size, CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
-             CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END, xattr_id
-           FROM entries WHERE side = ?`,
-        )
-        .raw(true),
+      load: this.db.prepare(ROW_SELECT).raw(true),
+      row: this.db.prepare(`${ROW_SELECT} AND path = ?`).raw(true),
+      under: this.db.prepare(`${ROW_SELECT} AND path >= ? AND path < ?`).raw(true),
+      count: this.db.prepare('SELECT count(*) FROM entries WHERE side = ?').pluck(true),
       chunkIds: this.db
         .prepare('SELECT chunk_ids FROM entries WHERE side = ? AND path = ?')
         .pluck(true),
@@ -249,6 +252,60 @@ export class IdentifierIndex {
       out.set(r[ROW.path], r);
     }
     return out;
+  }
+
+  /** The rows of these paths (where the index has one), keyed by path: a live cycle's few. */
+  loadPaths(
+    side: Side,
+    scheme: string,
+    paths: Iterable<string>,
+    into = new Map<string, IndexRow>(),
+  ): Map<string, IndexRow> {
+    const s = SIDE[side];
+    for (const p of paths) {
+      if (into.has(p)) continue;
+      const r = this.stmts.row.get(scheme, s, sqlPath(p)) as IndexRow | undefined;
+      if (r) {
+        r[ROW.path] = p;
+        into.set(p, r);
+      }
+    }
+    return into;
+  }
+
+  /**
+   * Every row below the folder `dir` (not the root: load() has those), into `into`. Keys sort by
+   * their bytes, so the rows below `dir` are the range from `dir/` up to `dir0` ('0' follows
+   * '/'); names that are not UTF-8 are BLOBs, which SQLite sorts after all text, so they are a
+   * second range over the same bytes.
+   */
+  loadUnder(
+    side: Side,
+    scheme: string,
+    dir: string,
+    into = new Map<string, IndexRow>(),
+  ): Map<string, IndexRow> {
+    if (dir === '') throw new Error('loadUnder takes a folder below the root');
+    const s = SIDE[side];
+    const add = (r: IndexRow): void => {
+      const p = r[ROW.path] as string | Buffer;
+      if (typeof p !== 'string') r[ROW.path] = fromSqlPath(p);
+      into.set(r[ROW.path], r);
+    };
+    const under = this.stmts.under;
+    if (isTextName(dir))
+      for (const r of under.iterate(scheme, s, `${dir}/`, `${dir}0`) as IterableIterator<IndexRow>)
+        add(r);
+    const lo = encodeName(`${dir}/`);
+    const hi = encodeName(`${dir}0`);
+    for (const r of under.iterate(scheme, s, lo, hi) as IterableIterator<IndexRow>)
+      if (typeof r[ROW.path] !== 'string') add(r);
+    return into;
+  }
+
+  /** How many entries the index holds for a side (the root included). */
+  count(side: Side): number {
+    return this.stmts.count.get(SIDE[side]) as number;
   }
 
   /** A stored id; throws if the index has none (the caller saw the row a moment ago). */

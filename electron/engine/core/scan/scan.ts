@@ -68,6 +68,11 @@ export interface ScanInput {
   owners?: boolean;
   /** hard-link groups go into the ids (-H) */
   hardLinks?: boolean;
+  /**
+   * Listed folders whose children are not (a live cycle's region, core/scan/region): each keeps
+   * the id its index row holds, and its node has no children.
+   */
+  opaque?: ReadonlySet<string>;
 }
 
 export interface ScanResult {
@@ -325,6 +330,10 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
     nodes,
     (d, names, e) => {
       const known = indexed.get(d);
+      if (input.opaque?.has(d)) {
+        reused.add(d);
+        return known![ROW.id]!;
+      }
       // A folder keeps its stored id when it has the same number of children and every one of
       // them is exactly what the index holds (so the set of names is the same too). Its own mode
       // and mtime must be as stored too: they go into its parent's id, which reuses this one

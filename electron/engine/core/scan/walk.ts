@@ -79,20 +79,54 @@ export function walkTree(
   side: 'source' | 'target',
   opts: WalkOptions = {},
 ): WalkResult {
-  const ig = opts.ignore && opts.ignore.length ? makeIgnore(opts.ignore) : null;
-  const rules = opts.targetNames ?? EXACT_NAMES;
-  const entries = new Map<string, WalkEntry>();
-  const skipped: Skipped[] = [];
-  const collisions: string[][] = [];
-  let byteNames = 0;
-  const rootStat = fs.statSync(root);
-  const rootSep = root.endsWith(path.sep) ? root : root + path.sep;
-  const toEntry = entryMaker(opts);
-  entries.set('', toEntry(rootStat, 'dir'));
-
+  const lister = new FolderLister(root, side, opts);
   const visit = (rel: string): void => {
+    for (const d of lister.list(rel)) visit(d);
+  };
+  visit('');
+  return lister.result();
+}
+
+/**
+ * Lists folders of one side one at a time into one listing, with the walk's rules (ignore
+ * patterns, collisions, names the target cannot hold, `.tandem`, special files): walkTree lists
+ * every folder; a live cycle lists only the folders its changes are in (core/scan/region).
+ */
+export class FolderLister {
+  readonly entries = new Map<string, WalkEntry>();
+  readonly skipped: Skipped[] = [];
+  readonly collisions: string[][] = [];
+  byteNames = 0;
+  private readonly ig: Ignore | null;
+  private readonly rules: NameRules;
+  private readonly rootSep: string;
+  private readonly toEntry: (st: fs.Stats, type: EntryType) => WalkEntry;
+
+  constructor(
+    readonly root: string,
+    readonly side: 'source' | 'target',
+    opts: WalkOptions = {},
+  ) {
+    this.ig = opts.ignore && opts.ignore.length ? makeIgnore(opts.ignore) : null;
+    this.rules = opts.targetNames ?? EXACT_NAMES;
+    this.rootSep = root.endsWith(path.sep) ? root : root + path.sep;
+    this.toEntry = entryMaker(opts);
+    this.entries.set('', this.toEntry(fs.statSync(root), 'dir'));
+  }
+
+  /** Whether a path is left out by the pair's ignore patterns (`dir` for a folder). */
+  ignores(rel: string, dir: boolean): boolean {
+    return this.ig !== null && this.ig.ignores(dir ? `${rel}/` : rel);
+  }
+
+  /**
+   * Lists the folder `rel` (already an entry, '' the root): each child's entry, or a skip with
+   * its reason. Returns the child folders, in listing order.
+   */
+  list(rel: string): string[] {
+    const { side, rules, skipped, entries } = this;
     // Plain concatenation: path.join normalises every call, measurably slower over 20,000 entries.
-    const abs = rel ? rootSep + rel : root;
+    const abs = rel ? this.rootSep + rel : this.root;
     const absSep = abs.endsWith(path.sep) ? abs : abs + path.sep;
     let names: string[];
     try {
@@ -106,15 +140,15 @@ export function walkTree(
         unknown: true,
       });
       entries.delete(rel);
-      return;
+      return [];
     }
     if (names.some((n) => !isTextName(n))) {
-      byteNames += names.reduce((k, n) => k + (isTextName(n) ? 0 : 1), 0);
+      this.byteNames += names.reduce((k, n) => k + (isTextName(n) ? 0 : 1), 0);
       if (side === 'source' && rules.textOnly) names = dropNonText(rel, names, side, skipped);
     }
     // Collisions matter for what will be written: the source's names.
     const colliding =
-      side === 'source' ? checkCollisions(rel, names, rules, side, collisions, skipped) : null;
+      side === 'source' ? checkCollisions(rel, names, rules, side, this.collisions, skipped) : null;
     const dirs: string[] = [];
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
@@ -155,8 +189,8 @@ export function walkTree(
         });
         continue;
       }
-      if (ig && ig.ignores(type === 'dir' ? `${childRel}/` : childRel)) continue;
-      const entry = toEntry(st, type);
+      if (this.ignores(childRel, type === 'dir')) continue;
+      const entry = this.toEntry(st, type);
       if (type === 'symlink') {
         try {
           entry.linkTarget = readLinkText(absSep + name);
@@ -173,10 +207,18 @@ export function walkTree(
       entries.set(childRel, entry);
       if (type === 'dir') dirs.push(childRel);
     }
-    for (const d of dirs) visit(d);
-  };
-  visit('');
-  return { root, entries, skipped, collisions, byteNames };
+    return dirs;
+  }
+
+  result(): WalkResult {
+    return {
+      root: this.root,
+      entries: this.entries,
+      skipped: this.skipped,
+      collisions: this.collisions,
+      byteNames: this.byteNames,
+    };
+  }
 }
 
 function typeOf(st: fs.Stats): EntryType | null {
