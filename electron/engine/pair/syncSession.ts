@@ -205,7 +205,7 @@ export class SyncSession {
       ? await this.scan('target', await targetListing, pair.index.load('target', scheme))
       : this.emptyTree();
     const tgtCount = this.tgt.tree.nodes.size - 1;
-    const plan = this.finish(tgtCount);
+    const plan = this.finish(() => tgtCount);
     return { ...plan, ...this.notices() };
   }
 
@@ -216,7 +216,7 @@ export class SyncSession {
    * the paths `covers` says (a pending change elsewhere stands), or null where plan() is the
    * right cycle: a target not made yet, a listed file with other names (its group reaches
    * outside any region; the caller also walks while the last walk found any), a scrub, or too
-   * much changed. Notices are left out (they count the whole pair).
+   * much changed. Its notices count only the region's entries.
    */
   async planChanged(
     changed: Iterable<string>,
@@ -243,17 +243,19 @@ export class SyncSession {
     this.src = await this.scan('source', r.source.listing, r.source.indexed, r.source.opaque);
     signal?.throwIfAborted();
     this.tgt = await this.scan('target', r.target.listing, r.target.indexed, r.target.opaque);
-    // The index counts the target as it will be once this scan is stored.
-    const plan = this.finish(null);
+    // The index counts the target, this scan stored (a count of a large pair's rows costs tens
+    // of ms, so only where a hold needs it).
+    const plan = this.finish(() => this.pair.index.count('target') - 1);
     return {
-      plan,
+      // Notices counted over the region: the caller walks where one is new (they count the pair).
+      plan: { ...plan, ...this.notices() },
       covers: r.covers,
       listed: r.source.listing.entries.size + r.target.listing.entries.size,
     };
   }
 
   /** Stores both scans, refreshes the baseline and compares: the plan without its notices. */
-  private finish(tgtCount: number | null): Plan {
+  private finish(tgtCount: () => number): Plan {
     const { pair, scheme } = this;
     this.opts.signal?.throwIfAborted();
     pair.index.write('source', this.src!.upserts, this.src!.deletions);
@@ -285,7 +287,7 @@ export class SyncSession {
       targetRootId: tgt.tree.nodes.get('')!.id.toString('hex'),
       items,
       skipped,
-      holds: this.holds(items, tgtCount ?? pair.index.count('target') - 1),
+      holds: this.holds(items, tgtCount),
       summary: summarize(items),
     };
   }
@@ -322,17 +324,20 @@ export class SyncSession {
     this.pair.close();
   }
 
-  /** `tgtCount`: the target's entries, its root not counted. */
-  private holds(items: PlanItem[], tgtCount: number): Hold[] {
+  /** `targetCount`: the target's entries, its root not counted. */
+  private holds(items: PlanItem[], targetCount: () => number): Hold[] {
     const holds: Hold[] = [];
     const src = this.src!.tree.nodes.get('')!;
-    if ((src.children?.length ?? 0) === 0 && tgtCount > 0) {
+    const tgtRoot = this.tgt!.tree.nodes.get('')!;
+    const sourceEmpty = (src.children?.length ?? 0) === 0 && (tgtRoot.children?.length ?? 0) > 0;
+    const deletes = items.filter((i) => i.kind === 'delete').length;
+    const tgtCount = sourceEmpty || deletes > MASS_DELETE_FLOOR ? targetCount() : 0;
+    if (sourceEmpty && tgtCount > 0) {
       holds.push({
         reason: 'sourceEmpty',
         message: `the source is empty but the target holds ${tgtCount} entries; if the source really should be empty, run again with --force`,
       });
     }
-    const deletes = items.filter((i) => i.kind === 'delete').length;
     if (holds.length === 0 && deletes > MASS_DELETE_FLOOR && deletes * 2 > tgtCount) {
       holds.push({
         reason: 'massDelete',

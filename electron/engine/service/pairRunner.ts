@@ -449,10 +449,20 @@ export class PairRunner {
       for (const s of unknown) this.problem(`${s.side} ${s.path}: ${s.reason}`);
       if (!part) {
         // A plan's notices are the pair's status while they hold (setNotices); a toast per text
-        // would come back whenever a count in it moves. They count the whole pair, so a cycle
-        // that looked at part of it leaves them as they were.
+        // would come back whenever a count in it moves.
         this.setNotices((plan.notices ?? []).map(appNotice));
         this.coverByteNames(session.sourceByteNames);
+      } else if (
+        // They count the whole pair: a cycle that looked at part of it leaves them as they were,
+        // unless it found one the pair does not show yet, which a walk then counts (its number
+        // moves with the next walk, hourly at the latest).
+        (plan.notices ?? []).some(
+          (n) =>
+            !(this.status.notices ?? []).some((m) => noticeKind(m) === noticeKind(appNotice(n))),
+        )
+      ) {
+        this.full = true;
+        this.again = true;
       }
       if (plan.holds.length)
         this.deps.log.warn({ holds: plan.holds.map((h) => h.message) }, 'held');
@@ -797,6 +807,11 @@ export class PairRunner {
       status: { ...this.status, watcher: { ...this.status.watcher } },
     });
   }
+}
+
+/** What a notice is about, whatever its counts: its first four words ("owners are not kept"). */
+function noticeKind(notice: string): string {
+  return notice.split(' ').slice(0, 4).join(' ');
 }
 
 /** An engine notice in the app's words: a setting of the pair where it names a CLI flag. */
