@@ -47,7 +47,13 @@ export interface WatcherCallbacks {
   onError: (message: string) => void;
 }
 
-export type WatcherFactory = (pair: PairConfig, cb: WatcherCallbacks) => WatcherLike;
+export type WatcherFactory = ((pair: PairConfig, cb: WatcherCallbacks) => WatcherLike) & {
+  /**
+   * The watcher is up in seconds on any pair: the first cycle waits for it, so one walk starts
+   * the pair instead of two (one before the watcher, one once it is up).
+   */
+  startsQuickly?: boolean;
+};
 
 export interface RunnerDeps {
   home: string;
@@ -144,10 +150,11 @@ export class PairRunner {
   watcherReady: Promise<void> = Promise.resolve();
 
   /**
-   * Runs the first scan and starts watching and scheduling, without waiting for the watcher:
-   * chokidar needs seconds on a large tree (about 4 s for 20,000 files), and the first scan can
-   * use them. What changes while the watcher starts is seen by neither, so a second scan follows
-   * once it is ready (a warm one: the index vouches for every file the first scan hashed).
+   * Runs the first scan and starts watching and scheduling. chokidar needs seconds on a large
+   * tree (about 4 s for 20,000 files), and the first scan does not wait for it: what changes
+   * while the watcher starts is seen by neither, so a second scan follows once it is ready (a
+   * warm one: the index vouches for every file the first scan hashed). A watcher that starts
+   * quickly (parcel) is waited for, and one walk begun with it up starts the pair.
    */
   start(): void {
     this.stopped = false;
@@ -162,9 +169,14 @@ export class PairRunner {
       return;
     }
     this.schedule();
-    void this.requestCycle(false);
-    this.watcherReady = this.startWatching().then(() => {
-      if (!this.stopped && this.watcher) void this.requestCycle(false);
+    const waits = this.deps.watcherFactory?.startsQuickly === true;
+    if (!waits) void this.requestCycle(false);
+    const go = (): void => {
+      if (!this.stopped && (this.watcher || waits)) void this.requestCycle(false);
+    };
+    this.watcherReady = this.startWatching().then(go, (e: unknown) => {
+      this.deps.log.warn({ err: e }, 'cannot start watching');
+      go();
     });
   }
 
