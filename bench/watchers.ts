@@ -11,13 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { log } from './log.js';
+import { median } from './measure.js';
 
 const FILES = Number(process.env.BENCH_WATCH_FILES ?? 100_000);
 const PER_FOLDER = 100;
 const EDITS = 7;
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 interface Figures {
   backend: string;
