@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inotifyWatches } from '../electron/testing/inotifyWatches.js';
 import { log } from './log.js';
 import { median } from './measure.js';
 
@@ -25,20 +26,6 @@ interface Figures {
   watches: number;
   editMs: number[];
   error?: string;
-}
-
-/** inotify watches this process holds: one `inotify wd:` line per watch in fdinfo. */
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fdinfo')) {
-    try {
-      const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-      n += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
-    } catch {
-      // a descriptor closed while it was read
-    }
-  }
-  return n;
 }
 
 function settle(): number {
