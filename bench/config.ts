@@ -91,7 +91,7 @@ export function parseConfig(
   };
 }
 
-/** The 1,000,000-file live pair: minutes to write, about 9 GB on disk for both sides. */
+/** The 1,000,000-file live pair: minutes to write, about 13 GB on disk for both sides. */
 export const MILLION = 1_000_000;
 
 /**

@@ -6,7 +6,7 @@
 // cost per file at each size, so that growth with the tree shows.
 //
 //   npm run bench:scale                                20,000 and 100,000 files
-//   BENCH_SCALE_MILLION=1 npm run bench:scale          and 1,000,000 (10,000 folders, ~9 GB of disk)
+//   BENCH_SCALE_MILLION=1 npm run bench:scale          and 1,000,000 (10,000 folders, ~14 GB of disk)
 //   BENCH_SCALE_FILES=20000,1000000 npm run bench:scale
 //   BENCH_SCALE_MAX_RSS_MB=N stops a service that holds more than N MB (default: half the RAM).
 import { spawn } from 'node:child_process';
