@@ -18,7 +18,7 @@ import { inotifyWatches } from '../electron/testing/inotifyWatches.js';
 import { ConfigError, REPO_ROOT, parseScaleSizes } from './config.js';
 import { MIB, planFolderTree, writeTree, type TreePlan } from './data.js';
 import { log } from './log.js';
-import { procCpuSeconds, procMemory } from './measure.js';
+import { procCpuSeconds, procMemory, type ProcMemory } from './measure.js';
 import { seededBytes } from './prng.js';
 import { formatBytes } from './report.js';
 import { count, renderScale, secs, showCycles, type Row } from './scaleReport.js';
@@ -114,7 +114,7 @@ async function measureSize(row: Row, plan: TreePlan, dir: string): Promise<void>
 
   // First copy into an empty target: until the first "in sync" (the copy, and the scan after it).
   log(`bench:scale: ${what}: first copy…`);
-  const watch = (label: string): WatchProcess =>
+  const watch = (label: string, onSample: (m: ProcMemory) => void): WatchProcess =>
     new WatchProcess({
       label: `${label}, ${what}`,
       source: src,
@@ -122,13 +122,13 @@ async function measureSize(row: Row, plan: TreePlan, dir: string): Promise<void>
       home,
       maxRss: MAX_RSS,
       timeoutMs: PHASE_TIMEOUT_MS,
+      onSample,
     });
-  const cold = watch('first copy');
+  const cold = watch('first copy', (m) => (row.copyPeak = m.peak));
   try {
     const synced = await cold.line(/ in sync$/, 'the first "in sync"', /watcher: /);
     row.copyMs = synced.at - cold.startedAt;
     row.copyCpuS = procCpuSeconds(cold.pid);
-    row.copyPeak = procMemory(cold.pid).peak;
     await cold.line(/ watching: /, 'the ready line');
   } finally {
     const p = await cold.stop();
@@ -143,7 +143,7 @@ async function measureSize(row: Row, plan: TreePlan, dir: string): Promise<void>
 
   // Restart on the warm index: until "watching: in sync", then idle, then the edits.
   log(`bench:scale: ${what}: restarting on the warm index…`);
-  const warm = watch('warm');
+  const warm = watch('warm', (m) => (row.peakRss = m.peak));
   try {
     const ready = await warm.line(/ watching: /, 'the ready line', /watcher: /);
     row.readyCpuS = procCpuSeconds(warm.pid);

@@ -124,7 +124,7 @@ export function renderScale(rows: readonly Row[], method: readonly string[]): st
     const med = r.editMs.length ? median(r.editMs) : undefined;
     goals.push(
       `${verdict(med === undefined ? undefined : med <= EDIT_GOAL_MS)} ${n}: edit → applied median ≤ ${secs(EDIT_GOAL_MS)} after the last write: ${cell(med, (x) => `${count(Math.round(x))} ms`)}`,
-      `${verdict(r.idleRss === undefined ? undefined : r.idleRss <= IDLE_GOAL_BYTES)} ${n}: resident once idle ≤ 500 MB: ${cell(r.idleRss, (x) => `${(x / 1e6).toFixed(0)} MB`)}`,
+      `${verdict(r.idleRss === undefined ? undefined : r.idleRss <= IDLE_GOAL_BYTES)} ${n}: resident once idle ≤ 500 MB: ${cell(r.idleRss, (x) => `${count(Math.round(x / 1e6))} MB`)}`,
       `${verdict(r.watches === undefined ? undefined : r.watches <= r.folders + WATCH_SLACK)} ${n}: inotify watches ≤ folders + ${WATCH_SLACK}: ${cell(r.watches, count)} for ${count(r.folders)} folders`,
       `${verdict(r.readyMs === undefined ? undefined : r.readyMs <= READY_GOAL_MS)} ${n}: ready ≤ ${secs(READY_GOAL_MS)} after start with a warm index: ${cell(r.readyMs, secs)}`,
     );

@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT } from './config.js';
 import { log } from './log.js';
-import { procCpuSeconds, procMemory } from './measure.js';
+import { procCpuSeconds, procMemory, type ProcMemory } from './measure.js';
 import { formatBytes } from './report.js';
 import { secs, type CycleTimes } from './scaleReport.js';
 
@@ -27,6 +27,8 @@ export interface WatchOptions {
   maxRss: number;
   /** how long a wait for a line, or for the service to go quiet, may take */
   timeoutMs: number;
+  /** hears each sample of its memory (every second), so a run cut short still has its peak */
+  onSample?: (m: ProcMemory) => void;
 }
 
 export interface Line {
@@ -78,6 +80,7 @@ export class WatchProcess {
     this.sampler = setInterval(() => {
       try {
         const m = procMemory(this.pid);
+        o.onSample?.(m);
         if (m.rss > o.maxRss && !this.overLimit) {
           this.overLimit = `resident memory reached ${formatBytes(m.rss)}, over the ceiling of ${formatBytes(o.maxRss)} (BENCH_SCALE_MAX_RSS_MB): killed`;
           this.child.kill('SIGKILL');
