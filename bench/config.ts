@@ -1,5 +1,6 @@
 // Benchmark settings from the environment and argv (BENCH_RUNS, BENCH_SCALE, BENCH_COLD,
-// BENCH_DIR, BENCH_TANDEM, --only), and the tools compared, each with its command line.
+// BENCH_DIR, BENCH_TANDEM, --only; bench:scale's BENCH_SCALE_FILES and BENCH_SCALE_MILLION), and
+// the tools compared, each with its command line.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,25 @@ export function parseConfig(
     tandemBin: env.BENCH_TANDEM ? resolve(env.BENCH_TANDEM) : join(repoRoot, 'bin', 'tandem.js'),
     repoRoot,
   };
+}
+
+/** The 1,000,000-file live pair: minutes to write, about 13 GB on disk for both sides. */
+export const MILLION = 1_000_000;
+
+/**
+ * bench:scale's tree sizes, smallest first: BENCH_SCALE_FILES (a list such as 20000,100000), else
+ * 20,000 and 100,000; BENCH_SCALE_MILLION=1 adds 1,000,000.
+ */
+export function parseScaleSizes(env: NodeJS.ProcessEnv): number[] {
+  const list = env.BENCH_SCALE_FILES?.trim()
+    ? env.BENCH_SCALE_FILES.split(',').map((part) =>
+        positive('BENCH_SCALE_FILES', part.replace(/_/g, ''), NaN, true),
+      )
+    : [20_000, 100_000];
+  if (list.some((n) => Number.isNaN(n)))
+    throw new ConfigError(`BENCH_SCALE_FILES has an empty entry: '${env.BENCH_SCALE_FILES}'`);
+  if (env.BENCH_SCALE_MILLION === '1') list.push(MILLION);
+  return [...new Set(list)].sort((a, b) => a - b);
 }
 
 export type ToolId = 'tandem' | 'rsync-inplace' | 'rsync' | 'rsync-c' | 'cp';

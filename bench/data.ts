@@ -1,5 +1,6 @@
-// Deterministic benchmark data: the big file of scenario (a) and the many-small-files tree of
-// (b)-(d), the seeded modifications applied before a measured sync, and their exact undo.
+// Deterministic benchmark data: the big file of scenario (a), the many-small-files tree of (b)-(d)
+// and the live pair's tree of folders of 100 (bench:scale), the seeded modifications applied
+// before a measured sync, and their exact undo.
 import {
   closeSync,
   mkdirSync,
@@ -167,14 +168,56 @@ export function planTree(scale: number): TreePlan {
   return { dirs, files, mods, totalBytes };
 }
 
-export function writeTree(root: string, plan: TreePlan): void {
+export const FILES_PER_FOLDER = 100;
+export const FOLDERS_PER_TOP = 100;
+
+/**
+ * The live pair's tree of issue 11: `count` files of 1–8 KiB, 100 to a folder, 100 folders to a
+ * top folder (1,000,000 files: 10,000 folders in 100), and `edits` distinct files to rewrite.
+ */
+export function planFolderTree(count: number, edits = 10): TreePlan {
+  const rng = new Rng('folders/layout');
+  const leaves = Math.ceil(count / FILES_PER_FOLDER);
+  const dirs: string[] = [];
+  for (let l = 0; l < leaves; l++) {
+    const top = `t${String(Math.floor(l / FOLDERS_PER_TOP)).padStart(3, '0')}`;
+    if (l % FOLDERS_PER_TOP === 0) dirs.push(top);
+    dirs.push(`${top}/l${String(l % FOLDERS_PER_TOP).padStart(2, '0')}`);
+  }
+  const leafDirs = dirs.filter((d) => d.includes('/'));
+  const files: TreeFile[] = [];
+  let totalBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const size = rng.int(KIB, 8 * KIB);
+    totalBytes += size;
+    const dir = leafDirs[Math.floor(i / FILES_PER_FOLDER)] as string;
+    files.push({
+      rel: `${dir}/f${String(i).padStart(7, '0')}.bin`,
+      size,
+      seed: `folders/file/${i}`,
+    });
+  }
+  const mods = rng.sample(count, Math.min(count, edits)).map((index, k) => {
+    const size = k % 2 === 0 ? (files[index] as TreeFile).size : rng.int(KIB, 8 * KIB);
+    return { index, size, seed: `folders/mod/${index}` };
+  });
+  return { dirs, files, mods, totalBytes };
+}
+
+/** Writes the plan's tree under `root`; `onProgress` hears the files written, every 10,000. */
+export function writeTree(
+  root: string,
+  plan: TreePlan,
+  onProgress?: (filesWritten: number) => void,
+): void {
   mkdirSync(root, { recursive: true });
   for (const d of plan.dirs) mkdirSync(join(root, d), { recursive: true });
-  for (const f of plan.files) {
+  plan.files.forEach((f, i) => {
     const path = join(root, f.rel);
     writeFileSync(path, seededBytes(f.seed, f.size));
     utimesSync(path, T0, T0);
-  }
+    if ((i + 1) % 10_000 === 0) onProgress?.(i + 1);
+  });
   // Deepest folders first, so setting a child's time cannot disturb its parent's.
   for (const d of [...plan.dirs].reverse()) utimesSync(join(root, d), T0, T0);
   utimesSync(root, T0, T0);

@@ -9,13 +9,12 @@ import { PairWatcher } from '../electron/engine/watch/pairWatcher.js';
 import { SyncService } from '../electron/engine/service/syncService.js';
 import { createWatcherFactory } from '../electron/engine/service/watcherFactory.js';
 import { planTree, writeTree } from './data.js';
+import { log } from './log.js';
+import { median } from './measure.js';
 
 const QUIET_MS = 1_000;
 const EDITS = Number(process.env.BENCH_EDITS ?? 5);
 const scale = Number(process.env.BENCH_SCALE ?? 1);
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 function waitFor(
   service: SyncService,

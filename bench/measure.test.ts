@@ -1,12 +1,31 @@
-// Unit tests for the benchmark's pure parts (io parsing, median, table, targets, settings, seeded
-// data plans) and one check that the /proc io wrapper really counts a child's writes.
+// Unit tests for the benchmark's pure parts (io, status and stat parsing, median, table, targets,
+// settings, seeded data plans) and checks that the /proc readers really count a child's writes and
+// read this process.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseOnly } from './config.js';
-import { GIB, KIB, MIB, changedChunkBytes, chunkSizeFor, planBigFile, planTree } from './data.js';
-import { bytesWritten, median, parseProcIo, runMeasured } from './measure.js';
+import { ConfigError, parseConfig, parseOnly, parseScaleSizes } from './config.js';
+import {
+  GIB,
+  KIB,
+  MIB,
+  changedChunkBytes,
+  chunkSizeFor,
+  planBigFile,
+  planFolderTree,
+  planTree,
+} from './data.js';
+import {
+  bytesWritten,
+  median,
+  parseProcIo,
+  parseProcStatTicks,
+  parseProcStatus,
+  procCpuSeconds,
+  procMemory,
+  runMeasured,
+} from './measure.js';
 import { Rng, seededBytes } from './prng.js';
 import {
   evaluateTargets,
@@ -48,6 +67,26 @@ describe('parseProcIo', () => {
     expect(bytesWritten({ write_bytes: 0, wchar: 9 })).toEqual({ bytes: 0, column: 'write_bytes' });
     expect(bytesWritten({ wchar: 9 })).toEqual({ bytes: 9, column: 'wchar' });
     expect(bytesWritten({})).toEqual({ bytes: undefined, column: 'none' });
+  });
+});
+
+describe('a running process in /proc', () => {
+  it('reads resident memory now and at its peak from /proc/PID/status, in bytes', () => {
+    const status =
+      'Name:\tnode\nVmPeak:\t 999 kB\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t7\n';
+    expect(parseProcStatus(status)).toEqual({ rss: 1024 * 1024, peak: 2048 * 1024 });
+    expect(parseProcStatus('Name:\tzombie\nState:\tZ\n')).toBeUndefined();
+  });
+  it('adds utime and stime of /proc/PID/stat, counting fields after a command with spaces and )', () => {
+    const stat = '4242 (MainThread) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 40 0 0 20 0 11 0';
+    expect(parseProcStatTicks(stat)).toBe(290);
+    expect(() => parseProcStatTicks('4242 (node) S 1')).toThrow(/utime and stime/);
+  });
+  it.runIf(existsSync('/proc/self/status'))('reads this process', () => {
+    const m = procMemory(process.pid);
+    expect(m.rss).toBeGreaterThan(MIB);
+    expect(m.peak).toBeGreaterThanOrEqual(m.rss);
+    expect(procCpuSeconds(process.pid)).toBeGreaterThan(0);
   });
 });
 
@@ -186,6 +225,15 @@ describe('settings', () => {
     expect(() => parseOnly(['--only'])).toThrow(ConfigError);
     expect(() => parseOnly(['--fast'])).toThrow(ConfigError);
   });
+  it("reads bench:scale's sizes: 20,000 and 100,000, a list, and 1,000,000 on request", () => {
+    expect(parseScaleSizes({})).toEqual([20_000, 100_000]);
+    expect(parseScaleSizes({ BENCH_SCALE_MILLION: '1' })).toEqual([20_000, 100_000, 1_000_000]);
+    expect(parseScaleSizes({ BENCH_SCALE_FILES: '1_000_000, 20000,20000' })).toEqual([
+      20_000, 1_000_000,
+    ]);
+    expect(() => parseScaleSizes({ BENCH_SCALE_FILES: '20000,,5' })).toThrow(ConfigError);
+    expect(() => parseScaleSizes({ BENCH_SCALE_FILES: '1e3.5' })).toThrow(ConfigError);
+  });
   it('quotes shell lines so they can be pasted', () => {
     expect(shellLine(['rsync', '-a', "/x y/it's/"], { TANDEM_HOME: '/h' })).toBe(
       `TANDEM_HOME=/h rsync -a '/x y/it'\\''s/'`,
@@ -231,6 +279,23 @@ describe('seeded data plans', () => {
       plan.mods.filter((m) => m.size === plan.files[m.index]?.size).length,
     ).toBeGreaterThanOrEqual(25);
     expect(planTree(1).files[123]).toEqual(plan.files[123]);
+  });
+  it('plans the live tree in folders of 100 files of 1–8 KiB, 100 folders to a top folder', () => {
+    const plan = planFolderTree(20_000);
+    expect(plan.files).toHaveLength(20_000);
+    expect(plan.dirs.filter((d) => !d.includes('/'))).toEqual(['t000', 't001']);
+    const perFolder = new Map<string, number>();
+    for (const f of plan.files) {
+      const dir = f.rel.slice(0, f.rel.lastIndexOf('/'));
+      perFolder.set(dir, (perFolder.get(dir) ?? 0) + 1);
+      expect(f.size).toBeGreaterThanOrEqual(KIB);
+      expect(f.size).toBeLessThanOrEqual(8 * KIB);
+    }
+    expect(perFolder.size).toBe(200);
+    expect(new Set(perFolder.values())).toEqual(new Set([100]));
+    expect(new Set(plan.mods.map((m) => m.index)).size).toBe(10);
+    expect(planFolderTree(20_000).mods).toEqual(plan.mods);
+    expect(planFolderTree(150).dirs).toEqual(['t000', 't000/l00', 't000/l01']);
   });
 });
 

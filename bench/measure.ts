@@ -1,5 +1,6 @@
 // Measuring one tool run: wall time, and the bytes it wrote as the kernel counts them in
-// /proc/PID/io (a wrapping shell's counters include its reaped children: rsync's forks, workers).
+// /proc/PID/io (a wrapping shell's counters include its reaped children: rsync's forks, workers);
+// and a running process: its resident memory and CPU time from /proc/PID/status and stat.
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 
@@ -42,6 +43,47 @@ export function bytesWritten(io: ProcIo): {
   if (io.write_bytes !== undefined) return { bytes: io.write_bytes, column: 'write_bytes' };
   if (io.wchar !== undefined) return { bytes: io.wchar, column: 'wchar' };
   return { bytes: undefined, column: 'none' };
+}
+
+/** Resident memory of a process, in bytes: now (VmRSS) and the most it has held (VmHWM). */
+export interface ProcMemory {
+  rss: number;
+  peak: number;
+}
+
+/** Parses the text of /proc/PID/status (all threads share one figure); undefined without both. */
+export function parseProcStatus(text: string): ProcMemory | undefined {
+  const kib = (field: string): number | undefined => {
+    const m = new RegExp(`^${field}:\\s*(\\d+) kB$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const rss = kib('VmRSS');
+  const peak = kib('VmHWM');
+  return rss === undefined || peak === undefined ? undefined : { rss, peak };
+}
+
+/** CPU time of all a process's threads, in clock ticks: utime + stime of /proc/PID/stat. */
+export function parseProcStatTicks(text: string): number {
+  // Field 2, the command, is in parentheses and may hold spaces and ')': count from the last ')'.
+  // What follows starts at field 3 (state); utime and stime are fields 14 and 15.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isInteger(ticks)) throw new Error(`cannot read utime and stime from '${text}'`);
+  return ticks;
+}
+
+export function procMemory(pid: number): ProcMemory {
+  const m = parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`/proc/${pid}/status has no VmRSS and VmHWM`);
+  return m;
+}
+
+let clockTicks: number | undefined;
+
+/** CPU seconds process `pid` has used so far (its own threads, not its reaped children). */
+export function procCpuSeconds(pid: number): number {
+  clockTicks ??= Number(firstLine('getconf', ['CLK_TCK'])) || 100;
+  return parseProcStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks;
 }
 
 /** Median of a non-empty list (mean of the middle two for an even count). */

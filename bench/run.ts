@@ -5,11 +5,10 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, SCENARIOS, makeTools, parseConfig, type BenchConfig } from './config.js';
 import { GIB, MIB, changedChunkBytes, planBigFile, planTree } from './data.js';
+import { log } from './log.js';
 import { canDropCaches, commandWorks, firstLine } from './measure.js';
 import { evaluateTargets, formatBytes, renderTable, renderTargets, type Cell } from './report.js';
 import { runBigFile, runTree, type BenchContext } from './scenarios.js';
-
-const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
 /** Creates the run's data folder under the configured base, or under os.tmpdir() if that fails. */
 function makeDataDir(cfg: BenchConfig): string {

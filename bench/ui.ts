@@ -7,6 +7,7 @@ import { chromium, type Browser, type CDPSession, type Page } from '@playwright/
 import { CHROMIUM, CHROMIUM_LAUNCH } from '../e2e/support/chromium.js';
 import { spawnServe, stopServe, type ServeProcess } from '../e2e/support/tandemDaemon.js';
 import { REPO_ROOT } from './config.js';
+import { log } from './log.js';
 import { median } from './measure.js';
 import { Rng } from './prng.js';
 import { formatBytes, formatTable } from './report.js';
@@ -36,8 +37,6 @@ const dropped = (d: readonly number[]): number => {
 const MAX_DOM_ROWS = 100;
 /** The first scan hashes every file; on 2 busy cores that can take minutes. */
 const LOAD_TIMEOUT_MS = 15 * 60_000;
-
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 /** Nearest-rank percentile (p in 0..100) of a non-empty list. */
 function percentile(xs: readonly number[], p: number): number {

@@ -23,6 +23,8 @@ function make(base: string): void {
   writeFileSync(join(base, 'a/b/f.bin'), Buffer.alloc(5 * 1024 * 1024, 7));
   writeFileSync(join(base, 'top.txt'), 'hello');
   symlinkSync('top.txt', join(base, 'link'));
+  // Both trees get the same times: written a second apart on a busy machine, they would differ.
+  utimesSync(join(base, 'a/b/f.bin'), 1_600_000_000, 1_600_000_000);
   utimesSync(join(base, 'top.txt'), 1_600_000_000, 1_600_000_000);
 }
 

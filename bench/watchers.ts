@@ -11,13 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inotifyWatches } from '../electron/testing/inotifyWatches.js';
+import { log } from './log.js';
+import { median } from './measure.js';
 
 const FILES = Number(process.env.BENCH_WATCH_FILES ?? 100_000);
 const PER_FOLDER = 100;
 const EDITS = 7;
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 interface Figures {
   backend: string;
@@ -26,20 +26,6 @@ interface Figures {
   watches: number;
   editMs: number[];
   error?: string;
-}
-
-/** inotify watches this process holds: one `inotify wd:` line per watch in fdinfo. */
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fdinfo')) {
-    try {
-      const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-      n += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
-    } catch {
-      // a descriptor closed while it was read
-    }
-  }
-  return n;
 }
 
 function settle(): number {

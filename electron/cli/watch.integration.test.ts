@@ -64,6 +64,41 @@ describe('tandem watch', () => {
     expect(out).toMatch(/stopped/);
   });
 
+  it('says "watching: in sync" once, when a scan begun with the watcher up finds the pair in sync', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'watch', path.join(dir, 'src'), path.join(dir, 'dst'), '--auto'],
+      {
+        env: { ...process.env, TANDEM_HOME: path.join(dir, 'home') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    try {
+      await waitFor(() => /watching: in sync/.test(out), 15_000, 'the ready line');
+      // It is said after the first copy, never before: the pair is in sync when it says so.
+      expect(read(path.join(dir, 'dst', 'a.txt'))).toBe('first');
+      expect(out.indexOf('applied 1 change')).toBeGreaterThan(-1);
+      expect(out.indexOf('watching: in sync')).toBeGreaterThan(out.indexOf('applied 1 change'));
+      fs.writeFileSync(path.join(dir, 'src', 'b.txt'), 'second');
+      await waitFor(
+        () => read(path.join(dir, 'dst', 'b.txt')) === 'second',
+        15_000,
+        'the new file',
+      );
+      await waitFor(() => /applied 1 change/.test(out), 15_000, 'the applied line');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(out.match(/watching: /g)).toHaveLength(1);
+  });
+
   it('refuses bad folders with exit 2 and one line', async () => {
     const child = spawn(
       process.execPath,

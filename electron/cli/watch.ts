@@ -34,6 +34,11 @@ export async function runWatch(
   let lastStatusLine = '';
   // A pair's notices hold in its status while they are true; each is printed once.
   const noted = new Set<string>();
+  // The first scan runs while the watcher starts, so what changed meanwhile is seen by neither;
+  // once a scan that began with the watcher up has ended, every change is seen: said once, as
+  // "watching: in sync" (or "watching: N changes pending").
+  let scannedWatching = false;
+  let readySaid = false;
   service.on((e: SyncEvent) => {
     if (e.type === 'pairStatus')
       for (const n of e.status.notices ?? [])
@@ -42,6 +47,16 @@ export async function runWatch(
           io.out(`${stamp()} note: ${n}`);
         }
     const line = describeEvent(e);
+    if (e.type === 'pairStatus' && !readySaid) {
+      const { state, watcher } = e.status;
+      if (state === 'scanning' && watcher.mode === 'watching') scannedWatching = true;
+      else if (scannedWatching && line && (state === 'inSync' || state === 'pending')) {
+        readySaid = true;
+        lastStatusLine = line;
+        io.out(`${stamp()} watching: ${line}`);
+        return;
+      }
+    }
     if (!line) return;
     // A status line is printed when it says something new (rescans repeat "in sync").
     if (e.type === 'pairStatus') {

@@ -1,6 +1,4 @@
-// Records what a PairWatcher emits so a test can wait for it (a timeout, never a sleep), and counts
-// the inotify watches this process holds: what a watcher really costs.
-import fs from 'node:fs';
+// Records what a PairWatcher emits so a test can wait for it (a timeout, never a sleep).
 import {
   PairWatcher,
   type ChangeBatch,
@@ -67,20 +65,6 @@ export class Recorder {
 
 export const show = (b: ChangeBatch): string[] =>
   b.changes.map((c) => `${c.kind} ${c.path}`).sort();
-
-/** inotify watches this process holds: what chokidar really costs, to hold the count against. */
-export function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (!fs.readlinkSync(`/proc/self/fd/${fd}`).includes('inotify')) continue;
-      n += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/^inotify wd:/gm)?.length ?? 0;
-    } catch {
-      // an fd closed while we looked
-    }
-  }
-  return n;
-}
 
 /**
  * Starts a PairWatcher with a Recorder listening from the first event; `started` collects it so

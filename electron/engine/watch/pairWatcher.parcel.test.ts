@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PairWatcher, watcherBackend, type PairWatcherOptions } from './pairWatcher.js';
 import { MAX_WATCHES_ENV } from './watchLimits.js';
-import { inotifyWatches, Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
+import { inotifyWatches } from '../../testing/inotifyWatches.js';
+import { Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
 import { makeSandbox, putFile, type Sandbox } from '../../testing/sandbox.js';
 
 let sb: Sandbox;

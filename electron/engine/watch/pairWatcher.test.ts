@@ -12,7 +12,8 @@ import { PairWatcher, type PairWatcherOptions } from './pairWatcher.js';
 import type { Side } from '../../shared/plan.js';
 import type { WatchEventKind } from './coalesceEvents.js';
 import { MAX_WATCHES_ENV } from './watchLimits.js';
-import { inotifyWatches, Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
+import { inotifyWatches } from '../../testing/inotifyWatches.js';
+import { Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
 
 let root: string;
 let src: string;
