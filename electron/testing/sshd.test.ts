@@ -31,6 +31,12 @@ describe.skipIf(skip !== null)(
       const r = await sshd.run('node -p process.execPath && printf %s "$TANDEM_HOME"');
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe(`${process.execPath}\n${sshd.remoteHome}`);
+      // as bin/tandem.js will be started there: a script run by `#!/usr/bin/env node`
+      const script = path.join(sshd.dir, 'far-side.js');
+      fs.writeFileSync(script, '#!/usr/bin/env node\nconsole.log(process.version)\n', {
+        mode: 0o755,
+      });
+      expect((await sshd.run(script)).stdout).toBe(`${process.version}\n`);
     });
 
     it('passes stdin through to the far side', async () => {
