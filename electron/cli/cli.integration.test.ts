@@ -868,6 +868,8 @@ describe('tandem refusals (exit 2, one line on stderr, nothing written)', () => 
       () => ['sync', sb.source, sb.target, path.join(sb.base, 'third'), '--yes'],
     ],
     ['an unknown command', () => ['synchronise', sb.source, sb.target]],
+    ['a target on another machine', () => ['sync', sb.source, 'nas:/backup/photos', '--yes']],
+    ['a source given as an ssh:// address', () => ['diff', 'ssh://me@nas:2222/photos', sb.target]],
   ];
 
   it.each(cases)('refuses %s', async (_name, setup) => {
@@ -891,6 +893,21 @@ describe('tandem refusals (exit 2, one line on stderr, nothing written)', () => 
       diffSnapshots(targetBefore, after.target, { mode: true, mtime: true, inode: true }),
       describeRun(run),
     ).toEqual([]);
+  });
+
+  it('says a folder on another machine is not paired by this version, and takes an existing local folder with a colon as local', async () => {
+    writeTree(sb.source, { 'a.txt': 'a' });
+    const remote = await cli('sync', sb.source, 'nas:/backup', '--yes');
+    expect(remote.code, describeRun(remote)).toBe(2);
+    expect(remote.stderr).toMatch(/nas:\/backup is a folder on another machine \(nas\)/);
+    fs.mkdirSync(path.join(sb.base, 'odd:name'));
+    const local = await runCli(['sync', sb.source, 'odd:name', '--yes'], {
+      home: sb.home,
+      cwd: sb.base,
+      timeoutMs: 30_000,
+    });
+    expect(local.code, describeRun(local)).toBe(0);
+    expect(fs.readFileSync(path.join(sb.base, 'odd:name', 'a.txt'), 'utf8')).toBe('a');
   });
 
   it('refuses an unreadable source', async () => {

@@ -1,9 +1,11 @@
 // The `tandem` command line: a thin front over the engine (DESIGN.md, "The command line").
 // Exit codes: 0 done or in sync; 1 differences remain; 2 refused or could not run.
+import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Plan } from '../shared/plan.js';
 import { RefusalError, resolvePair } from '../engine/pair/pair.js';
+import { parseLocation } from '../shared/remoteAddress.js';
 import { PairBusyError } from '../engine/pair/pairLock.js';
 import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
 import { SyncSession } from '../engine/pair/syncSession.js';
@@ -218,6 +220,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       throw new UsageError(
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
+    for (const f of folders) refuseRemote(f);
     if (cmd === 'watch') {
       const logLevel = parseLogLevel(o['log-level']);
       const paths = resolvePair(folders[0]!, folders[1]!);
@@ -377,4 +380,23 @@ function parseLogLevel(v: string | undefined): LogLevel | undefined {
 function emitPlan(io: Io, plan: Plan, json: boolean, cmd: 'sync' | 'diff'): void {
   if (json) io.out(JSON.stringify(cmd === 'diff' ? plan : { plan, result: null }));
   else if (plan.items.length || plan.skipped.length) io.out(formatPlan(plan));
+}
+
+/**
+ * A folder on another machine (`host:/path`, `ssh://host/path`) is refused with that reason:
+ * this build pairs local folders only, and taken as a local path it would be a folder named
+ * "host:" that does not exist. A local path that exists is always local, colon or not.
+ */
+function refuseRemote(arg: string): void {
+  if (fs.existsSync(arg)) return;
+  let where: ReturnType<typeof parseLocation>;
+  try {
+    where = parseLocation(arg);
+  } catch {
+    return; // not an address: resolvePair says what is wrong with it as a path
+  }
+  if (where.kind === 'remote')
+    throw new RefusalError(
+      `${arg} is a folder on another machine (${where.host}); this version of Tandem pairs local folders only (for a local folder with a colon in its name, write ./${arg})`,
+    );
 }
