@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Plan } from '../shared/plan.js';
 import { RefusalError, resolvePair } from '../engine/pair/pair.js';
 import { parseLocation } from '../shared/remoteAddress.js';
+import { appVersion } from '../engine/core/runtime/appVersion.js';
 import { PairBusyError } from '../engine/pair/pairLock.js';
 import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
 import { SyncSession } from '../engine/pair/syncSession.js';
@@ -20,6 +21,7 @@ export const USAGE = `usage:
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto] [--log-level LEVEL]
   tandem serve [--port N] [--new-token] [--log-level LEVEL]   # the web UI on 127.0.0.1 (prints its link once)
+  tandem server                                              # the far side of a remote pair, run by ssh
   --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
   target deleted, more than --max-delete N entries deleted); --confirm-target accepts a target
   that is not the folder this pair last synced (a link that leads elsewhere now, a missing
@@ -207,11 +209,18 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       return 0;
     }
     if (o.version) {
-      io.out('tandem 0.1.0');
+      io.out(`tandem ${appVersion()}`);
       return 0;
     }
     const [cmd, ...folders] = positionals;
     if (!cmd) throw new UsageError('no command given');
+    if (cmd === 'server') {
+      // The far side of a remote pair: stdout is the protocol's, nothing else may print there.
+      if (folders.length)
+        throw new UsageError('server takes no folders (ssh runs it for a remote pair)');
+      const { runServer } = await import('../engine/remote/server.js');
+      return await runServer(process.stdin, process.stdout, { version: appVersion() });
+    }
     if (cmd !== 'sync' && cmd !== 'diff' && cmd !== 'watch' && cmd !== 'serve')
       throw new UsageError(`unknown command '${cmd}'`);
     checkOptions(cmd, o);

@@ -1,0 +1,260 @@
+// The wire between a local Tandem and the `tandem server` on the far side of an ssh connection
+// (DESIGN.md, "Remote pairs"): the two sides greet each other with one line of text, then speak
+// in frames.
+//
+// The greeting comes first, as a line, for the reason rsync's users know as "is your shell
+// clean?": whatever the far side's login shell prints before the server starts (a banner, an rc
+// file's echo, "command not found") arrives before the first byte of the protocol. A line is
+// read up to a limit and checked for Tandem's word, so such output becomes a sentence that shows
+// what was printed instead of a hang or a garbled frame.
+//
+//   greeting  "TANDEM <min>-<max> <app version>\n": the protocol versions this side speaks
+//   frame     u32 big-endian length of what follows, one byte of kind, the payload
+//             kind 0: a JSON message ({id, t, ...}); kind 1: a message with raw bytes (chunk
+//             data): u32 length of its JSON, the JSON, the bytes
+//
+// Each side sends its greeting at once and reads the other's; both then use the highest version
+// both speak, or close with a message naming both ranges and versions.
+import type { Readable, Writable } from 'node:stream';
+
+/** The protocol versions this build speaks. */
+export const PROTOCOL = { min: 1, max: 1 } as const;
+
+const WORD = 'TANDEM';
+/** A greeting is short; anything longer is not one (a banner, a shell's chatter). */
+const GREETING_MAX = 512;
+/** A frame larger than this is not a frame of ours: 64 MiB of chunk data at most, plus headroom. */
+export const FRAME_MAX = 80 * 1024 * 1024;
+const KIND_JSON = 0;
+const KIND_BYTES = 1;
+
+export interface Greeting {
+  min: number;
+  max: number;
+  version: string;
+}
+
+export function greetingLine(
+  version: string,
+  range: { min: number; max: number } = PROTOCOL,
+): string {
+  return `${WORD} ${range.min}-${range.max} ${version}\n`;
+}
+
+export function parseGreeting(line: string): Greeting | null {
+  const m = /^TANDEM (\d{1,4})-(\d{1,4}) (\S{1,64})$/.exec(line);
+  if (!m) return null;
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  if (min > max) return null;
+  return { min, max, version: m[3]! };
+}
+
+/** The version both speak (the highest), or the sentence that says why there is none. */
+export function agree(ours: Greeting, theirs: Greeting): number | string {
+  const v = Math.min(ours.max, theirs.max);
+  if (v >= Math.max(ours.min, theirs.min)) return v;
+  const range = (g: Greeting) =>
+    g.min === g.max ? `protocol ${g.min}` : `protocols ${g.min}–${g.max}`;
+  return `this Tandem (${ours.version}) speaks ${range(ours)} and the far side's (${theirs.version}) ${range(theirs)}: install the same version of Tandem on both machines`;
+}
+
+/** Raised for anything the far side sent that is not Tandem's protocol. */
+export class ProtocolError extends Error {}
+
+/** Shown text of bytes a person must read: control bytes escaped, cut short. */
+function shown(b: Buffer): string {
+  const s = b
+    .toString('utf8')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x1f\x7f]/g, (c) =>
+      c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
+  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
+}
+
+export interface Message {
+  id?: number;
+  t: string;
+  [key: string]: unknown;
+}
+
+export interface Frame {
+  message: Message;
+  /** the raw bytes that followed it (kind 1), if any */
+  bytes?: Buffer;
+}
+
+/**
+ * One side of a connection: reads the other side's greeting, then its frames, from `input`,
+ * and writes frames to `output`. `next()` resolves with each frame in order, or null at the end.
+ */
+export class Channel {
+  private buf: Buffer = Buffer.alloc(0);
+  private greeted: Greeting | null = null;
+  private ended = false;
+  private failure: Error | null = null;
+  private waiting: (() => void) | null = null;
+  private readonly queue: Frame[] = [];
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+  ) {
+    input.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.parse();
+      this.wake();
+    });
+    input.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    input.on('error', (e) => {
+      this.failure ??= e;
+      this.wake();
+    });
+  }
+
+  /** Sends this side's greeting. */
+  greet(version: string, range: { min: number; max: number } = PROTOCOL): void {
+    this.output.write(greetingLine(version, range));
+  }
+
+  /** The other side's greeting, once it has come (rejects on anything else). */
+  async greeting(): Promise<Greeting> {
+    for (;;) {
+      if (this.greeted) return this.greeted;
+      this.check();
+      await this.wait();
+    }
+  }
+
+  send(message: Message, bytes?: Buffer): void {
+    const json = Buffer.from(JSON.stringify(message), 'utf8');
+    if (!bytes) {
+      this.output.write(frameHead(KIND_JSON, json.length));
+      this.output.write(json);
+      return;
+    }
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(json.length, 0);
+    this.output.write(frameHead(KIND_BYTES, 4 + json.length + bytes.length));
+    this.output.write(Buffer.concat([len, json]));
+    this.output.write(bytes);
+  }
+
+  /** The next frame, or null once the other side has closed its end. */
+  async next(): Promise<Frame | null> {
+    for (;;) {
+      const f = this.queue.shift();
+      if (f) return f;
+      if (this.failure) throw this.failure;
+      if (this.ended) {
+        if (!this.greeted) this.check();
+        if (this.buf.length)
+          throw new ProtocolError('the far side closed the connection in the middle of a message');
+        return null;
+      }
+      await this.wait();
+    }
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+    if (this.ended && !this.greeted)
+      throw new ProtocolError(
+        this.buf.length
+          ? `the far side printed "${shown(this.buf)}" and closed, instead of greeting as Tandem does`
+          : 'the far side closed the connection before greeting',
+      );
+  }
+
+  private parse(): void {
+    if (!this.greeted) {
+      const nl = this.buf.indexOf(0x0a);
+      if (nl < 0) {
+        if (this.buf.length > GREETING_MAX) this.fail(this.notGreeting(this.buf));
+        return;
+      }
+      const line = this.buf.subarray(0, nl);
+      const g = parseGreeting(line.toString('utf8'));
+      if (!g) {
+        this.fail(this.notGreeting(this.buf.subarray(0, Math.min(this.buf.length, GREETING_MAX))));
+        return;
+      }
+      this.greeted = g;
+      this.buf = this.buf.subarray(nl + 1);
+    }
+    while (this.buf.length >= 5) {
+      const len = this.buf.readUInt32BE(0);
+      if (len < 1 || len > FRAME_MAX) {
+        this.fail(
+          new ProtocolError(`the far side sent a frame of ${len} bytes, which Tandem never sends`),
+        );
+        return;
+      }
+      if (this.buf.length < 4 + len) return;
+      const kind = this.buf[4]!;
+      const payload = this.buf.subarray(5, 4 + len);
+      this.buf = this.buf.subarray(4 + len);
+      if (kind !== KIND_JSON && kind !== KIND_BYTES) {
+        this.fail(
+          new ProtocolError(`the far side sent a frame of kind ${kind}, which Tandem never sends`),
+        );
+        return;
+      }
+      const jsonLen =
+        kind === KIND_JSON ? payload.length : payload.length >= 4 ? payload.readUInt32BE(0) : -1;
+      const jsonAt = kind === KIND_JSON ? 0 : 4;
+      if (jsonLen < 0 || jsonAt + jsonLen > payload.length) {
+        this.fail(new ProtocolError('the far side sent a message cut short'));
+        return;
+      }
+      let message: Message;
+      try {
+        message = JSON.parse(payload.toString('utf8', jsonAt, jsonAt + jsonLen)) as Message;
+      } catch {
+        this.fail(new ProtocolError('the far side sent a message that is not JSON'));
+        return;
+      }
+      if (typeof message !== 'object' || message === null || typeof message.t !== 'string') {
+        this.fail(new ProtocolError('the far side sent a message without a type'));
+        return;
+      }
+      this.queue.push(
+        kind === KIND_JSON
+          ? { message }
+          : { message, bytes: Buffer.from(payload.subarray(jsonAt + jsonLen)) },
+      );
+    }
+  }
+
+  private notGreeting(b: Buffer): ProtocolError {
+    return new ProtocolError(
+      `the far side printed "${shown(b)}" instead of greeting as Tandem does: is Tandem installed there (--remote-tandem PATH names it), and does its login shell print nothing for a command?`,
+    );
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.buf = Buffer.alloc(0);
+  }
+
+  private wait(): Promise<void> {
+    return new Promise((r) => (this.waiting = r));
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.();
+  }
+}
+
+function frameHead(kind: number, payloadLength: number): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(payloadLength + 1, 0);
+  head[4] = kind;
+  return head;
+}

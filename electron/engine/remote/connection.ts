@@ -1,0 +1,176 @@
+// The local end of a remote pair's connection: the user's own OpenSSH client runs `tandem
+// server` on the far side (DESIGN.md: no port of our own; ~/.ssh/config, the agent, keys, jump
+// hosts and known_hosts all apply), and requests go over its stdin and stdout (channel.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { agree, Channel, PROTOCOL, type Frame, type Message } from './channel.js';
+import type { RemoteLocation } from '../../shared/remoteAddress.js';
+
+export interface ConnectOptions {
+  /** the ssh command and its own arguments, rsync's -e/--rsh (default ['ssh']) */
+  rsh?: string[];
+  /** the far side's tandem, rsync's --rsync-path (default 'tandem') */
+  remoteTandem?: string;
+  /** no terminal can answer a prompt (the service): ssh's BatchMode, so it fails instead of waiting */
+  batch?: boolean;
+  version: string;
+  /** the protocol versions to offer (tests offer others) */
+  range?: { min: number; max: number };
+}
+
+/** A connection that could not be made or was lost: one sentence that says what to do. */
+export class RemoteError extends Error {}
+
+/** ssh exits 255 for its own failures; a shell says 127 for a command it cannot find. */
+const SSH_FAILED = 255;
+const NOT_FOUND = 127;
+
+export class RemoteConnection {
+  private nextId = 1;
+  private readonly replies = new Map<
+    number,
+    { resolve: (f: Frame) => void; reject: (e: Error) => void }
+  >();
+  private closed: Error | null = null;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly ch: Channel,
+    /** the protocol version both sides speak */
+    readonly protocol: number,
+    /** the far side's Tandem version */
+    readonly peerVersion: string,
+  ) {}
+
+  /** Starts ssh and greets the far side's server; rejects with a RemoteError that says why not. */
+  static async open(where: RemoteLocation, opts: ConnectOptions): Promise<RemoteConnection> {
+    const [cmd, ...rshArgs] = opts.rsh?.length ? opts.rsh : ['ssh'];
+    const dest = where.user ? `${where.user}@${where.host}` : where.host;
+    const args = [
+      ...rshArgs,
+      ...(opts.batch ? ['-o', 'BatchMode=yes'] : []),
+      ...(where.port ? ['-p', String(where.port)] : []),
+      // No escape character: the channel is binary, and a "~." in it must not end the session.
+      '-e',
+      'none',
+      '--',
+      dest,
+      opts.remoteTandem ?? 'tandem',
+      'server',
+    ];
+    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < 4096) stderr += d.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+      child.on('error', () => resolve(null));
+    });
+    let spawnError: Error | null = null;
+    child.on('error', (e) => (spawnError = e));
+    const ch = new Channel(child.stdout!, child.stdin!);
+    const ours = { ...(opts.range ?? PROTOCOL), version: opts.version };
+    ch.greet(opts.version, ours);
+    let theirs;
+    try {
+      theirs = await ch.greeting();
+    } catch (e) {
+      // ssh's exit code says most (255: ssh itself, 127: no such command there).
+      const code = await Promise.race([
+        exited,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
+      ]);
+      child.kill();
+      throw explain(where, dest, opts, code, stderr, spawnError, e as Error);
+    }
+    const protocol = agree(ours, theirs);
+    if (typeof protocol === 'string') {
+      child.kill();
+      throw new RemoteError(`${where.host}: ${protocol}`);
+    }
+    const conn = new RemoteConnection(child, ch, protocol, theirs.version);
+    void conn.readLoop(exited, () => stderr);
+    return conn;
+  }
+
+  /** Sends a request and resolves with its reply (an `error` reply rejects with its message). */
+  async request(message: Omit<Message, 'id'>, bytes?: Buffer): Promise<Frame> {
+    if (this.closed) throw this.closed;
+    const id = this.nextId++;
+    const reply = new Promise<Frame>((resolve, reject) =>
+      this.replies.set(id, { resolve, reject }),
+    );
+    this.ch.send({ ...message, id } as Message, bytes);
+    const f = await reply;
+    if (f.message.t === 'error') throw new RemoteError(String(f.message.message));
+    return f;
+  }
+
+  /** Ends the session: the far side's server sees its input close and exits. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const done = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill(), 5000);
+    await done;
+    clearTimeout(timer);
+  }
+
+  private async readLoop(exited: Promise<number | null>, stderr: () => string): Promise<void> {
+    let failure: Error;
+    try {
+      for (;;) {
+        const f = await this.ch.next();
+        if (!f) break;
+        const id = typeof f.message.id === 'number' ? f.message.id : -1;
+        const waiter = this.replies.get(id);
+        if (!waiter) continue;
+        this.replies.delete(id);
+        waiter.resolve(f);
+      }
+      const code = await exited;
+      const last = lastLine(stderr());
+      failure = new RemoteError(
+        `the connection to the far side ended${code ? ` (ssh exit ${code})` : ''}${last ? `: ${last}` : ''}`,
+      );
+    } catch (e) {
+      failure = e as Error;
+    }
+    this.closed = failure;
+    for (const w of this.replies.values()) w.reject(failure);
+    this.replies.clear();
+  }
+}
+
+function lastLine(s: string): string {
+  const lines = s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines[lines.length - 1] ?? '';
+}
+
+/** Why the far side did not greet, in words a person can act on. */
+function explain(
+  where: RemoteLocation,
+  dest: string,
+  opts: ConnectOptions,
+  code: number | null | undefined,
+  stderr: string,
+  spawnError: Error | null,
+  cause: Error,
+): RemoteError {
+  const last = lastLine(stderr);
+  const rsh = (opts.rsh?.length ? opts.rsh : ['ssh'])[0];
+  if (spawnError)
+    return new RemoteError(`cannot run ${rsh} to reach ${where.host}: ${spawnError.message}`);
+  if (code === SSH_FAILED)
+    return new RemoteError(
+      `cannot reach ${dest} over ssh: ${last || 'ssh failed'}${/verification failed|denied|passphrase|password/i.test(last) ? ' (check the host key in known_hosts and that ssh can log in without a prompt, e.g. with ssh-agent)' : ''}`,
+    );
+  if (code === NOT_FOUND)
+    return new RemoteError(
+      `${where.host} has no "${opts.remoteTandem ?? 'tandem'}" to run (${last || 'command not found'}): install Tandem there, or name it with --remote-tandem PATH`,
+    );
+  return new RemoteError(`${where.host}: ${cause.message}${last ? ` (it said: ${last})` : ''}`);
+}
