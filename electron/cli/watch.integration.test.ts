@@ -23,22 +23,30 @@ async function waitFor(pred: () => boolean, ms: number, what: string): Promise<v
 }
 const read = (p: string): string | null => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null);
 
+/** `tandem watch --auto src dst` as a child process, its stdout and stderr gathered together. */
+function startWatch(): {
+  child: ReturnType<typeof spawn>;
+  exited: Promise<number | null>;
+  output: () => string;
+} {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'watch', path.join(dir, 'src'), path.join(dir, 'dst'), '--auto'],
+    {
+      env: { ...process.env, TANDEM_HOME: path.join(dir, 'home') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => out };
+}
+
 describe('tandem watch', () => {
   it('with --auto keeps the target in sync as files change, prints status lines, and stops cleanly on SIGINT', async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'watch', path.join(dir, 'src'), path.join(dir, 'dst'), '--auto'],
-      {
-        env: { ...process.env, TANDEM_HOME: path.join(dir, 'home') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
+    const { child, exited, output } = startWatch();
     try {
       await waitFor(
         () => read(path.join(dir, 'dst', 'a.txt')) === 'first',
@@ -53,50 +61,39 @@ describe('tandem watch', () => {
       );
       fs.writeFileSync(path.join(dir, 'dst', 'a.txt'), 'edited on the target');
       fs.writeFileSync(path.join(dir, 'src', 'a.txt'), 'edited on the source');
-      await waitFor(() => /needs a person/.test(out), 15_000, 'the conflict to be reported');
+      await waitFor(() => /needs a person/.test(output()), 15_000, 'the conflict to be reported');
       expect(read(path.join(dir, 'dst', 'a.txt'))).toBe('edited on the target');
     } finally {
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
-    expect(out).toMatch(/watching .*src -> .*dst/);
-    expect(out).toMatch(/applied 1 change/);
-    expect(out).toMatch(/stopped/);
+    expect(output()).toMatch(/watching .*src -> .*dst/);
+    expect(output()).toMatch(/applied 1 change/);
+    expect(output()).toMatch(/stopped/);
   });
 
   it('says "watching: in sync" once, when a scan begun with the watcher up finds the pair in sync', async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'watch', path.join(dir, 'src'), path.join(dir, 'dst'), '--auto'],
-      {
-        env: { ...process.env, TANDEM_HOME: path.join(dir, 'home') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
+    const { child, exited, output } = startWatch();
     try {
-      await waitFor(() => /watching: in sync/.test(out), 15_000, 'the ready line');
+      await waitFor(() => /watching: in sync/.test(output()), 15_000, 'the ready line');
       // It is said after the first copy, never before: the pair is in sync when it says so.
       expect(read(path.join(dir, 'dst', 'a.txt'))).toBe('first');
-      expect(out.indexOf('applied 1 change')).toBeGreaterThan(-1);
-      expect(out.indexOf('watching: in sync')).toBeGreaterThan(out.indexOf('applied 1 change'));
+      expect(output().indexOf('applied 1 change')).toBeGreaterThan(-1);
+      expect(output().indexOf('watching: in sync')).toBeGreaterThan(
+        output().indexOf('applied 1 change'),
+      );
       fs.writeFileSync(path.join(dir, 'src', 'b.txt'), 'second');
       await waitFor(
         () => read(path.join(dir, 'dst', 'b.txt')) === 'second',
         15_000,
         'the new file',
       );
-      await waitFor(() => /applied 1 change/.test(out), 15_000, 'the applied line');
+      await waitFor(() => /applied 1 change/.test(output()), 15_000, 'the applied line');
     } finally {
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
-    expect(out.match(/watching: /g)).toHaveLength(1);
+    expect(output().match(/watching: /g)).toHaveLength(1);
   });
 
   it('refuses bad folders with exit 2 and one line', async () => {

@@ -121,6 +121,19 @@ export class Channel {
     this.output.write(greetingLine(version, range));
   }
 
+  /**
+   * Greets, reads the other side's greeting, and agrees on a version: the version, or the
+   * sentence that says why there is none (rejects when what came is no greeting).
+   */
+  async handshake(
+    version: string,
+    range: { min: number; max: number } = PROTOCOL,
+  ): Promise<{ theirs: Greeting; agreed: number | string }> {
+    this.greet(version, range);
+    const theirs = await this.greeting();
+    return { theirs, agreed: agree({ ...range, version }, theirs) };
+  }
+
   /** The other side's greeting, once it has come (rejects on anything else). */
   async greeting(): Promise<Greeting> {
     for (;;) {

@@ -2,7 +2,7 @@
 // server` on the far side (DESIGN.md: no port of our own; ~/.ssh/config, the agent, keys, jump
 // hosts and known_hosts all apply), and requests go over its stdin and stdout (channel.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { agree, Channel, PROTOCOL, type Frame, type Message } from './channel.js';
+import { Channel, PROTOCOL, type Frame, type Message } from './channel.js';
 import type { RemoteLocation } from '../../shared/remoteAddress.js';
 
 export interface ConnectOptions {
@@ -69,11 +69,9 @@ export class RemoteConnection {
     let spawnError: Error | null = null;
     child.on('error', (e) => (spawnError = e));
     const ch = new Channel(child.stdout!, child.stdin!);
-    const ours = { ...(opts.range ?? PROTOCOL), version: opts.version };
-    ch.greet(opts.version, ours);
-    let theirs;
+    let hello;
     try {
-      theirs = await ch.greeting();
+      hello = await ch.handshake(opts.version, opts.range ?? PROTOCOL);
     } catch (e) {
       // ssh's exit code says most (255: ssh itself, 127: no such command there).
       const code = await Promise.race([
@@ -83,7 +81,7 @@ export class RemoteConnection {
       child.kill();
       throw explain(where, dest, opts, code, stderr, spawnError, e as Error);
     }
-    const protocol = agree(ours, theirs);
+    const { theirs, agreed: protocol } = hello;
     if (typeof protocol === 'string') {
       child.kill();
       throw new RemoteError(`${where.host}: ${protocol}`);

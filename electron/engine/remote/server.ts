@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { agree, Channel, PROTOCOL, type Message } from './channel.js';
+import { Channel, PROTOCOL, type Message } from './channel.js';
 
 export interface ServerOptions {
   version: string;
@@ -24,16 +24,14 @@ export async function runServer(
   opts: ServerOptions,
 ): Promise<number> {
   const ch = new Channel(input, output);
-  const ours = { ...(opts.range ?? PROTOCOL), version: opts.version };
-  ch.greet(opts.version, ours);
-  let theirs;
+  let hello;
   try {
-    theirs = await ch.greeting();
+    hello = await ch.handshake(opts.version, opts.range ?? PROTOCOL);
   } catch (e) {
     process.stderr.write(`tandem server: ${(e as Error).message}\n`);
     return 2;
   }
-  const protocol = agree(ours, theirs);
+  const protocol = hello.agreed;
   if (typeof protocol === 'string') {
     ch.send({ t: 'refused', message: protocol });
     return 2;
