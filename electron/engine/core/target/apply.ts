@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { emptyApplyResult, type ApplyResult, type PlanItem } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
-import { BufferCache, readFully, sameStat, statKey, type StatKey } from '../hash/hashFile.js';
+import { BufferCache, sameStat, statKey, type StatKey } from '../hash/hashFile.js';
 import type { IdentifierIndex, IndexedEntry } from '../index/identifierIndex.js';
 import { keyOf, orderForApply } from '../plan/applyOrder.js';
 import { RACY_WINDOW_MS, type ScanResult } from '../scan/scan.js';
@@ -29,6 +29,7 @@ import {
   choosePatchInPlace,
   ItemError,
   patchInPlace,
+  readSourceChunk,
 } from './patchInPlace.js';
 import { StateNames, TMP_DIR } from './stateFolder.js';
 import {
@@ -652,16 +653,10 @@ class ApplyRun {
         const n = Math.ceil(node.size / cs);
         const buf = this.cache.get(cs);
         const ids = chunkIdsOf(this.input.source.tree, rel);
-        const ib = h.idBytes;
         // A sparse source keeps its holes (rsync -S): all-zero pages are not written.
         const sparse = node.allocated !== undefined;
         for (let i = 0; i < n; i++) {
-          const len = Math.min(cs, node.size - i * cs);
-          if (readFully(sfd, buf, len, i * cs) !== len)
-            throw new ItemError('the source shrank while it was copied; run again');
-          const chunk = buf.subarray(0, len);
-          if (!h.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib)))
-            throw new ItemError(CHANGED_ON_SOURCE);
+          const chunk = readSourceChunk(sfd, buf, i, cs, node.size, h, ids);
           if (sparse) writeSparse(out, chunk, i * cs);
           else writeAll(out, chunk, i * cs);
         }

@@ -49,6 +49,30 @@ export const CHANGED_ON_TARGET = 'changed on the target since it was compared; r
 export const CHANGED_ON_SOURCE = 'the source changed since it was compared; run again';
 
 /** Whether an update is patched in place (true) or rewritten through a temp file. */
+/**
+ * Chunk `i` of an open source file, read into `buf` and checked against the plan's chunk ids:
+ * the bytes the plan compared, or an ItemError where the source shrank or changed since. What
+ * apply writes from the source always comes through here.
+ */
+export function readSourceChunk(
+  fd: number,
+  buf: Buffer,
+  i: number,
+  chunkSize: number,
+  size: number,
+  hasher: SchemeHasher,
+  ids: Buffer,
+): Buffer {
+  const len = Math.min(chunkSize, size - i * chunkSize);
+  if (readFully(fd, buf, len, i * chunkSize) !== len)
+    throw new ItemError('the source shrank while it was read; run again');
+  const chunk = buf.subarray(0, len);
+  const ib = hasher.idBytes;
+  if (!hasher.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib)))
+    throw new ItemError(CHANGED_ON_SOURCE);
+  return chunk;
+}
+
 export function choosePatchInPlace(
   item: PlanItem,
   tgtNode: TreeNode | undefined,
@@ -132,12 +156,7 @@ export function patchInPlace(
     };
     for (const i of it.chunks!.changed) {
       const oldChunk = targetChunk(i);
-      const len = Math.min(cs, src.size - i * cs);
-      if (readFully(sfd, buf, len, i * cs) !== len)
-        throw new ItemError('the source shrank while it was read; run again');
-      const chunk = buf.subarray(0, len);
-      if (!hasher.hash(chunk).equals(srcIds.subarray(i * ib, (i + 1) * ib)))
-        throw new ItemError(CHANGED_ON_SOURCE);
+      const chunk = readSourceChunk(sfd, buf, i, cs, src.size, hasher, srcIds);
       for (const [from, to] of differingPages(oldChunk, chunk)) {
         fresh.push({ offset: i * cs + from, bytes: Buffer.from(chunk.subarray(from, to)) });
         // Only bytes the file had there are journaled; what lies past its old end is cut off
@@ -146,7 +165,8 @@ export function patchInPlace(
         if (oldTo > from) keepOld(i, i * cs + from, oldChunk.subarray(from, oldTo));
       }
       // The source ends inside this chunk: the old bytes past its end are cut off, so kept.
-      if (oldChunk.length > len) keepOld(i, i * cs + len, oldChunk.subarray(len));
+      if (oldChunk.length > chunk.length)
+        keepOld(i, i * cs + chunk.length, oldChunk.subarray(chunk.length));
     }
     // The tail a shorter source cuts off, checked like a changed chunk, kept whole.
     const newCount = Math.ceil(src.size / cs);
