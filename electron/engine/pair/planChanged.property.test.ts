@@ -24,7 +24,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PlanItem } from '../../shared/plan.js';
 import { resolvePair } from './pair.js';
 import { SyncSession } from './syncSession.js';
-import type { WalkOptions } from '../core/scan/walk.js';
 import { withPendingMoves } from '../core/scan/region.js';
 import {
   applyEdits,
@@ -39,14 +38,9 @@ import {
 import { removeTree } from '../../testing/sandbox.js';
 import { hashTree, type TreeEntry, type TreeSnapshot } from '../../testing/treeSnapshot.js';
 
-// As in syncTree.property.test.ts: the target is listed in this thread, not a worker per plan.
-vi.mock('../core/scan/walkInWorker.js', async () => {
-  const walk = await import('../core/scan/walk.js');
-  return {
-    walkInWorker: (root: string, side: 'source' | 'target', opts: WalkOptions) =>
-      Promise.resolve().then(() => walk.unpackWalk(walk.packWalk(walk.walkTree(root, side, opts)))),
-  };
-});
+// The target is listed in this thread, not a worker per plan (testing/walkInThread.ts). Every
+// other sync test lists through the worker.
+vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread.js'));
 
 const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 300));
 const SEED = process.env.TANDEM_PROPERTY_SEED

@@ -24,7 +24,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolvePair } from './pair.js';
 import { SyncSession } from './syncSession.js';
-import type { WalkOptions } from '../core/scan/walk.js';
 import {
   applyEdits,
   cloneModel,
@@ -48,16 +47,9 @@ import {
 } from '../../testing/treeSnapshot.js';
 import { userXattrsSupported } from '../../testing/xattrs.js';
 
-// The target is listed in this thread: the same walkTree and pack/unpack that walkInWorker runs
-// in its worker, without starting a worker per plan (that was two thirds of this file's CPU time:
-// about 30 ms per plan, three plans a case). Every other sync test lists through the worker.
-vi.mock('../core/scan/walkInWorker.js', async () => {
-  const walk = await import('../core/scan/walk.js');
-  return {
-    walkInWorker: (root: string, side: 'source' | 'target', opts: WalkOptions) =>
-      Promise.resolve().then(() => walk.unpackWalk(walk.packWalk(walk.walkTree(root, side, opts)))),
-  };
-});
+// The target is listed in this thread, not a worker per plan (testing/walkInThread.ts). Every
+// other sync test lists through the worker.
+vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread.js'));
 
 const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 1000));
 const SEED = process.env.TANDEM_PROPERTY_SEED

@@ -120,7 +120,7 @@ export class PairRunner {
   /** the watcher is up and watching (not starting, not polling, not failed) */
   private watchUp = false;
   private watchedSinceFull = false;
-  /** files with more than one name that the last walk found (null: no walk yet, or it failed) */
+  /** files with more than one name that the last walk found (null: no walk yet) */
   private linkedFiles: number | null = null;
   private stopped = false;
   /** a person confirmed the refused target: the next cycle that opens the pair accepts it */
@@ -450,7 +450,6 @@ export class PairRunner {
           ? null
           : await session.planChanged(withPendingMoves(changed, this.store.all()));
       walked = !part;
-      if (!part) this.linkedFiles = null;
       const plan = part?.plan ?? (await session.plan());
       const covers = part?.covers;
       // A full walk begun while the watcher was up: from now on its events are the whole story.
