@@ -406,6 +406,6 @@ function refuseRemote(arg: string): void {
   }
   if (where.kind === 'remote')
     throw new RefusalError(
-      `${arg} is a folder on another machine (${where.host}); this version of Tandem pairs local folders only (for a local folder with a colon in its name, write ./${arg})`,
+      `${arg} is a folder on another machine (${where.host}); this version of Tandem pairs local folders only${arg.includes('://') ? '' : ` (for a local folder with a colon in its name, write ./${arg})`}`,
     );
 }
