@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { Plan } from '../shared/plan.js';
+import type { ApplyResult, Plan } from '../shared/plan.js';
 import { RefusalError, resolvePair } from '../engine/pair/pair.js';
-import { parseLocation } from '../shared/remoteAddress.js';
+import { parseLocation, type RemoteLocation } from '../shared/remoteAddress.js';
+import { formatBytes } from '../shared/format.js';
 import { appVersion } from '../engine/core/runtime/appVersion.js';
 import { PairBusyError } from '../engine/pair/pairLock.js';
 import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
@@ -18,6 +19,7 @@ import { escapeRawBytes } from '../shared/names.js';
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
                             [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
+                            [-e|--rsh 'ssh OPTIONS'] [--remote-tandem PATH]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto] [--log-level LEVEL]
   tandem serve [--port N] [--new-token] [--log-level LEVEL]   # the web UI on 127.0.0.1 (prints its link once)
@@ -29,6 +31,9 @@ export const USAGE = `usage:
   -X/--xattrs syncs extended attributes (user.*), -A/--acls POSIX ACLs; the pair remembers them
   (--no-xattrs turns both off again); --owner keeps owners and groups (as root; --no-owner);
   -H/--hard-links gives the target the source's hard links (--no-hard-links)
+  TARGET may be a folder on another machine, [user@]host:path or ssh://[user@]host[:port]/path,
+  reached with your own ssh (-e/--rsh gives the command and its options); that machine needs
+  Tandem installed (--remote-tandem PATH names it there)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -59,6 +64,8 @@ const TAKEN_BY: Record<Exclude<keyof Options, 'help' | 'version'>, readonly Comm
   'no-owner': SYNC_DIFF,
   'hard-links': SYNC_DIFF,
   'no-hard-links': SYNC_DIFF,
+  rsh: SYNC_DIFF,
+  'remote-tandem': SYNC_DIFF,
   auto: ['watch'],
   'log-level': ['serve', 'watch'],
   port: ['serve'],
@@ -149,6 +156,8 @@ function parse(argv: string[]) {
         port: { type: 'string' },
         'new-token': { type: 'boolean' },
         'log-level': { type: 'string' },
+        rsh: { type: 'string', short: 'e' },
+        'remote-tandem': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -200,8 +209,128 @@ async function runServe(
   return 0;
 }
 
+/** What sync and diff need of a session, local or remote. */
+interface CliSession {
+  recovery: { rolledBack: string[]; problems: string[] };
+  plan(): Promise<Plan>;
+  markInSync(): void | Promise<void>;
+  apply(items: Plan['items']): ApplyResult | Promise<ApplyResult>;
+  /** bytes on the wire, for a remote pair */
+  wire?: () => { out: number; in: number };
+  close(): Promise<void>;
+}
+
+interface OpenArgs {
+  write: boolean;
+  maxDelete: number | undefined;
+  scheme: string | undefined;
+  io: Io;
+}
+
+async function openLocal(
+  sourceArg: string,
+  targetArg: string,
+  o: Options,
+  a: OpenArgs,
+): Promise<CliSession> {
+  if (o.rsh !== undefined || o['remote-tandem'] !== undefined)
+    throw new UsageError(
+      `--${o.rsh !== undefined ? 'rsh' : 'remote-tandem'} is for a target on another machine (host:path), and ${targetArg} is a local folder`,
+    );
+  const paths = resolvePair(sourceArg, targetArg);
+  const session = await SyncSession.open(paths, {
+    write: a.write,
+    confirmTarget: o['confirm-target'] === true,
+    ...(a.maxDelete !== undefined ? { maxDelete: a.maxDelete } : {}),
+    ignore: o.ignore ?? [],
+    ...(a.scheme ? { scheme: a.scheme } : {}),
+    ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
+    ...optional('owners', flagChoice(o.owner, o['no-owner'], 'owner')),
+    ...optional('hardLinks', flagChoice(o['hard-links'], o['no-hard-links'], 'hard-links')),
+    onProgress: (p) => a.io.progress.update(p),
+  });
+  return {
+    recovery: session.pair.recovery,
+    plan: () => session.plan(),
+    markInSync: () => session.markInSync(),
+    apply: (items) => session.apply(items),
+    close: () => session.close(),
+  };
+}
+
+async function openRemote(
+  sourceArg: string,
+  where: RemoteLocation,
+  o: Options,
+  a: OpenArgs,
+): Promise<CliSession> {
+  const fidelity = (
+    [
+      ['xattrs', '-X'],
+      ['acls', '-A'],
+      ['owner', '--owner'],
+      ['hard-links', '-H'],
+    ] as const
+  ).find(([k]) => o[k]);
+  if (fidelity)
+    throw new RefusalError(
+      `${fidelity[1]} is not yet kept for a folder on another machine (${where.host}); sync without it, or to a local folder`,
+    );
+  const { RemoteSession } = await import('../engine/remote/remoteSession.js');
+  const session = await RemoteSession.open(sourceArg, where, {
+    version: appVersion(),
+    write: a.write,
+    confirmTarget: o['confirm-target'] === true,
+    ...(a.maxDelete !== undefined ? { maxDelete: a.maxDelete } : {}),
+    ignore: o.ignore ?? [],
+    ...(a.scheme ? { scheme: a.scheme } : {}),
+    ...(o.rsh !== undefined ? { rsh: splitCommand(o.rsh) } : {}),
+    ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),
+    batch: a.io.ask === null,
+    onProgress: (p) => a.io.progress.update(p),
+  });
+  return {
+    get recovery() {
+      return session.recovery;
+    },
+    plan: () => session.plan(),
+    markInSync: () => session.markInSync(),
+    apply: (items) => session.apply(items),
+    wire: () => session.wire,
+    close: () => session.close(),
+  };
+}
+
+/**
+ * `-e 'ssh -p 2222 -i "my key"'` as a command and its arguments: split at spaces outside
+ * quotes, as rsync splits its -e (no shell runs it, so nothing else is special).
+ */
+export function splitCommand(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  let any = false;
+  for (const c of s) {
+    if (quote) {
+      if (c === quote) quote = null;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      any = true;
+    } else if (/\s/.test(c)) {
+      if (cur || any) out.push(cur);
+      cur = '';
+      any = false;
+    } else cur += c;
+  }
+  if (quote) throw new UsageError(`--rsh has an unclosed ${quote}: ${s}`);
+  if (cur || any) out.push(cur);
+  if (!out.length) throw new UsageError('--rsh needs a command, e.g. --rsh "ssh -p 2222"');
+  return out;
+}
+
 export async function runCli(argv: string[], io: Io = defaultIo()): Promise<number> {
-  let session: SyncSession | null = null;
+  let session: CliSession | null = null;
   try {
     const { values: o, positionals } = parse(argv);
     if (o.help || positionals[0] === 'help') {
@@ -229,7 +358,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       throw new UsageError(
         `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
       );
-    for (const f of folders) refuseRemote(f);
+    const target = remoteTarget(cmd, folders);
     if (cmd === 'watch') {
       const logLevel = parseLogLevel(o['log-level']);
       const paths = resolvePair(folders[0]!, folders[1]!);
@@ -251,31 +380,22 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     }
     const maxDelete = o['max-delete'] !== undefined ? parseMaxDelete(o['max-delete']) : undefined;
     const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;
-    const paths = resolvePair(folders[0]!, folders[1]!);
     const write = cmd === 'sync' && !o['dry-run'];
-    session = await SyncSession.open(paths, {
-      write,
-      confirmTarget: o['confirm-target'] === true,
-      ...(maxDelete !== undefined ? { maxDelete } : {}),
-      ignore: o.ignore ?? [],
-      ...(scheme ? { scheme } : {}),
-      ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
-      ...optional('owners', flagChoice(o.owner, o['no-owner'], 'owner')),
-      ...optional('hardLinks', flagChoice(o['hard-links'], o['no-hard-links'], 'hard-links')),
-      onProgress: (p) => io.progress.update(p),
-    });
-    for (const f of session.pair.recovery.rolledBack)
+    session = target
+      ? await openRemote(folders[0]!, target, o, { write, maxDelete, scheme, io })
+      : await openLocal(folders[0]!, folders[1]!, o, { write, maxDelete, scheme, io });
+    for (const f of session.recovery.rolledBack)
       io.err(
         `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
       );
-    for (const p of session.pair.recovery.problems) io.err(`tandem: ${p}`);
+    for (const p of session.recovery.problems) io.err(`tandem: ${p}`);
     const plan = await session.plan();
     io.progress.clear();
     for (const n of plan.notices ?? []) io.err(`tandem: note: ${n}`);
     const unknown = plan.skipped.filter((s) => s.unknown);
 
     if (cmd === 'diff' || o['dry-run']) {
-      if (plan.items.length === 0 && unknown.length === 0) session.markInSync();
+      if (plan.items.length === 0 && unknown.length === 0) await session.markInSync();
       emitPlan(io, plan, o.json === true, cmd);
       if (plan.items.length === 0 && !o.json)
         io.err(
@@ -287,7 +407,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     }
 
     if (plan.items.length === 0) {
-      session.markInSync();
+      await session.markInSync();
       emitPlan(io, plan, o.json === true, 'sync');
       if (!o.json)
         io.err(
@@ -322,10 +442,13 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     } else if (!o.json) {
       io.out(formatPlan(plan));
     }
-    const result = session.apply(plan.items);
+    const result = await session.apply(plan.items);
     io.progress.clear();
-    if (o.json) io.out(JSON.stringify({ plan, result }));
+    const wire = session.wire?.();
+    if (o.json) io.out(JSON.stringify({ plan, result, ...(wire ? { wire } : {}) }));
     else io.out(formatResult(result));
+    if (wire && !o.json)
+      io.err(`tandem: over ssh: sent ${formatBytes(wire.out)}, received ${formatBytes(wire.in)}`);
     if (result.stopped) {
       io.err(`tandem: stopped: ${result.stopped}`);
       return 1;
@@ -391,21 +514,35 @@ function emitPlan(io: Io, plan: Plan, json: boolean, cmd: 'sync' | 'diff'): void
   else if (plan.items.length || plan.skipped.length) io.out(formatPlan(plan));
 }
 
-/**
- * A folder on another machine (`host:/path`, `ssh://host/path`) is refused with that reason:
- * this build pairs local folders only, and taken as a local path it would be a folder named
- * "host:" that does not exist. A local path that exists is always local, colon or not.
- */
-function refuseRemote(arg: string): void {
-  if (fs.existsSync(arg)) return;
-  let where: ReturnType<typeof parseLocation>;
+/** A folder argument as a remote address, or null where it is a local path. */
+function remoteOf(arg: string): RemoteLocation | null {
+  if (fs.existsSync(arg)) return null; // a local path that exists is local, colon or not
   try {
-    where = parseLocation(arg);
+    const where = parseLocation(arg);
+    return where.kind === 'remote' ? where : null;
   } catch {
-    return; // not an address: resolvePair says what is wrong with it as a path
+    return null; // not an address: resolvePair says what is wrong with it as a path
   }
-  if (where.kind === 'remote')
+}
+
+/**
+ * The target when it is on another machine (sync and diff), else null. A remote source, and a
+ * remote folder for watch, are refused with that reason: this version sends from a local source
+ * to a local or remote target.
+ */
+function remoteTarget(cmd: string, folders: string[]): RemoteLocation | null {
+  const [sourceArg, targetArg] = folders as [string, string];
+  const source = remoteOf(sourceArg);
+  const target = remoteOf(targetArg);
+  const hint = (arg: string) =>
+    arg.includes('://') ? '' : ` (for a local folder with a colon in its name, write ./${arg})`;
+  if (source)
     throw new RefusalError(
-      `${arg} is a folder on another machine (${where.host}); this version of Tandem pairs local folders only${arg.includes('://') ? '' : ` (for a local folder with a colon in its name, write ./${arg})`}`,
+      `${sourceArg} is a folder on another machine (${source.host}); this version syncs from a local source, to a local folder or one on another machine${hint(sourceArg)}`,
     );
+  if (target && cmd === 'watch')
+    throw new RefusalError(
+      `${targetArg} is a folder on another machine (${target.host}); this version watches local pairs only: use tandem sync for it${hint(targetArg)}`,
+    );
+  return target;
 }

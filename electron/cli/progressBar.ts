@@ -1,5 +1,5 @@
 // A one-line progress bar on stderr, redrawn at most ten times a second, only on a terminal.
-import type { SessionProgress } from '../engine/pair/syncSession.js';
+import type { RemoteProgress } from '../engine/remote/remoteSession.js';
 import { formatBytes } from '../shared/format.js';
 
 export class ProgressBar {
@@ -14,9 +14,9 @@ export class ProgressBar {
     return this.out.isTTY === true;
   }
 
-  update(p: SessionProgress): void {
+  update(p: RemoteProgress): void {
     if (!this.enabled) return;
-    const key = p.phase === 'scan' ? `scan-${p.side}` : 'apply';
+    const key = p.phase === 'scan' ? `scan-${p.side}` : p.phase;
     if (key !== this.phaseKey) {
       this.phaseKey = key;
       this.startedAt = Date.now();
@@ -28,7 +28,9 @@ export class ProgressBar {
     const label =
       p.phase === 'scan'
         ? `hashing ${p.side} (${p.files} files)`
-        : `applying ${p.itemsDone}/${p.itemsTotal}`;
+        : p.phase === 'transfer'
+          ? `sending ${p.chunksDone}/${p.chunksTotal} chunks, ${formatBytes(p.wireBytes)} on the wire`
+          : `applying ${p.itemsDone}/${p.itemsTotal}`;
     const frac = p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 1;
     const width = 24;
     const filled = Math.round(frac * width);

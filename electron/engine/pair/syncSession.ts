@@ -21,6 +21,7 @@ import { IGNORE_FILE, walkTree, type WalkOptions, type WalkResult } from '../cor
 import { listRegion } from '../core/scan/region.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { applyPlan, type ApplyProgress } from '../core/target/apply.js';
+import type { SourceReader } from '../core/target/sourceReader.js';
 import { VersionStore, DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
 import path from 'node:path';
 import { escapeName } from '../../shared/names.js';
@@ -292,8 +293,34 @@ export class SyncSession {
     };
   }
 
-  /** Applies `items` (all from the last plan()). Writes nothing if called without a plan. */
-  apply(items: PlanItem[]): ApplyResult {
+  /**
+   * The far side of a remote pair (remote/targetHalf.ts): scans the target alone, with its own
+   * index, and stores the scan; the source is on the other machine, which plans.
+   */
+  async scanTarget(): Promise<ScanResult> {
+    const { pair, scheme } = this;
+    if (!pair.targetExists) return (this.tgt = this.emptyTree());
+    const listing = walkTree(pair.target, 'target', this.walkOptions());
+    this.tgt = await this.scan('target', listing, pair.index.load('target', scheme));
+    this.opts.signal?.throwIfAborted();
+    pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
+    pair.index.setXattrIds('target', this.tgt.xattrUpdates ?? []);
+    pair.index.setMeta('scheme', scheme);
+    return this.tgt;
+  }
+
+  /** Remembers target entries found equal to the source (the remote side's refreshBaseline). */
+  recordBaseline(set: [string, Buffer][]): void {
+    if (set.length && this.pair.targetExists) this.pair.index.setBaseline(set);
+  }
+
+  /**
+   * Applies `items` (all from the last plan(), or on a remote pair's far side from its own
+   * scanTarget() and the source nodes `from` carries, read through `from.reader`). Writes
+   * nothing if called without a plan.
+   */
+  apply(items: PlanItem[], from?: { source: ScanResult; reader: SourceReader }): ApplyResult {
+    if (from) this.src = from.source;
     if (!this.src || !this.tgt) throw new Error('apply() needs plan() first');
     if (!this.pair.targetExists) throw new Error('the target folder does not exist');
     VersionStore.prune(this.pair.targetFs, this.opts.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -304,6 +331,7 @@ export class SyncSession {
         scheme: this.scheme,
         source: this.src,
         target: this.tgt,
+        ...(from ? { reader: from.reader } : {}),
         onProgress: (p) => this.opts.onProgress?.({ phase: 'apply', ...p }),
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       },
@@ -329,50 +357,23 @@ export class SyncSession {
 
   /** `targetCount`: the target's entries, its root not counted. */
   private holds(items: PlanItem[], targetCount: () => number): Hold[] {
-    const holds: Hold[] = [];
     const src = this.src!.tree.nodes.get('')!;
     const tgtRoot = this.tgt!.tree.nodes.get('')!;
-    const sourceEmpty = (src.children?.length ?? 0) === 0 && (tgtRoot.children?.length ?? 0) > 0;
-    const deletes = items.filter((i) => i.kind === 'delete').length;
-    const tgtCount = sourceEmpty || deletes > MASS_DELETE_FLOOR ? targetCount() : 0;
-    if (sourceEmpty && tgtCount > 0) {
-      holds.push({
-        reason: 'sourceEmpty',
-        message: `the source is empty but the target holds ${tgtCount} entries; if the source really should be empty, run again with --force`,
-      });
-    }
-    if (holds.length === 0 && deletes > MASS_DELETE_FLOOR && deletes * 2 > tgtCount) {
-      holds.push({
-        reason: 'massDelete',
-        message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
-      });
-    }
-    const max = this.opts.maxDelete;
-    if (max !== undefined && deletes > max) {
-      holds.push({
-        reason: 'maxDelete',
-        message: `the plan deletes ${deletes} entries, more than --max-delete ${max}; check the source, then run again with --force to allow it`,
-      });
-    }
-    if (this.pair.targetExists) {
-      const need = items.reduce(
-        (n, i) => n + (i.kind === 'update' ? i.source!.size : i.bytesToWrite),
-        0,
-      );
-      try {
-        const fsStat = fs.statfsSync(this.pair.target);
-        const free = fsStat.bavail * fsStat.bsize;
-        if (need + SPACE_MARGIN > free) {
-          holds.push({
-            reason: 'diskSpace',
-            message: `the target needs about ${mib(need)} MiB free but has ${mib(free)} MiB; free some space and run again`,
-          });
+    const target = this.pair.target;
+    return planHolds(items, {
+      sourceEmpty: (src.children?.length ?? 0) === 0 && (tgtRoot.children?.length ?? 0) > 0,
+      targetCount,
+      ...(this.opts.maxDelete !== undefined ? { maxDelete: this.opts.maxDelete } : {}),
+      freeBytes: () => {
+        if (!this.pair.targetExists) return null;
+        try {
+          const fsStat = fs.statfsSync(target);
+          return fsStat.bavail * fsStat.bsize;
+        } catch {
+          return null; // statfs is unavailable on some platforms; ENOSPC during apply is handled
         }
-      } catch {
-        /* statfs is unavailable on some platforms; ENOSPC during apply is still handled */
-      }
-    }
-    return holds;
+      },
+    });
   }
 
   /** What a person should hear once about this run, not per entry. */
@@ -431,6 +432,57 @@ export class SyncSession {
       deletions: [],
     };
   }
+}
+
+/**
+ * The holds on a plan (DESIGN.md's mass-change rules), for a local target and a remote one alike:
+ * a source that is suddenly empty, most of the target deleted, more than --max-delete, too
+ * little free space. `targetCount` (the target's entries, its root not counted) and `freeBytes`
+ * (null: unknown) are asked only where a rule needs them.
+ */
+export function planHolds(
+  items: PlanItem[],
+  o: {
+    sourceEmpty: boolean;
+    targetCount: () => number;
+    maxDelete?: number;
+    freeBytes: () => number | null;
+  },
+): Hold[] {
+  const holds: Hold[] = [];
+  const deletes = items.filter((i) => i.kind === 'delete').length;
+  const tgtCount = o.sourceEmpty || deletes > MASS_DELETE_FLOOR ? o.targetCount() : 0;
+  if (o.sourceEmpty && tgtCount > 0) {
+    holds.push({
+      reason: 'sourceEmpty',
+      message: `the source is empty but the target holds ${tgtCount} entries; if the source really should be empty, run again with --force`,
+    });
+  }
+  if (holds.length === 0 && deletes > MASS_DELETE_FLOOR && deletes * 2 > tgtCount) {
+    holds.push({
+      reason: 'massDelete',
+      message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
+    });
+  }
+  const max = o.maxDelete;
+  if (max !== undefined && deletes > max) {
+    holds.push({
+      reason: 'maxDelete',
+      message: `the plan deletes ${deletes} entries, more than --max-delete ${max}; check the source, then run again with --force to allow it`,
+    });
+  }
+  const need = items.reduce(
+    (n, i) => n + (i.kind === 'update' ? i.source!.size : i.bytesToWrite),
+    0,
+  );
+  const free = o.freeBytes();
+  if (free !== null && need + SPACE_MARGIN > free) {
+    holds.push({
+      reason: 'diskSpace',
+      message: `the target needs about ${mib(need)} MiB free but has ${mib(free)} MiB; free some space and run again`,
+    });
+  }
+  return holds;
 }
 
 /** The options a pair's index remembers from its last session (pairFlag, pairXattrs). */

@@ -91,6 +91,13 @@ export interface Frame {
  */
 export class Channel {
   private buf: Buffer = Buffer.alloc(0);
+  /** pieces read past `buf` while a large frame is still arriving (joined once it is whole) */
+  private pieces: Buffer[] = [];
+  private piecesLength = 0;
+  /** bytes this side has written and read, greeting and frame heads included (bytes on the wire
+   * before ssh's own encryption and compression) */
+  bytesOut = 0;
+  bytesIn = 0;
   private greeted: Greeting | null = null;
   private ended = false;
   private failure: Error | null = null;
@@ -102,11 +109,25 @@ export class Channel {
     private readonly output: Writable,
   ) {
     input.on('data', (d: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.bytesIn += d.length;
+      // A 16 MiB chunk comes in 64 KiB reads: the pieces are joined once, when the frame is
+      // whole, not at every read (which copied the frame hundreds of times).
+      this.pieces.push(d);
+      this.piecesLength += d.length;
+      if (this.buf.length + this.piecesLength < this.needed()) return;
+      this.buf = Buffer.concat([this.buf, ...this.pieces]);
+      this.pieces = [];
+      this.piecesLength = 0;
       this.parse();
       this.wake();
     });
     input.on('end', () => {
+      if (this.piecesLength) {
+        this.buf = Buffer.concat([this.buf, ...this.pieces]);
+        this.pieces = [];
+        this.piecesLength = 0;
+        this.parse();
+      }
       this.ended = true;
       this.wake();
     });
@@ -118,7 +139,35 @@ export class Channel {
 
   /** Sends this side's greeting. */
   greet(version: string, range: { min: number; max: number } = PROTOCOL): void {
-    this.output.write(greetingLine(version, range));
+    this.write(Buffer.from(greetingLine(version, range), 'utf8'));
+  }
+
+  /** How many bytes `buf` must hold before parsing can make progress. */
+  private needed(): number {
+    if (!this.greeted || this.buf.length < 4) return 1;
+    const len = this.buf.readUInt32BE(0);
+    return len < 1 || len > FRAME_MAX ? 1 : 4 + len; // a bad length fails in parse()
+  }
+
+  private write(b: Buffer): void {
+    this.bytesOut += b.length;
+    this.output.write(b);
+  }
+
+  /** Resolves once what was sent has left this process's buffers (ssh's stdin took it). */
+  drained(): Promise<void> {
+    if (!this.output.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.output.off('drain', done);
+        this.output.off('close', done);
+        this.output.off('error', done);
+        resolve();
+      };
+      this.output.on('drain', done);
+      this.output.on('close', done);
+      this.output.on('error', done);
+    });
   }
 
   /**
@@ -146,15 +195,15 @@ export class Channel {
   send(message: Message, bytes?: Buffer): void {
     const json = Buffer.from(JSON.stringify(message), 'utf8');
     if (!bytes) {
-      this.output.write(frameHead(KIND_JSON, json.length));
-      this.output.write(json);
+      this.write(Buffer.concat([frameHead(KIND_JSON, json.length), json]));
       return;
     }
+    if (4 + json.length + bytes.length + 1 > FRAME_MAX)
+      throw new ProtocolError(`a message of ${bytes.length} bytes is larger than a frame may be`);
     const len = Buffer.alloc(4);
     len.writeUInt32BE(json.length, 0);
-    this.output.write(frameHead(KIND_BYTES, 4 + json.length + bytes.length));
-    this.output.write(Buffer.concat([len, json]));
-    this.output.write(bytes);
+    this.write(Buffer.concat([frameHead(KIND_BYTES, 4 + json.length + bytes.length), len, json]));
+    this.write(bytes);
   }
 
   /** The next frame, or null once the other side has closed its end. */

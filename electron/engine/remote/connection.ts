@@ -17,8 +17,19 @@ export interface ConnectOptions {
   range?: { min: number; max: number };
 }
 
-/** A connection that could not be made or was lost: one sentence that says what to do. */
-export class RemoteError extends Error {}
+/**
+ * A connection that could not be made or was lost, or a request the far side refused: one
+ * sentence that says what to do; `code` is the far side's kind of refusal ('refused': the pair
+ * cannot be synced as asked, 'busy': another Tandem holds its lock) where it sent one.
+ */
+export class RemoteError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 /** ssh exits 255 for its own failures; a shell says 127 for a command it cannot find. */
 const SSH_FAILED = 255;
@@ -31,6 +42,8 @@ export class RemoteConnection {
     { resolve: (f: Frame) => void; reject: (e: Error) => void }
   >();
   private closed: Error | null = null;
+  /** messages the far side sends on its own (progress of its apply) */
+  onEvent: ((m: Message) => void) | null = null;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -100,8 +113,22 @@ export class RemoteConnection {
     );
     this.ch.send({ ...message, id } as Message, bytes);
     const f = await reply;
-    if (f.message.t === 'error') throw new RemoteError(String(f.message.message));
+    if (f.message.t === 'error')
+      throw new RemoteError(
+        String(f.message.message),
+        typeof f.message.code === 'string' ? f.message.code : undefined,
+      );
     return f;
+  }
+
+  /** Resolves once what was sent has gone to ssh (send no faster than the link takes it). */
+  drained(): Promise<void> {
+    return this.ch.drained();
+  }
+
+  /** Bytes written to and read from ssh so far (before its encryption and compression). */
+  get bytes(): { out: number; in: number } {
+    return { out: this.ch.bytesOut, in: this.ch.bytesIn };
   }
 
   /** Ends the session: the far side's server sees its input close and exits. */
@@ -120,7 +147,11 @@ export class RemoteConnection {
       for (;;) {
         const f = await this.ch.next();
         if (!f) break;
-        const id = typeof f.message.id === 'number' ? f.message.id : -1;
+        if (typeof f.message.id !== 'number') {
+          this.onEvent?.(f.message);
+          continue;
+        }
+        const id = f.message.id;
         const waiter = this.replies.get(id);
         if (!waiter) continue;
         this.replies.delete(id);

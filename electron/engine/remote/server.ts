@@ -2,14 +2,23 @@
 // channel (channel.ts). stdout carries the protocol only; anything for a person goes to stderr,
 // which ssh passes back. It ends when the other side closes its end.
 //
-// What it answers so far: `ping` (its version and the protocol agreed) and `open` (a folder of
-// its machine, resolved there: the real path, or why not). The pair's index, its scans and its
-// writes come next (issue 12); a request it does not know gets an error reply, never a hang.
+// It answers `ping` (its version and the protocol agreed), `open` (a folder of its machine,
+// resolved there) and the requests of a sync whose target is here (targetHalf.ts): openTarget,
+// list, chunkIds, baseline, stage, chunk, apply. Requests are answered one at a time, in order;
+// a request it does not know gets an error reply, never a hang. During an apply it sends
+// `progress` messages (no id) between the items.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { Channel, PROTOCOL, type Message } from './channel.js';
+import { Channel, PROTOCOL, type Frame, type Message } from './channel.js';
+import { PairBusyError } from '../pair/pairLock.js';
+import { RefusalError } from '../pair/pair.js';
+import type { SessionProgress } from '../pair/syncSession.js';
+import { TargetHalf, type OpenTargetRequest } from './targetHalf.js';
+
+/** Progress of a far apply goes back at most this often. */
+const PROGRESS_EVERY_MS = 200;
 
 export interface ServerOptions {
   version: string;
@@ -36,20 +45,50 @@ export async function runServer(
     ch.send({ t: 'refused', message: protocol });
     return 2;
   }
-  for (;;) {
-    let f;
-    try {
-      f = await ch.next();
-    } catch (e) {
-      process.stderr.write(`tandem server: ${(e as Error).message}\n`);
-      return 2;
+  const state: ServerState = { half: null, ch, lastProgress: 0 };
+  try {
+    for (;;) {
+      let f;
+      try {
+        f = await ch.next();
+      } catch (e) {
+        process.stderr.write(`tandem server: ${(e as Error).message}\n`);
+        return 2;
+      }
+      if (!f) return 0;
+      ch.send(await answer(f, opts.version, protocol, state));
     }
-    if (!f) return 0;
-    ch.send(answer(f.message, opts.version, protocol));
+  } finally {
+    // The connection is gone (or done): the pair's lock goes with it.
+    await state.half?.close();
   }
 }
 
-function answer(m: Message, version: string, protocol: number): Message {
+interface ServerState {
+  half: TargetHalf | null;
+  ch: Channel;
+  lastProgress: number;
+}
+
+function sendProgress(state: ServerState, p: SessionProgress): void {
+  const now = Date.now();
+  if (now - state.lastProgress < PROGRESS_EVERY_MS) return;
+  state.lastProgress = now;
+  state.ch.send({ t: 'progress', progress: p });
+}
+
+function needHalf(state: ServerState): TargetHalf {
+  if (!state.half) throw new Error('no target is open on this connection');
+  return state.half;
+}
+
+async function answer(
+  f: Frame,
+  version: string,
+  protocol: number,
+  state: ServerState,
+): Promise<Message> {
+  const m = f.message;
   const id = m.id;
   try {
     switch (m.t) {
@@ -57,6 +96,29 @@ function answer(m: Message, version: string, protocol: number): Message {
         return { id, t: 'pong', version, protocol };
       case 'open':
         return { id, t: 'opened', path: openFolder(m.path) };
+      case 'openTarget': {
+        if (state.half) throw new Error('a target is already open on this connection');
+        state.half = await TargetHalf.open(m as unknown as OpenTargetRequest, (p) =>
+          sendProgress(state, p),
+        );
+        return { id, t: 'scanned', ...(await state.half.scan()) };
+      }
+      case 'list':
+        return { id, t: 'listed', lists: needHalf(state).list(m.dirs) };
+      case 'chunkIds':
+        return { id, t: 'chunkIds', chunks: needHalf(state).chunkIds(m.paths) };
+      case 'baseline':
+        return { id, t: 'ok', recorded: needHalf(state).baseline(m.dirs, m.entries) };
+      case 'stage':
+        return { id, t: 'needs', needs: needHalf(state).stage(m.items, m.sources) };
+      case 'chunk':
+        needHalf(state).receive(m.need, m.pages, f.bytes);
+        return { id, t: 'ok' };
+      case 'apply':
+        return { id, t: 'applied', result: needHalf(state).apply() };
+      case 'inSync':
+        needHalf(state).markInSync();
+        return { id, t: 'ok' };
       default:
         return {
           id,
@@ -65,7 +127,9 @@ function answer(m: Message, version: string, protocol: number): Message {
         };
     }
   } catch (e) {
-    return { id, t: 'error', message: (e as Error).message };
+    const code =
+      e instanceof PairBusyError ? 'busy' : e instanceof RefusalError ? 'refused' : 'failed';
+    return { id, t: 'error', code, message: (e as Error).message };
   }
 }
 

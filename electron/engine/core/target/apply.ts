@@ -5,11 +5,9 @@
 // handleDir / handleSymlink / renameFile / handleFile / deleteFile, is the model). Every item first
 // checks that both sides still hold what the plan saw; whatever is replaced or deleted goes to the
 // version store first; every written byte is checked against the planned ids.
-import fs from 'node:fs';
-import path from 'node:path';
 import { emptyApplyResult, type ApplyResult, type PlanItem } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
-import { BufferCache, sameStat, statKey, type StatKey } from '../hash/hashFile.js';
+import { BufferCache, sameStat, type StatKey } from '../hash/hashFile.js';
 import type { IdentifierIndex, IndexedEntry } from '../index/identifierIndex.js';
 import { keyOf, orderForApply } from '../plan/applyOrder.js';
 import { RACY_WINDOW_MS, type ScanResult } from '../scan/scan.js';
@@ -17,20 +15,13 @@ import { chunkIdsOf, parentOf, type TreeNode } from '../scan/tree.js';
 import { sameEntry, type NameRules, type WalkEntry } from '../scan/walk.js';
 import {
   NOT_TEXT,
-  readXattrs,
   syncsAttribute,
   wantsXattrs,
   xattrsId,
   type XattrOptions,
 } from '../scan/xattrs.js';
-import {
-  CHANGED_ON_SOURCE,
-  CHANGED_ON_TARGET,
-  choosePatchInPlace,
-  ItemError,
-  patchInPlace,
-  readSourceChunk,
-} from './patchInPlace.js';
+import { CHANGED_ON_TARGET, choosePatchInPlace, ItemError, patchInPlace } from './patchInPlace.js';
+import { LocalSourceReader, type SourceReader } from './sourceReader.js';
 import { StateNames, TMP_DIR } from './stateFolder.js';
 import {
   setMtimeInBucket,
@@ -41,7 +32,6 @@ import {
   type TargetStat,
 } from './targetFs.js';
 import { VersionStore, versionMeta } from './versionStore.js';
-import { osPath } from '../runtime/byteNames.js';
 
 export { choosePatchInPlace, ItemError, PATCH_MIN_SIZE } from './patchInPlace.js';
 
@@ -84,6 +74,8 @@ export interface ApplyInput {
   onProgress?: (p: ApplyProgress) => void;
   /** stops the run between items (the item under way finishes or is rolled back) */
   signal?: AbortSignal;
+  /** where the source's bytes come from; default: the source folder itself */
+  reader?: SourceReader;
 }
 
 interface Staged {
@@ -127,6 +119,7 @@ class ApplyRun {
   private itemsDone = 0;
   private readonly bytesTotal: number;
   private readonly gran: number;
+  private readonly reader: SourceReader;
 
   constructor(
     private readonly input: ApplyInput,
@@ -134,6 +127,7 @@ class ApplyRun {
   ) {
     this.t = input.pair.targetFs;
     this.gran = input.pair.mtimeGranularityMs;
+    this.reader = input.reader ?? new LocalSourceReader(input.pair.source, input.hasher);
     this.versions = new VersionStore(this.t);
     this.names = new StateNames(this.t);
     this.bytesTotal = items.reduce(
@@ -418,19 +412,31 @@ class ApplyRun {
     const src = this.sourceOf(it);
     const tgtStat = this.targetEntry(it.path)!;
     this.expectParent(it.path);
-    const r = patchInPlace(this.t, this.names, this.versions, this.input.hasher, {
-      item: it,
-      sourceAbs: path.join(this.input.pair.source, it.path),
-      sourceStat: src.entry,
-      src: src.node,
-      srcIds: chunkIdsOf(this.input.source.tree, it.path),
-      tgt: this.targetNode(it.path)!,
-      tgtIds: chunkIdsOf(this.input.target.tree, this.listedPath(it.path)),
-      tgtStat,
-      scheme: this.input.scheme,
-      buf: this.cache.get(it.chunks!.chunkSize),
-      mtimeGranularityMs: this.gran,
-    });
+    const srcIds = chunkIdsOf(this.input.source.tree, it.path);
+    const source = this.reader.open(
+      it.path,
+      src.entry,
+      src.node.size,
+      it.chunks!.chunkSize,
+      srcIds,
+    );
+    let r;
+    try {
+      r = patchInPlace(this.t, this.names, this.versions, this.input.hasher, {
+        item: it,
+        source,
+        src: src.node,
+        srcIds,
+        tgt: this.targetNode(it.path)!,
+        tgtIds: chunkIdsOf(this.input.target.tree, this.listedPath(it.path)),
+        tgtStat,
+        scheme: this.input.scheme,
+        buf: this.cache.get(it.chunks!.chunkSize),
+        mtimeGranularityMs: this.gran,
+      });
+    } finally {
+      source.close();
+    }
     this.result.bytesWritten += r.written;
     this.result.bytesJournaled += r.journaled;
     this.result.patchedInPlace++;
@@ -642,26 +648,22 @@ class ApplyRun {
 
   /** Copies a source file into a temp file, checking every chunk against the planned ids. */
   private copyVerified(rel: string, tmp: string, node: TreeNode, expect: StatKey): void {
-    const srcAbs = path.join(this.input.pair.source, rel);
-    const sfd = fs.openSync(osPath(srcAbs), fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    const cs = node.chunkSize!;
+    const ids = chunkIdsOf(this.input.source.tree, rel);
+    const source = this.reader.open(rel, expect, node.size, cs, ids);
     try {
-      if (!sameStat(statKey(fs.fstatSync(sfd)), expect)) throw new ItemError(CHANGED_ON_SOURCE);
       const out = this.t.create(tmp, 0o600);
       try {
-        const h = this.input.hasher;
-        const cs = node.chunkSize!;
         const n = Math.ceil(node.size / cs);
         const buf = this.cache.get(cs);
-        const ids = chunkIdsOf(this.input.source.tree, rel);
         // A sparse source keeps its holes (rsync -S): all-zero pages are not written.
         const sparse = node.allocated !== undefined;
         for (let i = 0; i < n; i++) {
-          const chunk = readSourceChunk(sfd, buf, i, cs, node.size, h, ids);
+          const chunk = source.chunk(i, buf);
           if (sparse) writeSparse(out, chunk, i * cs);
           else writeAll(out, chunk, i * cs);
         }
-        if (!sameStat(statKey(fs.fstatSync(sfd)), expect))
-          throw new ItemError('the source changed while it was copied; run again');
+        source.checkUnchanged('the source changed while it was copied; run again');
         // Zero runs left unwritten at the end are holes too: the size comes from truncate.
         if (sparse) out.truncate(node.size);
         // Attributes before the mode: a POSIX ACL sets the group bits, the mode then matches it.
@@ -672,7 +674,7 @@ class ApplyRun {
         out.close();
       }
     } finally {
-      fs.closeSync(sfd);
+      source.close();
     }
   }
 
@@ -686,7 +688,7 @@ class ApplyRun {
     // The owner first: a chown clears setuid bits and ACL entries name owners; mode comes after.
     const chowned = this.chownLike(rel, node);
     if (!wantsXattrs(o) || !node?.xattrId) return chowned;
-    const want = readXattrs(path.join(this.input.pair.source, srcRel), o);
+    const want = this.reader.xattrs(srcRel, o);
     if (want === NOT_TEXT || !xattrsId(this.input.hasher, want).equals(node.xattrId))
       throw new ItemError(
         "the source's extended attributes changed since it was compared; run again",

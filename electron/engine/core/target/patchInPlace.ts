@@ -3,17 +3,16 @@
 // the 4 KiB pages that differ inside it are replaced. Their old bytes go to an undo journal, made
 // durable and committed before the file is touched; any failure rolls the file back at once; on
 // success the journal becomes the kept version (it holds exactly the replaced bytes).
-import fs from 'node:fs';
 import type { PlanItem } from '../../../shared/plan.js';
 import type { SchemeHasher } from '../hash/hashScheme.js';
-import { readFully, sameStat, statKey, type StatKey } from '../hash/hashFile.js';
+import { sameStat, type StatKey } from '../hash/hashFile.js';
 import { fileId } from '../hash/identifiers.js';
 import type { TreeNode } from '../scan/tree.js';
 import { rollBack, writeJournal, type JournalHeader } from './journal.js';
 import { readAll, setMtimeInBucket, writeAll, type TargetFs, type TargetStat } from './targetFs.js';
 import type { StateNames } from './stateFolder.js';
 import type { VersionStore } from './versionStore.js';
-import { osPath } from '../runtime/byteNames.js';
+import type { SourceFile } from './sourceReader.js';
 
 /** Patch in place only for files at least this large... */
 export const PATCH_MIN_SIZE = 8 * 1024 * 1024;
@@ -49,30 +48,6 @@ export const CHANGED_ON_TARGET = 'changed on the target since it was compared; r
 export const CHANGED_ON_SOURCE = 'the source changed since it was compared; run again';
 
 /** Whether an update is patched in place (true) or rewritten through a temp file. */
-/**
- * Chunk `i` of an open source file, read into `buf` and checked against the plan's chunk ids:
- * the bytes the plan compared, or an ItemError where the source shrank or changed since. What
- * apply writes from the source always comes through here.
- */
-export function readSourceChunk(
-  fd: number,
-  buf: Buffer,
-  i: number,
-  chunkSize: number,
-  size: number,
-  hasher: SchemeHasher,
-  ids: Buffer,
-): Buffer {
-  const len = Math.min(chunkSize, size - i * chunkSize);
-  if (readFully(fd, buf, len, i * chunkSize) !== len)
-    throw new ItemError('the source shrank while it was read; run again');
-  const chunk = buf.subarray(0, len);
-  const ib = hasher.idBytes;
-  if (!hasher.hash(chunk).equals(ids.subarray(i * ib, (i + 1) * ib)))
-    throw new ItemError(CHANGED_ON_SOURCE);
-  return chunk;
-}
-
 export function choosePatchInPlace(
   item: PlanItem,
   tgtNode: TreeNode | undefined,
@@ -89,9 +64,8 @@ export function choosePatchInPlace(
 
 export interface PatchJob {
   item: PlanItem;
-  /** the source file's absolute path and the stat the plan saw */
-  sourceAbs: string;
-  sourceStat: StatKey;
+  /** the source file, open (sourceReader.ts): its chunks come checked against srcIds */
+  source: SourceFile;
   src: TreeNode;
   srcIds: Buffer;
   tgt: TreeNode;
@@ -119,15 +93,10 @@ export function patchInPlace(
   const cs = it.chunks!.chunkSize;
   const ib = hasher.idBytes;
   const tf = t.openReadWrite(it.path);
-  const sfd = fs.openSync(
-    osPath(job.sourceAbs),
-    fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0),
-  );
   try {
     const tst = tf.stat();
     if (!sameStat(tst, job.tgtStat) || tst.nlink !== 1) throw new ItemError(CHANGED_ON_TARGET);
-    if (!sameStat(statKey(fs.fstatSync(sfd)), job.sourceStat))
-      throw new ItemError(CHANGED_ON_SOURCE);
+    job.source.checkUnchanged(CHANGED_ON_SOURCE);
     // 1. Each changed chunk, old and new: the target's checked against its indexed chunk id (the
     //    target must still hold what the plan compared), the source's against the plan's. Both
     //    sides are readable, so only the pages that differ are journaled and written.
@@ -156,7 +125,7 @@ export function patchInPlace(
     };
     for (const i of it.chunks!.changed) {
       const oldChunk = targetChunk(i);
-      const chunk = readSourceChunk(sfd, buf, i, cs, src.size, hasher, srcIds);
+      const chunk = job.source.chunk(i, buf);
       for (const [from, to] of differingPages(oldChunk, chunk)) {
         fresh.push({ offset: i * cs + from, bytes: Buffer.from(chunk.subarray(from, to)) });
         // Only bytes the file had there are journaled; what lies past its old end is cut off
@@ -196,8 +165,7 @@ export function patchInPlace(
         writeAll(tf, f.bytes, f.offset);
         written += f.bytes.length;
       }
-      if (!sameStat(statKey(fs.fstatSync(sfd)), job.sourceStat))
-        throw new ItemError('the source changed while it was read; run again');
+      job.source.checkUnchanged('the source changed while it was read; run again');
       tf.truncate(src.size);
       tf.chmod(src.mode);
       setMtimeInBucket(tf, src.mtimeMs, job.mtimeGranularityMs);
@@ -232,6 +200,5 @@ export function patchInPlace(
     return { written, journaled, stat: tf.stat() };
   } finally {
     tf.close();
-    fs.closeSync(sfd);
   }
 }

@@ -1,0 +1,470 @@
+// A sync whose source is on this machine and whose target is on another, reached over ssh
+// (DESIGN.md, "Remote pairs"; issue 12). Each side hashes its own files with its own index:
+// this side the source, the far side's `tandem server` the target (targetHalf.ts). Only ids and
+// the chunks that differ cross the connection:
+//
+//   1. openTarget: the far side opens the pair there (its lock, recovery, probe) and scans the
+//      target; it answers with the root's id.
+//   2. Descent: where the ids of a folder differ, its children are listed (`list`), one round
+//      trip per level of the tree; a folder whose id equals the source's is not listed at all.
+//      An unchanged pair exchanges the root ids and nothing more.
+//   3. The plan is made here, by the same compare as a local pair, from the source's tree and the
+//      part of the target's that the descent saw.
+//   4. Apply: the far side is told the items (`stage`) and answers with the chunks it lacks; each
+//      is sent whole, or, where the far side holds an old chunk at its place, as the 4 KiB pages
+//      whose ids differ (a hash of a hash again). The far side checks each against its id, keeps
+//      it in `.tandem/incoming`, and applies with its own journaled, versioned apply.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { ApplyResult, Plan, PlanItem, Skipped } from '../../shared/plan.js';
+import { summarize } from '../../shared/plan.js';
+import { formatLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
+import { createSchemeHasher, DEFAULT_SCHEME, normalizeScheme } from '../core/hash/hashScheme.js';
+import { HashPool } from '../core/hash/hashPool.js';
+import { IdentifierIndex } from '../core/index/identifierIndex.js';
+import { compareTrees } from '../core/plan/compare.js';
+import { scanSide, type ScanResult } from '../core/scan/scan.js';
+import { chunkIdsOf, joinPath, parentOf, type IdTree, type TreeNode } from '../core/scan/tree.js';
+import { EXACT_NAMES, walkTree, type NameRules } from '../core/scan/walk.js';
+import { ItemError, PAGE_SIZE } from '../core/target/patchInPlace.js';
+import { LocalSourceReader } from '../core/target/sourceReader.js';
+import { indexFileOf, RefusalError, tandemHome } from '../pair/pair.js';
+import { planHolds, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
+import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
+import { PAGE_ID_BYTES, pageIds, type Need } from './targetHalf.js';
+import { decodeNode, encodeNode, type WireNode } from './wire.js';
+
+export type RemoteProgress =
+  | SessionProgress
+  | {
+      phase: 'transfer';
+      chunksDone: number;
+      chunksTotal: number;
+      bytesDone: number;
+      bytesTotal: number;
+      /** bytes written to ssh so far, this run */
+      wireBytes: number;
+    };
+
+export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
+  version: string;
+  write: boolean;
+  confirmTarget?: boolean;
+  scheme?: string;
+  ignore?: string[];
+  maxDelete?: number;
+  threads?: number;
+  home?: string;
+  onProgress?: (p: RemoteProgress) => void;
+}
+
+/** Folders listed per request in the descent (one level of a wide tree may need several). */
+const LIST_BATCH = 2000;
+/** Chunk sends outstanding before waiting for the far side's acknowledgements. */
+const WINDOW = 64;
+
+interface Scanned {
+  target: string;
+  exists: boolean;
+  root: WireNode;
+  count: number;
+  free: number | null;
+  nameRules: NameRules;
+  granularityMs: number;
+  skipped: Skipped[];
+  rolledBack: string[];
+  problems: string[];
+}
+
+export class RemoteSession {
+  private src: ScanResult | null = null;
+  private far: Scanned | null = null;
+  private targetTree: IdTree | null = null;
+
+  private constructor(
+    readonly source: string,
+    readonly where: RemoteLocation,
+    private readonly conn: RemoteConnection,
+    private readonly index: IdentifierIndex,
+    private readonly scheme: string,
+    private readonly pool: HashPool,
+    private readonly opts: RemoteSessionOptions,
+  ) {}
+
+  /** The target as it is shown: host:path, as the person gave it. */
+  get targetLabel(): string {
+    return formatLocation(this.where);
+  }
+
+  get recovery(): { rolledBack: string[]; problems: string[] } {
+    return { rolledBack: this.far?.rolledBack ?? [], problems: this.far?.problems ?? [] };
+  }
+
+  /** Bytes written to and read from ssh this session. */
+  get wire(): { out: number; in: number } {
+    return this.conn.bytes;
+  }
+
+  static async open(
+    sourceArg: string,
+    where: RemoteLocation,
+    opts: RemoteSessionOptions,
+  ): Promise<RemoteSession> {
+    const source = resolveSource(sourceArg);
+    const home = opts.home ?? tandemHome();
+    const label = formatLocation(where);
+    const key = crypto
+      .createHash('sha256')
+      .update(`${source}\0${label}`)
+      .digest('hex')
+      .slice(0, 20);
+    const index = new IdentifierIndex(indexFileOf(home, key));
+    let conn: RemoteConnection | null = null;
+    let pool: HashPool | null = null;
+    try {
+      const scheme = normalizeScheme(opts.scheme ?? index.getMeta('scheme') ?? DEFAULT_SCHEME);
+      conn = await RemoteConnection.open(where, opts);
+      pool = await HashPool.create(scheme, opts.threads);
+      return new RemoteSession(source, where, conn, index, scheme, pool, opts);
+    } catch (e) {
+      await pool?.close();
+      await conn?.close();
+      index.close();
+      throw e;
+    }
+  }
+
+  private async request(m: { t: string; [k: string]: unknown }, bytes?: Buffer) {
+    try {
+      return (await this.conn.request(m, bytes)).message;
+    } catch (e) {
+      if (e instanceof RemoteError && e.code === 'refused') throw new RefusalError(e.message);
+      if (e instanceof RemoteError && e.code === 'busy')
+        throw new RefusalError(
+          `${this.where.host}: ${e.message}: another Tandem is syncing this pair; run again once it is done`,
+        );
+      throw e;
+    }
+  }
+
+  async plan(): Promise<Plan> {
+    const { scheme, source } = this;
+    const ignore = [...readIgnoreFile(source), ...(this.opts.ignore ?? [])];
+    // The far side opens and scans the target while this side walks and hashes the source.
+    const far = this.request({
+      t: 'openTarget',
+      path: this.where.path,
+      sourceLabel: `${os.hostname()}:${source}`,
+      write: this.opts.write,
+      confirmTarget: this.opts.confirmTarget === true,
+      scheme,
+      ignore,
+    }) as Promise<unknown> as Promise<Scanned>;
+    far.catch(() => undefined);
+    // The walk checks names against the target's rules (collisions on a folding target); those
+    // of the last run are taken, and the walk is done again in the rare case that they changed.
+    const remembered = this.index.getMeta('targetNames');
+    const rulesUsed = remembered ? (JSON.parse(remembered) as NameRules) : EXACT_NAMES;
+    let listing = walkTree(source, 'source', { ignore, targetNames: rulesUsed });
+    const scanned = await far;
+    this.far = scanned;
+    if (JSON.stringify(scanned.nameRules) !== JSON.stringify(rulesUsed)) {
+      this.index.setMeta('targetNames', JSON.stringify(scanned.nameRules));
+      listing = walkTree(source, 'source', { ignore, targetNames: scanned.nameRules });
+    }
+    const hasher = await createSchemeHasher(scheme);
+    let files = 0;
+    this.src = await scanSide({
+      root: source,
+      side: 'source',
+      scheme,
+      hasher,
+      pool: this.pool,
+      indexed: this.index.load('source', scheme),
+      listing,
+      mtimeGranularityMs: scanned.granularityMs,
+      loadId: (p) => this.index.loadId('source', p),
+      loadChunkIds: (p) => this.index.loadChunkIds('source', p),
+      onHashPlanned: (n, bytes) => {
+        files = n;
+        this.opts.onProgress?.({
+          phase: 'scan',
+          side: 'source',
+          files,
+          bytesDone: 0,
+          bytesTotal: bytes,
+        });
+      },
+      onHashProgress: (done, total) =>
+        this.opts.onProgress?.({
+          phase: 'scan',
+          side: 'source',
+          files,
+          bytesDone: done,
+          bytesTotal: total,
+        }),
+    });
+    this.index.write('source', this.src.upserts, this.src.deletions);
+    this.index.setMeta('scheme', scheme);
+
+    const target = await this.descend(hasher.idBytes);
+    this.targetTree = target;
+    const src = this.src;
+    const skipped: Skipped[] = [...src.skipped, ...scanned.skipped];
+    const items = compareTrees(src.tree, target, {
+      protectedPaths: new Set(skipped.map((s) => s.path)),
+      mtimeGranularityMs: scanned.granularityMs,
+      targetNames: scanned.nameRules,
+    });
+    const srcRoot = src.tree.nodes.get('')!;
+    const tgtRoot = target.nodes.get('')!;
+    return {
+      source,
+      target: this.targetLabel,
+      scheme,
+      sourceRootId: srcRoot.id.toString('hex'),
+      targetRootId: tgtRoot.id.toString('hex'),
+      items,
+      skipped,
+      holds: planHolds(items, {
+        sourceEmpty: (srcRoot.children?.length ?? 0) === 0 && scanned.count > 0,
+        targetCount: () => scanned.count,
+        ...(this.opts.maxDelete !== undefined ? { maxDelete: this.opts.maxDelete } : {}),
+        freeBytes: () => scanned.free,
+      }),
+      summary: summarize(items),
+    };
+  }
+
+  /**
+   * The part of the target's tree the plan needs: folders whose ids differ from the source's
+   * are listed, level by level; equal ones stand as their id. What is found equal is recorded
+   * on the far side as in sync (its baseline), as a local plan does.
+   */
+  private async descend(idBytes: number): Promise<IdTree> {
+    const far = this.far!;
+    const srcNodes = this.src!.tree.nodes;
+    const nodes = new Map<string, TreeNode>();
+    const root = decodeNode(far.root);
+    nodes.set('', root);
+    const equalDirs: string[] = [];
+    const equalEntries: [string, string][] = [];
+    const sameAsSource = (p: string, n: TreeNode): boolean => {
+      const s = srcNodes.get(p);
+      return s !== undefined && s.type === n.type && s.id.equals(n.id);
+    };
+    let level: string[] = [];
+    if (sameAsSource('', root)) equalDirs.push('');
+    else level.push('');
+    const updates: string[] = [];
+    while (level.length) {
+      const next: string[] = [];
+      for (let i = 0; i < level.length; i += LIST_BATCH) {
+        const dirs = level.slice(i, i + LIST_BATCH);
+        const reply = await this.request({ t: 'list', dirs });
+        const lists = reply.lists as [string, WireNode][][];
+        dirs.forEach((d, k) => {
+          const dir = nodes.get(d)!;
+          for (const [name, w] of lists[k] ?? []) {
+            const p = joinPath(d, name);
+            const n = decodeNode(w);
+            dir.children!.push(name);
+            nodes.set(p, n);
+            const equal = sameAsSource(p, n);
+            if (n.type === 'dir') {
+              if (equal) equalDirs.push(p);
+              else next.push(p);
+            } else if (equal) {
+              if (n.base !== 1) equalEntries.push([p, w.id]);
+            } else {
+              const s = srcNodes.get(p);
+              if (n.type === 'file' && s?.type === 'file' && s.chunkSize === n.chunkSize)
+                updates.push(p);
+            }
+          }
+        });
+      }
+      level = next;
+    }
+    // Chunk ids of the files that differ, for the plan's chunk diff.
+    for (let i = 0; i < updates.length; i += LIST_BATCH) {
+      const paths = updates.slice(i, i + LIST_BATCH);
+      const reply = await this.request({ t: 'chunkIds', paths });
+      (reply.chunks as (string | null)[]).forEach((c, k) => {
+        if (c !== null) nodes.get(paths[k]!)!.chunkIds = Buffer.from(c, 'base64');
+      });
+    }
+    if (this.opts.write && (equalDirs.length || equalEntries.length))
+      await this.request({ t: 'baseline', dirs: equalDirs, entries: equalEntries });
+    return { scheme: this.scheme, idBytes, nodes };
+  }
+
+  /** Records a pair found in sync on the far side (its marker is checked from then on). */
+  async markInSync(): Promise<void> {
+    if (this.far?.exists) await this.request({ t: 'inSync' });
+  }
+
+  /** Sends what the far side lacks of `items` (all from plan()), then has it apply them. */
+  async apply(items: PlanItem[]): Promise<ApplyResult> {
+    const src = this.src;
+    if (!src || !this.targetTree) throw new Error('apply() needs plan() first');
+    const hasher = await createSchemeHasher(this.scheme);
+    // The source nodes the far side writes from: the items' own and their folders'.
+    const wanted = new Set<string>();
+    for (const it of items) {
+      for (let p = it.path; ; p = parentOf(p)) {
+        if (wanted.has(p)) break;
+        wanted.add(p);
+        if (p === '') break;
+      }
+    }
+    const sources: [string, WireNode][] = [];
+    for (const p of wanted) {
+      const n = src.tree.nodes.get(p);
+      if (!n) continue;
+      sources.push([p, encodeNode(n, n.type === 'file' ? chunkIdsOf(src.tree, p) : undefined)]);
+    }
+    const staged = await this.request({ t: 'stage', items, sources });
+    await this.send(staged.needs as Need[], hasher);
+    this.conn.onEvent = (m) => {
+      if (m.t === 'progress') this.opts.onProgress?.(m.progress as SessionProgress);
+    };
+    try {
+      const done = await this.request({ t: 'apply' });
+      return done.result as ApplyResult;
+    } finally {
+      this.conn.onEvent = null;
+    }
+  }
+
+  /**
+   * Sends each needed chunk, read from the source and checked against its id: whole, or as the
+   * pages whose ids differ from the far side's old chunk there. A chunk the far side could not
+   * rebuild from pages (its old chunk changed meanwhile, or page ids collided) is sent again whole.
+   */
+  private async send(needs: Need[], hasher: Awaited<ReturnType<typeof createSchemeHasher>>) {
+    const src = this.src!;
+    const reader = new LocalSourceReader(this.source, hasher);
+    const bytesTotal = needs.reduce((n, x) => n + x.length, 0);
+    let bytesDone = 0;
+    let chunksDone = 0;
+    const wireAtStart = this.conn.bytes.out;
+    const progress = () =>
+      this.opts.onProgress?.({
+        phase: 'transfer',
+        chunksDone,
+        chunksTotal: needs.length,
+        bytesDone,
+        bytesTotal,
+        wireBytes: this.conn.bytes.out - wireAtStart,
+      });
+    const byPath = new Map<string, number[]>();
+    needs.forEach((n, i) => {
+      const list = byPath.get(n.path);
+      if (list) list.push(i);
+      else byPath.set(n.path, [i]);
+    });
+    const inFlight: Promise<unknown>[] = [];
+    const retry: number[] = [];
+    const sendOne = async (k: number, whole: boolean, chunk: Buffer) => {
+      const need = needs[k]!;
+      let message: { t: string; [k: string]: unknown } = { t: 'chunk', need: k };
+      let bytes = chunk;
+      if (!whole && need.pages) {
+        const theirs = Buffer.from(need.pages, 'base64');
+        const ours = pageIds(hasher, chunk);
+        const pages: number[] = [];
+        const parts: Buffer[] = [];
+        const oldPages = theirs.length / PAGE_ID_BYTES;
+        for (let p = 0; p * PAGE_SIZE < chunk.length; p++) {
+          const a = ours.subarray(p * PAGE_ID_BYTES, (p + 1) * PAGE_ID_BYTES);
+          if (p < oldPages && a.equals(theirs.subarray(p * PAGE_ID_BYTES, (p + 1) * PAGE_ID_BYTES)))
+            continue;
+          pages.push(p);
+          parts.push(chunk.subarray(p * PAGE_SIZE, Math.min((p + 1) * PAGE_SIZE, chunk.length)));
+        }
+        message = { ...message, pages };
+        bytes = Buffer.concat(parts);
+      }
+      const reply = this.request(message, Buffer.from(bytes)).then(
+        () => {
+          chunksDone++;
+          bytesDone += need.length;
+          progress();
+        },
+        (e: unknown) => {
+          if (!whole && need.pages && !(e instanceof RefusalError)) retry.push(k);
+          else throw e;
+        },
+      );
+      inFlight.push(reply);
+      if (inFlight.length >= WINDOW) await Promise.all(inFlight.splice(0));
+      await this.conn.drained();
+    };
+    const readChunks = async (ks: number[], whole: boolean) => {
+      const groups = new Map<string, number[]>();
+      for (const k of ks) {
+        const p = needs[k]!.path;
+        const g = groups.get(p);
+        if (g) g.push(k);
+        else groups.set(p, [k]);
+      }
+      for (const [p, list] of groups) {
+        const node = src.tree.nodes.get(p)!;
+        const entry = src.walk.entries.get(p)!;
+        let f;
+        try {
+          f = reader.open(p, entry, node.size, node.chunkSize!, chunkIdsOf(src.tree, p));
+        } catch (e) {
+          // Changed or gone since the plan: its chunks are not sent, and the far side fails
+          // the item with "run again" (the next plan sees the new file).
+          if (e instanceof ItemError || (e as NodeJS.ErrnoException).code) continue;
+          throw e;
+        }
+        try {
+          for (const k of list) {
+            let chunk: Buffer;
+            try {
+              chunk = f.chunk(needs[k]!.index, Buffer.allocUnsafe(needs[k]!.length));
+            } catch (e) {
+              if (e instanceof ItemError) break;
+              throw e;
+            }
+            await sendOne(k, whole, chunk);
+          }
+        } finally {
+          f.close();
+        }
+      }
+    };
+    await readChunks([...byPath.values()].flat(), false);
+    await Promise.all(inFlight.splice(0));
+    if (retry.length) {
+      await readChunks(retry.splice(0), true);
+      await Promise.all(inFlight.splice(0));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.src = null;
+    this.targetTree = null;
+    await this.pool.close();
+    await this.conn.close();
+    this.index.close();
+  }
+}
+
+function resolveSource(arg: string): string {
+  let source: string;
+  try {
+    source = fs.realpathSync(arg);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RefusalError(
+      code === 'ENOENT' ? `source folder not found: ${arg}` : `cannot open source ${arg}: ${code}`,
+    );
+  }
+  if (!fs.statSync(source).isDirectory()) throw new RefusalError(`source is not a folder: ${arg}`);
+  return source;
+}

@@ -1,0 +1,78 @@
+// Tree nodes and walk entries as they cross the connection of a remote pair: JSON with ids and
+// chunk ids in base64. Names stay JS strings; a name that is not UTF-8 holds lone surrogates
+// (runtime/byteNames.ts), which JSON carries as \udcXX escapes and gives back exactly.
+import type { EntryType } from '../../shared/plan.js';
+import type { TreeNode } from '../core/scan/tree.js';
+import type { WalkEntry } from '../core/scan/walk.js';
+
+export interface WireNode {
+  type: EntryType;
+  id: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  chunkSize?: number;
+  /** chunk ids, where asked for */
+  chunks?: string;
+  base?: 0 | 1 | 2;
+  linkTarget?: string;
+  allocated?: number;
+}
+
+const b64 = (b: Buffer): string => b.toString('base64');
+const unb64 = (s: unknown, what: string): Buffer => {
+  if (typeof s !== 'string') throw new Error(`the far side sent ${what} without its id`);
+  return Buffer.from(s, 'base64');
+};
+
+export function encodeNode(n: TreeNode, chunkIds?: Buffer): WireNode {
+  const w: WireNode = {
+    type: n.type,
+    id: b64(n.id),
+    size: n.size,
+    mtimeMs: n.mtimeMs,
+    mode: n.mode,
+  };
+  if (n.chunkSize !== undefined) w.chunkSize = n.chunkSize;
+  if (chunkIds) w.chunks = b64(chunkIds);
+  if (n.base !== undefined) w.base = n.base;
+  if (n.linkTarget !== undefined) w.linkTarget = n.linkTarget;
+  if (n.allocated !== undefined) w.allocated = n.allocated;
+  return w;
+}
+
+export function decodeNode(w: WireNode): TreeNode {
+  const n: TreeNode = {
+    type: w.type,
+    id: unb64(w.id, 'an entry'),
+    size: Number(w.size),
+    mtimeMs: Number(w.mtimeMs),
+    mode: Number(w.mode),
+  };
+  if (w.chunkSize !== undefined) n.chunkSize = Number(w.chunkSize);
+  if (w.chunks !== undefined) n.chunkIds = unb64(w.chunks, 'chunk ids');
+  if (w.base !== undefined) n.base = w.base;
+  if (w.linkTarget !== undefined) n.linkTarget = String(w.linkTarget);
+  if (w.allocated !== undefined) n.allocated = Number(w.allocated);
+  if (n.type === 'dir') n.children = [];
+  return n;
+}
+
+/**
+ * The walk entry apply checks a source entry against, made from its node on the far side: the
+ * far side never reads the source, so its stat is the node's (the chunks it writes are checked
+ * against their ids instead).
+ */
+export function entryOfNode(n: TreeNode): WalkEntry {
+  return {
+    type: n.type,
+    size: n.size,
+    mtimeMs: n.mtimeMs,
+    ctimeMs: 0,
+    ino: 0,
+    mode: n.mode,
+    nlink: 1,
+    allocated: n.allocated ?? n.size,
+    ...(n.linkTarget !== undefined ? { linkTarget: n.linkTarget } : {}),
+  };
+}
