@@ -102,6 +102,13 @@ export interface SshdOptions {
   env?: Record<string, string>;
   /** how long to wait for sshd to accept a login (default 15 s) */
   readyTimeoutMs?: number;
+  /**
+   * where sshd listens (default 127.0.0.1) and what runs it (default nothing): the remote
+   * benchmark runs it in a network namespace behind a rate-limited veth pair, with
+   * `['ip', 'netns', 'exec', NAME]` and that namespace's address
+   */
+  address?: string;
+  wrap?: string[];
 }
 
 /** Makes an ed25519 key pair, no passphrase, at `file` and `file.pub`; returns the public line. */
@@ -146,11 +153,14 @@ async function startIn(dir: string, opts: SshdOptions): Promise<SshdHandle> {
     TANDEM_HOME: remoteHome,
     ...opts.env,
   };
-  const knownHostsLine = (port: number) => `[127.0.0.1]:${port} ${hostPub}\n`;
+  const address = opts.address ?? '127.0.0.1';
+  const knownHostsLine = (port: number) => `[${address}]:${port} ${hostPub}\n`;
   const writeClient = (file: string, port: number, c: Required<ClientConfigOptions>): void => {
     const knownHosts = `${file}.known_hosts`;
     fs.writeFileSync(knownHosts, c.knownHosts);
-    fs.writeFileSync(file, clientConfig(user, port, c.identityFile, knownHosts), { mode: 0o600 });
+    fs.writeFileSync(file, clientConfig(user, address, port, c.identityFile, knownHosts), {
+      mode: 0o600,
+    });
   };
 
   // A free port is found by binding port 0; another process may take it before sshd binds it,
@@ -163,6 +173,7 @@ async function startIn(dir: string, opts: SshdOptions): Promise<SshdHandle> {
     fs.writeFileSync(
       config,
       serverConfig({
+        address,
         port,
         user,
         hostKey,
@@ -171,7 +182,7 @@ async function startIn(dir: string, opts: SshdOptions): Promise<SshdHandle> {
         env,
       }),
     );
-    const started = await spawnSshd(config, port);
+    const started = await spawnSshd(config, address, port, opts.wrap ?? []);
     if (started.ok) sshd = started.sshd;
     else if (!started.portTaken || attempt >= 5) throw new Error(started.message);
   }
@@ -212,6 +223,7 @@ async function startIn(dir: string, opts: SshdOptions): Promise<SshdHandle> {
 }
 
 function serverConfig(c: {
+  address: string;
   port: number;
   user: string;
   hostKey: string;
@@ -225,7 +237,7 @@ function serverConfig(c: {
     return `"${k}=${v}"`;
   });
   return [
-    `ListenAddress 127.0.0.1:${c.port}`,
+    `ListenAddress ${c.address}:${c.port}`,
     `HostKey "${c.hostKey}"`,
     `PidFile "${c.pidFile}"`,
     `AuthorizedKeysFile "${c.authorizedKeys}"`,
@@ -251,10 +263,16 @@ function serverConfig(c: {
   ].join('\n');
 }
 
-function clientConfig(user: string, port: number, identity: string, knownHosts: string): string {
+function clientConfig(
+  user: string,
+  address: string,
+  port: number,
+  identity: string,
+  knownHosts: string,
+): string {
   return [
     `Host ${HOST_ALIAS}`,
-    '  HostName 127.0.0.1',
+    `  HostName ${address}`,
     `  Port ${port}`,
     `  User ${user}`,
     `  IdentityFile "${identity}"`,
@@ -299,16 +317,21 @@ type SpawnResult =
   { ok: true; sshd: StartedSshd } | { ok: false; portTaken: boolean; message: string };
 
 /** Spawns sshd and waits for it to say it listens, or to exit. */
-function spawnSshd(config: string, port: number): Promise<SpawnResult> {
-  const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnSshd(
+  config: string,
+  address: string,
+  port: number,
+  wrap: string[],
+): Promise<SpawnResult> {
+  const [cmd, ...args] = [...wrap, SSHD, '-D', '-e', '-f', config];
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const sshd: StartedSshd = { child, exited, log: () => log };
   return new Promise((resolve) => {
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
-      if (new RegExp(`Server listening on 127\\.0\\.0\\.1 port ${port}\\b`).test(log))
-        resolve({ ok: true, sshd });
+      if (log.includes(`Server listening on ${address} port ${port}`)) resolve({ ok: true, sshd });
     });
     child.once('error', (e) =>
       resolve({ ok: false, portTaken: false, message: `cannot run ${SSHD}: ${e.message}` }),

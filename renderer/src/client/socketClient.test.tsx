@@ -110,6 +110,48 @@ describe('the WebSocket client', () => {
 });
 
 describe('the window while the link is down', () => {
+  it('gives up an attempt that never opens and tries again', async () => {
+    FakeSocket.all = [];
+    const { connection, close } = createSocketClient('ws://127.0.0.1:4545/api', {
+      WebSocket: FakeSocket as unknown as new (url: string) => WebSocket,
+      backoff: [1],
+      attemptTimeoutMs: 20,
+    });
+    try {
+      // The first handshake hangs (neither open nor close): a second attempt is made anyway.
+      await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThanOrEqual(2));
+      expect(connection.get()).toEqual({ kind: 'lost', message: LOST_MESSAGE });
+      // The newest attempt opens (one given up meanwhile cannot: its handlers are gone).
+      await waitFor(() => {
+        latest().open();
+        expect(connection.get()).toEqual({ kind: 'open' });
+      });
+    } finally {
+      close();
+    }
+  });
+
+  it('goes on reconnecting when the token probe never answers', async () => {
+    FakeSocket.all = [];
+    const { connection, close } = createSocketClient('ws://127.0.0.1:4545/api', {
+      WebSocket: FakeSocket as unknown as new (url: string) => WebSocket,
+      backoff: [1],
+      attemptTimeoutMs: 20,
+      probeStatus: () => new Promise<number | null>(() => undefined),
+    });
+    try {
+      latest().drop();
+      // No answer from the probe must not stop the reconnects.
+      await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThanOrEqual(2));
+      await waitFor(() => {
+        latest().open();
+        expect(connection.get()).toEqual({ kind: 'open' });
+      });
+    } finally {
+      close();
+    }
+  });
+
   it('shows the banner, then refetches everything on reconnect', async () => {
     const { client, connection } = connectFake();
     render(<App client={client} connection={connection} listHeight={300} />);

@@ -18,9 +18,17 @@ export interface SocketDeps {
   probeStatus?: (url: string) => Promise<number | null>;
   /** delays between reconnect attempts, in ms */
   backoff?: readonly number[];
+  /** how long one attempt may stay unopened (or the token probe unanswered) before the next */
+  attemptTimeoutMs?: number;
 }
 
 const BACKOFF = [500, 1000, 2000, 4000, 5000];
+/**
+ * An attempt that neither opens nor fails in this time is given up and tried again: a browser
+ * may hold a WebSocket handshake (or the probe's fetch) pending without end, which left the page
+ * saying "reconnecting…" for good while the daemon ran.
+ */
+const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export function createSocketClient(
   url: string,
@@ -46,10 +54,20 @@ export function createSocketClient(
     connection.set({ kind: 'unauthorized' });
   };
 
+  const attemptTimeout = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const open = () => {
     const ws = new deps.WebSocket(url);
     socket = ws;
+    const stalled = setTimeout(() => {
+      if (socket !== ws || ws.readyState === 1) return;
+      // Given up: its late close must not count as this attempt's end twice.
+      ws.onopen = null;
+      ws.onclose = null;
+      ws.close();
+      lost(ws, 1006);
+    }, attemptTimeout);
     ws.onopen = () => {
+      clearTimeout(stalled);
       attempts = 0;
       everOpened = true;
       const pending = queue;
@@ -67,27 +85,42 @@ export function createSocketClient(
       rpc.receive(m);
     };
     ws.onclose = (e: CloseEvent) => {
-      if (socket !== ws || stopped) return;
-      socket = null;
-      queue = [];
-      if (e.code === CLOSE_UNAUTHORIZED) return giveUp();
-      rpc.disconnect(LOST_MESSAGE);
-      connection.set({ kind: 'lost', message: LOST_MESSAGE });
-      const retry = () => {
-        const delay = backoff[Math.min(attempts, backoff.length - 1)] ?? 5000;
-        attempts++;
-        timer = setTimeout(() => {
-          if (!stopped) {
-            rpc.reconnect();
-            open();
-          }
-        }, delay);
-      };
-      // A browser hides a refused upgrade's HTTP status, so ask once over plain HTTP.
-      if (!everOpened && attempts === 0 && deps.probeStatus) {
-        void deps.probeStatus(url).then((status) => (status === 401 ? giveUp() : retry()));
-      } else retry();
+      clearTimeout(stalled);
+      lost(ws, e.code);
     };
+  };
+
+  const lost = (ws: WebSocket, code: number) => {
+    if (socket !== ws || stopped) return;
+    socket = null;
+    queue = [];
+    if (code === CLOSE_UNAUTHORIZED) return giveUp();
+    rpc.disconnect(LOST_MESSAGE);
+    connection.set({ kind: 'lost', message: LOST_MESSAGE });
+    const retry = () => {
+      const delay = backoff[Math.min(attempts, backoff.length - 1)] ?? 5000;
+      attempts++;
+      timer = setTimeout(() => {
+        if (!stopped) {
+          rpc.reconnect();
+          open();
+        }
+      }, delay);
+    };
+    // A browser hides a refused upgrade's HTTP status, so ask once over plain HTTP.
+    if (!everOpened && attempts === 0 && deps.probeStatus) {
+      // Unanswered or failed, the probe says nothing: the next attempt goes ahead.
+      let settled = false;
+      const settle = (status: number | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(probeTimer);
+        if (status === 401) giveUp();
+        else retry();
+      };
+      const probeTimer = setTimeout(() => settle(null), attemptTimeout);
+      deps.probeStatus(url).then(settle, () => settle(null));
+    } else retry();
   };
 
   open();
