@@ -9,6 +9,7 @@
 // Cases (BENCH_SCALE scales the sizes): (a) 1 GiB file, three 4 KiB edits; (b) 256 MiB file, 100
 // bytes inserted near the start; (c) 20,000 files of 1–64 KiB, 50 rewritten; (d) nothing changed.
 // Each tool has its own far target, copied there first over the unlimited link.
+// BENCH_REMOTE_CASES=a,b runs some of the cases only.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TANDEM = path.join(ROOT, 'bin', 'tandem.js');
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const RATE = process.env.BENCH_REMOTE_RATE ?? '20mbit';
+/** which cases to run (BENCH_REMOTE_CASES=a,b; default all) */
+const CASES = new Set((process.env.BENCH_REMOTE_CASES ?? 'a,b,c,d').split(','));
 const NS = `tandem-bench-${process.pid}`;
 const HOST_IF = `tbh${process.pid % 100000}`;
 const NS_IF = `tbn${process.pid % 100000}`;
@@ -248,6 +251,7 @@ async function main(): Promise<number> {
     log('bench:remote: first copies (unlimited link)');
     for (const [c, list] of Object.entries(casesFor))
       for (const t of list) {
+        if (!CASES.has(c) && !(c === 'c' && CASES.has('d'))) continue;
         const m = tools[t](c);
         if (!m.ok) throw new Error(`first copy of (${c}) by ${t} failed: ${m.note}`);
       }
@@ -255,6 +259,7 @@ async function main(): Promise<number> {
 
     const rows: { id: string; tool: string; m: Measured; identical: boolean }[] = [];
     const run = (id: string, dir: string, list: (keyof typeof tools)[]) => {
+      if (!CASES.has(id)) return;
       for (const t of list) {
         log(`bench:remote: (${id}) ${t}`);
         const m = tools[t](dir);
@@ -294,7 +299,7 @@ async function main(): Promise<number> {
       'goals (issue 12): bytes ≤ rsync in (a), (c), (d), ≤ 2× in (b); time ≤ rsync in all',
     );
     let failed = 0;
-    for (const id of ['a', 'b', 'c', 'd']) {
+    for (const id of ['a', 'b', 'c', 'd'].filter((c) => CASES.has(c))) {
       const mine = rows.find((r) => r.id === id && r.tool === 'tandem')!.m;
       const peers = rows.filter((r) => r.id === id && r.tool !== 'tandem');
       const best = (k: 'wire' | 'seconds') => Math.min(...peers.map((p) => p.m[k]));

@@ -396,7 +396,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
 
     if (cmd === 'diff' || o['dry-run']) {
       if (plan.items.length === 0 && unknown.length === 0) await session.markInSync();
-      emitPlan(io, plan, o.json === true, cmd);
+      emitPlan(io, plan, o.json === true, cmd, session.wire?.());
       if (plan.items.length === 0 && !o.json)
         io.err(
           unknown.length
@@ -408,7 +408,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
 
     if (plan.items.length === 0) {
       await session.markInSync();
-      emitPlan(io, plan, o.json === true, 'sync');
+      emitPlan(io, plan, o.json === true, 'sync', session.wire?.());
       if (!o.json)
         io.err(
           unknown.length
@@ -418,13 +418,13 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       return unknown.length ? 1 : 0;
     }
     if (plan.holds.length && !o.force) {
-      emitPlan(io, plan, o.json === true, 'sync');
+      emitPlan(io, plan, o.json === true, 'sync', session.wire?.());
       io.err(`tandem: held, nothing applied: ${plan.holds.map((h) => h.message).join('; ')}`);
       return 1;
     }
     if (!o.yes) {
       if (!io.ask) {
-        emitPlan(io, plan, o.json === true, 'sync');
+        emitPlan(io, plan, o.json === true, 'sync', session.wire?.());
         io.err(
           'tandem: not applied: no terminal to ask for approval; run again with --yes to apply this plan',
         );
@@ -508,9 +508,21 @@ function parseLogLevel(v: string | undefined): LogLevel | undefined {
   return v;
 }
 
-/** diff --json prints the plan; sync --json prints {plan, result} (result null: nothing applied). */
-function emitPlan(io: Io, plan: Plan, json: boolean, cmd: 'sync' | 'diff'): void {
-  if (json) io.out(JSON.stringify(cmd === 'diff' ? plan : { plan, result: null }));
+/**
+ * diff --json prints the plan; sync --json prints {plan, result} (result null: nothing applied),
+ * and for a remote pair its bytes on the wire, as after an apply.
+ */
+function emitPlan(
+  io: Io,
+  plan: Plan,
+  json: boolean,
+  cmd: 'sync' | 'diff',
+  wire?: { out: number; in: number },
+): void {
+  if (json)
+    io.out(
+      JSON.stringify(cmd === 'diff' ? plan : { plan, result: null, ...(wire ? { wire } : {}) }),
+    );
   else if (plan.items.length || plan.skipped.length) io.out(formatPlan(plan));
 }
 

@@ -64,7 +64,8 @@ function isInside(child: string, parent: string): boolean {
 }
 
 /** Resolves and checks the two roots. Throws RefusalError with a one-line reason. */
-export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
+/** The source folder, real path: it must exist, be a folder and be readable (RefusalError). */
+export function resolveSource(sourceArg: string): string {
   let source: string;
   try {
     source = fs.realpathSync(sourceArg);
@@ -86,6 +87,11 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
       `cannot read source folder ${sourceArg}: ${(e as NodeJS.ErrnoException).code}`,
     );
   }
+  return source;
+}
+
+export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
+  const source = resolveSource(sourceArg);
   let target: string;
   let targetExists = true;
   try {

@@ -15,7 +15,6 @@
 //      whose ids differ (a hash of a hash again). The far side checks each against its id, keeps
 //      it in `.tandem/incoming`, and applies with its own journaled, versioned apply.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import type { ApplyResult, Plan, PlanItem, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
@@ -28,12 +27,13 @@ import { scanSide, type ScanResult } from '../core/scan/scan.js';
 import { chunkIdsOf, joinPath, parentOf, type IdTree, type TreeNode } from '../core/scan/tree.js';
 import { EXACT_NAMES, walkTree, type NameRules } from '../core/scan/walk.js';
 import { ItemError, PAGE_SIZE } from '../core/target/patchInPlace.js';
-import { LocalSourceReader } from '../core/target/sourceReader.js';
-import { indexFileOf, RefusalError, tandemHome } from '../pair/pair.js';
+import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
+import { decodeSignature, encodeDelta } from './delta.js';
+import { indexFileOf, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
 import { planHolds, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
 import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
-import { PAGE_ID_BYTES, pageIds, type Need } from './targetHalf.js';
-import { decodeNode, encodeNode, type WireNode } from './wire.js';
+import { PAGE_ID_BYTES, pageIds, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
+import { decodeChild, decodeNode, encodeNode, type WireChild, type WireNode } from './wire.js';
 
 export type RemoteProgress =
   | SessionProgress
@@ -63,6 +63,8 @@ export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
 const LIST_BATCH = 2000;
 /** Chunk sends outstanding before waiting for the far side's acknowledgements. */
 const WINDOW = 64;
+/** Bytes of a file's consecutive chunks sent as one rsync delta (held in memory on both sides). */
+const DELTA_RUN = 64 * 1024 * 1024;
 
 interface Scanned {
   target: string;
@@ -263,12 +265,12 @@ export class RemoteSession {
       for (let i = 0; i < level.length; i += LIST_BATCH) {
         const dirs = level.slice(i, i + LIST_BATCH);
         const reply = await this.request({ t: 'list', dirs });
-        const lists = reply.lists as [string, WireNode][][];
+        const lists = reply.lists as WireChild[][];
         dirs.forEach((d, k) => {
           const dir = nodes.get(d)!;
-          for (const [name, w] of lists[k] ?? []) {
+          for (const c of lists[k] ?? []) {
+            const [name, n] = decodeChild(c);
             const p = joinPath(d, name);
-            const n = decodeNode(w);
             dir.children!.push(name);
             nodes.set(p, n);
             const equal = sameAsSource(p, n);
@@ -276,7 +278,7 @@ export class RemoteSession {
               if (equal) equalDirs.push(p);
               else next.push(p);
             } else if (equal) {
-              if (n.base !== 1) equalEntries.push([p, w.id]);
+              if (n.base !== 1) equalEntries.push([p, n.id.toString('base64')]);
             } else {
               const s = srcNodes.get(p);
               if (n.type === 'file' && s?.type === 'file' && s.chunkSize === n.chunkSize)
@@ -326,7 +328,7 @@ export class RemoteSession {
       sources.push([p, encodeNode(n, n.type === 'file' ? chunkIdsOf(src.tree, p) : undefined)]);
     }
     const staged = await this.request({ t: 'stage', items, sources });
-    await this.send(staged.needs as Need[], hasher);
+    await this.send(unpackNeeds(staged.needs as PackedNeed[], src.tree), hasher);
     this.conn.onEvent = (m) => {
       if (m.t === 'progress') this.opts.onProgress?.(m.progress as SessionProgress);
     };
@@ -359,6 +361,11 @@ export class RemoteSession {
         bytesTotal,
         wireBytes: this.conn.bytes.out - wireAtStart,
       });
+    const done = (length: number) => {
+      chunksDone++;
+      bytesDone += length;
+      progress();
+    };
     const byPath = new Map<string, number[]>();
     needs.forEach((n, i) => {
       const list = byPath.get(n.path);
@@ -388,11 +395,7 @@ export class RemoteSession {
         bytes = Buffer.concat(parts);
       }
       const reply = this.request(message, Buffer.from(bytes)).then(
-        () => {
-          chunksDone++;
-          bytesDone += need.length;
-          progress();
-        },
+        () => done(need.length),
         (e: unknown) => {
           if (!whole && need.pages && !(e instanceof RefusalError)) retry.push(k);
           else throw e;
@@ -423,6 +426,11 @@ export class RemoteSession {
           throw e;
         }
         try {
+          if (!whole && needs[list[0]!]!.delta) {
+            await this.sendDelta(p, list, needs, f, hasher, retry);
+            for (const k of list) if (!retry.includes(k)) done(needs[k]!.length);
+            continue;
+          }
           for (const k of list) {
             let chunk: Buffer;
             try {
@@ -446,6 +454,49 @@ export class RemoteSession {
     }
   }
 
+  /**
+   * The needed chunks `ks` of the file at `p` (open as `f`) as rsync deltas against the far
+   * side's old file (delta.ts), one per run of consecutive chunks of at most DELTA_RUN bytes.
+   * Chunks the far side could not rebuild go to `retry`, to be sent whole.
+   */
+  private async sendDelta(
+    p: string,
+    ks: number[],
+    needs: Need[],
+    f: SourceFile,
+    hasher: Awaited<ReturnType<typeof createSchemeHasher>>,
+    retry: number[],
+  ): Promise<void> {
+    const node = this.src!.tree.nodes.get(p)!;
+    const cs = node.chunkSize!;
+    const sigFrame = await this.conn.request({ t: 'signature', path: p });
+    const sig = decodeSignature(sigFrame.bytes ?? Buffer.alloc(0), 0);
+    const byIndex = new Map(ks.map((k) => [needs[k]!.index, k]));
+    const order = [...byIndex.keys()].sort((a, b) => a - b);
+    const maxRun = Math.max(1, Math.floor(DELTA_RUN / cs));
+    for (let j = 0; j < order.length;) {
+      let end = j + 1;
+      while (end < order.length && order[end] === order[end - 1]! + 1 && end - j < maxRun) end++;
+      const first = order[j]!;
+      const count = end - j;
+      const parts: Buffer[] = [];
+      try {
+        for (let i = first; i < first + count; i++)
+          parts.push(Buffer.from(f.chunk(i, Buffer.allocUnsafe(cs))));
+      } catch (e) {
+        if (e instanceof ItemError) return; // changed since the plan: the far side says run again
+        throw e;
+      }
+      const d = encodeDelta(Buffer.concat(parts), sig, hasher);
+      const reply = await this.request(
+        { t: 'delta', path: p, first, count, ops: d.ops },
+        d.literals,
+      );
+      for (const i of reply.failed as number[]) retry.push(byIndex.get(i)!);
+      j = end;
+    }
+  }
+
   async close(): Promise<void> {
     this.src = null;
     this.targetTree = null;
@@ -453,18 +504,4 @@ export class RemoteSession {
     await this.conn.close();
     this.index.close();
   }
-}
-
-function resolveSource(arg: string): string {
-  let source: string;
-  try {
-    source = fs.realpathSync(arg);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new RefusalError(
-      code === 'ENOENT' ? `source folder not found: ${arg}` : `cannot open source ${arg}: ${code}`,
-    );
-  }
-  if (!fs.statSync(source).isDirectory()) throw new RefusalError(`source is not a folder: ${arg}`);
-  return source;
 }

@@ -4,7 +4,7 @@
 //
 // It answers `ping` (its version and the protocol agreed), `open` (a folder of its machine,
 // resolved there) and the requests of a sync whose target is here (targetHalf.ts): openTarget,
-// list, chunkIds, baseline, stage, chunk, apply. Requests are answered one at a time, in order;
+// list, chunkIds, baseline, stage, chunk, signature, delta, apply. Requests are answered one at a time, in order;
 // a request it does not know gets an error reply, never a hang. During an apply it sends
 // `progress` messages (no id) between the items.
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ import { Channel, PROTOCOL, type Frame, type Message } from './channel.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { RefusalError } from '../pair/pair.js';
 import type { SessionProgress } from '../pair/syncSession.js';
-import { TargetHalf, type OpenTargetRequest } from './targetHalf.js';
+import { packNeeds, TargetHalf, type OpenTargetRequest } from './targetHalf.js';
 
 /** Progress of a far apply goes back at most this often. */
 const PROGRESS_EVERY_MS = 200;
@@ -56,7 +56,9 @@ export async function runServer(
         return 2;
       }
       if (!f) return 0;
-      ch.send(await answer(f, opts.version, protocol, state));
+      const reply = await answer(f, opts.version, protocol, state);
+      if (Array.isArray(reply)) ch.send(reply[0], reply[1]);
+      else ch.send(reply);
     }
   } finally {
     // The connection is gone (or done): the pair's lock goes with it.
@@ -87,7 +89,7 @@ async function answer(
   version: string,
   protocol: number,
   state: ServerState,
-): Promise<Message> {
+): Promise<Message | [Message, Buffer]> {
   const m = f.message;
   const id = m.id;
   try {
@@ -110,10 +112,24 @@ async function answer(
       case 'baseline':
         return { id, t: 'ok', recorded: needHalf(state).baseline(m.dirs, m.entries) };
       case 'stage':
-        return { id, t: 'needs', needs: needHalf(state).stage(m.items, m.sources) };
+        return { id, t: 'needs', needs: packNeeds(needHalf(state).stage(m.items, m.sources)) };
       case 'chunk':
         needHalf(state).receive(m.need, m.pages, f.bytes);
         return { id, t: 'ok' };
+      case 'signature':
+        return [{ id, t: 'signature' }, needHalf(state).signature(m.path)];
+      case 'delta':
+        return {
+          id,
+          t: 'ok',
+          failed: needHalf(state).receiveDelta(
+            m.path,
+            m.first,
+            m.count,
+            m.ops,
+            f.bytes ?? Buffer.alloc(0),
+          ),
+        };
       case 'apply':
         return { id, t: 'applied', result: needHalf(state).apply() };
       case 'inSync':

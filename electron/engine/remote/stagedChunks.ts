@@ -48,6 +48,9 @@ export class StagedChunks {
     ensureStateDir(this.t, INCOMING_DIR, true);
     const rel = this.rel(id);
     const part = `${rel}.part`;
+    // A `.part` already there was left by a server killed while writing it (this one holds the
+    // pair's lock): create refuses an existing name, and every later run would fail on it.
+    if (this.t.lstat(part)) this.t.unlink(part);
     const f = this.t.create(part, 0o600);
     try {
       writeAll(f, bytes, 0);

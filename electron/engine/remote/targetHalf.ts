@@ -13,11 +13,20 @@ import { RefusalError, tandemHome, type PairPaths } from '../pair/pair.js';
 import { SyncSession, type SessionProgress } from '../pair/syncSession.js';
 import { createSchemeHasher, type SchemeHasher } from '../core/hash/hashScheme.js';
 import type { ScanResult } from '../core/scan/scan.js';
-import { chunkIdsOf, joinPath, subtree, type TreeNode } from '../core/scan/tree.js';
+import { chunkIdsOf, joinPath, subtree, type IdTree, type TreeNode } from '../core/scan/tree.js';
 import type { WalkEntry } from '../core/scan/walk.js';
 import { PAGE_SIZE } from '../core/target/patchInPlace.js';
+import { readAll } from '../core/target/targetFs.js';
+import { applyDelta, blockSizeFor, encodeSignature, signatureOf } from './delta.js';
 import { oldChunk, StagedChunks, StagedSourceReader } from './stagedChunks.js';
-import { decodeNode, encodeNode, entryOfNode, type WireNode } from './wire.js';
+import {
+  decodeNode,
+  encodeChild,
+  encodeNode,
+  entryOfNode,
+  type WireChild,
+  type WireNode,
+} from './wire.js';
 
 /** Page ids are cut to this many bytes: a page that collides is caught by its chunk's full id. */
 export const PAGE_ID_BYTES = 8;
@@ -41,7 +50,71 @@ export interface Need {
   length: number;
   /** PAGE_ID_BYTES per 4 KiB page of the old chunk at this place, base64 */
   pages?: string;
+  /**
+   * the file's content moved (its size changed and many chunks differ): its chunks are best
+   * sent as an rsync delta against the old file's signature (delta.ts)
+   */
+  delta?: true;
 }
+
+/**
+ * Needs as they cross the wire: [path, index] or [path, index, pages] for one chunk, and
+ * [path, [first, count, …]] for the chunks of a file sent as a delta. The id and length of each
+ * follow from the source node both sides hold, so they do not travel (a delta file's chunks
+ * are a list of runs, not a need each).
+ */
+export type PackedNeed = [string, number] | [string, number, string] | [string, number[]];
+
+export function packNeeds(needs: Need[]): PackedNeed[] {
+  const out: PackedNeed[] = [];
+  for (const n of needs) {
+    if (!n.delta) {
+      out.push(n.pages ? [n.path, n.index, n.pages] : [n.path, n.index]);
+      continue;
+    }
+    const last = out[out.length - 1];
+    const runs = last && last[0] === n.path && Array.isArray(last[1]) ? last[1] : null;
+    if (!runs) out.push([n.path, [n.index, 1]]);
+    else if (runs[runs.length - 2]! + runs[runs.length - 1]! === n.index) runs[runs.length - 1]!++;
+    else runs.push(n.index, 1);
+  }
+  return out;
+}
+
+/** The needs `packNeeds` packed, in the same order, their ids and lengths from `source`. */
+export function unpackNeeds(packed: PackedNeed[], source: IdTree): Need[] {
+  const ib = source.idBytes;
+  const out: Need[] = [];
+  const one = (path: string, index: number): Need => {
+    const n = source.nodes.get(path);
+    if (n?.type !== 'file' || !n.chunkSize) throw new Error(`the far side asked for ${path}`);
+    const ids = chunkIdsOf(source, path);
+    const id = ids.subarray(index * ib, (index + 1) * ib);
+    if (id.length !== ib) throw new Error(`the far side asked for chunk ${index} of ${path}`);
+    return {
+      path,
+      index,
+      id: id.toString('hex'),
+      length: Math.min(n.chunkSize, n.size - index * n.chunkSize),
+    };
+  };
+  for (const p of packed) {
+    if (Array.isArray(p[1])) {
+      const runs = p[1];
+      for (let j = 0; j + 1 < runs.length; j += 2)
+        for (let i = runs[j]!; i < runs[j]! + runs[j + 1]!; i++)
+          out.push({ ...one(p[0], i), delta: true });
+    } else {
+      const need = one(p[0], p[1]);
+      if (typeof p[2] === 'string') need.pages = p[2];
+      out.push(need);
+    }
+  }
+  return out;
+}
+
+/** A file whose size changed and whose chunks differ in more than this many is sent as a delta. */
+const DELTA_MIN_CHUNKS = 2;
 
 export function pageIds(hasher: SchemeHasher, chunk: Buffer): Buffer {
   const n = Math.ceil(chunk.length / PAGE_SIZE);
@@ -147,17 +220,16 @@ export class TargetHalf {
     return this.tgt.tree;
   }
 
-  /** The children of each folder, in their order: [name, node] (files without chunk ids). */
-  list(dirs: unknown): [string, WireNode][][] {
+  /** The children of each folder, in their order (encodeChild; files without chunk ids). */
+  list(dirs: unknown): WireChild[][] {
     if (!Array.isArray(dirs)) throw new Error('list needs folders');
     const nodes = this.tree.nodes;
     return dirs.map((d) => {
       const n = nodes.get(String(d));
       if (n?.type !== 'dir') return [];
-      return (n.children ?? []).map((name): [string, WireNode] => [
-        name,
-        encodeNode(nodes.get(joinPath(String(d), name))!),
-      ]);
+      return (n.children ?? []).map((name) =>
+        encodeChild(name, nodes.get(joinPath(String(d), name))!),
+      );
     });
   }
 
@@ -228,6 +300,12 @@ export class TargetHalf {
           : Array.from({ length: count }, (_, i) => i);
       let old: ReturnType<typeof t.openRead> | null = null;
       const openOld = () => (old ??= t.openRead(it.path));
+      const was = tree.nodes.get(it.path);
+      const shifted =
+        it.kind === 'update' &&
+        was?.type === 'file' &&
+        was.size !== n.size &&
+        changed.length > DELTA_MIN_CHUNKS;
       try {
         for (const i of changed) {
           const id = n.chunkIds.subarray(i * ib, (i + 1) * ib);
@@ -238,7 +316,8 @@ export class TargetHalf {
           const scratch = Buffer.allocUnsafe(length);
           if (this.staged.read(id, length, scratch)) continue;
           const need: Need = { path: it.path, index: i, id: hex, length };
-          if (it.kind === 'update') {
+          if (shifted) need.delta = true;
+          else if (it.kind === 'update') {
             const prev = oldChunk(t, tree, this.hasher, it.path, i, cs, null, scratch, openOld);
             if (prev) need.pages = pageIds(this.hasher, prev).toString('base64');
           }
@@ -293,6 +372,79 @@ export class TargetHalf {
     } finally {
       (f as ReturnType<typeof t.openRead> | null)?.close();
     }
+  }
+
+  /** The signature of the old file at `p` (delta.ts), as bytes. */
+  signature(p: unknown): Buffer {
+    const rel = String(p);
+    const n = this.tree.nodes.get(rel);
+    if (n?.type !== 'file') throw new Error(`${rel} is no file on the target`);
+    const f = this.session.pair.targetFs.openRead(rel);
+    try {
+      const buf = Buffer.allocUnsafe(blockSizeFor(n.size));
+      const sig = signatureOf(
+        n.size,
+        (offset, length) => {
+          const b = buf.subarray(0, length);
+          if (readAll(f, b, length, offset) !== length)
+            throw new Error(`${rel} changed on the target while its signature was made`);
+          return b;
+        },
+        this.hasher,
+      );
+      return encodeSignature(sig);
+    } finally {
+      f.close();
+    }
+  }
+
+  /**
+   * Chunks `first` … `first + count - 1` of the source file at `p`, as an rsync delta against
+   * the old file there: rebuilt, each checked against its chunk id and kept. Returns the chunk
+   * indexes that did not check (a false match, or the old file changed): the other side sends
+   * those whole.
+   */
+  receiveDelta(
+    p: unknown,
+    first: unknown,
+    count: unknown,
+    ops: unknown,
+    literals: Buffer,
+  ): number[] {
+    const rel = String(p);
+    const node = this.pending?.source.tree.nodes.get(rel);
+    const old = this.tree.nodes.get(rel);
+    const f0 = Number(first);
+    const c = Number(count);
+    if (node?.type !== 'file' || !node.chunkIds || !node.chunkSize || old?.type !== 'file')
+      throw new Error(`a delta for ${rel}, which this plan does not update`);
+    if (!Array.isArray(ops) || !Number.isInteger(f0) || !Number.isInteger(c) || c < 1)
+      throw new Error('a bad delta');
+    const cs = node.chunkSize;
+    const start = f0 * cs;
+    const end = Math.min(node.size, (f0 + c) * cs);
+    if (start >= end) throw new Error('a delta outside the file');
+    const block = blockSizeFor(old.size);
+    const whole = Math.floor(old.size / block);
+    const f = this.session.pair.targetFs.openRead(rel);
+    let data: Buffer;
+    try {
+      data = applyDelta({ ops: ops as number[], literals }, block, end - start, (k, into) => {
+        if (k < 0 || k >= whole || readAll(f, into, block, k * block) !== block)
+          throw new Error(`${rel}: old block ${k} is not there`);
+      });
+    } finally {
+      f.close();
+    }
+    const ib = this.hasher.idBytes;
+    const failed: number[] = [];
+    for (let j = f0; j < f0 + c; j++) {
+      const bytes = data.subarray((j - f0) * cs, Math.min(end, (j + 1) * cs) - start);
+      const id = node.chunkIds.subarray(j * ib, (j + 1) * ib);
+      if (this.hasher.hash(bytes).equals(id)) this.staged.put(id, bytes);
+      else failed.push(j);
+    }
+    return failed;
   }
 
   /** Applies the staged plan; the chunks go once every item was written. */

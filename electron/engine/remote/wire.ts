@@ -76,3 +76,47 @@ export function entryOfNode(n: TreeNode): WalkEntry {
     ...(n.linkTarget !== undefined ? { linkTarget: n.linkTarget } : {}),
   };
 }
+
+/**
+ * A listed child in the descent as an array, not an object: [name, type, id, size, mtimeMs,
+ * mode, chunkSize, base, linkTarget, allocated], the trailing empty fields left out. A listing
+ * is most of what a changed folder costs on the wire; without the keys it is about half.
+ */
+export type WireChild = (string | number | null)[];
+
+const TYPES = ['file', 'dir', 'symlink', 'special'] as const;
+
+export function encodeChild(name: string, n: TreeNode): WireChild {
+  const out: WireChild = [
+    name,
+    TYPES.indexOf(n.type),
+    b64(n.id),
+    n.size,
+    n.mtimeMs,
+    n.mode,
+    n.chunkSize ?? null,
+    n.base ?? null,
+    n.linkTarget ?? null,
+    n.allocated ?? null,
+  ];
+  while (out[out.length - 1] === null) out.pop();
+  return out;
+}
+
+export function decodeChild(c: WireChild): [string, TreeNode] {
+  const type = TYPES[Number(c[1])];
+  if (!Array.isArray(c) || typeof c[0] !== 'string' || !type)
+    throw new Error('the far side sent a listing Tandem does not read');
+  const w: WireNode = {
+    type,
+    id: String(c[2]),
+    size: Number(c[3]),
+    mtimeMs: Number(c[4]),
+    mode: Number(c[5]),
+  };
+  if (c[6] != null) w.chunkSize = Number(c[6]);
+  if (c[7] != null) w.base = Number(c[7]) as 0 | 1 | 2;
+  if (c[8] != null) w.linkTarget = String(c[8]);
+  if (c[9] != null) w.allocated = Number(c[9]);
+  return [c[0], decodeNode(w)];
+}

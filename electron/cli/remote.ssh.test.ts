@@ -1,0 +1,990 @@
+// `tandem sync` and `tandem diff` to a folder on another machine, end to end: the built CLI as a
+// child process, the user's own OpenSSH client, a real sshd on 127.0.0.1 (testing/sshd.ts), and
+// this checkout's bin/tandem.js as the far side's `tandem server` (--remote-tandem). The far
+// target is a folder of this machine addressed as tandem-test:/abs/path, so a test can look at
+// it directly. Every sync checks that the source was not touched (content, mode, mtime, inode
+// and ctime). Nothing here waits a fixed time for an event: conditions are polled with a deadline.
+// REMOTE_KILL_SEED picks the kill trials' moments and victims.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ApplyResult, Plan } from '../shared/plan.js';
+import {
+  CLI_PATH,
+  cliMissingReason,
+  describeRun,
+  oneLineErrorProblems,
+  parseJsonOutput,
+  runCli,
+  spawnCli,
+  waitForCli,
+  type CliRun,
+} from '../testing/cliRunner.js';
+import { createRng, patchFile, seededBytes, writeSeededFile, type Rng } from '../testing/rng.js';
+import {
+  file,
+  link,
+  makeSandbox,
+  putFile,
+  setMtime,
+  STATE_DIR,
+  writeTree,
+  type Sandbox,
+} from '../testing/sandbox.js';
+import { sshdSkipReason, startSshd, type SshdHandle } from '../testing/sshd.js';
+import {
+  contentHashesUnder,
+  diffSnapshots,
+  diffTrees,
+  hashTree,
+  sha256,
+  stateDirPaths,
+  stateOf,
+  type TreeSnapshot,
+  type TreeState,
+} from '../testing/treeSnapshot.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** An mtime far from "now", so that modes and mtimes are compared on something that was set. */
+const OLD = new Date('2003-04-05T06:07:08.000Z');
+const KILL_SEED = process.env.REMOTE_KILL_SEED ?? 'tandem-remote-kill-1';
+const KILL_TRIALS = 5;
+/** A run may end before its kill (the random moment fell after its end): tried again sooner. */
+const KILL_ATTEMPTS = 6;
+
+interface Wire {
+  out: number;
+  in: number;
+}
+
+interface SyncJson {
+  plan: Plan;
+  result: ApplyResult | null;
+  wire?: Wire;
+}
+
+const skip = sshdSkipReason();
+
+let sshd: SshdHandle;
+let sb: Sandbox;
+
+/** The far target as the CLI is given it. */
+function far(target = sb.target): string {
+  return `${sshd.host}:${target}`;
+}
+
+/** How the local CLI reaches the far side: this harness's ssh config and this checkout's CLI. */
+function remoteArgs(remoteTandem = CLI_PATH, rsh = `ssh -F ${sshd.configFile}`): string[] {
+  return ['-e', rsh, '--remote-tandem', remoteTandem];
+}
+
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { home: sb.home, cwd: sb.base, timeoutMs: 110_000 });
+}
+
+/** A source snapshot that shows any write, chmod or utimes. */
+function sourceNow(): TreeSnapshot {
+  return hashTree(sb.source);
+}
+
+function expectSourceUntouched(before: TreeSnapshot, run: CliRun): void {
+  const changed = diffSnapshots(before, sourceNow(), { mode: true, mtime: true, inode: true });
+  expect(changed, `the source was modified by ${describeRun(run)}`).toEqual([]);
+}
+
+/** `tandem sync SOURCE host:TARGET [opts]` with the remote options; checks the source after. */
+async function syncRun(opts: string[], target = sb.target): Promise<CliRun> {
+  const before = sourceNow();
+  const run = await cli(['sync', sb.source, far(target), ...opts, ...remoteArgs()]);
+  expect(run.timedOut, describeRun(run)).toBe(false);
+  expectSourceUntouched(before, run);
+  return run;
+}
+
+async function syncJson(
+  opts: string[],
+  target = sb.target,
+): Promise<{ run: CliRun; out: SyncJson }> {
+  const run = await syncRun(['--json', ...opts], target);
+  return { run, out: parseJsonOutput<SyncJson>(run) };
+}
+
+/** sync --yes --json, which must finish with exit 0 and no failed item. */
+async function syncYes(target = sb.target): Promise<{ run: CliRun; out: SyncJson }> {
+  const r = await syncJson(['--yes'], target);
+  expect(r.run.code, describeRun(r.run)).toBe(0);
+  expect(r.out.result?.failed ?? [], describeRun(r.run)).toEqual([]);
+  return r;
+}
+
+async function diffJson(target = sb.target): Promise<{ run: CliRun; plan: Plan }> {
+  const before = sourceNow();
+  const run = await cli(['diff', sb.source, far(target), '--json', ...remoteArgs()]);
+  expect(run.timedOut, describeRun(run)).toBe(false);
+  expectSourceUntouched(before, run);
+  return { run, plan: parseJsonOutput<Plan>(run) };
+}
+
+/** Items as `path kind[ conflict]` lines, sorted. */
+function itemLines(plan: Plan): string[] {
+  return plan.items
+    .map(
+      (i) =>
+        `${i.path} ${i.kind}${i.from ? ` from ${i.from}` : ''}${i.conflict ? ` ${i.conflict}` : ''}`,
+    )
+    .sort();
+}
+
+/** Folders' modes and mtimes too (diffTrees compares those of files and links' text). */
+function folderDifferences(a: string, b: string): string[] {
+  const sa = hashTree(a, { hashContent: false });
+  const sbn = hashTree(b, { hashContent: false });
+  const out: string[] = [];
+  for (const [p, x] of sa) {
+    const y = sbn.get(p);
+    if (p === '' || x.kind !== 'dir' || y?.kind !== 'dir') continue;
+    if (x.mode !== y.mode)
+      out.push(`${JSON.stringify(p)}/: mode ${x.mode.toString(8)} vs ${y.mode.toString(8)}`);
+    if (Math.abs(x.mtimeMs - y.mtimeMs) >= 1)
+      out.push(
+        `${JSON.stringify(p)}/: mtime ${new Date(x.mtimeMs).toISOString()} vs ${new Date(y.mtimeMs).toISOString()}`,
+      );
+  }
+  return out;
+}
+
+/** Target identical to the source: bytes, links, names, files' and folders' modes and mtimes. */
+function expectIdentical(target = sb.target): void {
+  expect(diffTrees(sb.source, target, { mode: true, mtime: true }), 'target ≠ source').toEqual([]);
+  expect(folderDifferences(sb.source, target), 'folders differ').toEqual([]);
+}
+
+/** The far target without `.tandem/` and without its root entry (whose ctime `.tandem/` moves). */
+function targetNow(target = sb.target): TreeSnapshot {
+  const snap = hashTree(target);
+  snap.delete('');
+  return snap;
+}
+
+function incomingDir(target = sb.target): string {
+  return path.join(target, STATE_DIR, 'incoming');
+}
+
+/** The chunks kept in `.tandem/incoming` (whole ones: a `.part` is one being written). */
+function incomingChunks(target = sb.target): { count: number; bytes: number } {
+  let names: string[];
+  try {
+    names = fs.readdirSync(incomingDir(target));
+  } catch {
+    return { count: 0, bytes: 0 };
+  }
+  let bytes = 0;
+  let count = 0;
+  for (const n of names) {
+    if (n.endsWith('.part')) continue;
+    try {
+      bytes += fs.statSync(path.join(incomingDir(target), n)).size;
+      count++;
+    } catch {
+      // applied and removed meanwhile
+    }
+  }
+  return { count, bytes };
+}
+
+/** Polls `probe` until it gives a value (not null/undefined/false), or fails after `timeoutMs`. */
+async function until<T>(
+  what: string,
+  probe: () => T | null | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 2,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The far side's `tandem server` processes started as `remoteTandem` (a path of this test's). */
+function farServers(remoteTandem: string): number[] {
+  const pattern = `node ${remoteTandem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} server`;
+  const r = spawnSync('pgrep', ['-f', '-x', pattern], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** A far-side command of this test's own: a link to this checkout's bin/tandem.js, so pgrep finds it. */
+function farTandemLink(): string {
+  const p = path.join(sb.base, 'far-bin', 'tandem.js');
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.symlinkSync(CLI_PATH, p);
+  return p;
+}
+
+/**
+ * An rsh for the resume test: runs the real ssh, passes the first TANDEM_TEST_GATE_BYTES of what
+ * the CLI sends, drops the rest, and writes TANDEM_TEST_GATE_MARKER once the gate has closed; it
+ * ends ssh's input when the CLI's ends. So the far side receives a known part of the transfer
+ * and nothing more, however fast or loaded the machine is.
+ */
+function writeGate(): string {
+  const p = path.join(sb.base, 'gate.mjs');
+  fs.writeFileSync(
+    p,
+    `import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+const limit = Number(process.env.TANDEM_TEST_GATE_BYTES);
+const marker = process.env.TANDEM_TEST_GATE_MARKER;
+const ssh = spawn('ssh', process.argv.slice(2), { stdio: ['pipe', 'inherit', 'inherit'] });
+ssh.stdin.on('error', () => {});
+let passed = 0;
+process.stdin.on('data', (b) => {
+  if (passed >= limit) return;
+  const part = b.subarray(0, limit - passed);
+  passed += part.length;
+  ssh.stdin.write(part);
+  if (passed >= limit) fs.writeFileSync(marker, String(passed));
+});
+process.stdin.on('end', () => ssh.stdin.end());
+ssh.on('exit', (code) => process.exit(code ?? 1));
+`,
+  );
+  return p;
+}
+
+describe.skipIf(skip !== null)(
+  `tandem sync/diff to host:path over ssh${skip ? ` (skipped: ${skip})` : ''}`,
+  () => {
+    beforeAll(async () => {
+      const missing = cliMissingReason();
+      if (missing) throw new Error(`the CLI is not built (${missing})`);
+      sshd = await startSshd();
+    });
+    afterAll(async () => {
+      await sshd?.stop();
+    });
+    beforeEach(() => {
+      sb = makeSandbox('remote');
+    });
+    afterEach(() => sb.cleanup());
+
+    it(
+      'copies a tree to a new far folder: nested and empty folders, 0 B to 5 MiB files, links, a name that is not UTF-8',
+      { timeout: 120_000 },
+      async () => {
+        fs.rmdirSync(sb.target); // the far side creates it
+        writeTree(sb.source, {
+          'empty.txt': file('', { mtime: OLD }),
+          'one.txt': file('1', { mode: 0o600, mtime: OLD }),
+          'page-1.bin': file(seededBytes('p-1', 4 * KiB - 1), { mtime: OLD }),
+          'page.bin': file(seededBytes('p', 4 * KiB), { mode: 0o640, mtime: OLD }),
+          'page+1.bin': file(seededBytes('p+1', 4 * KiB + 1), { mtime: OLD }),
+          'run.sh': file('#!/bin/sh\necho hi\n', { mode: 0o755, mtime: OLD }),
+          sub: {
+            'chunk+1.bin': file(seededBytes('c+1', 128 * KiB + 1), { mtime: OLD }),
+            deeper: {
+              'three.bin': file(seededBytes('three', 3 * MiB + 7), { mtime: OLD }),
+              deepest: { 'd.txt': file('delta', { mtime: OLD }) },
+            },
+            'to-one': link('../one.txt'),
+            dangling: link('no/such/file'),
+          },
+          'five.bin': file(seededBytes('five', 5 * MiB), { mtime: OLD }),
+          'empty-dir': {},
+          nested: { empty: { folders: {} } },
+        });
+        const raw = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // café in latin-1
+        const rawDir = Buffer.concat([Buffer.from(`${sb.source}/`), Buffer.from([0x64, 0xff])]);
+        fs.writeFileSync(
+          Buffer.concat([Buffer.from(`${sb.source}/`), raw, Buffer.from('.txt')]),
+          'latin-1',
+        );
+        fs.mkdirSync(rawDir);
+        fs.writeFileSync(
+          Buffer.concat([rawDir, Buffer.from('/'), raw]),
+          'inside a raw-named folder',
+        );
+        fs.chmodSync(path.join(sb.source, 'nested', 'empty'), 0o750);
+        // Folders' times last (writing into a folder moves its mtime).
+        setFolderTimes(sb.source, OLD);
+
+        const run = await syncRun(['--yes']);
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(run.stdout, describeRun(run)).toMatch(/^applied \d+ changes .*wrote 8\.\d MiB$/m);
+        expect(run.stderr, describeRun(run)).toMatch(
+          /^tandem: over ssh: sent 8\.\d MiB, received \d+(\.\d+)? (B|KiB|MiB)$/m,
+        );
+        expectIdentical();
+        expect(fs.statSync(path.join(sb.target, STATE_DIR)).isDirectory()).toBe(true);
+
+        const { run: d, plan } = await diffJson();
+        expect(d.code, describeRun(d)).toBe(0);
+        expect(plan.items).toEqual([]);
+        expect(plan.sourceRootId).toBe(plan.targetRootId);
+      },
+    );
+
+    it(
+      'finds an unchanged pair in sync from the root ids alone: no items, under 4 KiB sent',
+      { timeout: 90_000 },
+      async () => {
+        const spec: Record<string, string | Record<string, string>> = {};
+        for (let d = 0; d < 10; d++) {
+          const files: Record<string, string> = {};
+          for (let f = 0; f < 30; f++) files[`f${f}.txt`] = `folder ${d} file ${f}`;
+          spec[`d${d}`] = files;
+        }
+        writeTree(sb.source, { ...spec, 'big.bin': seededBytes('big', 2 * MiB) });
+        await syncYes();
+
+        const { run, out } = await syncJson(['--yes']);
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(out.plan.items).toEqual([]);
+        expect(out.plan.sourceRootId).toBe(out.plan.targetRootId);
+        expect(out.result).toBeNull();
+        expect(out.wire, `no wire counts in ${describeRun(run)}`).toBeDefined();
+        expect(out.wire!.out, describeRun(run)).toBeLessThan(4 * KiB);
+        expectIdentical();
+
+        const text = await syncRun(['--yes']);
+        expect(text.code, describeRun(text)).toBe(0);
+        expect(text.stderr.trim(), describeRun(text)).toBe('tandem: in sync');
+      },
+    );
+
+    it(
+      'sends only the differing 4 KiB pages of a 64 MiB file with three 4 KiB edits',
+      { timeout: 120_000 },
+      async () => {
+        const big = path.join(sb.source, 'big.bin');
+        writeSeededFile(big, 64 * MiB, 'remote-big');
+        putFile(sb.source, 'small.txt', 'small');
+        const first = await syncYes();
+        expect(first.out.wire!.out, describeRun(first.run)).toBeGreaterThanOrEqual(64 * MiB);
+        const inode = fs.statSync(path.join(sb.target, 'big.bin')).ino;
+
+        // Three 4 KiB edits, spread out and not page-aligned (each touches two pages).
+        for (const [k, pos] of [5 * MiB + 123, 31 * MiB + 4000, 60 * MiB + 77].entries())
+          patchFile(big, pos, seededBytes(`edit-${k}`, 4 * KiB));
+        setMtime(big, OLD);
+
+        const { run, out } = await syncYes();
+        expect(itemLines(out.plan)).toEqual(['big.bin update']);
+        expect(out.plan.items[0]!.chunks?.changed).toHaveLength(3);
+        expect(out.result, describeRun(run)).toMatchObject({ applied: 1, patchedInPlace: 1 });
+        expect(out.wire!.out, `more than pages crossed: ${describeRun(run)}`).toBeLessThan(
+          256 * KiB,
+        );
+        expect(fs.statSync(path.join(sb.target, 'big.bin')).ino, 'not patched in place').toBe(
+          inode,
+        );
+        expectIdentical();
+      },
+    );
+
+    it(
+      'applies deletions and a move from the source, and keeps a target edit it replaces as a far-side version',
+      { timeout: 120_000 },
+      async () => {
+        const moved = seededBytes('moved', 1 * MiB);
+        writeTree(sb.source, {
+          'keep.txt': 'kept as is',
+          'gone.txt': 'deleted on the source',
+          gone: { 'x.txt': 'in a deleted folder', 'y.txt': 'also in it' },
+          from: { 'moving.bin': moved },
+          'both.txt': 'original of a file both sides change',
+          'theirs.txt': 'original of a file only the target changes',
+        });
+        await syncYes();
+        const movingInode = fs.statSync(path.join(sb.target, 'from', 'moving.bin')).ino;
+
+        fs.rmSync(path.join(sb.source, 'gone.txt'));
+        fs.rmSync(path.join(sb.source, 'gone'), { recursive: true });
+        fs.mkdirSync(path.join(sb.source, 'to'));
+        fs.renameSync(
+          path.join(sb.source, 'from', 'moving.bin'),
+          path.join(sb.source, 'to', 'moved.bin'),
+        );
+        fs.writeFileSync(path.join(sb.source, 'both.txt'), 'the source changed it, longer now');
+        const theirEdit = 'the target changed this one meanwhile';
+        const bothEdit = "the target's own edit of both";
+        fs.writeFileSync(path.join(sb.target, 'theirs.txt'), theirEdit);
+        fs.writeFileSync(path.join(sb.target, 'both.txt'), bothEdit);
+
+        const { run: d, plan } = await diffJson();
+        expect(d.code, describeRun(d)).toBe(1);
+        expect(itemLines(plan)).toEqual([
+          'both.txt update targetEdited',
+          'from metadata', // its mtime: an entry moved out of it
+          'gone delete',
+          'gone.txt delete',
+          'gone/x.txt delete',
+          'gone/y.txt delete',
+          'theirs.txt update targetEdited',
+          'to create',
+          'to/moved.bin rename from from/moving.bin',
+        ]);
+        expect(plan.summary.conflicts).toBe(2);
+
+        // Without --yes and without a terminal to ask: nothing applied, exit 1.
+        const before = targetNow();
+        const { run: held } = await syncJson([]);
+        expect(held.code, describeRun(held)).toBe(1);
+        expect(held.stderr, describeRun(held)).toMatch(/not applied: .*run again with --yes/);
+        expect(
+          diffSnapshots(before, targetNow(), { mode: true, mtime: true, inode: true }),
+          describeRun(held),
+        ).toEqual([]);
+
+        const { run, out } = await syncYes();
+        expect(out.result?.applied, describeRun(run)).toBeGreaterThanOrEqual(6);
+        // The move is a rename on the far side: same inode, and its MiB did not cross again.
+        expect(fs.statSync(path.join(sb.target, 'to', 'moved.bin')).ino).toBe(movingInode);
+        expect(out.wire!.out, describeRun(run)).toBeLessThan(256 * KiB);
+        expectIdentical();
+        const kept = contentHashesUnder(path.join(sb.target, STATE_DIR, 'versions'));
+        for (const t of [
+          theirEdit,
+          bothEdit,
+          'deleted on the source',
+          'in a deleted folder',
+          'also in it',
+        ])
+          expect(kept.has(sha256(t)), `the far version store lacks "${t}"`).toBe(true);
+      },
+    );
+
+    it(
+      'diff exits 1 with changes and 0 in sync, and writes nothing on the far side',
+      { timeout: 90_000 },
+      async () => {
+        writeTree(sb.source, { 'a.txt': 'alpha', sub: { 'b.bin': seededBytes('b', 300 * KiB) } });
+
+        // A far target that does not exist yet: not created, no `.tandem` anywhere.
+        const fresh = path.join(sb.base, 'fresh');
+        const { run: d1, plan: p1 } = await diffJson(fresh);
+        expect(d1.code, describeRun(d1)).toBe(1);
+        expect(itemLines(p1)).toEqual(['a.txt create', 'sub create', 'sub/b.bin create']);
+        expect(fs.existsSync(fresh), 'diff created the far target').toBe(false);
+
+        // A far folder that holds other data and was never synced: untouched, no `.tandem`.
+        writeTree(sb.target, { 'other.txt': 'not from the source', 'a.txt': 'another alpha' });
+        const untouched = hashTree(sb.target);
+        const { run: d2, plan: p2 } = await diffJson();
+        expect(d2.code, describeRun(d2)).toBe(1);
+        expect(itemLines(p2)).toEqual([
+          'a.txt update targetUnknown',
+          'other.txt delete targetUnknown',
+          'sub create',
+          'sub/b.bin create',
+        ]);
+        expect(fs.existsSync(path.join(sb.target, STATE_DIR)), 'diff made .tandem').toBe(false);
+        expect(
+          diffSnapshots(untouched, hashTree(sb.target), { mode: true, mtime: true, inode: true }),
+          describeRun(d2),
+        ).toEqual([]);
+
+        // After a sync: in sync is 0; a change on the source is 1, and the target stays as it was.
+        await syncYes();
+        const { run: d3 } = await diffJson();
+        expect(d3.code, describeRun(d3)).toBe(0);
+        fs.writeFileSync(path.join(sb.source, 'a.txt'), 'alpha, changed');
+        const before = targetNow();
+        const { run: d4, plan: p4 } = await diffJson();
+        expect(d4.code, describeRun(d4)).toBe(1);
+        expect(itemLines(p4)).toEqual(['a.txt update']);
+        expect(
+          diffSnapshots(before, targetNow(), { mode: true, mtime: true, inode: true }),
+          describeRun(d4),
+        ).toEqual([]);
+        const plain = await cli(['diff', sb.source, far(), ...remoteArgs()]);
+        expect(plain.code, describeRun(plain)).toBe(1);
+        expect(plain.stdout).toMatch(/^~ a\.txt /m);
+      },
+    );
+
+    describe('refusals: exit 2 and one line that says what to do', () => {
+      const expectRefusal = (run: CliRun, pattern: RegExp): void => {
+        expect(run.code, describeRun(run)).toBe(2);
+        expect(oneLineErrorProblems(run.stderr), describeRun(run)).toEqual([]);
+        expect(run.stderr.trim(), describeRun(run)).toMatch(pattern);
+      };
+
+      it('a far target whose parent folder does not exist', { timeout: 60_000 }, async () => {
+        putFile(sb.source, 'a.txt', 'a');
+        const missing = path.join(sb.base, 'no-such-parent');
+        const run = await syncRun(['--yes'], path.join(missing, 'target'));
+        expectRefusal(
+          run,
+          new RegExp(
+            `^tandem: the folder that should hold the target does not exist on .*: ${missing}$`,
+          ),
+        );
+        expect(fs.existsSync(missing)).toBe(false);
+      });
+
+      it('-X for a far target', { timeout: 60_000 }, async () => {
+        putFile(sb.source, 'a.txt', 'a');
+        const fresh = path.join(sb.base, 'fresh');
+        const run = await syncRun(['--yes', '-X'], fresh);
+        expectRefusal(
+          run,
+          /^tandem: -X is not yet kept for a folder on another machine \(tandem-test\); sync without it, or to a local folder$/,
+        );
+        expect(fs.existsSync(fresh)).toBe(false);
+      });
+
+      it('a far pair that another sync holds: busy', { timeout: 120_000 }, async () => {
+        // Enough files that the first run's --json output overfills its stdout pipe: unread, the
+        // run blocks writing it, before it closes its session, so it holds the far lock until
+        // this test reads its output; no timing decides that.
+        for (let i = 0; i < 3000; i++)
+          putFile(sb.source, `d${i % 30}/file-with-a-longish-name-${i}.txt`, `content ${i}`);
+        const args = ['sync', sb.source, far(), '--yes', '--json', ...remoteArgs()];
+        const holder = spawnCli(args, { home: sb.home, cwd: sb.base });
+        const lock = path.join(sb.target, STATE_DIR, 'lock');
+        try {
+          await until(
+            'the first run to take the far lock',
+            () => fs.existsSync(lock) && fs.readdirSync(lock).length > 0,
+            90_000,
+          );
+          const before = sourceNow();
+          const second = await cli(['sync', sb.source, far(), '--yes', ...remoteArgs()]);
+          expectSourceUntouched(before, second);
+          expectRefusal(
+            second,
+            /^tandem: tandem-test: pair busy \(pid \d+\): another Tandem is syncing this pair; run again once it is done$/,
+          );
+        } finally {
+          const first = await waitForCli(holder, args, 110_000);
+          expect(first.code, describeRun(first)).toBe(0);
+        }
+        expectIdentical();
+      });
+    });
+
+    it(
+      'resumes an interrupted first copy: chunks that arrived are not sent again',
+      { timeout: 120_000 },
+      async () => {
+        const FILES = 8;
+        const SIZE = 8 * MiB;
+        const total = FILES * SIZE;
+        for (let i = 0; i < FILES; i++)
+          writeSeededFile(path.join(sb.source, `part-${i}.bin`), SIZE, `resume-${i}`);
+        fs.rmdirSync(sb.target);
+
+        // The first run goes through a gate that lets 24 MiB of its 64 MiB through, then is
+        // killed once the far side has kept chunks of it.
+        const gate = writeGate();
+        const farTandem = farTandemLink();
+        const marker = path.join(sb.base, 'gate-closed');
+        const GATE = 24 * MiB;
+        const args = [
+          'sync',
+          sb.source,
+          far(),
+          '--yes',
+          '--json',
+          ...remoteArgs(farTandem, `${process.execPath} ${gate} -F ${sshd.configFile}`),
+        ];
+        const before = sourceNow();
+        const child = spawnCli(args, {
+          home: sb.home,
+          cwd: sb.base,
+          detached: true,
+          env: { TANDEM_TEST_GATE_BYTES: String(GATE), TANDEM_TEST_GATE_MARKER: marker },
+        });
+        const killed = waitForCli(child, args, 110_000);
+        await until('the gate to close', () => fs.existsSync(marker), 90_000);
+        await until('chunks in the far .tandem/incoming', () => incomingChunks().count > 0, 60_000);
+        signal(child.pid!, 'SIGKILL');
+        const first = await killed;
+        expect(first.signal, describeRun(first)).toBe('SIGKILL');
+        expectSourceUntouched(before, first);
+        // The gate and ssh end, and the far server, once they see the end of the connection.
+        await until(
+          'the killed run’s ssh and far server to end',
+          () => !signal(-child.pid!, 0) && farServers(farTandem).length === 0,
+          60_000,
+          10,
+        );
+        // One chunk as a far server killed while writing it leaves it: half written, as `.part`.
+        const kept = fs.readdirSync(incomingDir()).filter((n) => !n.endsWith('.part'));
+        expect(kept.length, 'no chunk arrived before the kill').toBeGreaterThan(1);
+        const torn = path.join(incomingDir(), kept[0]!);
+        const bytes = fs.readFileSync(torn);
+        fs.writeFileSync(`${torn}.part`, bytes.subarray(0, bytes.length >> 1));
+        fs.rmSync(torn);
+        const arrived = incomingChunks();
+        expect(arrived.bytes, 'no chunk arrived before the kill').toBeGreaterThan(0);
+        expect(arrived.bytes).toBeLessThanOrEqual(GATE);
+        for (let i = 0; i < FILES; i++)
+          expect(
+            fs.existsSync(path.join(sb.target, `part-${i}.bin`)),
+            'applied before the kill',
+          ).toBe(false);
+
+        const { run, out } = await syncYes();
+        // What crosses is the rest of the data plus the messages (requests, plan, a frame head
+        // per chunk): bounded well below one chunk of 128 KiB.
+        const overhead = 64 * KiB;
+        expect(
+          out.wire!.out,
+          `${arrived.count} chunks (${arrived.bytes} B) had arrived of ${total} B; the rerun sent ${out.wire!.out} B: ${describeRun(run)}`,
+        ).toBeLessThan(total - arrived.bytes + overhead);
+        expect(out.result).toMatchObject({ applied: FILES, failed: [] });
+        expectIdentical();
+        expect(incomingChunks(), '.tandem/incoming is not empty after the applied run').toEqual({
+          count: 0,
+          bytes: 0,
+        });
+        console.log(
+          `resume: ${arrived.count} chunks (${(arrived.bytes / MiB).toFixed(1)} MiB) had arrived; the rerun sent ${out.wire!.out} B of ${total} B, ${out.wire!.out - (total - arrived.bytes)} B more than the data missing`,
+        );
+      },
+    );
+
+    it(
+      `leaves every far file old or new when a sync is killed on either side, and converges (${KILL_TRIALS} trials, seed ${KILL_SEED})`,
+      { timeout: 240_000 },
+      async () => {
+        await killTrials();
+      },
+    );
+  },
+);
+
+/** Sets every folder's times below `root` (deepest first) and the root's, by bytes. */
+function setFolderTimes(root: string, when: Date): void {
+  const visit = (dir: Buffer): void => {
+    for (const n of fs.readdirSync(dir, { encoding: 'buffer' })) {
+      const p = Buffer.concat([dir, Buffer.from('/'), n]);
+      if (fs.lstatSync(p).isDirectory()) visit(p);
+    }
+    fs.utimesSync(dir, when, when);
+  };
+  for (const n of fs.readdirSync(root, { encoding: 'buffer' })) {
+    const p = Buffer.concat([Buffer.from(`${root}/`), n]);
+    if (fs.lstatSync(p).isDirectory()) visit(p);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kill trials
+
+const BIG_FILES = 6;
+const PAGE = 4 * KiB;
+
+interface Version {
+  state: TreeState;
+  /** the big files' bytes, to tell a half-done patch (page by page old or new) */
+  big: Map<string, Buffer>;
+}
+
+function readVersion(): Version {
+  const big = new Map<string, Buffer>();
+  for (let i = 0; i < BIG_FILES; i++) {
+    const rel = `big/f${i}.bin`;
+    big.set(rel, fs.readFileSync(path.join(sb.source, rel)));
+  }
+  return { state: stateOf(sb.source), big };
+}
+
+let created = 0;
+
+/** Changes several files on the source: patches, rewrites, growth; small files changed, made, deleted. */
+function mutate(rng: Rng): Version {
+  for (let i = 0; i < BIG_FILES; i++) {
+    const p = path.join(sb.source, `big/f${i}.bin`);
+    const size = fs.statSync(p).size;
+    const how = i < 3 ? i : rng.int(4); // the first three always change, one way each
+    if (how === 0) {
+      // a few 4 KiB scribbles: the journaled in-place patch
+      for (let k = 0; k < 3; k++) patchFile(p, rng.int(size - PAGE), rng.bytes(PAGE));
+    } else if (how === 1) {
+      // most of it: a temp file renamed into place
+      for (let at = 0; at + 64 <= size; at += 96 * KiB)
+        patchFile(p, at + rng.int(1024), rng.bytes(64));
+    } else if (how === 2) {
+      fs.appendFileSync(p, rng.bytes(1 + rng.int(200 * KiB)));
+    }
+  }
+  const small = fs.readdirSync(path.join(sb.source, 'small')).sort();
+  const picks = rng.sample(small.length, 3);
+  fs.writeFileSync(path.join(sb.source, 'small', small[picks[0]!]!), rng.bytes(rng.int(8 * KiB)));
+  fs.writeFileSync(path.join(sb.source, 'small', small[picks[1]!]!), rng.bytes(rng.int(8 * KiB)));
+  fs.rmSync(path.join(sb.source, 'small', small[picks[2]!]!));
+  putFile(sb.source, `small/new-${++created}.bin`, rng.bytes(rng.int(8 * KiB)));
+  return readVersion();
+}
+
+/** True when the file is, 4 KiB page by page, each page either old or new (a patch not yet undone). */
+function isPageMix(abs: string, a: Buffer, b: Buffer): boolean {
+  const cur = fs.readFileSync(abs);
+  if (cur.length !== a.length || cur.length !== b.length) return false;
+  for (let off = 0; off < cur.length; off += PAGE) {
+    const end = Math.min(off + PAGE, cur.length);
+    const page = cur.subarray(off, end);
+    if (!page.equals(a.subarray(off, end)) && !page.equals(b.subarray(off, end))) return false;
+  }
+  return true;
+}
+
+/**
+ * Every far entry holds its old or its new content. Before recovery, a file being patched in
+ * place may be half done while its undo journal waits in `.tandem/journal` (the next open of the
+ * pair rolls it back): counted as torn, not as a problem.
+ */
+function checkOldOrNew(old: Version, next: Version, beforeRecovery: boolean) {
+  const now = stateOf(sb.target);
+  const journal = stateDirPaths(sb.target).filter((p) => p.startsWith('journal/'));
+  const problems: string[] = [];
+  let torn = 0;
+  let atNew = 0;
+  for (const p of new Set([...old.state.keys(), ...next.state.keys(), ...now.keys()])) {
+    const has = now.get(p) ?? 'absent';
+    const was = old.state.get(p) ?? 'absent';
+    const will = next.state.get(p) ?? 'absent';
+    if (has === will && was !== will) atNew++;
+    if (has === was || has === will) continue;
+    const a = old.big.get(p);
+    const b = next.big.get(p);
+    if (
+      beforeRecovery &&
+      journal.length > 0 &&
+      a &&
+      b &&
+      isPageMix(path.join(sb.target, p), a, b)
+    ) {
+      torn++;
+      continue;
+    }
+    problems.push(
+      `${JSON.stringify(p)}: holds ${has}, neither old ${was} nor new ${will} (journal files: ${journal.length})`,
+    );
+  }
+  return { problems, torn, atNew };
+}
+
+type Victim = 'local CLI' | 'far server';
+/** What a kill's delay counts from: the spawn, the first chunk kept far, the far apply's start. */
+type Moment = 'spawn' | 'transfer' | 'apply';
+
+interface KillPlan {
+  victim: Victim;
+  after: Moment;
+  delayMs: number;
+}
+
+/**
+ * A probe for the far apply's start: a new temp file, version or journal in the target's
+ * `.tandem/` (the scans, the descent and the transfer come before; the apply is the part where a
+ * kill can leave a file between its old and new content).
+ */
+function applyProbe(): () => boolean {
+  const dir = path.join(sb.target, STATE_DIR);
+  const names = (): string[] =>
+    ['tmp', 'versions', 'journal'].flatMap((d) => {
+      try {
+        return fs.readdirSync(path.join(dir, d)).map((n) => `${d}/${n}`);
+      } catch {
+        return [];
+      }
+    });
+  const before = new Set(names());
+  return () => names().some((n) => !before.has(n));
+}
+
+async function killTrials(): Promise<void> {
+  const rng = createRng(KILL_SEED);
+  const report: string[] = [];
+  const farTandem = farTandemLink();
+  const args = ['sync', sb.source, far(), '--yes', '--json', ...remoteArgs(farTandem)];
+  const label = (t: number, a: number) => `trial ${t + 1}.${a + 1} (seed ${KILL_SEED})`;
+
+  fs.mkdirSync(path.join(sb.source, 'big'));
+  for (let i = 0; i < BIG_FILES; i++) {
+    writeSeededFile(
+      path.join(sb.source, `big/f${i}.bin`),
+      (2 + rng.int(4)) * MiB + rng.int(64 * KiB),
+      `${KILL_SEED}/f${i}`,
+    );
+  }
+  for (let i = 0; i < 12; i++)
+    putFile(sb.source, `small/s${String(i).padStart(2, '0')}.bin`, rng.bytes(rng.int(8 * KiB)));
+
+  /**
+   * Runs a sync in its own process group, watching the far target for the transfer and the
+   * apply, and kills as planned; then waits until its ssh and far server are gone.
+   */
+  const runAndKill = async (kill: KillPlan | null) => {
+    const before = sourceNow();
+    const applying = applyProbe();
+    const child = spawnCli(args, { home: sb.home, cwd: sb.base, detached: true });
+    const started = performance.now();
+    const done = waitForCli(child, args, 110_000);
+    let finished = false;
+    let killedPid: number | null = null;
+    const seen: Record<Moment, number | null> = { spawn: 0, transfer: null, apply: null };
+    let timer: NodeJS.Timeout | undefined;
+    let hunt: NodeJS.Timeout | undefined;
+    const killNow = (): void => {
+      if (finished || !kill) return;
+      if (kill.victim === 'local CLI') {
+        if (signal(child.pid!, 'SIGKILL')) killedPid = child.pid!;
+        return;
+      }
+      // The far server of this run: the only one started as this test's far-bin link. Before
+      // it has started, it is looked for until it is there or the run has ended.
+      const find = (): void => {
+        const pid = finished ? undefined : farServers(farTandem)[0];
+        if (pid !== undefined && signal(pid, 'SIGKILL')) killedPid = pid;
+        else if (!finished) hunt = setTimeout(find, 1);
+      };
+      find();
+    };
+    const arm = (m: Moment): void => {
+      if (kill?.after === m) timer = setTimeout(killNow, kill.delayMs);
+    };
+    arm('spawn');
+    const poll = setInterval(() => {
+      const at = performance.now() - started;
+      if (seen.transfer === null && incomingChunks().count > 0) {
+        seen.transfer = at;
+        arm('transfer');
+      }
+      if (seen.apply === null && applying()) {
+        seen.apply = at;
+        arm('apply');
+      }
+    }, 1);
+    const run = await done;
+    finished = true;
+    clearInterval(poll);
+    clearTimeout(timer);
+    clearTimeout(hunt);
+    const ms = performance.now() - started;
+    expectSourceUntouched(before, run);
+    await until(
+      'the run’s ssh and far server to end',
+      () => !signal(-child.pid!, 0) && farServers(farTandem).length === 0,
+      60_000,
+      10,
+    );
+    return {
+      run,
+      ms,
+      seen,
+      // Interrupted: the CLI died, or it failed for its far server's death. A far server killed
+      // while it closes, after its last reply, leaves a run that succeeded.
+      interrupted: killedPid !== null && (run.signal === 'SIGKILL' || run.code !== 0),
+    };
+  };
+
+  const first = await runAndKill(null);
+  expect(first.run.code, describeRun(first.run)).toBe(0);
+  expectIdentical();
+  let current = readVersion();
+
+  // How long an unkilled run of such a change takes, from each moment to its end: the kills fall
+  // in those spans.
+  let next = mutate(rng);
+  const measured = await runAndKill(null);
+  expect(measured.run.code, describeRun(measured.run)).toBe(0);
+  expectIdentical();
+  current = next;
+  // A moment the probes did not catch (the poll was not scheduled while it lasted, on a loaded
+  // machine) gets a tenth of the run as its span.
+  const spans: Record<Moment, number> = { spawn: measured.ms, transfer: 0, apply: 0 };
+  for (const m of ['transfer', 'apply'] as const) {
+    const at = measured.seen[m];
+    spans[m] = at === null ? Math.max(1, measured.ms / 10) : Math.max(1, measured.ms - at);
+  }
+  const shownAt = (at: number | null) => (at === null ? 'unseen' : `${Math.round(at)} ms`);
+  report.push(
+    `an unkilled run took ${Math.round(measured.ms)} ms; chunks came from ${shownAt(measured.seen.transfer)}, the apply from ${shownAt(measured.seen.apply)}`,
+  );
+
+  let interruptedInApply = 0;
+  for (let t = 0; t < KILL_TRIALS; t++) {
+    const victim: Victim = rng.int(2) === 0 ? 'local CLI' : 'far server';
+    // The apply is where a file can be caught between old and new: half the draws.
+    let after: Moment = (['spawn', 'transfer', 'apply', 'apply'] as const)[rng.int(4)]!;
+    let fraction = rng.next();
+    for (let a = 0; ; a++) {
+      const name = label(t, a);
+      const old = current;
+      next = mutate(rng);
+      const kill: KillPlan = { victim, after, delayMs: fraction * spans[after] };
+      const { run, interrupted, ms, seen } = await runAndKill(kill);
+      const when = `${Math.round(kill.delayMs)} ms after ${after === 'spawn' ? 'the spawn' : after === 'transfer' ? 'the first chunk arrived' : 'the far apply began'}`;
+      // Killed, the CLI dies by the signal; its far server killed, it fails with one line, exit 2.
+      if (!interrupted) expect(run.code, `${name}: ${describeRun(run)}`).toBe(0);
+      else if (victim === 'far server') {
+        expect(run.code, `${name}: ${describeRun(run)}`).toBe(2);
+        expect(oneLineErrorProblems(run.stderr), `${name}: ${describeRun(run)}`).toEqual([]);
+      }
+      expect(run.stderr, `${name}: a stack trace: ${describeRun(run)}`).not.toMatch(/^\s+at /m);
+
+      const afterKill = checkOldOrNew(old, next, true);
+      expect(afterKill.problems, `${name}: after killing the ${victim} ${when}`).toEqual([]);
+
+      // diff opens the far pair, which undoes a half-done patch first: then strictly old or new.
+      const d = await cli(['diff', sb.source, far(), ...remoteArgs(farTandem)]);
+      expect([0, 1], `${name}: diff after the kill: ${describeRun(d)}`).toContain(d.code);
+      const recovered = checkOldOrNew(old, next, false);
+      expect(recovered.problems, `${name}: after recovery by diff (kill ${when})`).toEqual([]);
+
+      const rerun = await runAndKill(null);
+      expect(rerun.run.code, `${name}: the rerun: ${describeRun(rerun.run)}`).toBe(0);
+      expect(
+        diffTrees(sb.source, sb.target, { mode: true, mtime: true }),
+        `${name}: after the rerun (kill ${when})`,
+      ).toEqual([]);
+      expect(incomingChunks(), `${name}: .tandem/incoming after the rerun`).toEqual({
+        count: 0,
+        bytes: 0,
+      });
+      current = next;
+      report.push(
+        `${name}: ${interrupted ? `killed the ${victim}` : `the run ended before the ${victim} was killed`} ${when}; ` +
+          `${afterKill.atNew} entries already new, ${afterKill.torn} half-patched awaiting recovery; diff exit ${d.code}` +
+          (interrupted && run.stderr.trim()
+            ? `; it said ${JSON.stringify(run.stderr.trim().slice(0, 160))}`
+            : ''),
+      );
+      if (interrupted) {
+        if (after === 'apply') interruptedInApply++;
+        break;
+      }
+      // The moment fell after the end of the run: the same trial again, sooner; counted from the
+      // spawn if the probes missed the moment it counts from.
+      if (seen[after] === null) after = 'spawn';
+      if (after === 'spawn') spans.spawn = Math.min(spans.spawn, ms);
+      fraction /= 2;
+      if (a + 1 >= KILL_ATTEMPTS)
+        throw new Error(
+          `${name}: ${KILL_ATTEMPTS} runs all ended before their kill:\n${report.join('\n')}`,
+        );
+    }
+  }
+  report.push(
+    `${interruptedInApply} of ${KILL_TRIALS} trials were interrupted during the far apply`,
+  );
+  console.log(`remote kill trials (seed ${KILL_SEED}):\n  ${report.join('\n  ')}`);
+}
