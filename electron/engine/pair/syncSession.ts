@@ -300,8 +300,11 @@ export class SyncSession {
   async scanTarget(): Promise<ScanResult> {
     const { pair, scheme } = this;
     if (!pair.targetExists) return (this.tgt = this.emptyTree());
-    const listing = walkTree(pair.target, 'target', this.walkOptions());
-    this.tgt = await this.scan('target', listing, pair.index.load('target', scheme));
+    // Listed in a worker while this thread loads the index rows it is matched against.
+    const listing = walkInWorker(pair.target, 'target', this.walkOptions());
+    listing.catch(() => undefined);
+    const indexed = pair.index.load('target', scheme);
+    this.tgt = await this.scan('target', await listing, indexed);
     this.opts.signal?.throwIfAborted();
     pair.index.write('target', this.tgt.upserts, this.tgt.deletions);
     pair.index.setXattrIds('target', this.tgt.xattrUpdates ?? []);

@@ -19,13 +19,19 @@ import os from 'node:os';
 import type { ApplyResult, Plan, PlanItem, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
 import { formatLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
-import { createSchemeHasher, DEFAULT_SCHEME, normalizeScheme } from '../core/hash/hashScheme.js';
+import {
+  createSchemeHasher,
+  DEFAULT_SCHEME,
+  normalizeScheme,
+  type SchemeHasher,
+} from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { compareTrees } from '../core/plan/compare.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
 import { chunkIdsOf, joinPath, parentOf, type IdTree, type TreeNode } from '../core/scan/tree.js';
-import { EXACT_NAMES, walkTree, type NameRules } from '../core/scan/walk.js';
+import { EXACT_NAMES, walkTree, type NameRules, type WalkResult } from '../core/scan/walk.js';
+import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { ItemError, PAGE_SIZE } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
 import { decodeSignature, encodeDelta } from './delta.js';
@@ -66,6 +72,12 @@ const WINDOW = 64;
 /** Bytes of a file's consecutive chunks sent as one rsync delta (held in memory on both sides). */
 const DELTA_RUN = 64 * 1024 * 1024;
 
+/** What the source's scan takes from the target: its name rules and its mtime granularity. */
+interface TargetRules {
+  nameRules: NameRules;
+  granularityMs: number;
+}
+
 interface Scanned {
   target: string;
   exists: boolean;
@@ -92,6 +104,11 @@ export class RemoteSession {
     private readonly scheme: string,
     private readonly pool: HashPool,
     private readonly opts: RemoteSessionOptions,
+    private readonly ignore: string[],
+    /** the target's rules as the last run found them (targetRules in this side's index) */
+    private readonly rules: TargetRules,
+    /** the source's listing, begun while ssh connects */
+    private readonly listing: Promise<WalkResult>,
   ) {}
 
   /** The target as it is shown: host:path, as the person gave it. */
@@ -124,12 +141,33 @@ export class RemoteSession {
     const index = new IdentifierIndex(indexFileOf(home, key));
     let conn: RemoteConnection | null = null;
     let pool: HashPool | null = null;
+    let listing: Promise<WalkResult> | null = null;
     try {
       const scheme = normalizeScheme(opts.scheme ?? index.getMeta('scheme') ?? DEFAULT_SCHEME);
+      const ignore = [...readIgnoreFile(source), ...(opts.ignore ?? [])];
+      const stored = index.getMeta('targetRules');
+      const rules: TargetRules = stored
+        ? (JSON.parse(stored) as TargetRules)
+        : { nameRules: EXACT_NAMES, granularityMs: 1 };
+      // The source is listed in a worker while ssh connects and the far side starts.
+      listing = walkInWorker(source, 'source', { ignore, targetNames: rules.nameRules });
+      listing.catch(() => undefined);
       conn = await RemoteConnection.open(where, opts);
       pool = await HashPool.create(scheme, opts.threads);
-      return new RemoteSession(source, where, conn, index, scheme, pool, opts);
+      return new RemoteSession(
+        source,
+        where,
+        conn,
+        index,
+        scheme,
+        pool,
+        opts,
+        ignore,
+        rules,
+        listing,
+      );
     } catch (e) {
+      await listing?.catch(() => undefined);
       await pool?.close();
       await conn?.close();
       index.close();
@@ -152,7 +190,7 @@ export class RemoteSession {
 
   async plan(): Promise<Plan> {
     const { scheme, source } = this;
-    const ignore = [...readIgnoreFile(source), ...(this.opts.ignore ?? [])];
+    const ignore = this.ignore;
     // The far side opens and scans the target while this side walks and hashes the source.
     const far = this.request({
       t: 'openTarget',
@@ -164,49 +202,23 @@ export class RemoteSession {
       ignore,
     }) as Promise<unknown> as Promise<Scanned>;
     far.catch(() => undefined);
-    // The walk checks names against the target's rules (collisions on a folding target); those
-    // of the last run are taken, and the walk is done again in the rare case that they changed.
-    const remembered = this.index.getMeta('targetNames');
-    const rulesUsed = remembered ? (JSON.parse(remembered) as NameRules) : EXACT_NAMES;
-    let listing = walkTree(source, 'source', { ignore, targetNames: rulesUsed });
+    const hasher = await createSchemeHasher(scheme);
+    const rules = this.rules;
+    this.src = await this.scanSource(await this.listing, hasher, rules.granularityMs);
     const scanned = await far;
     this.far = scanned;
-    if (JSON.stringify(scanned.nameRules) !== JSON.stringify(rulesUsed)) {
-      this.index.setMeta('targetNames', JSON.stringify(scanned.nameRules));
-      listing = walkTree(source, 'source', { ignore, targetNames: scanned.nameRules });
+    // Folder ids hold mtimes in the target's granularity, and the walk checks names against the
+    // target's rules: both are the last run's until the far side says; where they changed (a
+    // first run, another target), the source is listed and scanned again under the new ones.
+    const now: TargetRules = {
+      nameRules: scanned.nameRules,
+      granularityMs: scanned.granularityMs,
+    };
+    if (JSON.stringify(now) !== JSON.stringify(rules)) {
+      this.index.setMeta('targetRules', JSON.stringify(now));
+      const listing = walkTree(source, 'source', { ignore, targetNames: now.nameRules });
+      this.src = await this.scanSource(listing, hasher, now.granularityMs);
     }
-    const hasher = await createSchemeHasher(scheme);
-    let files = 0;
-    this.src = await scanSide({
-      root: source,
-      side: 'source',
-      scheme,
-      hasher,
-      pool: this.pool,
-      indexed: this.index.load('source', scheme),
-      listing,
-      mtimeGranularityMs: scanned.granularityMs,
-      loadId: (p) => this.index.loadId('source', p),
-      loadChunkIds: (p) => this.index.loadChunkIds('source', p),
-      onHashPlanned: (n, bytes) => {
-        files = n;
-        this.opts.onProgress?.({
-          phase: 'scan',
-          side: 'source',
-          files,
-          bytesDone: 0,
-          bytesTotal: bytes,
-        });
-      },
-      onHashProgress: (done, total) =>
-        this.opts.onProgress?.({
-          phase: 'scan',
-          side: 'source',
-          files,
-          bytesDone: done,
-          bytesTotal: total,
-        }),
-    });
     this.index.write('source', this.src.upserts, this.src.deletions);
     this.index.setMeta('scheme', scheme);
 
@@ -237,6 +249,34 @@ export class RemoteSession {
       }),
       summary: summarize(items),
     };
+  }
+
+  /** Hashes the source from its listing and the index rows it may reuse. */
+  private scanSource(
+    listing: WalkResult,
+    hasher: SchemeHasher,
+    granularityMs: number,
+  ): Promise<ScanResult> {
+    let files = 0;
+    const progress = (bytesDone: number, bytesTotal: number) =>
+      this.opts.onProgress?.({ phase: 'scan', side: 'source', files, bytesDone, bytesTotal });
+    return scanSide({
+      root: this.source,
+      side: 'source',
+      scheme: this.scheme,
+      hasher,
+      pool: this.pool,
+      indexed: this.index.load('source', this.scheme),
+      listing,
+      mtimeGranularityMs: granularityMs,
+      loadId: (p) => this.index.loadId('source', p),
+      loadChunkIds: (p) => this.index.loadChunkIds('source', p),
+      onHashPlanned: (n, bytes) => {
+        files = n;
+        progress(0, bytes);
+      },
+      onHashProgress: progress,
+    });
   }
 
   /**
