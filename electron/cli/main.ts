@@ -7,6 +7,7 @@ import type { ApplyResult, Plan } from '../shared/plan.js';
 import { RefusalError, resolvePair } from '../engine/pair/pair.js';
 import { parseLocation, type RemoteLocation } from '../shared/remoteAddress.js';
 import { formatBytes } from '../shared/format.js';
+import { splitCommand } from '../shared/command.js';
 import { appVersion } from '../engine/core/runtime/appVersion.js';
 import { PairBusyError } from '../engine/pair/pairLock.js';
 import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
@@ -284,7 +285,7 @@ async function openRemote(
     ...(a.maxDelete !== undefined ? { maxDelete: a.maxDelete } : {}),
     ignore: o.ignore ?? [],
     ...(a.scheme ? { scheme: a.scheme } : {}),
-    ...(o.rsh !== undefined ? { rsh: splitCommand(o.rsh) } : {}),
+    ...(o.rsh !== undefined ? { rsh: rshCommand(o.rsh) } : {}),
     ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),
     batch: a.io.ask === null,
     onProgress: (p) => a.io.progress.update(p),
@@ -301,32 +302,13 @@ async function openRemote(
   };
 }
 
-/**
- * `-e 'ssh -p 2222 -i "my key"'` as a command and its arguments: split at spaces outside
- * quotes, as rsync splits its -e (no shell runs it, so nothing else is special).
- */
-export function splitCommand(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let any = false;
-  for (const c of s) {
-    if (quote) {
-      if (c === quote) quote = null;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      any = true;
-    } else if (/\s/.test(c)) {
-      if (cur || any) out.push(cur);
-      cur = '';
-      any = false;
-    } else cur += c;
+/** --rsh as a command and its arguments; a malformed one is a usage error. */
+function rshCommand(s: string): string[] {
+  try {
+    return splitCommand(s);
+  } catch (e) {
+    throw new UsageError(`--rsh: ${(e as Error).message}`);
   }
-  if (quote) throw new UsageError(`--rsh has an unclosed ${quote}: ${s}`);
-  if (cur || any) out.push(cur);
-  if (!out.length) throw new UsageError('--rsh needs a command, e.g. --rsh "ssh -p 2222"');
-  return out;
 }
 
 export async function runCli(argv: string[], io: Io = defaultIo()): Promise<number> {

@@ -47,6 +47,13 @@ export interface PairSettings {
    * otherwise the pair's status carries one notice saying how many entries differ
    */
   owners: boolean;
+  /**
+   * a target on another machine (host:path): the ssh command and its options that reach it
+   * (rsync's -e; default ssh, with the user's ~/.ssh/config), and the far side's tandem
+   * (rsync's --rsync-path; default tandem on its PATH)
+   */
+  rsh?: string;
+  remoteTandem?: string;
 }
 
 /** The settings that say how much of each entry beyond its bytes, mode and mtime a pair keeps. */

@@ -128,8 +128,21 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
     throw new RefusalError(
       `source ${source} is inside target ${target}; choose folders that do not contain each other`,
     );
-  const key = crypto.createHash('sha256').update(`${source}\0${target}`).digest('hex').slice(0, 20);
-  return { source, target, targetGiven: path.resolve(targetArg), targetExists, key };
+  return {
+    source,
+    target,
+    targetGiven: path.resolve(targetArg),
+    targetExists,
+    key: pairKey(source, target),
+  };
+}
+
+/**
+ * A pair's key (its index file's name, its marker's entry): of the source's real path and the
+ * target's (or, for a remote target, its address as written back by formatLocation).
+ */
+export function pairKey(source: string, target: string): string {
+  return crypto.createHash('sha256').update(`${source}\0${target}`).digest('hex').slice(0, 20);
 }
 
 function readLinkOrNull(p: string): string | null {

@@ -60,7 +60,14 @@ export class RemoteConnection {
     const dest = where.user ? `${where.user}@${where.host}` : where.host;
     const args = [
       ...rshArgs,
-      ...(opts.batch ? ['-o', 'BatchMode=yes'] : []),
+      // Where no terminal can answer (the service, scripts), ssh fails instead of prompting, and
+      // gives up on a host that does not answer; a link that goes dead is noticed in about 45 s
+      // either way (ssh's command-line options win over the user's config).
+      ...(opts.batch ? ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30'] : []),
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ServerAliveCountMax=3',
       ...(where.port ? ['-p', String(where.port)] : []),
       // No escape character: the channel is binary, and a "~." in it must not end the session.
       '-e',

@@ -14,7 +14,6 @@
 //      is sent whole, or, where the far side holds an old chunk at its place, as the 4 KiB pages
 //      whose ids differ (a hash of a hash again). The far side checks each against its id, keeps
 //      it in `.tandem/incoming`, and applies with its own journaled, versioned apply.
-import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ApplyResult, Plan, PlanItem, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
@@ -35,7 +34,7 @@ import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { ItemError, PAGE_SIZE } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
 import { decodeSignature, encodeDelta } from './delta.js';
-import { indexFileOf, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
+import { indexFileOf, pairKey, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
 import { planHolds, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
 import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
 import { PAGE_ID_BYTES, pageIds, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
@@ -133,12 +132,7 @@ export class RemoteSession {
     const source = resolveSource(sourceArg);
     const home = opts.home ?? tandemHome();
     const label = formatLocation(where);
-    const key = crypto
-      .createHash('sha256')
-      .update(`${source}\0${label}`)
-      .digest('hex')
-      .slice(0, 20);
-    const index = new IdentifierIndex(indexFileOf(home, key));
+    const index = new IdentifierIndex(indexFileOf(home, pairKey(source, label)));
     let conn: RemoteConnection | null = null;
     let pool: HashPool | null = null;
     let listing: Promise<WalkResult> | null = null;

@@ -4,12 +4,11 @@
 // this machine's state folder), scans and hashes the target with this machine's cores, answers
 // the other side's descent of the id tree, keeps the chunks that arrive (stagedChunks.ts), and
 // applies the plan with the same guarded, journaled, versioned apply as a local target.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApplyResult, PlanItem } from '../../shared/plan.js';
-import { RefusalError, tandemHome, type PairPaths } from '../pair/pair.js';
+import { pairKey, RefusalError, tandemHome, type PairPaths } from '../pair/pair.js';
 import { SyncSession, type SessionProgress } from '../pair/syncSession.js';
 import { createSchemeHasher, type SchemeHasher } from '../core/hash/hashScheme.js';
 import type { ScanResult } from '../core/scan/scan.js';
@@ -174,11 +173,7 @@ export class TargetHalf {
       target: where.target,
       targetGiven: where.given,
       targetExists: where.exists,
-      key: crypto
-        .createHash('sha256')
-        .update(`${r.sourceLabel}\0${where.target}`)
-        .digest('hex')
-        .slice(0, 20),
+      key: pairKey(r.sourceLabel, where.target),
     };
     const session = await SyncSession.open(paths, {
       write: r.write,

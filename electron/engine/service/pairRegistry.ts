@@ -11,7 +11,9 @@ import type {
 } from '../../shared/syncApi.js';
 import { DEFAULT_POLICY, FIDELITY_KEYS } from '../../shared/syncApi.js';
 import { DEFAULT_SCHEME, normalizeScheme } from '../core/hash/hashScheme.js';
-import { RefusalError, resolvePair } from '../pair/pair.js';
+import { pairKey, RefusalError, resolvePair, resolveSource, type PairPaths } from '../pair/pair.js';
+import { formatLocation, parseLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
+import { splitCommand } from '../../shared/command.js';
 import { DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
 import { xattrModule } from '../core/scan/xattrs.js';
 import { rememberedOptions } from '../pair/syncSession.js';
@@ -80,12 +82,51 @@ export function validateSettings(s: Partial<PairSettings>): Partial<PairSettings
   for (const k of FIDELITY_KEYS)
     if (s[k] !== undefined && typeof s[k] !== 'boolean')
       throw new RefusalError(`${k} must be true or false`);
+  for (const k of ['rsh', 'remoteTandem'] as const)
+    if (s[k] !== undefined && (typeof s[k] !== 'string' || /[\n\0]/.test(s[k])))
+      throw new RefusalError(`${k} must be one line of text`);
+  if (s.rsh) {
+    try {
+      splitCommand(s.rsh);
+    } catch (e) {
+      throw new RefusalError(`the ssh command: ${(e as Error).message}`);
+    }
+  }
   if ((s.xattrs || s.acls) && !xattrModule())
     throw new RefusalError(
       'extended attributes and ACLs cannot be read on this platform; leave them off',
     );
   return out;
 }
+
+/**
+ * Whether a stored target is a folder on another machine: the registry stores a local target as
+ * its absolute real path and a remote one as its address (formatLocation), never absolute.
+ */
+export function isRemoteTarget(target: string): boolean {
+  return !path.isAbsolute(target);
+}
+
+/** A target argument as a remote address, or null for a local path (one that exists always is). */
+export function remoteTargetOf(arg: string): RemoteLocation | null {
+  if (path.isAbsolute(arg) || fs.existsSync(arg)) return null;
+  try {
+    const where = parseLocation(arg);
+    return where.kind === 'remote' ? where : null;
+  } catch {
+    return null; // not an address: resolvePair says what is wrong with it as a path
+  }
+}
+
+/** A pair with its target on another machine: the source resolved here, the target as given. */
+export function remotePair(sourceArg: string, where: RemoteLocation): PairPaths {
+  const source = resolveSource(sourceArg);
+  const target = formatLocation(where);
+  // The same key as the CLI's remote session (remoteSession.ts): one index for both.
+  return { source, target, targetGiven: target, targetExists: true, key: pairKey(source, target) };
+}
+
+const NO_FIDELITY = { xattrs: false, acls: false, hardLinks: false, owners: false };
 
 export class PairRegistry {
   private data: { version: 1; pairs: PairConfig[]; settings: ServiceSettings };
@@ -148,7 +189,14 @@ export class PairRegistry {
    * what the pair's index remembers from the CLI, so watching keeps what `tandem sync -X` set.
    */
   add(input: AddPairInput, fidelity: 'newPair' | 'remembered' = 'newPair'): PairConfig {
-    const paths = resolvePair(input.source, input.target);
+    const remote = remoteTargetOf(input.target);
+    const paths = remote
+      ? remotePair(input.source, remote)
+      : resolvePair(input.source, input.target);
+    if (remote && FIDELITY_KEYS.some((k) => input[k]))
+      throw new RefusalError(
+        `extended attributes, ACLs, hard links and owners are not yet kept for a folder on another machine (${remote.host}); leave them off`,
+      );
     const existing = this.data.pairs.find((p) => p.id === paths.key);
     if (existing) return { ...existing };
     for (const p of this.data.pairs) {
@@ -164,7 +212,11 @@ export class PairRegistry {
     const { source: _s, target: _t, ...settings } = input;
     const pair: PairConfig = {
       ...DEFAULT_SETTINGS,
-      ...(fidelity === 'newPair' ? newPairFidelity() : rememberedFidelity(this.home, paths.key)),
+      ...(remote
+        ? NO_FIDELITY
+        : fidelity === 'newPair'
+          ? newPairFidelity()
+          : rememberedFidelity(this.home, paths.key)),
       ...validateSettings(settings),
       id: paths.key,
       source: paths.source,

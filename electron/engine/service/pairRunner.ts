@@ -4,7 +4,18 @@
 import { progressFraction } from '../../shared/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { mergeApplyResults, type ApplyResult, type PlanItem } from '../../shared/plan.js';
+import {
+  mergeApplyResults,
+  type ApplyResult,
+  type Plan,
+  type PlanItem,
+} from '../../shared/plan.js';
+import { parseLocation } from '../../shared/remoteAddress.js';
+import { splitCommand } from '../../shared/command.js';
+import { appVersion } from '../core/runtime/appVersion.js';
+import { RemoteError } from '../remote/connection.js';
+import { RemoteSession, type RemoteProgress } from '../remote/remoteSession.js';
+import { isRemoteTarget } from './pairRegistry.js';
 import {
   FIDELITY_KEYS,
   PENDING_EVENT_LIMIT,
@@ -74,6 +85,19 @@ const HOUR = 3_600_000;
 /** More changed paths than this before a cycle: it walks the pair instead of listing their folders. */
 const MAX_CHANGED = 10_000;
 const BUSY_RETRY_MS = 5_000;
+const REMOTE_RETRY_MS = 5_000;
+const REMOTE_RETRY_MAX_MS = 5 * 60_000;
+
+/** What a cycle needs of its session: a local pair's SyncSession, or a remote target's. */
+interface CycleSession {
+  pair: { targetExists: boolean; recovery: { rolledBack: string[]; problems: string[] } };
+  planChanged: SyncSession['planChanged'];
+  plan(): Promise<Plan>;
+  linkedFiles: number;
+  sourceByteNames: number;
+  apply(items: PlanItem[]): ApplyResult | Promise<ApplyResult>;
+  close(): Promise<void>;
+}
 const QUIET_MS = 1_000;
 
 /**
@@ -224,7 +248,9 @@ export class PairRunner {
     // A new pair's target may not exist yet; it is created (empty) so that it can be watched. A
     // target this pair has used before is never made anew: missing, it is an unmounted disk,
     // and an empty folder at its place would be taken for it (the engine refuses it instead).
-    if (!fs.existsSync(this.pair.target) && !this.usedTarget()) {
+    // A target on another machine is neither made nor watched from here.
+    const remote = isRemoteTarget(this.pair.target);
+    if (!remote && !fs.existsSync(this.pair.target) && !this.usedTarget()) {
       try {
         fs.mkdirSync(this.pair.target);
       } catch {
@@ -366,33 +392,26 @@ export class PairRunner {
     this.cycleAbort = abort;
     const t0 = performance.now();
     const ms = (from: number) => Math.round(performance.now() - from);
-    let session: SyncSession;
+    let session: CycleSession;
     try {
       const confirmTarget = this.confirmTarget;
-      session = await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
-        signal: abort.signal,
-        write: true,
-        confirmTarget,
-        scheme: this.pair.scheme,
-        ignore: this.pair.ignore,
-        // Always given, never left to what the index remembers: the pair's settings are the truth
-        // for the service (a change forgets the stored folder or attribute ids, see syncSession).
-        xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
-        hardLinks: this.pair.hardLinks,
-        owners: this.pair.owners,
-        retentionDays: this.pair.retentionDays,
-        verifyStored,
-        home: this.deps.home,
-        ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
-        onProgress: (p) => {
-          const progress =
-            p.phase === 'scan'
+      const onProgress = (p: RemoteProgress) => {
+        const progress =
+          p.phase === 'scan'
+            ? {
+                phase: 'scan' as const,
+                bytesDone: p.bytesDone,
+                bytesTotal: p.bytesTotal,
+                itemsDone: 0,
+                itemsTotal: p.files,
+              }
+            : p.phase === 'transfer'
               ? {
-                  phase: 'scan' as const,
+                  phase: 'apply' as const,
                   bytesDone: p.bytesDone,
                   bytesTotal: p.bytesTotal,
-                  itemsDone: 0,
-                  itemsTotal: p.files,
+                  itemsDone: p.chunksDone,
+                  itemsTotal: p.chunksTotal,
                 }
               : {
                   phase: 'apply' as const,
@@ -401,9 +420,29 @@ export class PairRunner {
                   itemsDone: p.itemsDone,
                   itemsTotal: p.itemsTotal,
                 };
-          this.reportProgress(progress);
-        },
-      });
+        this.reportProgress(progress);
+      };
+      session = isRemoteTarget(this.pair.target)
+        ? await this.openRemote(confirmTarget, onProgress)
+        : await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
+            signal: abort.signal,
+            write: true,
+            confirmTarget,
+            scheme: this.pair.scheme,
+            ignore: this.pair.ignore,
+            // Always given, never left to what the index remembers: the pair's settings are the
+            // truth for the service (a change forgets the stored folder or attribute ids, see
+            // syncSession).
+            xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
+            hardLinks: this.pair.hardLinks,
+            owners: this.pair.owners,
+            retentionDays: this.pair.retentionDays,
+            verifyStored,
+            home: this.deps.home,
+            ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
+            onProgress,
+          });
+      this.remoteFailures = 0;
       if (confirmTarget) {
         this.confirmTarget = false;
         this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
@@ -428,7 +467,8 @@ export class PairRunner {
         // Another Tandem (the CLI, say) is syncing this pair: try again shortly.
         setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
         this.fail(`${e.message}; retrying in a few seconds`);
-      } else this.fail((e as Error).message, e);
+      } else if (e instanceof RemoteError) this.reconnectLater(e, applyApproved);
+      else this.fail((e as Error).message, e);
       return;
     }
     const opened = ms(t0);
@@ -439,9 +479,6 @@ export class PairRunner {
       ...(verifyStored ? { scrub: true } : {}),
     };
     try {
-      for (const f of session.pair.recovery.rolledBack)
-        this.deps.log.warn({ path: f }, 'undid an interrupted patch');
-      for (const p of session.pair.recovery.problems) this.problem(p);
       const tPlan = performance.now();
       // Names that share an inode are grouped across the whole pair: where the last walk found
       // any, every cycle walks.
@@ -451,6 +488,10 @@ export class PairRunner {
           : await session.planChanged(withPendingMoves(changed, this.store.all()));
       walked = !part;
       const plan = part?.plan ?? (await session.plan());
+      // (A remote target's recovery is known once the far side has opened it, in plan().)
+      for (const f of session.pair.recovery.rolledBack)
+        this.deps.log.warn({ path: f }, 'undid an interrupted patch');
+      for (const p of session.pair.recovery.problems) this.problem(p);
       const covers = part?.covers;
       // A full walk begun while the watcher was up: from now on its events are the whole story.
       if (!part) this.linkedFiles = session.linkedFiles;
@@ -525,7 +566,7 @@ export class PairRunner {
         this.setState('syncing');
         const toApply = withParentFolders(chosen, rec.items);
         const tApply = performance.now();
-        const result = session.apply(toApply);
+        const result = await session.apply(toApply);
         Object.assign(summary, {
           applied: result.applied,
           failed: result.failed.length,
@@ -564,6 +605,9 @@ export class PairRunner {
       if (abort.signal.aborted) {
         summary.cancelled = true;
         this.setState(this.pair.paused ? 'paused' : 'scanning');
+      } else if (e instanceof RemoteError) {
+        summary.error = e.message;
+        this.reconnectLater(e, applyApproved);
       } else {
         summary.error = (e as Error).message;
         this.fail((e as Error).message, e);
@@ -578,6 +622,61 @@ export class PairRunner {
       summary.ms = { ...(summary.ms as Record<string, number> | undefined), total: ms(t0) };
       this.deps.log.info(summary, 'cycle');
     }
+  }
+
+  /** Failed connections to a remote target in a row (the backoff before the next try). */
+  private remoteFailures = 0;
+
+  /** A remote target's session for one cycle: a connection of its own, closed with it. */
+  private async openRemote(
+    confirmTarget: boolean,
+    onProgress: (p: RemoteProgress) => void,
+  ): Promise<CycleSession> {
+    const where = parseLocation(this.pair.target);
+    if (where.kind !== 'remote') throw new Error(`${this.pair.target} is not a remote address`);
+    const rs = await RemoteSession.open(this.pair.source, where, {
+      version: appVersion(),
+      write: true,
+      confirmTarget,
+      scheme: this.pair.scheme,
+      ignore: this.pair.ignore,
+      home: this.deps.home,
+      // No terminal can answer a prompt in the service: ssh fails instead of waiting.
+      batch: true,
+      ...(this.pair.rsh ? { rsh: splitCommand(this.pair.rsh) } : {}),
+      ...(this.pair.remoteTandem ? { remoteTandem: this.pair.remoteTandem } : {}),
+      ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
+      onProgress,
+    });
+    return {
+      pair: {
+        targetExists: true,
+        get recovery() {
+          return rs.recovery;
+        },
+      },
+      // Nothing on the far side is watched from here: every cycle compares the whole pair (an
+      // unchanged far side costs its root ids).
+      planChanged: () => Promise.resolve(null),
+      plan: () => rs.plan(),
+      linkedFiles: 0,
+      sourceByteNames: 0,
+      apply: (items) => rs.apply(items),
+      close: () => rs.close(),
+    };
+  }
+
+  /**
+   * A remote target could not be reached or the connection dropped: said in the pair's status,
+   * and tried again after a backoff that doubles from 5 s to 5 minutes (a laptop off its network
+   * does not retry every second, and one back on it is synced within minutes).
+   */
+  private reconnectLater(e: RemoteError, applyApproved: boolean): void {
+    this.remoteFailures++;
+    const delay = Math.min(REMOTE_RETRY_MAX_MS, REMOTE_RETRY_MS * 2 ** (this.remoteFailures - 1));
+    const timer = setTimeout(() => void this.requestCycle(applyApproved), delay);
+    timer.unref();
+    this.fail(`${e.message}; trying again in ${Math.round(delay / 1000)} s`);
   }
 
   /**

@@ -30,7 +30,15 @@ import { appVersion } from '../core/runtime/appVersion.js';
 import { browseFolder } from './folderBrowser.js';
 import { RefusalError, resolvePair, tandemHome } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
-import { PairRegistry } from './pairRegistry.js';
+import { isRemoteTarget, PairRegistry, remotePair, remoteTargetOf } from './pairRegistry.js';
+
+/** A remote pair's versions are kept on the far side, which this version does not list. */
+function refuseRemoteVersions(target: string): void {
+  if (isRemoteTarget(target))
+    throw new RefusalError(
+      `the versions of ${target} are kept on that machine, in the folder's .tandem/versions; this version of Tandem lists and restores them for local pairs only`,
+    );
+}
 import { PairRunner, type WatcherFactory } from './pairRunner.js';
 import { listVersions, restoreVersion } from '../core/target/versionRestore.js';
 import { InvalidInputError, parseSelection } from './selection.js';
@@ -286,12 +294,14 @@ export class SyncService implements SyncApi {
   listVersions(pairId: string, rel: string): Promise<Result<VersionInfo[]>> {
     return wrap(() => {
       const r = this.runner(pairId);
+      refuseRemoteVersions(r.pair.target);
       return listVersions(r.pair.target, rel).map((v) => ({ ...v, pairId }));
     });
   }
 
   restoreVersion(pairId: string, rel: string, run: string, stored: string): Promise<Result<null>> {
     return wrap(async () => {
+      refuseRemoteVersions(this.runner(pairId).pair.target);
       await this.runner(pairId).restore(rel, run, stored, (o) => restoreVersion(o));
       return null;
     });
@@ -320,7 +330,8 @@ export class SyncService implements SyncApi {
 
   checkPair(source: string, target: string): Promise<Result<PairCheck>> {
     return wrap(() => {
-      const p = resolvePair(source, target);
+      const remote = remoteTargetOf(target);
+      const p = remote ? remotePair(source, remote) : resolvePair(source, target);
       return { source: p.source, target: p.target, targetExists: p.targetExists };
     });
   }

@@ -1,6 +1,7 @@
 // Connects the PairWatcher (parcel or chokidar) to a PairRunner: settled changes (with their paths)
 // and rescan requests start a cycle, health and errors go to the pair's status.
 import type { WatcherFactory } from './pairRunner.js';
+import { isRemoteTarget } from './pairRegistry.js';
 import { PairWatcher, watcherBackend, type PairWatcherOptions } from '../watch/pairWatcher.js';
 
 /**
@@ -16,7 +17,9 @@ export function createWatcherFactory(
   const factory: WatcherFactory = (pair, cb) => {
     const w = new PairWatcher({
       source: pair.source,
-      target: pair.target,
+      // A target on another machine is not watched from here (its pair is rescanned on its
+      // schedule); isRemoteTarget is the registry's rule.
+      target: isRemoteTarget(pair.target) ? null : pair.target,
       ignore: pair.ignore,
       ...tuning,
     });

@@ -40,7 +40,8 @@ export interface PairWatcherEvents {
 
 export interface PairWatcherOptions {
   source: string;
-  target: string;
+  /** null for a pair whose target is on another machine: only the source is watched here */
+  target: string | null;
   /** the pair's ignore patterns (gitignore syntax), applied to both sides */
   ignore?: readonly string[];
   /** how long raw events gather before they are merged */
@@ -135,8 +136,11 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
   async start(): Promise<void> {
     if (this.started) throw new Error('PairWatcher.start() was called twice');
     this.started = true;
+    const sides: Side[] = this.opts.target === null ? ['source'] : ['source', 'target'];
+    const given =
+      this.opts.target === null ? [this.opts.source] : [this.opts.source, this.opts.target];
     const roots = await Promise.all(
-      [this.opts.source, this.opts.target].map(async (root) => {
+      given.map(async (root) => {
         try {
           // Chokidar lstats the root when links are not followed: a linked root must be resolved.
           return await fsp.realpath(root);
@@ -158,7 +162,6 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
     this.setHealth(watcherHealth(needed, limit));
     if (this.current.mode !== 'watching') return;
 
-    const sides: Side[] = ['source', 'target'];
     const ready = sides.map((side, i) => this.watchSide(side, roots[i]!));
     await new Promise<void>((resolve) => {
       this.stopWaiting = resolve;

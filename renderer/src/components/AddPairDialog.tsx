@@ -118,7 +118,7 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
         <FolderField
           id="pair-target"
           label="Target folder"
-          hint="Tandem makes this folder identical to the source."
+          hint="Tandem makes this folder identical to the source. It may be on another machine: host:/path, reached with your ssh (Tandem must be installed there)."
           value={target}
           onChange={setTarget}
           browseLabel="Browse for target folder"

@@ -1,0 +1,164 @@
+// A live pair whose target is on another machine, through a real sshd on 127.0.0.1 with this
+// checkout's `tandem server` on the far side: the service watches the source, each cycle compares
+// over ssh, auto-approved edits reach the far folder byte for byte, a far side that cannot be
+// reached is said in the pair's status and tried again, and nothing named like the address is
+// ever made locally.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PairConfig, PairStatus, Result, SyncEvent } from '../../shared/syncApi.js';
+import { sshdSkipReason, startSshd, type SshdHandle } from '../../testing/sshd.js';
+import { SyncService } from './syncService.js';
+import { createWatcherFactory } from './watcherFactory.js';
+
+const skip = sshdSkipReason();
+const TANDEM = fileURLToPath(new URL('../../../bin/tandem.js', import.meta.url));
+
+const ok = <T>(r: Result<T>): T => {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+};
+const readOrNull = (p: string): string | null => {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+describe.skipIf(skip !== null)(
+  `live pairs with a target on another machine${skip ? ` (skipped: ${skip})` : ''}`,
+  () => {
+    let sshd: SshdHandle;
+    let dir: string;
+    let src: string;
+    let far: string;
+    let service: SyncService;
+    let events: SyncEvent[];
+
+    beforeAll(async () => {
+      sshd = await startSshd();
+    });
+    afterAll(async () => {
+      await sshd?.stop();
+    });
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-remote-live-'));
+      src = path.join(dir, 'src');
+      far = path.join(dir, 'far');
+      fs.mkdirSync(src);
+      fs.writeFileSync(path.join(src, 'a.txt'), 'alpha');
+      fs.mkdirSync(path.join(src, 'docs'));
+      fs.writeFileSync(path.join(src, 'docs', 'b.txt'), 'beta');
+    });
+    afterEach(async () => {
+      await service?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** Resolves once `pred` holds, checked on every event and every 100 ms; rejects after `ms`. */
+    const until = (pred: () => boolean, ms: number, what: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const t0 = Date.now();
+        const check = () => {
+          if (pred()) {
+            clearInterval(timer);
+            off();
+            resolve();
+          } else if (Date.now() - t0 > ms) {
+            clearInterval(timer);
+            off();
+            reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+          }
+        };
+        const timer = setInterval(check, 100);
+        const off = service.on(() => check());
+        check();
+      });
+
+    const statusOf = async (id: string): Promise<PairStatus> =>
+      ok(await service.status()).find((s) => s.pairId === id)!;
+
+    async function startPair(target: string, more: Partial<PairConfig> = {}) {
+      service = new SyncService({
+        home: path.join(dir, 'home'),
+        threads: 0,
+        watcherFactory: createWatcherFactory({ settleMs: 200 }),
+      });
+      events = [];
+      service.on((e) => events.push(e));
+      return ok(
+        await service.addPair({
+          source: src,
+          target,
+          rsh: `ssh -F ${sshd.configFile}`,
+          remoteTandem: TANDEM,
+          policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 100 },
+          ...more,
+        }),
+      );
+    }
+
+    it('copies the source to the far folder, then carries each edit there on its own', async () => {
+      const pair = await startPair(`${sshd.host}:${far}`);
+      expect(pair.target).toBe(`${sshd.host}:${far}`);
+      await until(
+        () => readOrNull(path.join(far, 'docs', 'b.txt')) === 'beta',
+        60_000,
+        'the first copy on the far side',
+      );
+      expect(readOrNull(path.join(far, 'a.txt'))).toBe('alpha');
+      // The source is watched here: an edit becomes a cycle, which carries it over ssh.
+      fs.writeFileSync(path.join(src, 'docs', 'new.txt'), 'gamma');
+      fs.rmSync(path.join(src, 'a.txt'));
+      await until(
+        () =>
+          readOrNull(path.join(far, 'docs', 'new.txt')) === 'gamma' &&
+          !fs.existsSync(path.join(far, 'a.txt')),
+        60_000,
+        'the edit and the deletion on the far side',
+      );
+      // The deleted file is kept in the far side's version store.
+      const versions = path.join(far, '.tandem', 'versions');
+      expect(fs.readdirSync(versions).length).toBeGreaterThan(0);
+      // No folder named like the address is made here.
+      expect(fs.existsSync(`${sshd.host}:${far}`)).toBe(false);
+      const status = await statusOf(pair.id);
+      expect(status.lastError).toBeUndefined();
+      expect(status.watcher.mode).toBe('watching');
+      // Versions of a remote pair are on that machine: the service says so instead of guessing.
+      const listed = await service.listVersions(pair.id, 'a.txt');
+      expect(listed.ok).toBe(false);
+      if (!listed.ok) expect(listed.error.message).toMatch(/kept on that machine/);
+    }, 120_000);
+
+    it('says a far side it cannot reach in the pair status, and tries again', async () => {
+      const pair = await startPair(`nowhere.invalid:${far}`, {
+        rsh: 'ssh -o ConnectTimeout=5',
+      });
+      await until(
+        () =>
+          events.some(
+            (e) =>
+              e.type === 'pairStatus' &&
+              e.status.pairId === pair.id &&
+              /cannot reach nowhere\.invalid over ssh.*trying again in 5 s/.test(
+                e.status.lastError ?? '',
+              ),
+          ),
+        60_000,
+        'the failure in the status',
+      );
+      expect(fs.existsSync(far)).toBe(false);
+    }, 90_000);
+
+    it('refuses attributes, ACLs, hard links and owners for a remote target', async () => {
+      service = new SyncService({ home: path.join(dir, 'home'), threads: 0, watcherFactory: null });
+      const r = await service.addPair({ source: src, target: `${sshd.host}:${far}`, xattrs: true });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.message).toMatch(/not yet kept for a folder on another machine/);
+    });
+  },
+);
