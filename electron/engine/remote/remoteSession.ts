@@ -95,20 +95,29 @@ export class RemoteSession {
   private far: Scanned | null = null;
   private targetTree: IdTree | null = null;
 
+  private conn!: RemoteConnection;
+  /** stops the early scan when the far side cannot be reached */
+  private readonly early = new AbortController();
+  /** the source's scan under the last run's target rules, begun while ssh connects */
+  private firstScan!: Promise<ScanResult>;
+
   private constructor(
     readonly source: string,
     readonly where: RemoteLocation,
-    private readonly conn: RemoteConnection,
     private readonly index: IdentifierIndex,
     private readonly scheme: string,
+    private readonly hasher: SchemeHasher,
     private readonly pool: HashPool,
     private readonly opts: RemoteSessionOptions,
     private readonly ignore: string[],
     /** the target's rules as the last run found them (targetRules in this side's index) */
     private readonly rules: TargetRules,
-    /** the source's listing, begun while ssh connects */
-    private readonly listing: Promise<WalkResult>,
   ) {}
+
+  private start(conn: RemoteConnection, firstScan: Promise<ScanResult>): void {
+    this.conn = conn;
+    this.firstScan = firstScan;
+  }
 
   /** The target as it is shown: host:path, as the person gave it. */
   get targetLabel(): string {
@@ -136,6 +145,8 @@ export class RemoteSession {
     let conn: RemoteConnection | null = null;
     let pool: HashPool | null = null;
     let listing: Promise<WalkResult> | null = null;
+    let scanning: Promise<ScanResult> | null = null;
+    let made: RemoteSession | null = null;
     try {
       const scheme = normalizeScheme(opts.scheme ?? index.getMeta('scheme') ?? DEFAULT_SCHEME);
       const ignore = [...readIgnoreFile(source), ...(opts.ignore ?? [])];
@@ -143,25 +154,35 @@ export class RemoteSession {
       const rules: TargetRules = stored
         ? (JSON.parse(stored) as TargetRules)
         : { nameRules: EXACT_NAMES, granularityMs: 1 };
-      // The source is listed in a worker while ssh connects and the far side starts.
+      // The source is listed (in a worker) and hashed while ssh connects and the far side
+      // starts: a changed large file is hashed before the far side is even reached.
       listing = walkInWorker(source, 'source', { ignore, targetNames: rules.nameRules });
       listing.catch(() => undefined);
-      conn = await RemoteConnection.open(where, opts);
       pool = await HashPool.create(scheme, opts.threads);
-      return new RemoteSession(
+      const hasher = await createSchemeHasher(scheme);
+      const session = new RemoteSession(
         source,
         where,
-        conn,
         index,
         scheme,
+        hasher,
         pool,
         opts,
         ignore,
         rules,
-        listing,
       );
+      made = session;
+      const first = listing.then((l) => session.scanSource(l, rules.granularityMs));
+      first.catch(() => undefined);
+      scanning = first;
+      conn = await RemoteConnection.open(where, opts);
+      session.start(conn, first);
+      return session;
     } catch (e) {
+      // An unreachable far side is said at once, not after the source is hashed.
+      made?.early.abort(e);
       await listing?.catch(() => undefined);
+      await scanning?.catch(() => undefined);
       await pool?.close();
       await conn?.close();
       index.close();
@@ -196,9 +217,8 @@ export class RemoteSession {
       ignore,
     }) as Promise<unknown> as Promise<Scanned>;
     far.catch(() => undefined);
-    const hasher = await createSchemeHasher(scheme);
     const rules = this.rules;
-    this.src = await this.scanSource(await this.listing, hasher, rules.granularityMs);
+    this.src = await this.firstScan;
     const scanned = await far;
     this.far = scanned;
     // Folder ids hold mtimes in the target's granularity, and the walk checks names against the
@@ -211,12 +231,12 @@ export class RemoteSession {
     if (JSON.stringify(now) !== JSON.stringify(rules)) {
       this.index.setMeta('targetRules', JSON.stringify(now));
       const listing = walkTree(source, 'source', { ignore, targetNames: now.nameRules });
-      this.src = await this.scanSource(listing, hasher, now.granularityMs);
+      this.src = await this.scanSource(listing, now.granularityMs);
     }
     this.index.write('source', this.src.upserts, this.src.deletions);
     this.index.setMeta('scheme', scheme);
 
-    const target = await this.descend(hasher.idBytes);
+    const target = await this.descend(this.hasher.idBytes);
     this.targetTree = target;
     const src = this.src;
     const skipped: Skipped[] = [...src.skipped, ...scanned.skipped];
@@ -246,11 +266,7 @@ export class RemoteSession {
   }
 
   /** Hashes the source from its listing and the index rows it may reuse. */
-  private scanSource(
-    listing: WalkResult,
-    hasher: SchemeHasher,
-    granularityMs: number,
-  ): Promise<ScanResult> {
+  private scanSource(listing: WalkResult, granularityMs: number): Promise<ScanResult> {
     let files = 0;
     const progress = (bytesDone: number, bytesTotal: number) =>
       this.opts.onProgress?.({ phase: 'scan', side: 'source', files, bytesDone, bytesTotal });
@@ -258,7 +274,7 @@ export class RemoteSession {
       root: this.source,
       side: 'source',
       scheme: this.scheme,
-      hasher,
+      hasher: this.hasher,
       pool: this.pool,
       indexed: this.index.load('source', this.scheme),
       listing,
@@ -270,6 +286,7 @@ export class RemoteSession {
         progress(0, bytes);
       },
       onHashProgress: progress,
+      signal: this.early.signal,
     });
   }
 
@@ -345,7 +362,7 @@ export class RemoteSession {
   async apply(items: PlanItem[]): Promise<ApplyResult> {
     const src = this.src;
     if (!src || !this.targetTree) throw new Error('apply() needs plan() first');
-    const hasher = await createSchemeHasher(this.scheme);
+    const hasher = this.hasher;
     // The source nodes the far side writes from: the items' own and their folders'.
     const wanted = new Set<string>();
     for (const it of items) {
@@ -379,7 +396,7 @@ export class RemoteSession {
    * pages whose ids differ from the far side's old chunk there. A chunk the far side could not
    * rebuild from pages (its old chunk changed meanwhile, or page ids collided) is sent again whole.
    */
-  private async send(needs: Need[], hasher: Awaited<ReturnType<typeof createSchemeHasher>>) {
+  private async send(needs: Need[], hasher: SchemeHasher) {
     const src = this.src!;
     const reader = new LocalSourceReader(this.source, hasher);
     const bytesTotal = needs.reduce((n, x) => n + x.length, 0);
@@ -498,7 +515,7 @@ export class RemoteSession {
     ks: number[],
     needs: Need[],
     f: SourceFile,
-    hasher: Awaited<ReturnType<typeof createSchemeHasher>>,
+    hasher: SchemeHasher,
     retry: number[],
   ): Promise<void> {
     const node = this.src!.tree.nodes.get(p)!;
