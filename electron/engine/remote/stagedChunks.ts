@@ -12,29 +12,66 @@ import { readAll, writeAll, type TargetFile, type TargetFs } from '../core/targe
 
 export const INCOMING_DIR = `${STATE_DIR}/incoming`;
 
+/** A record's head in a pack: the chunk's id, then its length (u32, big-endian). */
+const LENGTH_BYTES = 4;
+
+/**
+ * Chunks are appended to pack files (`incoming/pack-<pid>-<n>`), not kept a file each: creating
+ * a file after each 256 KiB written took 1.1 ms here (ext4 under writeback), which was most of
+ * a 256 MiB transfer's time on the far side. A pack is a run of records, [id, length, bytes];
+ * the index of what is where is rebuilt from the packs' heads when a session first asks, and a
+ * record torn by a crash ends its pack's scan (its bytes would fail their id anyway).
+ */
 export class StagedChunks {
+  private index: Map<string, { rel: string; at: number; length: number }> | null = null;
+  private readonly open = new Map<string, TargetFile>();
+  private pack: { rel: string; f: TargetFile; size: number } | null = null;
+  private seq = 0;
+
   constructor(
     private readonly t: TargetFs,
     private readonly hasher: SchemeHasher,
   ) {}
 
-  private rel(id: Buffer): string {
-    return `${INCOMING_DIR}/${id.toString('hex')}`;
+  private where(): Map<string, { rel: string; at: number; length: number }> {
+    if (this.index) return this.index;
+    const index = new Map<string, { rel: string; at: number; length: number }>();
+    const ib = this.hasher.idBytes;
+    const head = Buffer.alloc(ib + LENGTH_BYTES);
+    if (this.t.lstat(INCOMING_DIR)?.type === 'dir')
+      for (const name of this.t.readdir(INCOMING_DIR)) {
+        const rel = `${INCOMING_DIR}/${name}`;
+        const st = this.t.lstat(rel);
+        if (!name.startsWith('pack-') || st?.type !== 'file') continue;
+        const f = this.file(rel);
+        for (let at = 0; at + head.length <= st.size;) {
+          if (readAll(f, head, head.length, at) !== head.length) break;
+          const length = head.readUInt32BE(ib);
+          if (at + head.length + length > st.size) break;
+          index.set(head.toString('hex', 0, ib), { rel, at: at + head.length, length });
+          at += head.length + length;
+        }
+      }
+    return (this.index = index);
+  }
+
+  private file(rel: string): TargetFile {
+    let f = this.open.get(rel);
+    if (!f) {
+      f = this.t.openRead(rel);
+      this.open.set(rel, f);
+    }
+    return f;
   }
 
   /** Chunk `id` of `len` bytes, read into `buf` and checked; null where it is not staged (whole). */
   read(id: Buffer, len: number, buf: Buffer): Buffer | null {
-    const rel = this.rel(id);
-    const st = this.t.lstat(rel);
-    if (st?.type !== 'file' || st.size !== len) return null;
-    const f = this.t.openRead(rel);
-    try {
-      const b = buf.length >= len ? buf.subarray(0, len) : Buffer.allocUnsafe(len);
-      if (readAll(f, b, len, 0) !== len || !this.hasher.hash(b).equals(id)) return null;
-      return b;
-    } finally {
-      f.close();
-    }
+    const w = this.where().get(id.toString('hex'));
+    if (!w || w.length !== len) return null;
+    const b = buf.length >= len ? buf.subarray(0, len) : Buffer.allocUnsafe(len);
+    if (readAll(this.file(w.rel), b, len, w.at) !== len || !this.hasher.hash(b).equals(id))
+      return null;
+    return b;
   }
 
   has(id: Buffer, len: number): boolean {
@@ -45,23 +82,40 @@ export class StagedChunks {
   put(id: Buffer, bytes: Buffer): void {
     if (!this.hasher.hash(bytes).equals(id))
       throw new Error(`chunk ${id.toString('hex')} arrived with other bytes than its id says`);
-    ensureStateDir(this.t, INCOMING_DIR, true);
-    const rel = this.rel(id);
-    const part = `${rel}.part`;
-    // A `.part` already there was left by a server killed while writing it (this one holds the
-    // pair's lock): create refuses an existing name, and every later run would fail on it.
-    if (this.t.lstat(part)) this.t.unlink(part);
-    const f = this.t.create(part, 0o600);
-    try {
-      writeAll(f, bytes, 0);
-    } finally {
-      f.close();
+    const index = this.where();
+    const hex = id.toString('hex');
+    if (index.get(hex)?.length === bytes.length && this.read(id, bytes.length, Buffer.alloc(0)))
+      return;
+    if (!this.pack) {
+      ensureStateDir(this.t, INCOMING_DIR, true);
+      let rel: string;
+      // A pack of this name left by a killed server of the same pid (this one holds the lock).
+      do rel = `${INCOMING_DIR}/pack-${process.pid}-${this.seq++}`;
+      while (this.t.lstat(rel));
+      this.pack = { rel, f: this.t.create(rel, 0o600, true), size: 0 };
+      this.open.set(rel, this.pack.f);
     }
-    this.t.rename(part, rel);
+    const p = this.pack;
+    const head = Buffer.alloc(id.length + LENGTH_BYTES);
+    id.copy(head, 0);
+    head.writeUInt32BE(bytes.length, id.length);
+    writeAll(p.f, head, p.size);
+    writeAll(p.f, bytes, p.size + head.length);
+    index.set(hex, { rel: p.rel, at: p.size + head.length, length: bytes.length });
+    p.size += head.length + bytes.length;
+  }
+
+  /** Closes the packs (what they hold stays for the next run). */
+  close(): void {
+    for (const f of this.open.values()) f.close();
+    this.open.clear();
+    this.pack = null;
   }
 
   /** Drops every staged chunk (after an apply that wrote all it was sent for). */
   clear(): void {
+    this.close();
+    this.index = new Map();
     if (!this.t.lstat(INCOMING_DIR)) return;
     for (const name of this.t.readdir(INCOMING_DIR)) this.t.unlink(`${INCOMING_DIR}/${name}`);
   }

@@ -459,6 +459,7 @@ export class TargetHalf {
   }
 
   async close(): Promise<void> {
+    this.staged.close();
     await this.session.close();
   }
 }
