@@ -33,6 +33,8 @@ import {
   type Sandbox,
 } from '../testing/sandbox.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../testing/sshd.js';
+import { RemoteConnection } from '../engine/remote/connection.js';
+import { appVersion } from '../engine/core/runtime/appVersion.js';
 import {
   contentHashesUnder,
   diffSnapshots,
@@ -50,7 +52,8 @@ const MiB = 1024 * KiB;
 /** An mtime far from "now", so that modes and mtimes are compared on something that was set. */
 const OLD = new Date('2003-04-05T06:07:08.000Z');
 const KILL_SEED = process.env.REMOTE_KILL_SEED ?? 'tandem-remote-kill-1';
-const KILL_TRIALS = 5;
+/** Issue 12 asks for 20 in CI; REMOTE_KILL_TRIALS sets another number. */
+const KILL_TRIALS = Number(process.env.REMOTE_KILL_TRIALS ?? 20);
 /** A run may end before its kill (the random moment fell after its end): tried again sooner. */
 const KILL_ATTEMPTS = 6;
 
@@ -226,6 +229,12 @@ function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
 function farServers(remoteTandem: string): number[] {
   const pattern = `node ${remoteTandem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} server`;
   const r = spawnSync('pgrep', ['-f', '-x', pattern], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** The ssh client a CLI process started (its connection to the far side). */
+function sshOf(cliPid: number): number[] {
+  const r = spawnSync('pgrep', ['-P', String(cliPid), '-x', 'ssh'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
 
@@ -551,31 +560,47 @@ describe.skipIf(skip !== null)(
       });
 
       it('a far pair that another sync holds: busy', { timeout: 120_000 }, async () => {
-        // Enough files that the first run's --json output overfills its stdout pipe: unread, the
-        // run blocks writing it, before it closes its session, so it holds the far lock until
-        // this test reads its output; no timing decides that.
-        for (let i = 0; i < 3000; i++)
-          putFile(sb.source, `d${i % 30}/file-with-a-longish-name-${i}.txt`, `content ${i}`);
-        const args = ['sync', sb.source, far(), '--yes', '--json', ...remoteArgs()];
-        const holder = spawnCli(args, { home: sb.home, cwd: sb.base });
-        const lock = path.join(sb.target, STATE_DIR, 'lock');
+        putFile(sb.source, 'a.txt', 'a');
+        await syncYes();
+        // Another session holds the far pair: a connection of this test's own that has opened
+        // the target there (the far server keeps the pair's lock until the connection ends).
+        const holder = await RemoteConnection.open(
+          { kind: 'remote', host: sshd.host, path: sb.target },
+          {
+            rsh: ['ssh', ...sshd.sshArgs()],
+            remoteTandem: CLI_PATH,
+            batch: true,
+            version: appVersion(),
+          },
+        );
         try {
-          await until(
-            'the first run to take the far lock',
-            () => fs.existsSync(lock) && fs.readdirSync(lock).length > 0,
-            90_000,
-          );
+          await holder.request({
+            t: 'openTarget',
+            path: sb.target,
+            sourceLabel: 'another:/source',
+            write: true,
+            confirmTarget: true,
+            scheme: 'xxh128',
+            ignore: [],
+          });
+          putFile(sb.source, 'b.txt', 'b');
           const before = sourceNow();
+          const untouched = targetNow();
           const second = await cli(['sync', sb.source, far(), '--yes', ...remoteArgs()]);
           expectSourceUntouched(before, second);
           expectRefusal(
             second,
             /^tandem: tandem-test: pair busy \(pid \d+\): another Tandem is syncing this pair; run again once it is done$/,
           );
+          expect(
+            diffSnapshots(untouched, targetNow(), { mode: true, mtime: true, inode: true }),
+            'a busy pair was written',
+          ).toEqual([]);
         } finally {
-          const first = await waitForCli(holder, args, 110_000);
-          expect(first.code, describeRun(first)).toBe(0);
+          await holder.close();
         }
+        // Once the holder is gone, the pair is free again.
+        await syncYes();
         expectIdentical();
       });
     });
@@ -666,7 +691,7 @@ describe.skipIf(skip !== null)(
 
     it(
       `leaves every far file old or new when a sync is killed on either side, and converges (${KILL_TRIALS} trials, seed ${KILL_SEED})`,
-      { timeout: 240_000 },
+      { timeout: 600_000 },
       async () => {
         await killTrials();
       },
@@ -786,7 +811,7 @@ function checkOldOrNew(old: Version, next: Version, beforeRecovery: boolean) {
   return { problems, torn, atNew };
 }
 
-type Victim = 'local CLI' | 'far server';
+type Victim = 'local CLI' | 'far server' | 'ssh connection';
 /** What a kill's delay counts from: the spawn, the first chunk kept far, the far apply's start. */
 type Moment = 'spawn' | 'transfer' | 'apply';
 
@@ -854,10 +879,14 @@ async function killTrials(): Promise<void> {
         if (signal(child.pid!, 'SIGKILL')) killedPid = child.pid!;
         return;
       }
-      // The far server of this run: the only one started as this test's far-bin link. Before
-      // it has started, it is looked for until it is there or the run has ended.
+      // The far server of this run (the only one started as this test's far-bin link), or the
+      // ssh the CLI started: before it is there, it is looked for until it is or the run ended.
       const find = (): void => {
-        const pid = finished ? undefined : farServers(farTandem)[0];
+        const pid = finished
+          ? undefined
+          : kill.victim === 'far server'
+            ? farServers(farTandem)[0]
+            : sshOf(child.pid!)[0];
         if (pid !== undefined && signal(pid, 'SIGKILL')) killedPid = pid;
         else if (!finished) hunt = setTimeout(find, 1);
       };
@@ -927,7 +956,7 @@ async function killTrials(): Promise<void> {
 
   let interruptedInApply = 0;
   for (let t = 0; t < KILL_TRIALS; t++) {
-    const victim: Victim = rng.int(2) === 0 ? 'local CLI' : 'far server';
+    const victim: Victim = (['local CLI', 'far server', 'ssh connection'] as const)[rng.int(3)]!;
     // The apply is where a file can be caught between old and new: half the draws.
     let after: Moment = (['spawn', 'transfer', 'apply', 'apply'] as const)[rng.int(4)]!;
     let fraction = rng.next();
@@ -938,9 +967,10 @@ async function killTrials(): Promise<void> {
       const kill: KillPlan = { victim, after, delayMs: fraction * spans[after] };
       const { run, interrupted, ms, seen } = await runAndKill(kill);
       const when = `${Math.round(kill.delayMs)} ms after ${after === 'spawn' ? 'the spawn' : after === 'transfer' ? 'the first chunk arrived' : 'the far apply began'}`;
-      // Killed, the CLI dies by the signal; its far server killed, it fails with one line, exit 2.
+      // Killed, the CLI dies by the signal; its far server or its ssh killed, it fails with one
+      // line, exit 2.
       if (!interrupted) expect(run.code, `${name}: ${describeRun(run)}`).toBe(0);
-      else if (victim === 'far server') {
+      else if (victim !== 'local CLI') {
         expect(run.code, `${name}: ${describeRun(run)}`).toBe(2);
         expect(oneLineErrorProblems(run.stderr), `${name}: ${describeRun(run)}`).toEqual([]);
       }

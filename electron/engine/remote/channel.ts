@@ -131,6 +131,11 @@ export class Channel {
       this.ended = true;
       this.wake();
     });
+    // Destroyed (the far side's server ends its loop on a hangup): the end, like 'end'.
+    input.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
     input.on('error', (e) => {
       this.failure ??= e;
       this.wake();

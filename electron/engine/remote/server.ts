@@ -33,6 +33,26 @@ export async function runServer(
   opts: ServerOptions,
 ): Promise<number> {
   const ch = new Channel(input, output);
+  // A connection that drops (the ssh client killed, the network gone) reaches this process as a
+  // hangup, a broken pipe or the end of its input. None may kill it mid-way: it ends its loop
+  // once the request under way is answered (an apply finishes or rolls back its item), and the
+  // finally below releases the pair's lock. Left to their defaults, SIGHUP and the pipe's error
+  // ended the process there and left the lock to a pid that a zombie kept alive.
+  const end = () => {
+    input.destroy();
+  };
+  const signals = ['SIGHUP', 'SIGTERM', 'SIGINT'] as const;
+  for (const sig of signals) process.on(sig, end);
+  output.on('error', end);
+  try {
+    return await serve(ch, opts);
+  } finally {
+    for (const sig of signals) process.off(sig, end);
+    output.off('error', end);
+  }
+}
+
+async function serve(ch: Channel, opts: ServerOptions): Promise<number> {
   let hello;
   try {
     hello = await ch.handshake(opts.version, opts.range ?? PROTOCOL);
