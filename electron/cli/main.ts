@@ -20,7 +20,7 @@ import { escapeRawBytes } from '../shared/names.js';
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
                             [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
-                            [-e|--rsh 'ssh OPTIONS'] [--remote-tandem PATH]
+                            [-e|--rsh 'ssh OPTIONS'] [--remote-tandem PATH] [-z] [--bwlimit RATE]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem watch SOURCE TARGET [--auto] [--log-level LEVEL]
   tandem serve [--port N] [--new-token] [--log-level LEVEL]   # the web UI on 127.0.0.1 (prints its link once)
@@ -34,7 +34,8 @@ export const USAGE = `usage:
   -H/--hard-links gives the target the source's hard links (--no-hard-links)
   TARGET may be a folder on another machine, [user@]host:path or ssh://[user@]host[:port]/path,
   reached with your own ssh (-e/--rsh gives the command and its options); that machine needs
-  Tandem installed (--remote-tandem PATH names it there)
+  Tandem installed (--remote-tandem PATH names it there); -z compresses the connection (ssh's
+  -C), --bwlimit RATE caps what is sent (KiB a second, or with a suffix: 500K, 2M)
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -67,6 +68,8 @@ const TAKEN_BY: Record<Exclude<keyof Options, 'help' | 'version'>, readonly Comm
   'no-hard-links': SYNC_DIFF,
   rsh: SYNC_DIFF,
   'remote-tandem': SYNC_DIFF,
+  compress: SYNC_DIFF,
+  bwlimit: ['sync'],
   auto: ['watch'],
   'log-level': ['serve', 'watch'],
   port: ['serve'],
@@ -158,6 +161,8 @@ function parse(argv: string[]) {
         'new-token': { type: 'boolean' },
         'log-level': { type: 'string' },
         rsh: { type: 'string', short: 'e' },
+        compress: { type: 'boolean', short: 'z' },
+        bwlimit: { type: 'string' },
         'remote-tandem': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -234,9 +239,12 @@ async function openLocal(
   o: Options,
   a: OpenArgs,
 ): Promise<CliSession> {
-  if (o.rsh !== undefined || o['remote-tandem'] !== undefined)
+  const remoteOnly = (['rsh', 'remote-tandem', 'compress', 'bwlimit'] as const).find(
+    (k) => o[k] !== undefined,
+  );
+  if (remoteOnly)
     throw new UsageError(
-      `--${o.rsh !== undefined ? 'rsh' : 'remote-tandem'} is for a target on another machine (host:path), and ${targetArg} is a local folder`,
+      `--${remoteOnly} is for a target on another machine (host:path), and ${targetArg} is a local folder`,
     );
   const paths = resolvePair(sourceArg, targetArg);
   const session = await SyncSession.open(paths, {
@@ -287,6 +295,8 @@ async function openRemote(
     ...(a.scheme ? { scheme: a.scheme } : {}),
     ...(o.rsh !== undefined ? { rsh: rshCommand(o.rsh) } : {}),
     ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),
+    ...(o.compress ? { compress: true } : {}),
+    ...(o.bwlimit !== undefined ? { bwLimit: parseRate(o.bwlimit) } : {}),
     batch: a.io.ask === null,
     onProgress: (p) => a.io.progress.update(p),
   });
@@ -479,6 +489,19 @@ function parseMaxDelete(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
     throw new UsageError(`--max-delete needs a whole number of entries, 0 or more (got '${v}')`);
+  return n;
+}
+
+/** `--bwlimit RATE` in bytes a second: KiB a second as rsync reads it, or with K, M or G. */
+export function parseRate(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(v.trim());
+  const n = m
+    ? Number(m[1]) * 1024 ** (['K', 'M', 'G'].indexOf((m[2] || 'K').toUpperCase()) + 1)
+    : NaN;
+  if (!m || !(n >= 1024))
+    throw new UsageError(
+      `--bwlimit needs a rate of at least 1 KiB a second: KiB as a number (500), or with K, M or G (2M); got '${v}'`,
+    );
   return n;
 }
 

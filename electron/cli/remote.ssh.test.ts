@@ -528,6 +528,26 @@ describe.skipIf(skip !== null)(
       },
     );
 
+    it(
+      'compresses the connection with -z and paces the transfer with --bwlimit',
+      { timeout: 60_000 },
+      async () => {
+        writeSeededFile(path.join(sb.source, 'data.bin'), 3 * MiB, 'bwlimit');
+        putFile(sb.source, 'text.txt', 'the same line again\n'.repeat(20_000));
+        const { run, out } = await syncJson(['--yes', '-z', '--bwlimit', '64M']);
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(out.result?.failed ?? [], describeRun(run)).toEqual([]);
+        expectIdentical();
+        // A rate that is not one, and the options where the target is local: usage errors.
+        const bad = await syncRun(['--yes', '--bwlimit', 'fast']);
+        expect(bad.code, describeRun(bad)).toBe(2);
+        expect(bad.stderr).toMatch(/^tandem: --bwlimit needs a rate of at least 1 KiB a second/);
+        const local = await cli(['sync', sb.source, path.join(sb.base, 'local'), '-z']);
+        expect(local.code, describeRun(local)).toBe(2);
+        expect(local.stderr).toMatch(/--compress is for a target on another machine/);
+      },
+    );
+
     describe('refusals: exit 2 and one line that says what to do', () => {
       const expectRefusal = (run: CliRun, pattern: RegExp): void => {
         expect(run.code, describeRun(run)).toBe(2);

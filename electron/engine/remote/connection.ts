@@ -10,6 +10,8 @@ export interface ConnectOptions {
   rsh?: string[];
   /** the far side's tandem, rsync's --rsync-path (default 'tandem') */
   remoteTandem?: string;
+  /** ssh compresses the connection (its -C; rsync's -z compresses its own stream instead) */
+  compress?: boolean;
   /** no terminal can answer a prompt (the service): ssh's BatchMode, so it fails instead of waiting */
   batch?: boolean;
   version: string;
@@ -64,6 +66,7 @@ export class RemoteConnection {
       // gives up on a host that does not answer; a link that goes dead is noticed in about 45 s
       // either way (ssh's command-line options win over the user's config).
       ...(opts.batch ? ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30'] : []),
+      ...(opts.compress ? ['-o', 'Compression=yes'] : []),
       '-o',
       'ServerAliveInterval=15',
       '-o',

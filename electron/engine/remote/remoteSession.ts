@@ -61,6 +61,8 @@ export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
   maxDelete?: number;
   threads?: number;
   home?: string;
+  /** the most bytes a second the transfer may send (rsync's --bwlimit); none when absent */
+  bwLimit?: number;
   onProgress?: (p: RemoteProgress) => void;
 }
 
@@ -455,6 +457,7 @@ export class RemoteSession {
       inFlight.push(reply);
       if (inFlight.length >= WINDOW) await Promise.all(inFlight.splice(0));
       await this.conn.drained();
+      await this.pace();
     };
     const readChunks = async (ks: number[], whole: boolean) => {
       const groups = new Map<string, number[]>();
@@ -543,9 +546,29 @@ export class RemoteSession {
         { t: 'delta', path: p, first, count, ops: d.ops },
         d.literals,
       );
+      await this.pace();
       for (const i of reply.failed as number[]) retry.push(byIndex.get(i)!);
       j = end;
     }
+  }
+
+  private paceStart = 0;
+  private paceFrom = 0;
+
+  /**
+   * Waits until what was sent is within the bandwidth limit (rsync's --bwlimit): the bytes
+   * written to ssh since the transfer began, over the time since, at most `bwLimit` a second.
+   */
+  private async pace(): Promise<void> {
+    const limit = this.opts.bwLimit;
+    if (!limit) return;
+    const now = performance.now();
+    if (!this.paceStart) {
+      this.paceStart = now;
+      this.paceFrom = this.conn.bytes.out;
+    }
+    const due = this.paceStart + ((this.conn.bytes.out - this.paceFrom) / limit) * 1000;
+    if (due > now) await new Promise((r) => setTimeout(r, due - now));
   }
 
   async close(): Promise<void> {
