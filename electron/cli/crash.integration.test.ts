@@ -17,7 +17,8 @@ import {
   type CliRun,
 } from '../testing/cliRunner.js';
 import { createRng, seededBytes, type Rng } from '../testing/rng.js';
-import { makeSandbox, putFile, STATE_DIR, type Sandbox } from '../testing/sandbox.js';
+import { makeSandbox, putFile, type Sandbox } from '../testing/sandbox.js';
+import { applyProbe } from '../testing/applyProbe.js';
 import { diffTrees, stateDirPaths, stateOf, type TreeState } from '../testing/treeSnapshot.js';
 
 const KiB = 1024;
@@ -173,25 +174,6 @@ function stateDifferences(has: TreeState, want: TreeState): string[] {
     .map((p) => `${JSON.stringify(p)}: ${has.get(p) ?? 'absent'}, want ${want.get(p) ?? 'absent'}`);
 }
 
-/**
- * A probe for the start of the apply phase: a new temp file, version or journal in the target's
- * `.tandem/`. Scanning and hashing take most of a run; apply is the part a crash test is for, and
- * its window (tens of ms for a small patch) is narrower than the jitter between runs.
- */
-function applyProbe(): () => boolean {
-  const dir = path.join(sb.target, STATE_DIR);
-  const names = (): string[] =>
-    ['tmp', 'versions', 'journal'].flatMap((d) => {
-      try {
-        return fs.readdirSync(path.join(dir, d)).map((n) => `${d}/${n}`);
-      } catch {
-        return [];
-      }
-    });
-  const before = new Set(names());
-  return () => names().some((n) => !before.has(n));
-}
-
 /** When to kill a run: so long after it was spawned, or after its apply phase was seen to start. */
 interface KillPlan {
   after: 'spawn' | 'applyStart';
@@ -207,7 +189,7 @@ interface WatchedRun {
 
 /** Runs the CLI in its own process group, watching for apply, and kills it as planned. */
 async function runWatched(args: string[], kill: KillPlan | null): Promise<WatchedRun> {
-  const applying = applyProbe();
+  const applying = applyProbe(sb.target);
   const child = spawnCli(args, { home: sb.home, detached: true });
   const started = performance.now();
   const killGroup = (): void => {

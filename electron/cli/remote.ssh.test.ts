@@ -32,6 +32,7 @@ import {
   writeTree,
   type Sandbox,
 } from '../testing/sandbox.js';
+import { applyProbe } from '../testing/applyProbe.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../testing/sshd.js';
 import { RemoteConnection } from '../engine/remote/connection.js';
 import { appVersion } from '../engine/core/runtime/appVersion.js';
@@ -841,25 +842,6 @@ interface KillPlan {
   delayMs: number;
 }
 
-/**
- * A probe for the far apply's start: a new temp file, version or journal in the target's
- * `.tandem/` (the scans, the descent and the transfer come before; the apply is the part where a
- * kill can leave a file between its old and new content).
- */
-function applyProbe(): () => boolean {
-  const dir = path.join(sb.target, STATE_DIR);
-  const names = (): string[] =>
-    ['tmp', 'versions', 'journal'].flatMap((d) => {
-      try {
-        return fs.readdirSync(path.join(dir, d)).map((n) => `${d}/${n}`);
-      } catch {
-        return [];
-      }
-    });
-  const before = new Set(names());
-  return () => names().some((n) => !before.has(n));
-}
-
 async function killTrials(): Promise<void> {
   const rng = createRng(KILL_SEED);
   const report: string[] = [];
@@ -884,7 +866,7 @@ async function killTrials(): Promise<void> {
    */
   const runAndKill = async (kill: KillPlan | null) => {
     const before = sourceNow();
-    const applying = applyProbe();
+    const applying = applyProbe(sb.target);
     const child = spawnCli(args, { home: sb.home, cwd: sb.base, detached: true });
     const started = performance.now();
     const done = waitForCli(child, args, 110_000);
