@@ -88,12 +88,31 @@ describe('greeting', () => {
 });
 
 describe('frames', () => {
+  it('deflates a long message and reads it back; refuses one that does not inflate', async () => {
+    const long = { list: Array.from({ length: 400 }, (_, i) => [`photo-${i}.jpg`, 0, i * 7]) };
+    const data = encoded([{ m: long }]);
+    expect(data.length).toBeLessThan(JSON.stringify(long).length / 2);
+    const { wire, ch } = reader();
+    wire.end(data);
+    await ch.greeting();
+    expect((await ch.next())?.message).toEqual({ t: 'x', ...long });
+
+    const bad = reader();
+    const junk = Buffer.from('not deflate at all');
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(junk.length + 1, 0);
+    head[4] = 2;
+    bad.wire.end(Buffer.concat([Buffer.from('TANDEM 1-1 9.9.9\n'), head, junk]));
+    await bad.ch.greeting();
+    await expect(bad.ch.next()).rejects.toThrow(/does not inflate/);
+  });
+
   it('arrive whole and in order however the bytes are cut, raw bytes with their message', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
           fc.record({
-            m: fc.record({ n: fc.integer(), s: fc.string({ maxLength: 300 }) }),
+            m: fc.record({ n: fc.integer(), s: fc.string({ maxLength: 5000 }) }),
             bytes: fc.option(fc.uint8Array({ maxLength: 3000 }), { nil: undefined }),
           }),
           { minLength: 1, maxLength: 8 },

@@ -11,11 +11,13 @@
 //   greeting  "TANDEM <min>-<max> <app version>\n": the protocol versions this side speaks
 //   frame     u32 big-endian length of what follows, one byte of kind, the payload
 //             kind 0: a JSON message ({id, t, ...}); kind 1: a message with raw bytes (chunk
-//             data): u32 length of its JSON, the JSON, the bytes
+//             data): u32 length of its JSON, the JSON, the bytes; kind 2: a JSON message,
+//             deflated (long ones: listings, plans)
 //
 // Each side sends its greeting at once and reads the other's; both then use the highest version
 // both speak, or close with a message naming both ranges and versions.
 import type { Readable, Writable } from 'node:stream';
+import zlib from 'node:zlib';
 
 /** The protocol versions this build speaks. */
 export const PROTOCOL = { min: 1, max: 1 } as const;
@@ -27,6 +29,15 @@ const GREETING_MAX = 512;
 export const FRAME_MAX = 80 * 1024 * 1024;
 const KIND_JSON = 0;
 const KIND_BYTES = 1;
+/** kind 2: a JSON message, deflated (zlib's raw deflate) */
+const KIND_DEFLATED = 2;
+/**
+ * A message's JSON longer than this is deflated: a folder's listing is mostly names and numbers
+ * that repeat (a 100-file folder's listing shrinks to about half); a short one gains nothing.
+ */
+const DEFLATE_FROM = 2048;
+/** What a deflated message may inflate to: a frame's size, as for any message. */
+const INFLATE_MAX = FRAME_MAX;
 
 export interface Greeting {
   min: number;
@@ -200,6 +211,13 @@ export class Channel {
   send(message: Message, bytes?: Buffer): void {
     const json = Buffer.from(JSON.stringify(message), 'utf8');
     if (!bytes) {
+      if (json.length > DEFLATE_FROM) {
+        const packed = zlib.deflateRawSync(json, { level: 6 });
+        if (packed.length < json.length) {
+          this.write(Buffer.concat([frameHead(KIND_DEFLATED, packed.length), packed]));
+          return;
+        }
+      }
       this.write(Buffer.concat([frameHead(KIND_JSON, json.length), json]));
       return;
     }
@@ -262,9 +280,20 @@ export class Channel {
         return;
       }
       if (this.buf.length < 4 + len) return;
-      const kind = this.buf[4]!;
-      const payload = this.buf.subarray(5, 4 + len);
+      let kind = this.buf[4]!;
+      let payload = this.buf.subarray(5, 4 + len);
       this.buf = this.buf.subarray(4 + len);
+      if (kind === KIND_DEFLATED) {
+        try {
+          payload = zlib.inflateRawSync(payload, { maxOutputLength: INFLATE_MAX });
+        } catch {
+          this.fail(
+            new ProtocolError('the far side sent a deflated message that does not inflate'),
+          );
+          return;
+        }
+        kind = KIND_JSON;
+      }
       if (kind !== KIND_JSON && kind !== KIND_BYTES) {
         this.fail(
           new ProtocolError(`the far side sent a frame of kind ${kind}, which Tandem never sends`),
