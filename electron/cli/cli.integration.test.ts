@@ -895,16 +895,13 @@ describe('tandem refusals (exit 2, one line on stderr, nothing written)', () => 
     ).toEqual([]);
   });
 
-  it('refuses a source or a watched folder on another machine, and takes an existing local folder with a colon as local', async () => {
+  it('refuses a source on another machine, and takes an existing local folder with a colon as local', async () => {
     writeTree(sb.source, { 'a.txt': 'a' });
     const remote = await cli('sync', 'nas:/photos', sb.target, '--yes');
     expect(remote.code, describeRun(remote)).toBe(2);
     expect(remote.stderr).toMatch(
       /nas:\/photos is a folder on another machine \(nas\); this version syncs from a local source/,
     );
-    const watched = await cli('watch', sb.source, 'nas:/backup');
-    expect(watched.code, describeRun(watched)).toBe(2);
-    expect(watched.stderr).toMatch(/watches local pairs only: use tandem sync for it/);
     // A remote target is reached with ssh; one it cannot reach says so in one line.
     const unreachable = await cli(
       'sync',

@@ -22,7 +22,7 @@ export const USAGE = `usage:
                             [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
                             [-e|--rsh 'ssh OPTIONS'] [--remote-tandem PATH] [-z] [--bwlimit RATE]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
-  tandem watch SOURCE TARGET [--auto] [--log-level LEVEL]
+  tandem watch SOURCE TARGET [--auto] [--log-level LEVEL] [-e 'ssh OPTIONS'] [--remote-tandem PATH]
   tandem serve [--port N] [--new-token] [--log-level LEVEL]   # the web UI on 127.0.0.1 (prints its link once)
   tandem server                                              # the far side of a remote pair, run by ssh
   --yes approves the plan; --force also applies a held one (a suddenly empty source, most of the
@@ -66,8 +66,8 @@ const TAKEN_BY: Record<Exclude<keyof Options, 'help' | 'version'>, readonly Comm
   'no-owner': SYNC_DIFF,
   'hard-links': SYNC_DIFF,
   'no-hard-links': SYNC_DIFF,
-  rsh: SYNC_DIFF,
-  'remote-tandem': SYNC_DIFF,
+  rsh: ['sync', 'diff', 'watch'],
+  'remote-tandem': ['sync', 'diff', 'watch'],
   compress: SYNC_DIFF,
   bwlimit: ['sync'],
   auto: ['watch'],
@@ -353,7 +353,15 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     const target = remoteTarget(cmd, folders);
     if (cmd === 'watch') {
       const logLevel = parseLogLevel(o['log-level']);
-      const paths = resolvePair(folders[0]!, folders[1]!);
+      if (!target && (o.rsh !== undefined || o['remote-tandem'] !== undefined))
+        throw new UsageError(
+          `--${o.rsh !== undefined ? 'rsh' : 'remote-tandem'} is for a target on another machine (host:path), and ${folders[1]} is a local folder`,
+        );
+      // A remote target is the service's to resolve (pairRegistry): the source here, the target
+      // as its address.
+      const paths = target
+        ? { source: folders[0]!, target: folders[1]! }
+        : resolvePair(folders[0]!, folders[1]!);
       const stop = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -368,6 +376,12 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         stop,
         undefined,
         logLevel,
+        target
+          ? {
+              ...(o.rsh !== undefined ? { rsh: o.rsh } : {}),
+              ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),
+            }
+          : undefined,
       );
     }
     const maxDelete = o['max-delete'] !== undefined ? parseMaxDelete(o['max-delete']) : undefined;
@@ -543,9 +557,8 @@ function remoteOf(arg: string): RemoteLocation | null {
 }
 
 /**
- * The target when it is on another machine (sync and diff), else null. A remote source, and a
- * remote folder for watch, are refused with that reason: this version sends from a local source
- * to a local or remote target.
+ * The target when it is on another machine, else null. A remote source is refused with that
+ * reason: this version sends from a local source to a local or remote target.
  */
 function remoteTarget(cmd: string, folders: string[]): RemoteLocation | null {
   const [sourceArg, targetArg] = folders as [string, string];
@@ -556,10 +569,6 @@ function remoteTarget(cmd: string, folders: string[]): RemoteLocation | null {
   if (source)
     throw new RefusalError(
       `${sourceArg} is a folder on another machine (${source.host}); this version syncs from a local source, to a local folder or one on another machine${hint(sourceArg)}`,
-    );
-  if (target && cmd === 'watch')
-    throw new RefusalError(
-      `${targetArg} is a folder on another machine (${target.host}); this version watches local pairs only: use tandem sync for it${hint(targetArg)}`,
     );
   return target;
 }

@@ -549,6 +549,38 @@ describe.skipIf(skip !== null)(
       },
     );
 
+    it(
+      'watches a pair with a remote target: each edit reaches the far folder, and SIGINT stops it',
+      { timeout: 120_000 },
+      async () => {
+        putFile(sb.source, 'a.txt', 'first');
+        const args = ['watch', sb.source, far(), '--auto', ...remoteArgs()];
+        const child = spawnCli(args, { home: sb.home, cwd: sb.base });
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+        const read = (rel: string) => {
+          try {
+            return fs.readFileSync(path.join(sb.target, rel), 'utf8');
+          } catch {
+            return null;
+          }
+        };
+        try {
+          await until('the ready line', () => /watching: in sync/.test(out), 60_000);
+          expect(read('a.txt')).toBe('first');
+          putFile(sb.source, 'docs/b.txt', 'second');
+          await until('the edit on the far side', () => read('docs/b.txt') === 'second', 60_000);
+        } finally {
+          child.kill('SIGINT');
+        }
+        expect(await exited, out).toBe(0);
+        expect(out).toMatch(new RegExp(`watching .* -> ${sshd.host}:`));
+        expectIdentical();
+      },
+    );
+
     describe('refusals: exit 2 and one line that says what to do', () => {
       const expectRefusal = (run: CliRun, pattern: RegExp): void => {
         expect(run.code, describeRun(run)).toBe(2);

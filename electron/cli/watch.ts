@@ -25,6 +25,8 @@ export async function runWatch(
   stop: Promise<void>,
   home?: string,
   logLevel?: LogLevel,
+  /** a target on another machine: the ssh command and the far side's tandem (-e, --remote-tandem) */
+  remote?: { rsh?: string; remoteTandem?: string },
 ): Promise<number> {
   const service = new SyncService({
     ...(home ? { home } : {}),
@@ -66,7 +68,7 @@ export async function runWatch(
     io.out(`${stamp()} ${line}`);
   });
   const r = await service.watchPair(
-    { source, target },
+    { source, target, ...remote },
     auto ? { autoApprove: true, autoApproveDeletes: false } : null,
   );
   if (!r.ok) {
