@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSshd, sshdUnavailableReason, type SshdHandle } from '../electron/testing/sshd.js';
+import { slowLinkSkipReason, SlowLink } from '../electron/testing/slowLink.js';
 import {
   GIB,
   KIB,
@@ -36,11 +37,6 @@ const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const RATE = process.env.BENCH_REMOTE_RATE ?? '20mbit';
 /** which cases to run (BENCH_REMOTE_CASES=a,b; default all) */
 const CASES = new Set((process.env.BENCH_REMOTE_CASES ?? 'a,b,c,d').split(','));
-const NS = `tandem-bench-${process.pid}`;
-const HOST_IF = `tbh${process.pid % 100000}`;
-const NS_IF = `tbn${process.pid % 100000}`;
-const HOST_ADDR = '10.231.0.1';
-const NS_ADDR = '10.231.0.2';
 
 interface Measured {
   seconds: number;
@@ -57,59 +53,23 @@ function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
   });
 }
 
-function must(cmd: string, args: string[]): void {
-  const r = sh(cmd, args);
-  if (r.status !== 0)
-    throw new Error(
-      `${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`,
-    );
-}
-
-/** A namespace with a veth pair to it, or null where this machine cannot make one (not root). */
-function makeLink(): boolean {
-  if (process.getuid?.() !== 0 || sh('ip', ['-V']).status !== 0 || sh('tc', ['-V']).status !== 0)
-    return false;
-  must('ip', ['netns', 'add', NS]);
-  must('ip', ['link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF]);
-  must('ip', ['link', 'set', NS_IF, 'netns', NS]);
-  must('ip', ['addr', 'add', `${HOST_ADDR}/24`, 'dev', HOST_IF]);
-  must('ip', ['link', 'set', HOST_IF, 'up']);
-  must('ip', ['netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_ADDR}/24`, 'dev', NS_IF]);
-  must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up']);
-  must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-  return true;
-}
-
-function limitLink(): void {
-  const tbf = ['root', 'tbf', 'rate', RATE, 'burst', '32kbit', 'latency', '400ms'];
-  must('tc', ['qdisc', 'add', 'dev', HOST_IF, ...tbf]);
-  must('ip', ['netns', 'exec', NS, 'tc', 'qdisc', 'add', 'dev', NS_IF, ...tbf]);
-}
-
-function dropLink(): void {
-  sh('ip', ['link', 'del', HOST_IF]);
-  sh('ip', ['netns', 'del', NS]);
-}
-
-function vethBytes(): number {
-  const read = (k: string) =>
-    Number(fs.readFileSync(`/sys/class/net/${HOST_IF}/statistics/${k}`, 'utf8'));
-  return read('tx_bytes') + read('rx_bytes');
-}
-
 class Bench {
   constructor(
     private readonly sshd: SshdHandle,
     private readonly home: string,
-    private readonly namespaced: boolean,
+    private readonly link: SlowLink | null,
   ) {}
+
+  private wireBytes(): number {
+    return this.link?.bytes() ?? 0;
+  }
 
   private ssh(): string {
     return `ssh -F ${this.sshd.configFile}`;
   }
 
   tandem(src: string, far: string): Measured {
-    const before = this.namespaced ? vethBytes() : 0;
+    const before = this.wireBytes();
     const t0 = process.hrtime.bigint();
     const r = sh(
       process.execPath,
@@ -137,7 +97,7 @@ class Bench {
     } catch {
       /* an error is reported below */
     }
-    if (this.namespaced) wire = vethBytes() - before;
+    if (this.link) wire = this.wireBytes() - before;
     return {
       seconds,
       wire,
@@ -147,7 +107,7 @@ class Bench {
   }
 
   rsync(src: string, far: string, extra: string[] = []): Measured {
-    const before = this.namespaced ? vethBytes() : 0;
+    const before = this.wireBytes();
     const t0 = process.hrtime.bigint();
     const r = sh('rsync', [
       '-a',
@@ -161,8 +121,8 @@ class Bench {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const num = (label: string) =>
       Number(new RegExp(`${label}: ([\\d,]+)`).exec(r.stdout)?.[1]?.replace(/,/g, '') ?? 0);
-    const wire = this.namespaced
-      ? vethBytes() - before
+    const wire = this.link
+      ? this.wireBytes() - before
       : num('Total bytes sent') + num('Total bytes received');
     return {
       seconds,
@@ -200,26 +160,25 @@ async function main(): Promise<number> {
     return 2;
   }
   const base = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'tandem-remote-'));
-  let namespaced = false;
+  let link: SlowLink | null = null;
   let sshd: SshdHandle | null = null;
   const cleanup = async () => {
     await sshd?.stop();
-    if (namespaced) dropLink();
+    link?.drop();
     fs.rmSync(base, { recursive: true, force: true });
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    namespaced = makeLink();
-    sshd = await startSshd(
-      namespaced ? { address: NS_ADDR, wrap: ['ip', 'netns', 'exec', NS] } : {},
-    );
+    link = slowLinkSkipReason() === null ? SlowLink.make(`tandem-bench-${process.pid}`) : null;
+    const namespaced = link !== null;
+    sshd = await startSshd(link ? link.sshdOptions() : {});
     log(
       namespaced
-        ? `bench:remote: sshd in network namespace ${NS}, link limited to ${RATE} both ways once the targets are copied`
+        ? `bench:remote: sshd in network namespace ${link!.name}, link limited to ${RATE} both ways once the targets are copied`
         : 'bench:remote: not root: over loopback, unlimited, bytes as each tool counts them',
     );
     const home = path.join(base, 'home');
-    const bench = new Bench(sshd, home, namespaced);
+    const bench = new Bench(sshd, home, link);
     const src = path.join(base, 'src');
     const far = path.join(base, 'far');
     fs.mkdirSync(far);
@@ -255,7 +214,7 @@ async function main(): Promise<number> {
         const m = tools[t](c);
         if (!m.ok) throw new Error(`first copy of (${c}) by ${t} failed: ${m.note}`);
       }
-    if (namespaced) limitLink();
+    link?.limit(RATE);
 
     const rows: { id: string; tool: string; m: Measured; identical: boolean }[] = [];
     const run = (id: string, dir: string, list: (keyof typeof tools)[]) => {
