@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { xattrModule } from '../core/scan/xattrs.js';
-import { indexFileOf, resolvePair } from '../pair/pair.js';
+import { indexFileOf, pairKey, resolvePair } from '../pair/pair.js';
 import { makeSandbox, type Sandbox } from '../../testing/sandbox.js';
-import { PairRegistry } from './pairRegistry.js';
+import { isRemoteTarget, PairRegistry } from './pairRegistry.js';
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -93,5 +93,37 @@ describe('PairRegistry', () => {
       'newPair',
     );
     expect(chosen.hardLinks).toBe(false);
+  });
+
+  it('stores a remote target as its address, with the key the CLI uses, and checks its ssh settings', () => {
+    const reg = new PairRegistry(sb.home);
+    const made = reg.add({
+      source: sb.source,
+      target: 'me@nas:/backup/photos',
+      rsh: 'ssh -p 2222',
+      remoteTandem: '/opt/tandem/bin/tandem',
+    });
+    expect(made).toMatchObject({
+      target: 'me@nas:/backup/photos',
+      id: pairKey(fs.realpathSync(sb.source), 'me@nas:/backup/photos'),
+      xattrs: false,
+      acls: false,
+      hardLinks: false,
+      owners: false,
+    });
+    expect(isRemoteTarget(made.target)).toBe(true);
+    expect(isRemoteTarget(sb.target)).toBe(false);
+    // Nothing is made here for the address.
+    expect(fs.readdirSync(sb.base).some((n) => n.includes(':'))).toBe(false);
+    // Over the app's API the settings name ssh and a path, never another command.
+    expect(() => reg.update(made.id, { rsh: 'sh -c "rm -rf ~"' })).toThrow(/must run ssh/);
+    expect(() => reg.update(made.id, { remoteTandem: 'tandem; rm -rf ~' })).toThrow(
+      /must be a path/,
+    );
+    expect(() => reg.update(made.id, { rsh: 'ssh "unclosed' })).toThrow(/unclosed/);
+    expect(reg.update(made.id, { rsh: '/usr/bin/ssh -F cfg' }).rsh).toBe('/usr/bin/ssh -F cfg');
+    expect(() => reg.add({ source: sb.source, target: 'nas:/x', hardLinks: true })).toThrow(
+      /not yet kept for a folder on another machine/,
+    );
   });
 });

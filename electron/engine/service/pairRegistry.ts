@@ -85,13 +85,23 @@ export function validateSettings(s: Partial<PairSettings>): Partial<PairSettings
   for (const k of ['rsh', 'remoteTandem'] as const)
     if (s[k] !== undefined && (typeof s[k] !== 'string' || /[\n\0]/.test(s[k])))
       throw new RefusalError(`${k} must be one line of text`);
+  // The settings come over the app's API: they may name ssh and its options, and the far side's
+  // tandem as a path, never another program or a command for the far side's shell (the CLI's -e
+  // and --remote-tandem are the person's own command line, and take anything).
   if (s.rsh) {
+    let argv: string[];
     try {
-      splitCommand(s.rsh);
+      argv = splitCommand(s.rsh);
     } catch (e) {
       throw new RefusalError(`the ssh command: ${(e as Error).message}`);
     }
+    if (!/(^|\/)ssh$/.test(argv[0]!))
+      throw new RefusalError(`the ssh command must run ssh (got ${argv[0]})`);
   }
+  if (s.remoteTandem !== undefined && !/^[\w./~+-]+$/.test(s.remoteTandem))
+    throw new RefusalError(
+      `the far side's tandem must be a path of letters, digits and . / ~ + - _ (got ${s.remoteTandem})`,
+    );
   if ((s.xattrs || s.acls) && !xattrModule())
     throw new RefusalError(
       'extended attributes and ACLs cannot be read on this platform; leave them off',
