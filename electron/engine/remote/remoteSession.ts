@@ -232,6 +232,10 @@ export class RemoteSession {
     };
     if (JSON.stringify(now) !== JSON.stringify(rules)) {
       this.index.setMeta('targetRules', JSON.stringify(now));
+      // What the first scan hashed is kept (a file's id does not depend on the rules), and its
+      // folder ids, made under the old rules, are forgotten and made again.
+      this.index.write('source', this.src.upserts, this.src.deletions);
+      this.index.forgetFolderIds();
       const listing = walkTree(source, 'source', { ignore, targetNames: now.nameRules });
       this.src = await this.scanSource(listing, now.granularityMs);
     }
