@@ -35,6 +35,9 @@ import {
 import { applyProbe } from '../testing/applyProbe.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../testing/sshd.js';
 import { RemoteConnection } from '../engine/remote/connection.js';
+import { IdentifierIndex } from '../engine/core/index/identifierIndex.js';
+import { indexFileOf, pairKey } from '../engine/pair/pair.js';
+import { EXACT_NAMES } from '../engine/core/scan/walk.js';
 import { appVersion } from '../engine/core/runtime/appVersion.js';
 import {
   contentHashesUnder,
@@ -375,6 +378,32 @@ describe.skipIf(skip !== null)(
         const text = await syncRun(['--yes']);
         expect(text.code, describeRun(text)).toBe(0);
         expect(text.stderr.trim(), describeRun(text)).toBe('tandem: in sync');
+      },
+    );
+
+    it(
+      "plans correctly when the target rules it remembers are not the far side's (scans again under them)",
+      { timeout: 90_000 },
+      async () => {
+        writeTree(sb.source, { 'a.txt': 'alpha', d: { 'b.txt': 'beta' } });
+        await syncYes();
+        // As if the last run had met a target of another mtime granularity (FAT's 2 s).
+        const file = indexFileOf(sb.home, pairKey(fs.realpathSync(sb.source), far()));
+        const index = new IdentifierIndex(file);
+        const stale = { nameRules: EXACT_NAMES, granularityMs: 2000 };
+        index.setMeta('targetRules', JSON.stringify(stale));
+        index.close();
+        fs.writeFileSync(path.join(sb.source, 'd', 'b.txt'), 'beta, edited');
+        const { run, out } = await syncJson(['--yes']);
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(itemLines(out.plan)).toEqual(['d/b.txt update']);
+        expectIdentical();
+        const again = new IdentifierIndex(file);
+        const now = JSON.parse(again.getMeta('targetRules')!) as { granularityMs: number };
+        again.close();
+        expect(now.granularityMs).not.toBe(2000);
+        const { out: next } = await syncJson(['--yes']);
+        expect(next.plan.items).toEqual([]);
       },
     );
 
