@@ -73,6 +73,9 @@ const WINDOW = 64;
 /** Bytes of a file's consecutive chunks sent as one rsync delta (held in memory on both sides). */
 const DELTA_RUN = 64 * 1024 * 1024;
 
+/** The far pair is held by another Tandem (its lock): a refusal that a later try may not meet. */
+export class RemoteBusyError extends RefusalError {}
+
 /** What the source's scan takes from the target: its name rules and its mtime granularity. */
 interface TargetRules {
   nameRules: NameRules;
@@ -198,7 +201,7 @@ export class RemoteSession {
     } catch (e) {
       if (e instanceof RemoteError && e.code === 'refused') throw new RefusalError(e.message);
       if (e instanceof RemoteError && e.code === 'busy')
-        throw new RefusalError(
+        throw new RemoteBusyError(
           `${this.where.host}: ${e.message}: another Tandem is syncing this pair; run again once it is done`,
         );
       throw e;

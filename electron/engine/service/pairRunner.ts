@@ -14,7 +14,7 @@ import { parseLocation } from '../../shared/remoteAddress.js';
 import { splitCommand } from '../../shared/command.js';
 import { appVersion } from '../core/runtime/appVersion.js';
 import { RemoteError } from '../remote/connection.js';
-import { RemoteSession, type RemoteProgress } from '../remote/remoteSession.js';
+import { RemoteBusyError, RemoteSession, type RemoteProgress } from '../remote/remoteSession.js';
 import { isRemoteTarget } from './pairRegistry.js';
 import {
   FIDELITY_KEYS,
@@ -442,7 +442,6 @@ export class PairRunner {
             ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
             onProgress,
           });
-      this.remoteFailures = 0;
       if (confirmTarget) {
         this.confirmTarget = false;
         this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
@@ -488,6 +487,8 @@ export class PairRunner {
           : await session.planChanged(withPendingMoves(changed, this.store.all()));
       walked = !part;
       const plan = part?.plan ?? (await session.plan());
+      // The far side was reached and answered: a later drop starts its backoff afresh.
+      this.remoteFailures = 0;
       // (A remote target's recovery is known once the far side has opened it, in plan().)
       for (const f of session.pair.recovery.rolledBack)
         this.deps.log.warn({ path: f }, 'undid an interrupted patch');
@@ -608,6 +609,11 @@ export class PairRunner {
       } else if (e instanceof RemoteError) {
         summary.error = e.message;
         this.reconnectLater(e, applyApproved);
+      } else if (e instanceof RemoteBusyError) {
+        // Another Tandem is syncing the far folder (the CLI, another machine): try again shortly.
+        summary.error = e.message;
+        setTimeout(() => void this.requestCycle(applyApproved), BUSY_RETRY_MS).unref();
+        this.fail(`${e.message}; retrying in a few seconds`);
       } else {
         summary.error = (e as Error).message;
         this.fail((e as Error).message, e);

@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { PairConfig, PairStatus, Result, SyncEvent } from '../../shared/syncApi.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../../testing/sshd.js';
 import { SyncService } from './syncService.js';
+import { RemoteConnection } from '../remote/connection.js';
+import { appVersion } from '../core/runtime/appVersion.js';
 import { createWatcherFactory } from './watcherFactory.js';
 
 const skip = sshdSkipReason();
@@ -153,6 +155,54 @@ describe.skipIf(skip !== null)(
       );
       expect(fs.existsSync(far)).toBe(false);
     }, 90_000);
+
+    it('waits while another Tandem holds the far pair, then syncs it', async () => {
+      fs.mkdirSync(far);
+      // Another session holds the far folder's lock: a connection of the test's own.
+      const holder = await RemoteConnection.open(
+        { kind: 'remote', host: sshd.host, path: far },
+        {
+          rsh: ['ssh', ...sshd.sshArgs()],
+          remoteTandem: TANDEM,
+          batch: true,
+          version: appVersion(),
+        },
+      );
+      let released = false;
+      try {
+        await holder.request({
+          t: 'openTarget',
+          path: far,
+          sourceLabel: 'another:/source',
+          write: true,
+          confirmTarget: true,
+          scheme: 'xxh128',
+          ignore: [],
+        });
+        const pair = await startPair(`${sshd.host}:${far}`);
+        await until(
+          () =>
+            events.some(
+              (e) =>
+                e.type === 'pairStatus' &&
+                e.status.pairId === pair.id &&
+                /pair busy .*retrying in a few seconds/.test(e.status.lastError ?? ''),
+            ),
+          60_000,
+          'the busy pair in the status',
+        );
+        expect(fs.existsSync(path.join(far, 'a.txt'))).toBe(false);
+        await holder.close();
+        released = true;
+        await until(
+          () => readOrNull(path.join(far, 'a.txt')) === 'alpha',
+          60_000,
+          'the sync once the far pair is free',
+        );
+      } finally {
+        if (!released) await holder.close();
+      }
+    }, 120_000);
 
     it('refuses attributes, ACLs, hard links and owners for a remote target', async () => {
       service = new SyncService({ home: path.join(dir, 'home'), threads: 0, watcherFactory: null });
