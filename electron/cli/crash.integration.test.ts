@@ -19,6 +19,7 @@ import {
 import { createRng, seededBytes, type Rng } from '../testing/rng.js';
 import { makeSandbox, putFile, type Sandbox } from '../testing/sandbox.js';
 import { applyProbe } from '../testing/applyProbe.js';
+import { isPageMix } from '../testing/pageMix.js';
 import { diffTrees, stateDirPaths, stateOf, type TreeState } from '../testing/treeSnapshot.js';
 
 const KiB = 1024;
@@ -26,8 +27,6 @@ const MiB = 1024 * KiB;
 const SIZE = Math.round(Number(process.env.CRASH_SIZE_MIB ?? 256) * MiB);
 const TRIALS = Math.max(3, Math.floor(Number(process.env.CRASH_TRIALS ?? 20)));
 const SEED = process.env.CRASH_SEED ?? 'tandem-crash-1';
-/** A killed write(2) can stop between pages, so a half-done patch is checked page by page. */
-const PAGE = 4096;
 const BIG = 'big.bin';
 const SMALL_FILES = 2000;
 
@@ -117,18 +116,6 @@ function mutate(variant: Variant): Version {
     }
   }
   return { state: stateOf(sb.source), big };
-}
-
-/** True when the file is, 4 KiB page by page, each page either old or new (an unrecovered patch). */
-function isPageMix(file: string, a: Buffer, b: Buffer): boolean {
-  const cur = fs.readFileSync(file);
-  if (cur.length !== a.length || cur.length !== b.length) return false;
-  for (let off = 0; off < cur.length; off += PAGE) {
-    const end = Math.min(off + PAGE, cur.length);
-    const page = cur.subarray(off, end);
-    if (!page.equals(a.subarray(off, end)) && !page.equals(b.subarray(off, end))) return false;
-  }
-  return true;
 }
 
 interface Check {

@@ -1,11 +1,10 @@
 // The `tandem` command line: a thin front over the engine (DESIGN.md, "The command line").
 // Exit codes: 0 done or in sync; 1 differences remain; 2 refused or could not run.
-import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { ApplyResult, Plan } from '../shared/plan.js';
-import { RefusalError, resolvePair } from '../engine/pair/pair.js';
-import { parseLocation, type RemoteLocation } from '../shared/remoteAddress.js';
+import { RefusalError, remoteTargetOf, resolvePair } from '../engine/pair/pair.js';
+import type { RemoteLocation } from '../shared/remoteAddress.js';
 import { formatBytes } from '../shared/format.js';
 import { splitCommand } from '../shared/command.js';
 import { appVersion } from '../engine/core/runtime/appVersion.js';
@@ -545,25 +544,14 @@ function emitPlan(
   else if (plan.items.length || plan.skipped.length) io.out(formatPlan(plan));
 }
 
-/** A folder argument as a remote address, or null where it is a local path. */
-function remoteOf(arg: string): RemoteLocation | null {
-  if (fs.existsSync(arg)) return null; // a local path that exists is local, colon or not
-  try {
-    const where = parseLocation(arg);
-    return where.kind === 'remote' ? where : null;
-  } catch {
-    return null; // not an address: resolvePair says what is wrong with it as a path
-  }
-}
-
 /**
  * The target when it is on another machine, else null. A remote source is refused with that
  * reason: this version sends from a local source to a local or remote target.
  */
 function remoteTarget(cmd: string, folders: string[]): RemoteLocation | null {
   const [sourceArg, targetArg] = folders as [string, string];
-  const source = remoteOf(sourceArg);
-  const target = remoteOf(targetArg);
+  const source = remoteTargetOf(sourceArg);
+  const target = remoteTargetOf(targetArg);
   const hint = (arg: string) =>
     arg.includes('://') ? '' : ` (for a local folder with a colon in its name, write ./${arg})`;
   if (source)

@@ -33,6 +33,7 @@ import {
   type Sandbox,
 } from '../testing/sandbox.js';
 import { applyProbe } from '../testing/applyProbe.js';
+import { isPageMix } from '../testing/pageMix.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../testing/sshd.js';
 import { RemoteConnection } from '../engine/remote/connection.js';
 import { IdentifierIndex } from '../engine/core/index/identifierIndex.js';
@@ -843,18 +844,6 @@ function mutate(rng: Rng): Version {
   fs.rmSync(path.join(sb.source, 'small', small[picks[2]!]!));
   putFile(sb.source, `small/new-${++created}.bin`, rng.bytes(rng.int(8 * KiB)));
   return readVersion();
-}
-
-/** True when the file is, 4 KiB page by page, each page either old or new (a patch not yet undone). */
-function isPageMix(abs: string, a: Buffer, b: Buffer): boolean {
-  const cur = fs.readFileSync(abs);
-  if (cur.length !== a.length || cur.length !== b.length) return false;
-  for (let off = 0; off < cur.length; off += PAGE) {
-    const end = Math.min(off + PAGE, cur.length);
-    const page = cur.subarray(off, end);
-    if (!page.equals(a.subarray(off, end)) && !page.equals(b.subarray(off, end))) return false;
-  }
-  return true;
 }
 
 /**

@@ -2,6 +2,7 @@
 // index in Tandem's state folder, take its lock, check the target is still the same target,
 // recover an interrupted patch, and probe how the target filesystem treats names and mtimes.
 import crypto from 'node:crypto';
+import { parseLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,6 +136,21 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
     targetExists,
     key: pairKey(source, target),
   };
+}
+
+/**
+ * A folder argument as an address on another machine (`host:path`, `ssh://…`), or null where it
+ * is a local path: an absolute one, one that exists (colon or not), or one that is no address
+ * (resolvePair then says what is wrong with it as a path).
+ */
+export function remoteTargetOf(arg: string): RemoteLocation | null {
+  if (path.isAbsolute(arg) || fs.existsSync(arg)) return null;
+  try {
+    const where = parseLocation(arg);
+    return where.kind === 'remote' ? where : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -11,8 +11,16 @@ import type {
 } from '../../shared/syncApi.js';
 import { DEFAULT_POLICY, FIDELITY_KEYS } from '../../shared/syncApi.js';
 import { DEFAULT_SCHEME, normalizeScheme } from '../core/hash/hashScheme.js';
-import { pairKey, RefusalError, resolvePair, resolveSource, type PairPaths } from '../pair/pair.js';
-import { formatLocation, parseLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
+import {
+  pairKey,
+  RefusalError,
+  remoteTargetOf,
+  resolvePair,
+  resolveSource,
+  type PairPaths,
+} from '../pair/pair.js';
+import { formatLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
+
 import { splitCommand } from '../../shared/command.js';
 import { DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
 import { xattrModule } from '../core/scan/xattrs.js';
@@ -115,17 +123,6 @@ export function validateSettings(s: Partial<PairSettings>): Partial<PairSettings
  */
 export function isRemoteTarget(target: string): boolean {
   return !path.isAbsolute(target);
-}
-
-/** A target argument as a remote address, or null for a local path (one that exists always is). */
-export function remoteTargetOf(arg: string): RemoteLocation | null {
-  if (path.isAbsolute(arg) || fs.existsSync(arg)) return null;
-  try {
-    const where = parseLocation(arg);
-    return where.kind === 'remote' ? where : null;
-  } catch {
-    return null; // not an address: resolvePair says what is wrong with it as a path
-  }
 }
 
 /** A pair with its target on another machine: the source resolved here, the target as given. */

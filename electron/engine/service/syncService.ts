@@ -28,9 +28,9 @@ import type {
 import { SchemeError } from '../core/hash/hashScheme.js';
 import { appVersion } from '../core/runtime/appVersion.js';
 import { browseFolder } from './folderBrowser.js';
-import { RefusalError, resolvePair, tandemHome } from '../pair/pair.js';
+import { RefusalError, remoteTargetOf, resolvePair, tandemHome } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
-import { isRemoteTarget, PairRegistry, remotePair, remoteTargetOf } from './pairRegistry.js';
+import { isRemoteTarget, PairRegistry, remotePair } from './pairRegistry.js';
 
 /** A remote pair's versions are kept on the far side, which this version does not list. */
 function refuseRemoteVersions(target: string): void {
