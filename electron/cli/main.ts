@@ -15,12 +15,17 @@ import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../engine/service/logFile.js';
 import { escapeRawBytes } from '../shared/names.js';
+import { CONFLICT_CHOICES, runTwoWay, type ConflictChoice } from './twoWay.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
                             [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
                             [-e|--rsh 'ssh OPTIONS'] [--remote-tandem PATH] [-z] [--bwlimit RATE]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
+  tandem sync --two-way A B [--yes] [--conflict keep-a|keep-b|keep-both|newer] [--change-mode] [--force]
+                            [--max-delete N] [--ignore PATTERN]... [--json]
+  tandem diff --two-way A B [--json]
+  tandem watch --two-way A B [--auto]
   tandem watch SOURCE TARGET [--auto] [--log-level LEVEL] [-e 'ssh OPTIONS'] [--remote-tandem PATH]
   tandem serve [--port N] [--new-token] [--log-level LEVEL]   # the web UI on 127.0.0.1 (prints its link once)
   tandem server                                              # the far side of a remote pair, run by ssh
@@ -35,6 +40,11 @@ export const USAGE = `usage:
   reached with your own ssh (-e/--rsh gives the command and its options); that machine needs
   Tandem installed (--remote-tandem PATH names it there); -z compresses the connection (ssh's
   -C), --bwlimit RATE caps what is sent (KiB a second, or with a suffix: 500K, 2M)
+  --two-way makes A and B both sources: each side's changes go to the other, and where both
+  changed a path it is a conflict a person resolves (asked on a terminal, or --conflict for all:
+  keep-a, keep-b, keep-both renames the older copy to NAME.sync-conflict-DATE-TIME-SIDE.EXT,
+  newer keeps the later one); whatever is replaced is kept in that side's .tandem/versions.
+  --change-mode confirms turning a one-way pair two-way, or a two-way pair one-way again
 exit codes: 0 done or in sync, 1 differences remain, 2 refused or could not run`;
 
 class UsageError extends Error {}
@@ -52,6 +62,9 @@ const SYNC_DIFF: readonly Command[] = ['sync', 'diff'];
 const TAKEN_BY: Record<Exclude<keyof Options, 'help' | 'version'>, readonly Command[]> = {
   yes: ['sync'],
   force: ['sync'],
+  'two-way': ['sync', 'diff', 'watch'],
+  'change-mode': ['sync'],
+  conflict: ['sync'],
   'dry-run': ['sync'],
   'max-delete': ['sync'],
   'confirm-target': SYNC_DIFF,
@@ -111,25 +124,27 @@ interface Io {
   err: (s: string) => void;
   /** asks a yes/no question on the terminal; null when there is no terminal to ask */
   ask: ((q: string) => Promise<boolean>) | null;
+  /** asks on the terminal and returns the answer as typed; null without a terminal */
+  prompt?: ((q: string) => Promise<string>) | null;
   progress: ProgressBar;
 }
 
 function defaultIo(): Io {
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const prompt = (q: string) =>
+    new Promise<string>((resolve) => {
+      const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+      rl.question(q, (a) => {
+        rl.close();
+        resolve(a);
+      });
+    });
   return {
     // A path inside a message may hold raw bytes (names are bytes): shown as \#ooo, not U+FFFD.
     out: (s) => process.stdout.write(escapeRawBytes(s) + '\n'),
     err: (s) => process.stderr.write(escapeRawBytes(s) + '\n'),
-    ask: interactive
-      ? (q) =>
-          new Promise((resolve) => {
-            const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-            rl.question(q, (a) => {
-              rl.close();
-              resolve(/^y(es)?$/i.test(a.trim()));
-            });
-          })
-      : null,
+    ask: interactive ? async (q) => /^y(es)?$/i.test((await prompt(q)).trim()) : null,
+    prompt: interactive ? prompt : null,
     progress: new ProgressBar(),
   };
 }
@@ -141,6 +156,9 @@ function parse(argv: string[]) {
       allowPositionals: true,
       options: {
         yes: { type: 'boolean', short: 'y' },
+        'two-way': { type: 'boolean' },
+        'change-mode': { type: 'boolean' },
+        conflict: { type: 'string' },
         force: { type: 'boolean' },
         'confirm-target': { type: 'boolean' },
         xattrs: { type: 'boolean', short: 'X' },
@@ -255,6 +273,7 @@ async function openLocal(
     ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
     ...optional('owners', flagChoice(o.owner, o['no-owner'], 'owner')),
     ...optional('hardLinks', flagChoice(o['hard-links'], o['no-hard-links'], 'hard-links')),
+    ...(o['change-mode'] ? { changeMode: true } : {}),
     onProgress: (p) => a.io.progress.update(p),
   });
   return {
@@ -311,6 +330,82 @@ async function openRemote(
   };
 }
 
+/** `watch --two-way A B [--auto]`: both folders local, watched until SIGINT or SIGTERM. */
+async function watchTwoWay(folders: string[], o: Options, io: Io): Promise<number> {
+  const [a, b] = folders as [string, string];
+  localTwoWay(folders);
+  if (o.rsh !== undefined || o['remote-tandem'] !== undefined)
+    throw new UsageError('--rsh and --remote-tandem are for a folder on another machine');
+  if (o['log-level'] !== undefined)
+    throw new UsageError('--log-level is for the service; watch --two-way prints what it does');
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const { runWatchTwoWay } = await import('./watchTwoWay.js');
+  return runWatchTwoWay(a, b, o.auto === true, io, stop);
+}
+
+/** Two-way pairs are of local folders: an address is refused, naming its host. */
+function localTwoWay(folders: string[]): void {
+  for (const f of folders) {
+    const where = remoteTargetOf(f);
+    if (where)
+      throw new RefusalError(
+        `${f} is a folder on another machine (${where.host}); two-way pairs are local folders in this version`,
+      );
+  }
+}
+
+/** `--two-way A B`: both folders local, the options two-way pairs take, then runTwoWay. */
+async function twoWay(
+  cmd: 'sync' | 'diff',
+  folders: string[],
+  o: Options,
+  io: Io,
+): Promise<number> {
+  const [a, b] = folders as [string, string];
+  localTwoWay(folders);
+  const unsupported = (
+    [
+      ['xattrs', '-X'],
+      ['acls', '-A'],
+      ['owner', '--owner'],
+      ['hard-links', '-H'],
+      ['rsh', '--rsh'],
+      ['remote-tandem', '--remote-tandem'],
+      ['compress', '-z'],
+      ['bwlimit', '--bwlimit'],
+      ['dry-run', '--dry-run'],
+    ] as const
+  ).find(([k]) => o[k] !== undefined && o[k] !== false);
+  if (unsupported)
+    throw new UsageError(
+      `${unsupported[1]} is not kept by two-way pairs yet${unsupported[0] === 'dry-run' ? ' (diff --two-way shows the plan)' : ''}`,
+    );
+  const conflict = o.conflict ?? 'ask';
+  if (!(CONFLICT_CHOICES as readonly string[]).includes(conflict))
+    throw new UsageError(`--conflict takes keep-a, keep-b, keep-both or newer (got '${conflict}')`);
+  const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;
+  return runTwoWay(
+    {
+      a,
+      b,
+      write: cmd === 'sync',
+      yes: o.yes === true,
+      force: o.force === true,
+      json: o.json === true,
+      conflict: conflict as ConflictChoice,
+      changeMode: o['change-mode'] === true,
+      confirmTarget: o['confirm-target'] === true,
+      ...(o['max-delete'] !== undefined ? { maxDelete: parseMaxDelete(o['max-delete']) } : {}),
+      ...(scheme ? { scheme } : {}),
+      ignore: o.ignore ?? [],
+    },
+    { out: io.out, err: io.err, prompt: io.prompt ?? null, progress: io.progress },
+  );
+}
+
 /** --rsh as a command and its arguments; a malformed one is a usage error. */
 function rshCommand(s: string): string[] {
   try {
@@ -347,8 +442,14 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     if (cmd === 'serve') return await runServe(o, folders, io);
     if (folders.length !== 2)
       throw new UsageError(
-        `${cmd} takes exactly two folders, SOURCE and TARGET (got ${folders.length})`,
+        `${cmd} takes exactly two folders, ${o['two-way'] ? 'A and B' : 'SOURCE and TARGET'} (got ${folders.length})`,
       );
+    if (o.conflict !== undefined && !o['two-way'])
+      throw new UsageError('--conflict is for a two-way pair (--two-way)');
+    if (o['two-way']) {
+      if (cmd !== 'watch') return await twoWay(cmd, folders, o, io);
+      return await watchTwoWay(folders, o, io);
+    }
     const target = remoteTarget(cmd, folders);
     if (cmd === 'watch') {
       const logLevel = parseLogLevel(o['log-level']);

@@ -13,7 +13,15 @@ import {
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { folderId } from '../core/hash/identifiers.js';
-import { indexFileOf, openPair, RefusalError, type OpenPair, type PairPaths } from './pair.js';
+import {
+  indexFileOf,
+  openPair,
+  RefusalError,
+  tandemHome,
+  type OpenPair,
+  type PairPaths,
+} from './pair.js';
+import { leaveTwoWay, TWO_WAY } from './twoWayMode.js';
 import { IdentifierIndex, type IndexRow } from '../core/index/identifierIndex.js';
 import { NO_XATTRS, wantsXattrs, xattrModule, type XattrOptions } from '../core/scan/xattrs.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
@@ -64,6 +72,11 @@ export interface SessionOptions {
    * change is remembered and makes every entry's attributes be read once more.
    */
   xattrs?: XattrOptions;
+  /**
+   * Make a two-way pair one-way again (a person confirmed it: the target's own edits will be
+   * overwritten from now on); without it a two-way pair is refused.
+   */
+  changeMode?: boolean;
   /**
    * Cancels the cycle: plan() rejects with the signal's reason between steps, apply() stops
    * between items (the one under way finishes or rolls back; staged files still go in).
@@ -125,6 +138,14 @@ export class SyncSession {
       ...(opts.home ? { home: opts.home } : {}),
     });
     try {
+      if (pair.index.getMeta('mode') === TWO_WAY) {
+        if (!opts.changeMode)
+          throw new RefusalError(
+            `${pair.source} and ${pair.target} are a two-way pair; sync them with --two-way, or run again with --change-mode to make ${pair.target} a one-way copy of ${pair.source} (its own edits are then overwritten, each kept in its version store)`,
+          );
+        if (opts.write)
+          leaveTwoWay(pair.index, opts.home ?? tandemHome(), pair.source, pair.target);
+      }
       const scheme = normalizeScheme(opts.scheme ?? pair.index.getMeta('scheme') ?? DEFAULT_SCHEME);
       const hasher = await createSchemeHasher(scheme);
       const xattrs = pairXattrs(pair.index, opts.xattrs);
@@ -450,28 +471,32 @@ export function planHolds(
     targetCount: () => number;
     maxDelete?: number;
     freeBytes: () => number | null;
+    /** how the messages name the two sides (a two-way pair's A and B); default source, target */
+    names?: { source: string; target: string };
   },
 ): Hold[] {
   const holds: Hold[] = [];
+  const src = o.names?.source ?? 'the source';
+  const tgt = o.names?.target ?? 'the target';
   const deletes = items.filter((i) => i.kind === 'delete').length;
   const tgtCount = o.sourceEmpty || deletes > MASS_DELETE_FLOOR ? o.targetCount() : 0;
   if (o.sourceEmpty && tgtCount > 0) {
     holds.push({
       reason: 'sourceEmpty',
-      message: `the source is empty but the target holds ${tgtCount} entries; if the source really should be empty, run again with --force`,
+      message: `${src} is empty but ${tgt} holds ${tgtCount} entries; if ${src} really should be empty, run again with --force`,
     });
   }
   if (holds.length === 0 && deletes > MASS_DELETE_FLOOR && deletes * 2 > tgtCount) {
     holds.push({
       reason: 'massDelete',
-      message: `the plan deletes ${deletes} of the target's ${tgtCount} entries; check the source, then run again with --force to allow it`,
+      message: `the plan deletes ${deletes} of ${tgt}'s ${tgtCount} entries; check ${src}, then run again with --force to allow it`,
     });
   }
   const max = o.maxDelete;
   if (max !== undefined && deletes > max) {
     holds.push({
       reason: 'maxDelete',
-      message: `the plan deletes ${deletes} entries, more than --max-delete ${max}; check the source, then run again with --force to allow it`,
+      message: `the plan deletes ${deletes} entries${o.names ? ` from ${tgt}` : ''}, more than --max-delete ${max}; check ${src}, then run again with --force to allow it`,
     });
   }
   const need = items.reduce(
@@ -482,7 +507,7 @@ export function planHolds(
   if (free !== null && need + SPACE_MARGIN > free) {
     holds.push({
       reason: 'diskSpace',
-      message: `the target needs about ${mib(need)} MiB free but has ${mib(free)} MiB; free some space and run again`,
+      message: `${tgt} needs about ${mib(need)} MiB free but has ${mib(free)} MiB; free some space and run again`,
     });
   }
   return holds;

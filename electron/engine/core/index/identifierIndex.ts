@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS entries (
   scheme TEXT NOT NULL, chunk_size INTEGER NOT NULL, chunk_ids BLOB, id BLOB NOT NULL, trusted INTEGER NOT NULL,
   base_id BLOB, xattr_id BLOB,
   PRIMARY KEY (side, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS two_way_base (
+  path TEXT PRIMARY KEY, type INTEGER NOT NULL, id TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 const SCHEMA_VERSION = 1;
@@ -196,6 +198,11 @@ export class IdentifierIndex {
       setBase: this.db.prepare('UPDATE entries SET base_id = ? WHERE side = 1 AND path = ?'),
       setXattrId: this.db.prepare('UPDATE entries SET xattr_id = ? WHERE side = ? AND path = ?'),
       clearXattrIds: this.db.prepare('UPDATE entries SET xattr_id = NULL'),
+      twoWayBase: this.db.prepare('SELECT path, type, id FROM two_way_base').raw(true),
+      setTwoWayBase: this.db.prepare(
+        'INSERT OR REPLACE INTO two_way_base (path, type, id) VALUES (?, ?, ?)',
+      ),
+      dropTwoWayBase: this.db.prepare('DELETE FROM two_way_base WHERE path = ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true),
       setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -386,6 +393,46 @@ export class IdentifierIndex {
   /** Forgets everything known about a side (and, for the target, its baseline). */
   forgetSide(side: Side): void {
     this.stmts.delSide.run(SIDE[side]);
+  }
+
+  /**
+   * A two-way pair's baseline (pair/twoWaySession): what both sides last agreed on, per path, as
+   * the type code and the id reconcile compares (a file's id with its mode bits).
+   */
+  loadTwoWayBase(): Map<string, { type: number; id: string }> {
+    const out = new Map<string, { type: number; id: string }>();
+    for (const [p, type, id] of this.stmts.twoWayBase.all() as [string | Buffer, number, string][])
+      out.set(typeof p === 'string' ? p : fromSqlPath(p), { type, id });
+    return out;
+  }
+
+  /** Moves a two-way baseline: each path to its entry, or out of it (null), in one transaction. */
+  setTwoWayBase(changes: Iterable<[string, { type: number; id: string } | null]>): void {
+    this.db.transaction(() => {
+      for (const [p, e] of changes) {
+        if (e) this.stmts.setTwoWayBase.run(sqlPath(p), e.type, e.id);
+        else this.stmts.dropTwoWayBase.run(sqlPath(p));
+      }
+    })();
+  }
+
+  /** Forgets a two-way baseline (the pair became one-way). */
+  clearTwoWayBase(): void {
+    this.db.prepare('DELETE FROM two_way_base').run();
+  }
+
+  /** The target's rows found in sync (base state 1) with their baseline ids: a mirror's baseline. */
+  syncedTargetRows(): { path: string; type: number; mode: number; id: Buffer }[] {
+    const rows = this.db
+      .prepare('SELECT path, type, mode, base_id FROM entries WHERE side = 1 AND base_id = id')
+      .raw(true)
+      .all() as [string | Buffer, number, number, Buffer][];
+    return rows.map(([p, type, mode, id]) => ({
+      path: typeof p === 'string' ? p : fromSqlPath(p),
+      type,
+      mode,
+      id,
+    }));
   }
 
   getMeta(key: string): string | undefined {
