@@ -15,6 +15,7 @@ export function showPath(p: string): string {
 const CONFLICT_TEXT = {
   targetEdited: 'target edited since the last sync',
   targetUnknown: 'target holds data never synced',
+  bothChanged: 'changed on both sides; choose one or keep both',
 } as const;
 
 function typeName(t: EntryType): string {

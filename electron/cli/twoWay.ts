@@ -225,7 +225,7 @@ export async function runTwoWay(args: TwoWayArgs, io: TwoWayIo): Promise<number>
         return 1;
       }
     }
-    const result = await session.apply(resolutions, args.force);
+    const result = await session.apply(resolutions, { force: args.force });
     io.progress.clear();
     emit(result);
     if (!args.json) io.out(resultText(result));

@@ -48,7 +48,25 @@ export type ChangeKind =
  * - targetEdited: the target changed since Tandem last wrote it or found it in sync
  * - targetUnknown: the target holds data Tandem never saw in sync (first sync into a non-empty folder)
  */
-export type ConflictReason = 'targetEdited' | 'targetUnknown';
+export type ConflictReason = 'targetEdited' | 'targetUnknown' | 'bothChanged';
+
+/** Which way a two-way pair's change goes: A's entry written on B, or B's on A. */
+export type Direction = 'aToB' | 'bToA';
+
+/** How a person resolves a two-way conflict (keep both renames the older copy beside it). */
+export type ConflictResolution = 'keepA' | 'keepB' | 'keepBoth';
+
+/**
+ * What a two-way conflict is (core/plan/reconcile): created on both sides differently, changed
+ * on both, deleted on one and changed on the other, or a type change against another change.
+ */
+export interface TwoWayConflictFacts {
+  kind: 'bothCreated' | 'bothModified' | 'deletedChanged' | 'typeChanged';
+  /** the side that deleted the file holds it under this name now */
+  movedTo?: string;
+  /** how many paths below wait for this conflict */
+  inside: number;
+}
 
 export interface ChunkDiff {
   chunkSize: number;
@@ -74,6 +92,16 @@ export interface PlanItem {
   bytesToWrite: number;
   /** for 'metadata': which kinds of metadata differ */
   differs?: MetadataField[];
+  /**
+   * A two-way pair's change: the way it goes. `source` is then the sending side's entry and
+   * `target` the receiving side's (A's and B's for aToB, B's and A's for bToA).
+   */
+  direction?: Direction;
+  /**
+   * A two-way pair's conflict (`conflict` is 'bothChanged'): `source` is A's entry and `target`
+   * B's, either absent where that side has none. Resolved by a person, never approved as is.
+   */
+  twoWay?: TwoWayConflictFacts;
 }
 
 /** A kind of metadata compared apart from the content (xattr: extended attributes and ACLs). */

@@ -57,6 +57,7 @@ const ARGS = {
   reject: ['object'],
   setPolicy: ['string', 'object'],
   listHistory: ['string', 'number?', 'number?'],
+  resolveConflict: ['string', 'object', 'string'],
   listVersions: ['string', 'string'],
   restoreVersion: ['string', 'string', 'string', 'string'],
   watcherHealth: ['string'],

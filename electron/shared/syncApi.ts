@@ -1,7 +1,7 @@
 // The contract between the sync service and every front (Electron IPC, the daemon's WebSocket,
 // `tandem watch`): Promise methods that return errors as data, and one tagged union of events.
 // The transports are generated from SYNC_API_METHODS; nothing here imports node:, electron or DOM.
-import type { ApplyResult, ChangeKind, EntryFacts, PlanItem } from './plan.js';
+import type { ApplyResult, ChangeKind, ConflictResolution, EntryFacts, PlanItem } from './plan.js';
 
 /** Errors cross every boundary as data, with a sentence for the user. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -26,7 +26,16 @@ export interface ApprovalPolicy {
   maxAutoDeletes: number;
 }
 
+/**
+ * mirror: the target is kept a copy of the source (noDeletes makes it update mode); twoWay: both
+ * folders are sources, each side's changes go to the other, and a path changed on both is a
+ * conflict a person resolves.
+ */
+export type PairMode = 'mirror' | 'twoWay';
+
 export interface PairSettings {
+  /** absent in pairs made before two-way pairs existed: mirror */
+  mode?: PairMode;
   scheme: string;
   ignore: string[];
   schedule: Schedule;
@@ -318,6 +327,16 @@ export interface SyncApi {
   /** approves what was shown (and applies it after a fresh scan); see SelectionOutcome */
   approve(sel: Selection): Promise<Result<SelectionOutcome>>;
   reject(sel: Selection): Promise<Result<SelectionOutcome>>;
+  /**
+   * Resolves a two-way pair's conflict as a person was shown it (its rev): keep A's, keep B's, or
+   * keep both (the older copy renamed beside it). Carried out at once, after a fresh scan that
+   * keeps it only while both sides still hold what was shown.
+   */
+  resolveConflict(
+    pairId: string,
+    change: ShownChange,
+    resolution: ConflictResolution,
+  ): Promise<Result<null>>;
   setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>>;
   listHistory(pairId: string, offset?: number, limit?: number): Promise<Result<HistoryEntry[]>>;
   listVersions(pairId: string, path: string): Promise<Result<VersionInfo[]>>;
@@ -348,6 +367,7 @@ export const SYNC_API_METHODS = [
   'listPending',
   'approve',
   'reject',
+  'resolveConflict',
   'setPolicy',
   'listHistory',
   'listVersions',

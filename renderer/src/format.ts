@@ -69,6 +69,7 @@ export const KIND_LABELS: Record<ChangeKind, string> = {
 export const CONFLICT_EXPLANATIONS: Record<ConflictReason, string> = {
   targetEdited: 'The target was edited since Tandem last synced it',
   targetUnknown: 'The target holds data Tandem never saw in sync',
+  bothChanged: 'Both sides changed it since they last agreed: choose which to keep',
 };
 
 const A_TYPE: Record<EntryType, string> = {
@@ -101,4 +102,9 @@ export function entryDetail(
   item: Pick<PlanItem, 'kind' | 'source' | 'target' | 'linkTo' | 'differs'>,
 ): string | null {
   return describeEntry({ kind: item.kind, ...entryFacts(item) });
+}
+
+/** The arrow between a pair's folders: → for a mirror, ⇄ for a two-way pair. */
+export function pairArrow(pair: { mode?: 'mirror' | 'twoWay' }): string {
+  return pair.mode === 'twoWay' ? '⇄' : '→';
 }

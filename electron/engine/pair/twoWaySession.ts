@@ -538,8 +538,17 @@ export class TwoWaySession {
    */
   async apply(
     resolutions: ReadonlyMap<string, Resolution> = new Map(),
-    force = false,
+    opts: {
+      /** apply past the holds */
+      force?: boolean;
+      /**
+       * only these paths' one-way changes (a person approved them one by one); the paths a
+       * resolution decides go too, the renamed loser of a keep-both among them
+       */
+      only?: ReadonlySet<string>;
+    } = {},
   ): Promise<TwoWayResult> {
+    const force = opts.force === true;
     const plan = this.lastPlan;
     if (!plan || !this.sides.a.scan || !this.sides.b.scan) throw new Error('apply() needs plan()');
     if (!this.sides.b.pair || !this.sides.a.pair) throw new Error('B does not exist (diff only)');
@@ -616,14 +625,67 @@ export class TwoWaySession {
     for (const d of this.decisions.values())
       if (d.action === 'record') recorded.push([d.path, d.entry ?? null]);
     this.writeBase(recorded);
-    result.aToB = this.applyDirection('aToB');
-    result.bToA = this.applyDirection('bToA');
+    let only: ((p: string) => boolean) | undefined;
+    if (opts.only) {
+      const allowed = new Set(opts.only);
+      const decided = result.resolved.flatMap((r) => [
+        r.path,
+        ...(r.renamedTo !== undefined ? [r.renamedTo] : []),
+      ]);
+      const prefixes = decided.map((p) => `${p}/`);
+      only = (p) => allowed.has(p) || decided.includes(p) || prefixes.some((x) => p.startsWith(x));
+    }
+    result.aToB = this.applyDirection('aToB', only);
+    result.bToA = this.applyDirection('bToA', only);
     return result;
   }
 
+  /**
+   * The last plan as the service's pending list holds it: each one-way change as the ApplyRun
+   * item that carries it out, with its direction (`source` the sending side's entry), and each
+   * conflict with A's entry as `source` and B's as `target`.
+   */
+  planItems(): PlanItem[] {
+    const out: PlanItem[] = [];
+    for (const d of this.decisions.values()) {
+      if (d.action === 'record') continue;
+      if (d.action === 'conflict') {
+        const a = this.snap('a', d.path);
+        const b = this.snap('b', d.path);
+        const it: PlanItem = {
+          path: d.path,
+          kind: a && b ? 'update' : a ? 'create' : 'delete',
+          conflict: 'bothChanged',
+          twoWay: {
+            kind: d.kind,
+            inside: d.inside.length,
+            ...(d.movedTo !== undefined ? { movedTo: d.movedTo } : {}),
+          },
+          bytesToWrite: 0,
+        };
+        if (a) it.source = a;
+        if (b) it.target = b;
+        const na = this.node('a', d.path);
+        const nb = this.node('b', d.path);
+        if (na?.type === 'file' && nb?.type === 'file' && na.chunkSize === nb.chunkSize) {
+          chunkIdsOf(this.sides.a.scan!.tree, d.path);
+          chunkIdsOf(this.sides.b.scan!.tree, d.path);
+          it.chunks = diffChunks(na, nb, this.hasher.idBytes);
+        }
+        out.push(it);
+        continue;
+      }
+      const it = this.itemOf(d);
+      if (it) out.push({ ...it, direction: d.direction });
+    }
+    return out;
+  }
+
   /** One direction's ApplyRun, then the baseline of each path it wrote. */
-  private applyDirection(direction: Direction): ApplyResult {
-    const { items, of } = this.itemsTo(direction);
+  private applyDirection(direction: Direction, only?: (p: string) => boolean): ApplyResult {
+    const all = this.itemsTo(direction);
+    const items = only ? all.items.filter((it) => only(it.path)) : all.items;
+    const of = all.of;
     if (items.length === 0) return emptyApplyResult();
     const [from, to]: [SideName, SideName] = direction === 'aToB' ? ['a', 'b'] : ['b', 'a'];
     const receiver = this.sides[to].pair!;

@@ -13,6 +13,7 @@ export interface Decision {
 const CONFLICT_REASON = {
   targetEdited: 'the target changed since Tandem last wrote it',
   targetUnknown: 'the target holds data Tandem never saw in sync',
+  bothChanged: "both sides changed it: choose A's, B's, or keep both",
 } as const;
 
 export function decideApprovals(

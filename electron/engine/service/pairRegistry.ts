@@ -110,6 +110,8 @@ export function validateSettings(s: Partial<PairSettings>): Partial<PairSettings
     throw new RefusalError(
       `the far side's tandem must be a path of letters, digits and . / ~ + - _ (got ${s.remoteTandem})`,
     );
+  if (s.mode !== undefined && s.mode !== 'mirror' && s.mode !== 'twoWay')
+    throw new RefusalError(`a pair's mode is mirror or twoWay (got ${String(s.mode)})`);
   if ((s.xattrs || s.acls) && !xattrModule())
     throw new RefusalError(
       'extended attributes and ACLs cannot be read on this platform; leave them off',
@@ -204,22 +206,40 @@ export class PairRegistry {
       throw new RefusalError(
         `extended attributes, ACLs, hard links and owners are not yet kept for a folder on another machine (${remote.host}); leave them off`,
       );
+    const twoWay = input.mode === 'twoWay';
+    if (twoWay && remote)
+      throw new RefusalError(
+        `a two-way pair is of two local folders in this version, and ${input.target} is on ${remote.host}`,
+      );
+    if (twoWay && FIDELITY_KEYS.some((k) => input[k]))
+      throw new RefusalError(
+        'extended attributes, ACLs, hard links and owners are not yet kept by two-way pairs; leave them off',
+      );
     const existing = this.data.pairs.find((p) => p.id === paths.key);
     if (existing) return { ...existing };
+    // A two-way pair writes both of its folders: each counts as a target, of it and of any other.
+    const written = (p: PairConfig) => (p.mode === 'twoWay' ? [p.target, p.source] : [p.target]);
+    const mine = twoWay ? [paths.target, paths.source] : [paths.target];
     for (const p of this.data.pairs) {
-      if (p.target === paths.target)
+      for (const t of written(p)) {
+        if (mine.includes(t))
+          throw new RefusalError(
+            `${t} is already written by another pair (${p.source} → ${p.target}); a folder can be the target of one pair only`,
+          );
+        if (t === paths.source)
+          throw new RefusalError(
+            `${paths.source} is the target of another pair; syncing it onwards would chain the pairs`,
+          );
+      }
+      if (twoWay && mine.includes(p.source) && p.mode !== 'twoWay')
         throw new RefusalError(
-          `${paths.target} is already the target of another pair (from ${p.source})`,
-        );
-      if (p.target === paths.source)
-        throw new RefusalError(
-          `${paths.source} is the target of another pair; syncing it onwards would chain the pairs`,
+          `${p.source} is the source of another pair; a two-way pair would write into it`,
         );
     }
     const { source: _s, target: _t, ...settings } = input;
     const pair: PairConfig = {
       ...DEFAULT_SETTINGS,
-      ...(remote
+      ...(remote || twoWay
         ? NO_FIDELITY
         : fidelity === 'newPair'
           ? newPairFidelity()
@@ -240,6 +260,14 @@ export class PairRegistry {
     const i = this.data.pairs.findIndex((p) => p.id === id);
     if (i < 0) throw new RefusalError(`no pair with id ${id}`);
     const next = { ...this.data.pairs[i]!, ...validateSettings(patch) };
+    if (next.mode === 'twoWay') {
+      if (isRemoteTarget(next.target))
+        throw new RefusalError(
+          `a two-way pair is of two local folders in this version, and ${next.target} is on another machine`,
+        );
+      // Not kept by two-way pairs yet: a pair made two-way stops asking for them.
+      Object.assign(next, NO_FIDELITY);
+    }
     if (patch.paused !== undefined) next.paused = patch.paused;
     this.data.pairs[i] = next;
     this.write();

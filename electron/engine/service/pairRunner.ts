@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   mergeApplyResults,
+  summarize,
   type ApplyResult,
+  type ConflictResolution,
   type Plan,
   type PlanItem,
 } from '../../shared/plan.js';
@@ -25,6 +27,7 @@ import {
   type Progress,
   type Selection,
   type SelectionOutcome,
+  type ShownChange,
   type SyncEvent,
   type WatcherHealth,
 } from '../../shared/syncApi.js';
@@ -32,7 +35,8 @@ import { decideApprovals } from './approvalPolicy.js';
 import { openPair, RefusalError, resolvePair } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { PendingStore } from './pendingStore.js';
-import { SyncSession } from '../pair/syncSession.js';
+import { SyncSession, type SessionProgress } from '../pair/syncSession.js';
+import { TwoWaySession } from '../pair/twoWaySession.js';
 import { parentOf } from '../core/scan/tree.js';
 import { withPendingMoves } from '../core/scan/region.js';
 import { releaseMemory } from '../core/runtime/releaseMemory.js';
@@ -229,11 +233,13 @@ export class PairRunner {
       pair.source !== old.source ||
       pair.target !== old.target ||
       pair.scheme !== old.scheme ||
+      (pair.mode ?? 'mirror') !== (old.mode ?? 'mirror') ||
       JSON.stringify(pair.ignore) !== JSON.stringify(old.ignore) ||
       FIDELITY_KEYS.some((k) => pair[k] !== old[k])
     )
       this.cycleAbort?.abort();
     await this.watcherReady.catch(() => undefined);
+    if ((pair.mode ?? 'mirror') !== (old.mode ?? 'mirror')) this.resolutions.clear();
     this.pair = pair;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
@@ -424,24 +430,28 @@ export class PairRunner {
       };
       session = isRemoteTarget(this.pair.target)
         ? await this.openRemote(confirmTarget, onProgress)
-        : await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
-            signal: abort.signal,
-            write: true,
-            confirmTarget,
-            scheme: this.pair.scheme,
-            ignore: this.pair.ignore,
-            // Always given, never left to what the index remembers: the pair's settings are the
-            // truth for the service (a change forgets the stored folder or attribute ids, see
-            // syncSession).
-            xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
-            hardLinks: this.pair.hardLinks,
-            owners: this.pair.owners,
-            retentionDays: this.pair.retentionDays,
-            verifyStored,
-            home: this.deps.home,
-            ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
-            onProgress,
-          });
+        : this.pair.mode === 'twoWay'
+          ? await this.openTwoWay(confirmTarget, abort.signal, onProgress)
+          : await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
+              signal: abort.signal,
+              write: true,
+              confirmTarget,
+              scheme: this.pair.scheme,
+              ignore: this.pair.ignore,
+              // Always given, never left to what the index remembers: the pair's settings are the
+              // truth for the service (a change forgets the stored folder or attribute ids, see
+              // syncSession).
+              xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
+              hardLinks: this.pair.hardLinks,
+              owners: this.pair.owners,
+              retentionDays: this.pair.retentionDays,
+              verifyStored,
+              home: this.deps.home,
+              ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
+              // The pair's mode in the registry is a person's word (the app asks before changing it).
+              changeMode: true,
+              onProgress,
+            });
       if (confirmTarget) {
         this.confirmTarget = false;
         this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
@@ -630,6 +640,95 @@ export class PairRunner {
     }
   }
 
+  /**
+   * Conflicts of a two-way pair a person resolved, by path, with the rev they were shown with:
+   * the next cycle that still finds that conflict, unchanged, carries the resolution out.
+   */
+  private readonly resolutions = new Map<string, { rev: string; resolution: ConflictResolution }>();
+
+  /**
+   * A person resolves a two-way conflict as shown: applied at once (after a fresh scan, which
+   * keeps the resolution only while both sides still hold what was shown).
+   */
+  resolveConflict(change: ShownChange, resolution: ConflictResolution): void {
+    if (this.pair.mode !== 'twoWay')
+      throw new RefusalError('only a two-way pair has conflicts to resolve this way');
+    const c = this.store.all().find((x) => x.path === change.path);
+    if (!c?.twoWay) throw new RefusalError(`no conflict is pending at ${change.path}`);
+    if (c.rev !== change.rev)
+      throw new RefusalError(
+        `${change.path} changed since it was shown; look at it again before choosing`,
+      );
+    this.resolutions.set(c.path, { rev: c.rev, resolution });
+    this.store.setApproved([c.path], true);
+    this.refreshPending();
+    this.deps.log.info({ path: c.path, resolution }, 'conflict resolved by a person');
+    void this.requestCycle(true);
+  }
+
+  /** A two-way pair's session for one cycle, as the cycle drives any pair's (pendingStore, policy). */
+  private async openTwoWay(
+    confirmTarget: boolean,
+    signal: AbortSignal,
+    onProgress: (p: SessionProgress) => void,
+  ): Promise<CycleSession> {
+    const tw = await TwoWaySession.open(this.pair.source, this.pair.target, {
+      write: true,
+      confirmTarget,
+      changeMode: true,
+      scheme: this.pair.scheme,
+      ignore: this.pair.ignore,
+      retentionDays: this.pair.retentionDays,
+      home: this.deps.home,
+      signal,
+      ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
+      onProgress,
+    });
+    const plan = async (): Promise<Plan> => {
+      const p = await tw.plan();
+      const items = tw.planItems();
+      return {
+        source: p.a,
+        target: p.b,
+        scheme: p.scheme,
+        sourceRootId: '',
+        targetRootId: '',
+        items,
+        skipped: p.skipped,
+        holds: p.holds.map((h) => ({ reason: h.reason, message: h.message })),
+        summary: summarize(items),
+      };
+    };
+    const apply = async (items: PlanItem[]): Promise<ApplyResult> => {
+      const resolutions = new Map<string, ConflictResolution>();
+      const only = new Set<string>();
+      for (const it of items) {
+        if (!it.twoWay) {
+          only.add(it.path);
+          continue;
+        }
+        const r = this.resolutions.get(it.path);
+        // A resolution counts for the conflict as the person saw it (its rev), not a later one.
+        if (r && r.rev === (it as PendingChange).rev) resolutions.set(it.path, r.resolution);
+      }
+      const r = await tw.apply(resolutions, { only });
+      for (const x of r.resolved) this.resolutions.delete(x.path);
+      const merged = mergeApplyResults([r.aToB, r.bToA]);
+      if (r.holds.length) merged.stopped = `held: ${r.holds.map((h) => h.message).join('; ')}`;
+      return merged;
+    };
+    return {
+      pair: { targetExists: true, recovery: tw.recovery },
+      // Both sides are compared whole each cycle (the region cycles are the one-way pair's).
+      planChanged: () => Promise.resolve(null),
+      plan,
+      linkedFiles: 0,
+      sourceByteNames: 0,
+      apply,
+      close: () => tw.close(),
+    };
+  }
+
   /** Failed connections to a remote target in a row (the backoff before the next try). */
   private remoteFailures = 0;
 
@@ -754,7 +853,8 @@ export class PairRunner {
    */
   approve(sel: Selection): SelectionOutcome {
     const picked = this.store.pick(sel);
-    const paths = picked.chosen.map((c) => c.path);
+    // A two-way conflict is resolved (resolveConflict), never approved as it stands.
+    const paths = picked.chosen.filter((c) => !c.twoWay).map((c) => c.path);
     this.store.setApproved(paths, true);
     this.refreshPending();
     if (paths.length) void this.requestCycle(true);

@@ -1,7 +1,7 @@
 // The sync service behind every front: the Electron main process, the daemon and `tandem watch`
 // all run this one class. It implements the SyncApi contract (errors as data) and pushes
 // SyncEvents to its listeners.
-import type { ApplyResult } from '../../shared/plan.js';
+import type { ApplyResult, ConflictResolution } from '../../shared/plan.js';
 import type {
   AboutInfo,
   AddPairInput,
@@ -19,6 +19,7 @@ import type {
   Result,
   Selection,
   SelectionOutcome,
+  ShownChange,
   ServiceSettings,
   SyncApi,
   SyncEvent,
@@ -79,6 +80,8 @@ function toError(e: unknown): ApiError {
   if (e instanceof InvalidInputError) return { code: 'invalid', message: e.message };
   return { code: 'failed', message: (e as Error)?.message ?? String(e) };
 }
+
+const RESOLUTIONS: readonly ConflictResolution[] = ['keepA', 'keepB', 'keepBoth'];
 
 async function wrap<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
   try {
@@ -280,6 +283,23 @@ export class SyncService implements SyncApi {
     return wrap(() => {
       const s = parseSelection(sel);
       return this.runner(s.pairId).reject(s);
+    });
+  }
+
+  resolveConflict(
+    pairId: string,
+    change: ShownChange,
+    resolution: ConflictResolution,
+  ): Promise<Result<null>> {
+    return wrap(() => {
+      if (typeof change?.path !== 'string' || typeof change.rev !== 'string')
+        throw new InvalidInputError('a conflict is named by its path and rev, as it was shown');
+      if (!RESOLUTIONS.includes(resolution))
+        throw new InvalidInputError(
+          `a conflict is resolved by keepA, keepB or keepBoth (got ${String(resolution)})`,
+        );
+      this.runner(pairId).resolveConflict({ path: change.path, rev: change.rev }, resolution);
+      return null;
     });
   }
 

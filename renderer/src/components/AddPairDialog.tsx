@@ -1,7 +1,7 @@
 // "New pair": two folder fields (typed, browsed or dropped), checked live with checkPair so the
 // refusal sentence shows before the user commits, and created with addPair.
 import { useEffect, useRef, useState } from 'react';
-import type { PairConfig } from '../contract.js';
+import type { PairConfig, PairMode } from '../contract.js';
 import { useServices } from '../state/appContext.js';
 import { Dialog } from './Dialog.js';
 import { FolderBrowserDialog } from './FolderBrowserDialog.js';
@@ -36,6 +36,8 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
   const [createError, setCreateError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [browsing, setBrowsing] = useState<'source' | 'target' | null>(null);
+  const [mode, setMode] = useState<PairMode>('mirror');
+  const twoWay = mode === 'twoWay';
   const targetBrowse = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
@@ -78,7 +80,7 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
   const create = async () => {
     setCreating(true);
     setCreateError(null);
-    const r = await client.addPair({ source: s, target: t });
+    const r = await client.addPair({ source: s, target: t, ...(twoWay ? { mode } : {}) });
     setCreating(false);
     if (r.ok) onCreated(r.value);
     else setCreateError(r.error.message);
@@ -94,10 +96,35 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
           if (valid && !creating) void create();
         }}
       >
+        <fieldset className="field mode-choice">
+          <legend>Mode</legend>
+          <label>
+            <input
+              type="radio"
+              name="pair-mode"
+              checked={!twoWay}
+              onChange={() => setMode('mirror')}
+            />{' '}
+            Mirror: the target becomes a copy of the source
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="pair-mode"
+              checked={twoWay}
+              onChange={() => setMode('twoWay')}
+            />{' '}
+            Two-way: both folders are edited, and each one&apos;s changes go to the other
+          </label>
+        </fieldset>
         <FolderField
           id="pair-source"
-          label="Source folder"
-          hint="Tandem reads from here and never writes to it."
+          label={twoWay ? 'Folder A' : 'Source folder'}
+          hint={
+            twoWay
+              ? 'Changes made here go to B; a file changed on both sides waits for you to choose.'
+              : 'Tandem reads from here and never writes to it.'
+          }
           value={source}
           onChange={setSource}
           browseLabel="Browse for source folder"
@@ -117,8 +144,12 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
         </div>
         <FolderField
           id="pair-target"
-          label="Target folder"
-          hint="Tandem makes this folder identical to the source. It may be on another machine: host:/path, reached with your ssh (Tandem must be installed there)."
+          label={twoWay ? 'Folder B' : 'Target folder'}
+          hint={
+            twoWay
+              ? 'Changes made here go to A. Both folders are on this machine.'
+              : 'Tandem makes this folder identical to the source. It may be on another machine: host:/path, reached with your ssh (Tandem must be installed there).'
+          }
           value={target}
           onChange={setTarget}
           browseLabel="Browse for target folder"

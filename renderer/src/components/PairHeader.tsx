@@ -47,15 +47,22 @@ export function PairHeader({ pair, status, onSyncNow, onRemoved }: PairHeaderPro
           <span className="path-text" title={pair.source}>
             {pair.source}
           </span>
-          <span className="arrow" aria-label="to">
-            {' → '}
-          </span>
+          {pair.mode === 'twoWay' ? (
+            <span className="arrow" aria-label="and, both ways," title="A two-way pair">
+              {' ⇄ '}
+            </span>
+          ) : (
+            <span className="arrow" aria-label="to">
+              {' → '}
+            </span>
+          )}
           <span className="path-text" title={pair.target}>
             {pair.target}
           </span>
         </h1>
         <p className="status-line">
           <span className={`badge tone-${badge.tone}`}>{badge.text}</span>
+          {pair.mode === 'twoWay' ? <span className="badge">Two-way</span> : null}
           <span className="muted">{when}</span>
           {/* A refused target has its own banner below, with the button that resolves it. */}
           {status?.state === 'error' && status.lastError && !status.targetChanged ? (

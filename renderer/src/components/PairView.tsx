@@ -2,7 +2,7 @@
 // Settings tabs.
 import { useState } from 'react';
 import type { PairConfig } from '../contract.js';
-import { plural } from '../format.js';
+import { pairArrow, plural } from '../format.js';
 import { PendingTab } from '../pending/PendingTab.js';
 import { useServices, useSyncState } from '../state/appContext.js';
 import { HistoryTab } from './HistoryTab.js';
@@ -52,7 +52,7 @@ export function PairView({ pair, tab, onTab, onRemoved, listHeight }: PairViewPr
 
   const prefix = `pair-${pair.id}`;
   return (
-    <section className="pair-view" aria-label={`${pair.source} → ${pair.target}`}>
+    <section className="pair-view" aria-label={`${pair.source} ${pairArrow(pair)} ${pair.target}`}>
       <PairHeader
         pair={pair}
         status={status}

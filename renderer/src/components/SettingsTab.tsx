@@ -1,8 +1,9 @@
 // The Settings tab: a pair's scheme, ignore patterns, schedule, approval policy, what metadata it
 // keeps (attributes, ACLs, hard links, owners) and retention.
 import { useId, useState } from 'react';
-import type { PairConfig } from '../contract.js';
+import type { PairConfig, PairMode } from '../contract.js';
 import { useServices } from '../state/appContext.js';
+import { Dialog } from './Dialog.js';
 import { SCHEMES, formFromPair, patchFromForm, type SettingsForm } from './pairSettingsForm.js';
 
 export function SettingsTab({ pair }: { pair: PairConfig }) {
@@ -11,6 +12,14 @@ export function SettingsTab({ pair }: { pair: PairConfig }) {
   const [form, setForm] = useState<SettingsForm>(() => formFromPair(pair));
   const [status, setStatus] = useState<{ kind: 'saved' | 'error'; text: string } | null>(null);
   const [saving, setSaving] = useState(false);
+  const [askMode, setAskMode] = useState<PairMode | null>(null);
+  const mode: PairMode = pair.mode ?? 'mirror';
+
+  const changeMode = async (next: PairMode) => {
+    setAskMode(null);
+    const r = await store.run(client.updatePair(pair.id, { mode: next }));
+    if (r) store.putPair(r);
+  };
 
   const set = <K extends keyof SettingsForm>(key: K, value: SettingsForm[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
@@ -42,6 +51,49 @@ export function SettingsTab({ pair }: { pair: PairConfig }) {
         void save();
       }}
     >
+      <fieldset>
+        <legend>Mode</legend>
+        <div className="field">
+          <label htmlFor={f('mode')}>This pair is</label>
+          <select
+            id={f('mode')}
+            className="select"
+            value={mode}
+            aria-describedby={f('mode-note')}
+            onChange={(e) => setAskMode(e.target.value as PairMode)}
+          >
+            <option value="mirror">a mirror: the target is a copy of the source</option>
+            <option value="twoWay">two-way: each folder&apos;s changes go to the other</option>
+          </select>
+          <p id={f('mode-note')} className="hint">
+            Changing the mode asks first; it takes effect with the next scan.
+          </p>
+        </div>
+      </fieldset>
+      {askMode && askMode !== mode ? (
+        <Dialog
+          title={askMode === 'twoWay' ? 'Make this pair two-way?' : 'Make this pair a mirror?'}
+          onClose={() => setAskMode(null)}
+        >
+          <p>
+            {askMode === 'twoWay'
+              ? `Edits made in ${pair.target} will then be copied to ${pair.source} too. Paths changed in both since the last sync become conflicts for you to resolve; nothing is overwritten without a version kept. Extended attributes, ACLs, hard links and owners are not kept by two-way pairs yet.`
+              : `${pair.target} then becomes a copy of ${pair.source} again: edits made there will be replaced by the source's, each kept as a version first.`}
+          </p>
+          <div className="dialog-buttons">
+            <button type="button" className="button" onClick={() => setAskMode(null)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="button primary"
+              onClick={() => void changeMode(askMode)}
+            >
+              {askMode === 'twoWay' ? 'Make it two-way' : 'Make it a mirror'}
+            </button>
+          </div>
+        </Dialog>
+      ) : null}
       <fieldset>
         <legend>Identifiers</legend>
         <div className="field">

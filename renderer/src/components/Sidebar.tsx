@@ -1,7 +1,7 @@
 // The list of pairs with their status badges, "Add pair", the global pause switch, and the way to
 // Tandem's log and About.
 import { progressFraction, type PairConfig } from '../contract.js';
-import { basename } from '../format.js';
+import { basename, pairArrow } from '../format.js';
 import { useServices, useSyncState } from '../state/appContext.js';
 import { LoginItemToggle } from './LoginItemToggle.js';
 import { statusBadge } from './statusText.js';
@@ -83,11 +83,11 @@ function PairButton({
       type="button"
       className={`pair-button${selected ? ' selected' : ''}`}
       aria-current={selected ? 'page' : undefined}
-      title={`${pair.source} → ${pair.target}`}
+      title={`${pair.source} ${pairArrow(pair)} ${pair.target}`}
       onClick={() => onSelect(pair.id)}
     >
       <span className="pair-name">
-        {basename(pair.source)} → {basename(pair.target)}
+        {basename(pair.source)} {pairArrow(pair)} {basename(pair.target)}
       </span>{' '}
       <span className={`badge tone-${badge.tone}`}>{badge.text}</span>
       {fraction !== null ? (

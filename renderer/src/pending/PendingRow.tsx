@@ -65,6 +65,16 @@ export const PendingRow = memo(function PendingRow({
         />
       </div>
       <div role="gridcell" className="cell kind">
+        {item.direction ? (
+          <span
+            className="dir-badge"
+            title={
+              item.direction === 'aToB' ? "A's change, written on B" : "B's change, written on A"
+            }
+          >
+            {item.direction === 'aToB' ? 'A → B' : 'B → A'}
+          </span>
+        ) : null}
         <span className={`kind-badge kind-${item.kind}`}>{KIND_LABELS[item.kind]}</span>
       </div>
       <div role="gridcell" className="cell path" title={escapeName(item.path)}>

@@ -7,6 +7,7 @@ import { formatBytes, plural } from '../format.js';
 import { outcomeText } from './outcomeText.js';
 import { useServices, useSyncState } from '../state/appContext.js';
 import { PendingList } from './PendingList.js';
+import { ConflictPanel } from './ConflictPanel.js';
 import { PendingToolbar, type KindFilter } from './PendingToolbar.js';
 import {
   ALL_SELECTED,
@@ -29,6 +30,7 @@ interface PendingTabProps {
 export function PendingTab({ pairId, status, viewportHeight }: PendingTabProps) {
   const { client, store } = useServices();
   const version = useSyncState((s) => s.pendingVersion[pairId] ?? 0);
+  const pair = useSyncState((s) => s.pairs.find((p) => p.id === pairId));
   const [filter, setFilter] = useState('');
   const [pathContains, setPathContains] = useState('');
   const [kind, setKind] = useState<KindFilter>('');
@@ -146,6 +148,7 @@ export function PendingTab({ pairId, status, viewportHeight }: PendingTabProps) 
 
   return (
     <div className="pending-tab">
+      {pair?.mode === 'twoWay' ? <ConflictPanel pair={pair} /> : null}
       <PendingToolbar
         filter={filter}
         onFilter={setFilter}

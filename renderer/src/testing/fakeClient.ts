@@ -3,6 +3,8 @@
 import { emptyApplyResult } from '../contract.js';
 import type {
   AddPairInput,
+  ConflictResolution,
+  ShownChange,
   FolderListing,
   HistoryEntry,
   PairCheck,
@@ -267,6 +269,19 @@ export class FakeClient implements SyncClient {
         (this.pending.get(sel.pairId) ?? []).filter((i) => !gone.has(i)),
       );
       return ok(outcome);
+    });
+  }
+  resolveConflict(pairId: string, change: ShownChange, resolution: ConflictResolution) {
+    return this.call('resolveConflict', [pairId, change, resolution], () => {
+      const items = this.pending.get(pairId) ?? [];
+      const it = items.find((i) => i.path === change.path);
+      if (!it?.twoWay) return refused<null>(`no conflict is pending at ${change.path}`);
+      if (it.rev !== change.rev) return refused<null>(`${change.path} changed since it was shown`);
+      this.pending.set(
+        pairId,
+        items.filter((i) => i !== it),
+      );
+      return ok(null);
     });
   }
   setPolicy(pairId: string, policy: ApprovalPolicy) {
