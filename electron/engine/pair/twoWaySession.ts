@@ -501,7 +501,10 @@ export class TwoWaySession {
       items.push(it);
       of.set(d.path, d);
     }
-    return { items, of };
+    // Deletions children first, as compare lists them: a folder is emptied before it goes
+    // (decisions are in path order, a folder before what it holds).
+    const deletes = items.filter((it) => it.kind === 'delete').reverse();
+    return { items: [...items.filter((it) => it.kind !== 'delete'), ...deletes], of };
   }
 
   /** The mass-change holds, per receiving side: a side that looks emptied deletes nothing. */
