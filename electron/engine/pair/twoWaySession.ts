@@ -45,7 +45,14 @@ import {
   type ReconcileEntry,
 } from '../core/plan/reconcile.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
-import { chunkIdsOf, joinPath, parentOf, snapshot, type TreeNode } from '../core/scan/tree.js';
+import {
+  chunkIdsOf,
+  joinPath,
+  parentOf,
+  snapshot,
+  StoredFileNode,
+  type TreeNode,
+} from '../core/scan/tree.js';
 import { STATE_DIR, walkTree, type WalkOptions } from '../core/scan/walk.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { applyPlan } from '../core/target/apply.js';
@@ -268,6 +275,7 @@ export class TwoWaySession {
     for (const n of ['a', 'b'] as const) {
       const s = this.sides[n];
       s.listing = new Map();
+      this.provideIds(n);
       for (const [p, node] of s.scan!.tree.nodes) {
         if (p === '') continue;
         const e = reconcileEntry(node);
@@ -342,6 +350,24 @@ export class TwoWaySession {
       }
       return r;
     });
+  }
+
+  /**
+   * Reconcile compares every file's id, which an unchanged file leaves in the index: read in one
+   * query per side (an unchanged 20,000-file pair spent 201 of its 839 ms in a query per file).
+   */
+  private provideIds(side: SideName): void {
+    const s = this.sides[side];
+    const stored: [string, StoredFileNode][] = [];
+    for (const [p, node] of s.scan!.tree.nodes)
+      if (node instanceof StoredFileNode) stored.push([p, node]);
+    if (stored.length < 64) return;
+    const idx = s.pair?.index ?? this.sides.b.pair?.index ?? this.indexes[0]!;
+    const ids = idx.fileIds(s.pair ? 'target' : 'source');
+    for (const [p, node] of stored) {
+      const id = ids.get(p);
+      if (id) node.provide(id);
+    }
   }
 
   private emptyScan(root: string): ScanResult {

@@ -326,6 +326,17 @@ export class IdentifierIndex {
     return id;
   }
 
+  /** Every stored file id of a side, by path: one query where a caller needs them all. */
+  fileIds(side: Side): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    const rows = this.db
+      .prepare('SELECT path, id FROM entries WHERE side = ? AND type = ?')
+      .raw(true)
+      .all(SIDE[side], TYPE_CODE.file) as [string | Buffer, Buffer][];
+    for (const [p, id] of rows) out.set(typeof p === 'string' ? p : fromSqlPath(p), id);
+    return out;
+  }
+
   loadChunkIds(side: Side, p: string): Buffer | null {
     return (this.stmts.chunkIds.get(SIDE[side], sqlPath(p)) as Buffer | null | undefined) ?? null;
   }

@@ -113,4 +113,9 @@ export class StoredFileNode implements TreeNode {
   get id(): Buffer {
     return (this.cached ??= this.load());
   }
+
+  /** Gives the id read in bulk (a caller that needs every id: one query, not one per file). */
+  provide(id: Buffer): void {
+    this.cached ??= id;
+  }
 }
