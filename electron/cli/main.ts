@@ -15,7 +15,7 @@ import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../engine/service/logFile.js';
 import { escapeRawBytes } from '../shared/names.js';
-import { CONFLICT_CHOICES, runTwoWay, type ConflictChoice } from './twoWay.js';
+import { CONFLICT_CHOICES, reportRecovery, runTwoWay, type ConflictChoice } from './twoWay.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
@@ -490,11 +490,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     session = target
       ? await openRemote(folders[0]!, target, o, { write, maxDelete, scheme, io })
       : await openLocal(folders[0]!, folders[1]!, o, { write, maxDelete, scheme, io });
-    for (const f of session.recovery.rolledBack)
-      io.err(
-        `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
-      );
-    for (const p of session.recovery.problems) io.err(`tandem: ${p}`);
+    reportRecovery(session.recovery, io.err);
     const plan = await session.plan();
     io.progress.clear();
     for (const n of plan.notices ?? []) io.err(`tandem: note: ${n}`);

@@ -155,6 +155,18 @@ function resultText(r: TwoWayResult): string {
   return lines.join('\n');
 }
 
+/** What opening a pair found and undid (an interrupted patch, a journal it could not use). */
+export function reportRecovery(
+  r: { rolledBack: string[]; problems: string[] },
+  err: (s: string) => void,
+): void {
+  for (const f of r.rolledBack)
+    err(
+      `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
+    );
+  for (const p of r.problems) err(`tandem: ${p}`);
+}
+
 export async function runTwoWay(args: TwoWayArgs, io: TwoWayIo): Promise<number> {
   const session = await TwoWaySession.open(args.a, args.b, {
     write: args.write,
@@ -166,11 +178,7 @@ export async function runTwoWay(args: TwoWayArgs, io: TwoWayIo): Promise<number>
     onProgress: (p) => io.progress.update(p),
   });
   try {
-    for (const f of session.recovery.rolledBack)
-      io.err(
-        `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
-      );
-    for (const p of session.recovery.problems) io.err(`tandem: ${p}`);
+    reportRecovery(session.recovery, io.err);
     const plan = await session.plan();
     io.progress.clear();
     const unknown = plan.skipped.filter((s) => s.unknown).length;

@@ -225,7 +225,7 @@ export class SyncSession {
     signal?.throwIfAborted();
     this.tgt = targetListing
       ? await this.scan('target', await targetListing, pair.index.load('target', scheme))
-      : this.emptyTree();
+      : emptyScan(this.scheme, this.hasher, this.pair.target);
     const tgtCount = this.tgt.tree.nodes.size - 1;
     const plan = this.finish(() => tgtCount);
     return { ...plan, ...this.notices() };
@@ -320,7 +320,8 @@ export class SyncSession {
    */
   async scanTarget(): Promise<ScanResult> {
     const { pair, scheme } = this;
-    if (!pair.targetExists) return (this.tgt = this.emptyTree());
+    if (!pair.targetExists)
+      return (this.tgt = emptyScan(this.scheme, this.hasher, this.pair.target));
     // Listed in a worker while this thread loads the index rows it is matched against.
     const listing = walkInWorker(pair.target, 'target', this.walkOptions());
     listing.catch(() => undefined);
@@ -441,21 +442,22 @@ export class SyncSession {
     }
     if (set.length && this.pair.targetExists) this.pair.index.setBaseline(set);
   }
+}
 
-  private emptyTree(): ScanResult {
-    const id = folderId(this.hasher, []);
-    return {
-      tree: {
-        scheme: this.scheme,
-        idBytes: this.hasher.idBytes,
-        nodes: new Map([['', { type: 'dir', id, size: 0, mtimeMs: 0, mode: 0o755, children: [] }]]),
-      },
-      walk: { root: this.pair.target, entries: new Map(), skipped: [], collisions: [] },
-      skipped: [],
-      upserts: [],
-      deletions: [],
-    };
-  }
+/** The scan of a side that does not exist yet: an empty root folder. */
+export function emptyScan(scheme: string, hasher: SchemeHasher, root: string): ScanResult {
+  const id = folderId(hasher, []);
+  return {
+    tree: {
+      scheme,
+      idBytes: hasher.idBytes,
+      nodes: new Map([['', { type: 'dir', id, size: 0, mtimeMs: 0, mode: 0o755, children: [] }]]),
+    },
+    walk: { root, entries: new Map(), skipped: [], collisions: [] },
+    skipped: [],
+    upserts: [],
+    deletions: [],
+  };
 }
 
 /**

@@ -34,7 +34,6 @@ import {
   type SchemeHasher,
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
-import { folderId } from '../core/hash/identifiers.js';
 import { TYPE_CODE, type IdentifierIndex } from '../core/index/identifierIndex.js';
 import { diffChunks, metadataDifferences } from '../core/plan/compare.js';
 import {
@@ -59,7 +58,7 @@ import { applyPlan } from '../core/target/apply.js';
 import type { TargetFs } from '../core/target/targetFs.js';
 import { DEFAULT_RETENTION_DAYS, VersionStore } from '../core/target/versionStore.js';
 import { openPair, RefusalError, resolvePair, resolveSource, type OpenPair } from './pair.js';
-import { planHolds, readIgnoreFile, type SessionProgress } from './syncSession.js';
+import { emptyScan, planHolds, readIgnoreFile, type SessionProgress } from './syncSession.js';
 import { TWO_WAY } from './twoWayMode.js';
 
 export type SideName = 'a' | 'b';
@@ -267,7 +266,9 @@ export class TwoWaySession {
     const aListing = walkTree(a.root, 'source', this.walkOptions('b'));
     a.scan = await this.scanOne('a', aListing);
     signal?.throwIfAborted();
-    b.scan = bListing ? await this.scanOne('b', await bListing) : this.emptyScan(b.root);
+    b.scan = bListing
+      ? await this.scanOne('b', await bListing)
+      : emptyScan(this.scheme, this.hasher, b.root);
     signal?.throwIfAborted();
 
     const skipped: Skipped[] = [];
@@ -368,21 +369,6 @@ export class TwoWaySession {
       const id = ids.get(p);
       if (id) node.provide(id);
     }
-  }
-
-  private emptyScan(root: string): ScanResult {
-    const id = folderId(this.hasher, []);
-    return {
-      tree: {
-        scheme: this.scheme,
-        idBytes: this.hasher.idBytes,
-        nodes: new Map([['', { type: 'dir', id, size: 0, mtimeMs: 0, mode: 0o755, children: [] }]]),
-      },
-      walk: { root, entries: new Map(), skipped: [], collisions: [] },
-      skipped: [],
-      upserts: [],
-      deletions: [],
-    };
   }
 
   private node(side: SideName, p: string): TreeNode | undefined {

@@ -1,7 +1,7 @@
 // The channel's greeting and frames over in-memory streams: what the far side's shell may print
 // before the server starts becomes a sentence, frames arrive whole however the bytes are cut, and
 // versions that do not meet say which do.
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -84,6 +84,20 @@ describe('greeting', () => {
     const { wire, ch } = reader();
     wire.end('sh: 1: tandem: not found');
     await expect(ch.greeting()).rejects.toThrow(/printed "sh: 1: tandem: not found" and closed/);
+  });
+
+  it('takes a far side gone before the greeting (EPIPE) as its end, not as a crash', async () => {
+    const wire = new PassThrough();
+    // ssh that exited at once: every write to its stdin fails with EPIPE.
+    const gone = new Writable({
+      write(_chunk, _enc, cb) {
+        cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const ch = new Channel(wire, gone);
+    const shaking = ch.handshake('0.1.0');
+    wire.end('ssh: Could not resolve hostname nas');
+    await expect(shaking).rejects.toThrow(/printed "ssh: Could not resolve hostname nas"/);
   });
 });
 

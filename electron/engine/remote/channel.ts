@@ -151,6 +151,13 @@ export class Channel {
       this.failure ??= e;
       this.wake();
     });
+    // A write to a far side that is already gone (ssh exited: no such host, a refused key) fails
+    // with EPIPE. Without a listener that is an uncaught error that kills this process; with one,
+    // the reading side sees the end, and the connection says why ssh ended, in its own sentence.
+    output.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') this.failure ??= e;
+      this.wake();
+    });
   }
 
   /** Sends this side's greeting. */
