@@ -35,7 +35,7 @@ import {
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { TYPE_CODE, type IdentifierIndex } from '../core/index/identifierIndex.js';
-import { diffChunks, metadataDifferences } from '../core/plan/compare.js';
+import { bytesOfChunks, diffChunks, metadataDifferences } from '../core/plan/compare.js';
 import {
   reconcile,
   type ConflictKind,
@@ -397,13 +397,8 @@ export class TwoWaySession {
         if (a) c.a = a;
         if (b) c.b = b;
         if (d.movedTo !== undefined) c.movedTo = d.movedTo;
-        const na = this.node('a', d.path);
-        const nb = this.node('b', d.path);
-        if (na?.type === 'file' && nb?.type === 'file' && na.chunkSize === nb.chunkSize) {
-          chunkIdsOf(this.sides.a.scan!.tree, d.path);
-          chunkIdsOf(this.sides.b.scan!.tree, d.path);
-          c.chunks = diffChunks(na, nb, this.hasher.idBytes);
-        }
+        const chunks = this.conflictChunks(d.path);
+        if (chunks) c.chunks = chunks;
         conflicts.push(c);
         continue;
       }
@@ -442,8 +437,30 @@ export class TwoWaySession {
     };
   }
 
+  /** Where both sides hold a file in the same chunk size: which of A's chunks differ from B's. */
+  private conflictChunks(p: string): ChunkDiff | undefined {
+    const na = this.node('a', p);
+    const nb = this.node('b', p);
+    if (na?.type !== 'file' || nb?.type !== 'file' || na.chunkSize !== nb.chunkSize) return;
+    chunkIdsOf(this.sides.a.scan!.tree, p);
+    chunkIdsOf(this.sides.b.scan!.tree, p);
+    return diffChunks(na, nb, this.hasher.idBytes);
+  }
+
+  /**
+   * Items already made, by their decision: describe, the holds and the apply each ask for them
+   * (a reconcile makes new decisions, so an item never outlives the scan it was made from).
+   */
+  private readonly made = new WeakMap<Decision, PlanItem | null>();
+
   /** The ApplyRun item that carries out a one-way decision, or null where none is needed. */
   private itemOf(d: Decision): PlanItem | null {
+    let it = this.made.get(d);
+    if (it === undefined) this.made.set(d, (it = this.makeItem(d)));
+    return it;
+  }
+
+  private makeItem(d: Decision): PlanItem | null {
     if (d.action === 'record' || d.action === 'conflict') return null;
     const [from, to]: [SideName, SideName] = d.direction === 'aToB' ? ['a', 'b'] : ['b', 'a'];
     const s = this.node(from, d.path);
@@ -494,10 +511,7 @@ export class TwoWaySession {
         chunkIdsOf(fromTree, d.path);
         if (t!.chunkSize === s!.chunkSize) chunkIdsOf(this.sides[to].scan!.tree, d.path);
         it.chunks = diffChunks(s!, t!, this.hasher.idBytes);
-        it.bytesToWrite = it.chunks.changed.reduce(
-          (n, i) => n + Math.min(it.chunks!.chunkSize, s!.size - i * it.chunks!.chunkSize),
-          0,
-        );
+        it.bytesToWrite = bytesOfChunks(s!.size, it.chunks);
         return it;
       }
     }
@@ -680,13 +694,8 @@ export class TwoWaySession {
         };
         if (a) it.source = a;
         if (b) it.target = b;
-        const na = this.node('a', d.path);
-        const nb = this.node('b', d.path);
-        if (na?.type === 'file' && nb?.type === 'file' && na.chunkSize === nb.chunkSize) {
-          chunkIdsOf(this.sides.a.scan!.tree, d.path);
-          chunkIdsOf(this.sides.b.scan!.tree, d.path);
-          it.chunks = diffChunks(na, nb, this.hasher.idBytes);
-        }
+        const chunks = this.conflictChunks(d.path);
+        if (chunks) it.chunks = chunks;
         out.push(it);
         continue;
       }

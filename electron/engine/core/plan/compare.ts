@@ -56,7 +56,8 @@ export function allChunks(n: TreeNode): number[] {
   return Array.from({ length: Math.ceil(n.size / n.chunkSize!) }, (_, i) => i);
 }
 
-function bytesOfChunks(size: number, d: ChunkDiff): number {
+/** Bytes the changed chunks of a file of `size` bytes hold (the last chunk may be shorter). */
+export function bytesOfChunks(size: number, d: ChunkDiff): number {
   let n = 0;
   for (const i of d.changed) n += Math.min(d.chunkSize, size - i * d.chunkSize);
   return n;
