@@ -454,8 +454,13 @@ export class TargetHalf {
     return result;
   }
 
+  /**
+   * The pair is in sync: chunks staged by a run that was cut off after its apply went in (a kill
+   * between the far apply and its answer) are of no use any more, and go as after an apply.
+   */
   markInSync(): void {
     this.session.markInSync();
+    this.staged.clear();
   }
 
   async close(): Promise<void> {
