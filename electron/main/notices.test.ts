@@ -84,6 +84,18 @@ describe('noticesFor', () => {
     expect(one.notices[0]!.title).toBe('A change needs your approval');
   });
 
+  it('tells of a two-way conflict as a choice to make, with the both-ways arrow', () => {
+    const two: SyncModel = withPairs(EMPTY_MODEL, [{ ...photos, mode: 'twoWay' }]);
+    const first = step(two, { type: 'pairStatus', status: status('a', { conflicts: 0 }) });
+    const one = step(first.next, { type: 'pairStatus', status: status('a', { conflicts: 1 }) });
+    expect(one.notices).toHaveLength(1);
+    expect(one.notices[0]!.title).toBe('A conflict to resolve');
+    expect(one.notices[0]!.body).toMatch(/^Photos ⇄ Backup: both sides changed/);
+    expect(one.notices[0]!.view).toBe('pending');
+    const more = step(one.next, { type: 'pairStatus', status: status('a', { conflicts: 3 }) });
+    expect(more.notices[0]!.title).toBe('2 conflicts to resolve');
+  });
+
   it('tells of errors as sentences, keyed per pair and per message', () => {
     const { notices } = step(base, {
       type: 'error',

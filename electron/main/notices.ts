@@ -86,6 +86,17 @@ export function noticesFor(
       if (!before || !name) return [];
       const added = event.status.conflicts - before.conflicts;
       if (added <= 0) return [];
+      const twoWay = next.pairs.find((x) => x.id === event.status.pairId)?.mode === 'twoWay';
+      if (twoWay) {
+        return [
+          {
+            title: added === 1 ? 'A conflict to resolve' : `${added} conflicts to resolve`,
+            body: `${name}: both sides changed the same file. Both copies stay as they are until you choose A's, B's or both.`,
+            view: 'pending',
+            limits: [[`conflict:${event.status.pairId}`, CONFLICT_GAP]],
+          },
+        ];
+      }
       return [
         {
           title:

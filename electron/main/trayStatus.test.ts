@@ -49,6 +49,15 @@ describe('pairLabel', () => {
   ])('%s, %s → %s', (source, target, want) => {
     expect(pairLabel({ source, target })).toBe(want);
   });
+
+  it('draws a two-way pair with the both-ways arrow the app uses', () => {
+    expect(pairLabel({ source: '/home/u/Work', target: '/media/usb/Stick', mode: 'twoWay' })).toBe(
+      'Work ⇄ Stick',
+    );
+    expect(pairLabel({ source: '/a/Work', target: '/b/Work', mode: 'mirror' })).toBe(
+      'Work → b/Work',
+    );
+  });
 });
 
 describe('statusLine', () => {
@@ -111,6 +120,23 @@ describe('statusLine', () => {
       [status('a', { state: 'pending', pending: 5, conflicts: 2 })],
       false,
       '5 changes pending, 2 needing your approval',
+    ],
+    [
+      'two-way conflicts are choices to make, counted apart from approvals',
+      [{ ...photos, mode: 'twoWay' as const }, docs, music],
+      [
+        status('a', { state: 'pending', pending: 4, conflicts: 3 }),
+        status('b', { state: 'pending', pending: 2, conflicts: 1 }),
+      ],
+      false,
+      '6 changes pending, 3 conflicts to resolve, 1 needing your approval',
+    ],
+    [
+      'one two-way conflict',
+      [{ ...photos, mode: 'twoWay' as const }],
+      [status('a', { state: 'pending', pending: 1, conflicts: 1 })],
+      false,
+      '1 change pending, 1 conflict to resolve',
     ],
     ['pause-all', three, [status('a'), status('b')], true, 'Paused'],
     [

@@ -1,6 +1,6 @@
 // What the tray says: one icon state and one status line for all pairs, a short name for a pair,
 // and its menu as data. Pure functions, so the precedence rules have a table of tests.
-import type { PairConfig, PairStatus } from '../shared/syncApi.js';
+import type { PairConfig, PairMode, PairStatus } from '../shared/syncApi.js';
 import type { SyncModel } from './syncModel.js';
 
 export type TrayState = 'inSync' | 'pending' | 'syncing' | 'paused' | 'error';
@@ -24,13 +24,17 @@ function parentAndBase(p: string): string {
 }
 
 /**
- * "Photos → Backup". Where both folders have the same name (Documents → Documents, the usual
- * backup), the target's parent is shown too so the two ends can be told apart.
+ * "Photos → Backup", or "Laptop ⇄ Desktop" for a two-way pair (the renderer's pairArrow). Where
+ * both folders have the same name (Documents → Documents, the usual backup), the target's parent
+ * is shown too so the two ends can be told apart.
  */
-export function pairLabel(pair: Pick<PairConfig, 'source' | 'target'>): string {
+export function pairLabel(
+  pair: Pick<PairConfig, 'source' | 'target'> & { mode?: PairMode },
+): string {
   const from = baseName(pair.source);
   const to = baseName(pair.target);
-  return `${from} → ${from === to ? parentAndBase(pair.target) : to}`;
+  const arrow = pair.mode === 'twoWay' ? '⇄' : '→';
+  return `${from} ${arrow} ${from === to ? parentAndBase(pair.target) : to}`;
 }
 
 function isBusy(s: PairStatus): boolean {
@@ -55,7 +59,7 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 /** The tray's one-line summary, matching trayState's precedence. */
 export function statusLine(
   statuses: readonly PairStatus[],
-  pairs: readonly Pick<PairConfig, 'id' | 'source' | 'target'>[],
+  pairs: readonly (Pick<PairConfig, 'id' | 'source' | 'target'> & { mode?: PairMode })[],
   pausedAll: boolean,
 ): string {
   const label = (id: string) => {
@@ -77,10 +81,17 @@ export function statusLine(
   }
   if (busy.length > 1) return `Syncing ${busy.length} pairs…`;
   const pending = statuses.reduce((n, s) => n + s.pending, 0);
-  const conflicts = statuses.reduce((n, s) => n + s.conflicts, 0);
+  // A two-way conflict waits for a choice (keep A's, B's or both), which auto-approve never
+  // makes; a one-way conflict (the target edited) waits for an approval. Counted apart, so the
+  // tray says which of the two a person is asked for.
+  const twoWay = new Set(pairs.filter((p) => p.mode === 'twoWay').map((p) => p.id));
+  const toResolve = statuses.reduce((n, s) => n + (twoWay.has(s.pairId) ? s.conflicts : 0), 0);
+  const toApprove = statuses.reduce((n, s) => n + (twoWay.has(s.pairId) ? 0 : s.conflicts), 0);
   if (pending > 0) {
-    const line = plural(pending, 'change pending', 'changes pending');
-    return conflicts > 0 ? `${line}, ${conflicts} needing your approval` : line;
+    const parts = [plural(pending, 'change pending', 'changes pending')];
+    if (toResolve > 0) parts.push(`${plural(toResolve, 'conflict', 'conflicts')} to resolve`);
+    if (toApprove > 0) parts.push(`${toApprove} needing your approval`);
+    return parts.join(', ');
   }
   if (pausedAll) return 'Paused';
   const paused = statuses.filter((s) => s.state === 'paused').length;
