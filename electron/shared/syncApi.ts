@@ -95,7 +95,7 @@ export interface WatcherHealth {
   /** watches the pair needs (parcel takes one per folder; chokidar one per folder and per file) */
   needed: number;
   /** the watcher in use: @parcel/watcher, or chokidar where parcel's binary does not load */
-  backend?: 'parcel' | 'chokidar';
+  backend?: 'folders' | 'parcel' | 'chokidar';
   /** the OS limit on watches (inotify max_user_watches), null where there is none */
   limit: number | null;
   /** a sentence when something is wrong, with the fix */

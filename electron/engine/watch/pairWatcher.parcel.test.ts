@@ -1,4 +1,4 @@
-// PairWatcher's default backend, @parcel/watcher, on real temp folders: edits, new and removed
+// PairWatcher's @parcel/watcher backend (the default off Linux), on real temp folders: edits, new and removed
 // folders reach it; `.tandem`, ignored paths and what a link points to never do; it holds one
 // inotify watch per folder (not per file) and gives them back; a change under a name that is not
 // UTF-8 is reported on the nearest folder that can be named.
@@ -34,9 +34,12 @@ const startWatcher = (opts: Partial<PairWatcherOptions> = {}) =>
   startRecorded({ source: src, target: dst, limit: null, backend: 'parcel', ...opts }, watchers);
 
 describe('PairWatcher with @parcel/watcher', () => {
-  it('is the default backend where its binary loads, and TANDEM_WATCHER=chokidar chooses the other', () => {
-    expect(watcherBackend({})).toBe('parcel');
-    expect(watcherBackend({ TANDEM_WATCHER: 'chokidar' })).toBe('chokidar');
+  it('is the default off Linux where its binary loads; TANDEM_WATCHER chooses any of the three', () => {
+    expect(watcherBackend({}, 'darwin')).toBe('parcel');
+    expect(watcherBackend({}, 'linux')).toBe('folders');
+    expect(watcherBackend({ TANDEM_WATCHER: 'parcel' }, 'linux')).toBe('parcel');
+    expect(watcherBackend({ TANDEM_WATCHER: 'folders' }, 'win32')).toBe('folders');
+    expect(watcherBackend({ TANDEM_WATCHER: 'chokidar' }, 'linux')).toBe('chokidar');
   });
 
   it('reports an edit on the side it happened, and a new folder and its removal', async () => {

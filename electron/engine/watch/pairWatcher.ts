@@ -1,8 +1,10 @@
 // Watches one pair's source and target and turns raw events into settled batches: bursts merged
-// by coalesceEvents, a file reported only once its size and mtime stop changing. Two backends:
-// @parcel/watcher (native; on Linux one inotify watch per folder, the tree held in C++), the
-// default, and chokidar (one watch and one JS listener per file), where parcel's prebuilt binary
-// does not load or TANDEM_WATCHER=chokidar asks for it. ARCHITECTURE.md has the measurements.
+// by coalesceEvents, a file reported only once its size and mtime stop changing. Three backends:
+// on Linux, 'folders' (folderWatch.ts: a non-recursive fs.watch per folder, in a worker thread a
+// side, nothing held per file), the default there; @parcel/watcher (native; on Linux one inotify
+// watch per folder, but a tree of every entry held in C++), the default elsewhere; and chokidar
+// (one watch and one JS listener per file), where neither is available or TANDEM_WATCHER asks
+// for it. ARCHITECTURE.md has the measurements.
 import { sameStat, statKey, type StatKey } from '../core/hash/hashFile.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -16,9 +18,14 @@ import {
   type WatchEvent,
   type WatchEventKind,
 } from './coalesceEvents.js';
-import { STATE_DIR, makeIgnore } from '../core/scan/walk.js';
+import { STATE_DIR } from '../core/scan/walk.js';
 import { countWatches, readWatchLimit, watcherHealth, watchesExhausted } from './watchLimits.js';
 import { requireCjs } from '../core/runtime/requireCjs.js';
+import { workerEntry } from '../core/runtime/workerEntry.js';
+import { watchIgnoreRule } from './folderWatch.js';
+import { osPath } from '../core/runtime/byteNames.js';
+import type { FolderWatchMessage } from './folderWatchWorker.js';
+import { Worker } from 'node:worker_threads';
 
 import type { Side } from '../../shared/plan.js';
 
@@ -54,15 +61,19 @@ export interface PairWatcherOptions {
   maxPending?: number;
   /** the OS watch limit; by default readWatchLimit() (TANDEM_MAX_WATCHES overrides it) */
   limit?: number | null;
-  /** which watcher: by default parcel where it loads (watcherBackend()) */
+  /** which watcher: by default watcherBackend()'s */
   backend?: WatcherBackend;
   /** chokidar's watch; tests pass a fake to provoke what a real disk rarely does (implies chokidar) */
   watch?: (root: string, options: ChokidarOptions) => FSWatcher;
 }
 
-export type WatcherBackend = 'parcel' | 'chokidar';
+export type WatcherBackend = 'folders' | 'parcel' | 'chokidar';
 
-/** Chooses the watcher backend: TANDEM_WATCHER overrides; parcel where its binary loads. */
+/**
+ * Chooses the watcher backend: TANDEM_WATCHER (folders, parcel, chokidar) overrides; on Linux
+ * 'folders'; elsewhere parcel where its binary loads (fs.watch there is one watch per folder on
+ * macOS's and Windows' own recursive APIs, not measured here).
+ */
 export const WATCHER_ENV = 'TANDEM_WATCHER';
 
 type ParcelModule = typeof import('@parcel/watcher');
@@ -79,9 +90,13 @@ function parcel(): ParcelModule | null {
   return parcelModule;
 }
 
-export function watcherBackend(env: NodeJS.ProcessEnv = process.env): WatcherBackend {
+export function watcherBackend(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): WatcherBackend {
   const asked = env[WATCHER_ENV];
   if (asked === 'chokidar') return 'chokidar';
+  if (asked === 'folders' || (asked !== 'parcel' && platform === 'linux')) return 'folders';
   return parcel() ? 'parcel' : 'chokidar';
 }
 
@@ -114,13 +129,8 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
     };
     this.backend = options.watch ? 'chokidar' : (options.backend ?? watcherBackend());
-    const ig = options.ignore?.length ? makeIgnore(options.ignore) : null;
     // The same rules on both sides, as walkTree applies them: `.tandem` at a root is Tandem's own.
-    this.isIgnored = (rel, isDir) => {
-      if (rel === '') return false;
-      if (rel === STATE_DIR || rel.startsWith(`${STATE_DIR}/`)) return true;
-      return ig !== null && ig.ignores(isDir ? `${rel}/` : rel);
-    };
+    this.isIgnored = watchIgnoreRule(options.ignore);
   }
 
   /** The current verdict: 'off' before start() and after close(). */
@@ -154,7 +164,7 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
       Promise.all(roots.map((r) => countWatches(r, this.isIgnored))),
     ]);
     if (this.closed) return;
-    // chokidar watches every file as well as every folder; parcel (inotify) every folder only.
+    // chokidar watches every file as well as every folder; parcel and folders every folder only.
     const needed = counts.reduce(
       (n, c) => n + c.folders + (this.backend === 'chokidar' ? c.files : 0),
       0,
@@ -193,6 +203,7 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
     });
     this.queues.push(queue);
     if (this.backend === 'parcel') return this.watchSideParcel(side, root, toRel, queue);
+    if (this.backend === 'folders') return this.watchSideFolders(side, root, queue);
     const watcher = (this.opts.watch ?? chokidarWatch)(root, {
       ignoreInitial: true,
       // Never follow a link: a link is an entry to sync, and what it points to is not the pair's.
@@ -268,6 +279,38 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
     } catch (e) {
       this.onWatcherError(side, root, parcelError(e));
     }
+  }
+
+  /** One worker thread a side holds its folders' watches (folderWatchWorker.ts). */
+  private watchSideFolders(side: Side, root: string, queue: SettleQueue): Promise<void> {
+    const { url, execArgv } = workerEntry(import.meta.url, 'folderWatchWorker');
+    const worker = new Worker(url, {
+      workerData: { root, ignore: [...(this.opts.ignore ?? [])] },
+      execArgv,
+    });
+    let ended = false;
+    const end = (): Promise<void> => {
+      ended = true;
+      return worker.terminate().then(() => undefined);
+    };
+    this.watchers.push({ close: end });
+    return new Promise<void>((resolve) => {
+      worker.on('message', (m: FolderWatchMessage) => {
+        if (this.closed || ended) return;
+        if (m.t === 'events') for (const [kind, rel] of m.events) queue.push({ kind, path: rel });
+        else if (m.t === 'ready') resolve();
+        else {
+          resolve();
+          this.onWatcherError(side, root, Object.assign(new Error(m.message), { code: m.code }));
+        }
+      });
+      const died = (e: unknown): void => {
+        resolve();
+        if (!ended && !this.closed) this.onWatcherError(side, root, e);
+      };
+      worker.on('error', died);
+      worker.on('exit', (code) => died(new Error(`the watcher's thread ended (exit ${code})`)));
+    });
   }
 
   private onWatcherError(side: Side, root: string, err: unknown): void {
@@ -486,7 +529,7 @@ async function lookAll(root: string, rels: string[]): Promise<Look[]> {
 
 async function look(abs: string): Promise<Look> {
   try {
-    const st = await fsp.lstat(abs);
+    const st = await fsp.lstat(osPath(abs)); // the name's own bytes, not its UTF-8 text
     const type = st.isFile()
       ? 'file'
       : st.isDirectory()
