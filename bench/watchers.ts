@@ -1,6 +1,7 @@
-// `npm run bench:watchers`: the two watchers Tandem can use, side by side on one tree: chokidar
-// (one inotify watch and one listener per file) and @parcel/watcher (native, one inotify watch
-// per folder). For each: time until it is ready, resident memory it adds once idle, the inotify
+// `npm run bench:watchers`: the three watchers Tandem can use, side by side on one tree: its own
+// folder watches (a non-recursive fs.watch per folder in a worker thread, as the service runs
+// them; needs `npm run build`), @parcel/watcher (native, one inotify watch per folder, a tree of
+// every entry) and chokidar (one inotify watch and one listener per file). For each: time until it is ready, resident memory it adds once idle, the inotify
 // watches it holds, and how long an edit takes to reach it. Each runs in its own process, so
 // neither's memory shows in the other's figure.
 //
@@ -46,7 +47,28 @@ async function child(backend: string, root: string): Promise<void> {
     }
   };
   let close: () => Promise<void>;
-  if (backend === 'parcel') {
+  if (backend === 'folders') {
+    const { Worker } = await import('node:worker_threads');
+    const script = path.join(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '..',
+      'dist',
+      'electron',
+      'engine',
+      'watch',
+      'folderWatchWorker.js',
+    );
+    const w = new Worker(script, { workerData: { root, ignore: [] } });
+    await new Promise<void>((resolve, reject) => {
+      w.on('message', (m: { t: string; events?: [string, string][]; message?: string }) => {
+        if (m.t === 'ready') resolve();
+        else if (m.t === 'events') for (const [, rel] of m.events!) onPath(path.join(root, rel));
+        else reject(new Error(m.message));
+      });
+      w.on('error', reject);
+    });
+    close = () => w.terminate().then(() => undefined);
+  } else if (backend === 'parcel') {
     const parcel = await import('@parcel/watcher');
     const sub = await parcel.subscribe(root, (err, events) => {
       if (err) throw err;
@@ -132,7 +154,7 @@ async function main(): Promise<void> {
   const folders = Math.ceil(FILES / PER_FOLDER) + 1;
   const limit = Number(fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8'));
   const rows: Figures[] = [];
-  for (const backend of ['parcel', 'chokidar']) {
+  for (const backend of ['folders', 'parcel', 'chokidar']) {
     if (backend === 'chokidar' && FILES + folders > limit) {
       rows.push({
         backend,

@@ -3,7 +3,10 @@
 // two-way cycle (pair/twoWaySession), never two at once: a change during a cycle starts the next
 // one after it. With --auto every one-way change is applied as it comes; conflicts are never
 // resolved here: each is printed once and waits for `tandem sync --two-way` on a terminal (or
-// --conflict). Without --auto each cycle only reports what is pending. Tandem's own writes do
+// --conflict). Without --auto each cycle only reports what is pending. With --auto a cycle lists
+// only the folders of the paths the watcher named (TwoWaySession.planChanged) while the watcher
+// has been up without a gap since a walk; a start, a watcher error or rescan, a hold, a failed
+// cycle and the hourly timer make the next cycle walk both sides. Tandem's own writes do
 // come back as watcher events; the cycle they start finds both sides agreeing with the baseline
 // and writes nothing, so a write never bounces back and forth.
 import { PairWatcher } from '../engine/watch/pairWatcher.js';
@@ -53,6 +56,16 @@ export async function runWatchTwoWay(
   let ready = false;
   /** conflicts already printed, by path and both sides' ids: each is said once */
   const said = new Set<string>();
+  /** conflicts waiting, by path (a live cycle sees those of its own paths only) */
+  const waiting = new Set<string>();
+  /**
+   * Paths the watcher named since the last cycle. With --auto a cycle looks at those only
+   * (planChanged), as the app's live cycles do, while the watcher has been up without a gap since
+   * a cycle that walked both sides; without --auto every cycle walks, so what it says is pending
+   * counts the whole pair.
+   */
+  let changed = new Set<string>();
+  let walk = true;
   let lastLine = '';
   const say = (line: string) => {
     if (line !== lastLine) io.out(`${stamp()} ${ready ? '' : 'watching: '}${line}`);
@@ -86,7 +99,17 @@ export async function runWatchTwoWay(
         ...(opts.home ? { home: opts.home } : {}),
         ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       });
-      const plan = await s.plan();
+      const paths = changed;
+      changed = new Set();
+      const walks = walk || !auto;
+      walk = false;
+      let part: Awaited<ReturnType<TwoWaySession['planChanged']>> = null;
+      part = walks ? null : await s.planChanged(paths);
+      const plan = part?.plan ?? (await s.plan());
+      if (part) {
+        for (const p of waiting) if (part.covers(p)) waiting.delete(p);
+      } else waiting.clear();
+      for (const c of plan.conflicts) waiting.add(c.path);
       for (const c of plan.conflicts) {
         const key = `${c.path}\0${c.a?.id ?? ''}\0${c.b?.id ?? ''}`;
         if (said.has(key)) continue;
@@ -94,12 +117,13 @@ export async function runWatchTwoWay(
         io.out(`${stamp()} ${formatConflict(c)}`);
       }
       if (plan.holds.length) {
+        walk = true; // held changes are looked at again whole, not only where the next event is
         say(`held: ${plan.holds.map((h) => h.message).join('; ')}`);
         return;
       }
       if (!auto || plan.changes.length === 0) {
         const n = plan.changes.length;
-        const c = plan.conflicts.length;
+        const c = waiting.size;
         say(
           n === 0 && c === 0
             ? 'in sync'
@@ -113,12 +137,13 @@ export async function runWatchTwoWay(
         io.out(`${stamp()} failed: ${showPath(f.path)}: ${f.message}`);
       const stoppedWhy = r.aToB.stopped ?? r.bToA.stopped;
       if (stoppedWhy) io.out(`${stamp()} stopped: ${stoppedWhy}`);
-      const c = plan.conflicts.length;
+      const c = waiting.size;
       lastLine = '';
       say(
         `applied ${r.aToB.applied} A → B, ${r.bToA.applied} B → A${c ? `; ${c} conflict${c === 1 ? '' : 's'} waiting` : ''}`,
       );
     } catch (e) {
+      walk = true; // the paths this cycle took are looked at again
       if (e instanceof PairBusyError) {
         // Another Tandem holds a side: this cycle is tried again shortly.
         say(`busy: another Tandem is syncing this pair; trying again`);
@@ -131,10 +156,23 @@ export async function runWatchTwoWay(
     }
   };
 
-  watcher.on('changes', () => void cycle());
-  watcher.on('rescan', () => void cycle());
-  watcher.on('error', (e, side) => io.err(`tandem: watcher (${side}): ${e.message}`));
-  const timer = setInterval(() => void cycle(), RESCAN_INTERVAL_MS);
+  watcher.on('changes', (batch) => {
+    for (const c of batch.changes) changed.add(c.path);
+    void cycle();
+  });
+  // Events may have been missed: the next cycle walks both sides.
+  watcher.on('rescan', () => {
+    walk = true;
+    void cycle();
+  });
+  watcher.on('error', (e, side) => {
+    walk = true;
+    io.err(`tandem: watcher (${side}): ${e.message}`);
+  });
+  const timer = setInterval(() => {
+    walk = true; // the hourly walk of DESIGN's stale-id rule
+    void cycle();
+  }, RESCAN_INTERVAL_MS);
   timer.unref();
   try {
     await watcher.start();

@@ -16,7 +16,8 @@
 //     in a side's version store (.tandem/versions, its manifests aside); and a side's own change
 //     (bytes the base did not hold at that path) is on both sides, never only in a store;
 //   - no item of any apply failed, was left unattempted, or left a folder it was to delete.
-// TWO_WAY_RUNS (default 60) and TWO_WAY_SEED (default fixed) tune it; a failure prints the seed
+// A second property checks a live cycle's plan (planChanged) against a walk's, 4 × TWO_WAY_RUNS
+// cases. TWO_WAY_RUNS (default 60) and TWO_WAY_SEED (default fixed) tune them; a failure prints the seed
 // (and fast-check's counterexample and path) with the story of the case.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +25,13 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { TwoWaySession, type Resolution, type TwoWayPlan } from './twoWaySession.js';
 import { makeSandbox, STATE_DIR } from '../../testing/sandbox.js';
-import { diffTrees, hashTree, diffSnapshots, sha256 } from '../../testing/treeSnapshot.js';
+import {
+  diffTrees,
+  hashTree,
+  diffSnapshots,
+  sha256,
+  type TreeSnapshot,
+} from '../../testing/treeSnapshot.js';
 
 // Each side is listed in this thread, not a worker per plan (testing/walkInThread.ts): the same
 // walk and pack/unpack, without a worker's start-up per plan or a dependence on dist/.
@@ -503,6 +510,123 @@ describe(`two-way sync of random concurrent changes (${RUNS} cases, seed ${SEED}
     } finally {
       const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
       console.log(`twoWay property: over the run: ${kinds.join(', ')}`);
+    }
+  }, 600_000);
+});
+
+// A live cycle's plan (planChanged: only the folders of what changed are listed, and only their
+// baseline read) must decide exactly what a walk of both sides decides, given the paths a watcher
+// would name: every entry that differs since the sync, a new or removed folder named alone (not
+// what it holds), on either side.
+
+/** The paths a watcher would report between two snapshots of a side. */
+function watcherPaths(before: TreeSnapshot, after: TreeSnapshot): string[] {
+  const differs = new Set<string>();
+  for (const p of new Set([...before.keys(), ...after.keys()])) {
+    if (p === '') continue;
+    const x = before.get(p);
+    const y = after.get(p);
+    if (
+      x &&
+      y &&
+      x.kind === y.kind &&
+      x.sha256 === y.sha256 &&
+      x.mode === y.mode &&
+      x.linkTarget === y.linkTarget
+    )
+      continue;
+    differs.add(p);
+  }
+  const folderCameOrWent = (d: string): boolean =>
+    differs.has(d) && (before.get(d)?.kind === 'dir') !== (after.get(d)?.kind === 'dir');
+  return [...differs].filter((p) => {
+    for (let d = parentOf(p); d !== ''; d = parentOf(d)) if (folderCameOrWent(d)) return false;
+    return true;
+  });
+}
+
+async function runRegionCase(c: Case): Promise<void> {
+  const sb = makeSandbox('two-way-region');
+  const A = sb.source;
+  const B = sb.target;
+  const story: string[] = [];
+  const open = () => TwoWaySession.open(A, B, { write: true, home: sb.home, threads: 0 });
+  try {
+    const base = buildBase(c.base);
+    writeBase(A, base);
+    writeBase(B, base);
+    let s = await open();
+    try {
+      await s.plan();
+      await s.apply(new Map(), { force: true });
+    } finally {
+      await s.close();
+    }
+    const before = { a: hashTree(A), b: hashTree(B) };
+    for (const [name, root, ops] of [
+      ['A', A, c.a],
+      ['B', B, c.b],
+    ] as const)
+      for (const op of ops) story.push(`${name}: ${applyOp(root, op)}`);
+    const changed = new Set([
+      ...watcherPaths(before.a, hashTree(A)),
+      ...watcherPaths(before.b, hashTree(B)),
+    ]);
+    story.push(`changed: ${[...changed].sort().join(', ') || 'nothing'}`);
+    // Paths whose sides came to agree by themselves count too ("agreed": only the baseline
+    // moves), so the walk runs first and writes nothing (as diff does).
+    const decisions = (plan: TwoWayPlan) => [
+      ...planText({ ...plan, holds: [] }).sort(),
+      `agreed ${plan.agreed}`,
+    ];
+    s = await TwoWaySession.open(A, B, { write: false, home: sb.home, threads: 0 });
+    let whole: string[];
+    try {
+      whole = decisions(await s.plan());
+    } finally {
+      await s.close();
+    }
+    s = await open();
+    let part: string[] | null;
+    try {
+      const r = await s.planChanged(changed);
+      part = r && decisions(r.plan);
+    } finally {
+      await s.close();
+    }
+    if (part === null) {
+      count('region: walked instead');
+      return;
+    }
+    count('region: planned');
+    if (whole.length > 1 || whole[0] !== 'agreed 0') count('region: with decisions');
+    story.push('walk:', ...whole, 'region:', ...part);
+    expect(part, 'the live cycle decided otherwise than a walk').toEqual(whole);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    err.message = `${err.message}\n--- the case (TWO_WAY_SEED=${SEED}):\n${story.join('\n')}`;
+    throw err;
+  } finally {
+    sb.cleanup();
+  }
+}
+
+/** A region case is cheap (two plans, no apply): four times as many cases. */
+const REGION_RUNS = RUNS * 4;
+
+describe(`a two-way live cycle against a walk (${REGION_RUNS} cases, seed ${SEED})`, () => {
+  it('decides the same changes and conflicts from the changed paths alone', async () => {
+    try {
+      await fc.assert(fc.asyncProperty(caseArb, runRegionCase), {
+        numRuns: REGION_RUNS,
+        seed: SEED,
+      });
+    } catch (e) {
+      console.error(`twoWay region property FAILED with seed ${SEED} (TWO_WAY_SEED=${SEED})`);
+      throw e;
+    } finally {
+      const kinds = [...seen].filter(([k]) => k.startsWith('region')).map(([k, n]) => `${k} ${n}`);
+      console.log(`twoWay region property: over the run: ${kinds.join(', ')}`);
     }
   }, 600_000);
 });

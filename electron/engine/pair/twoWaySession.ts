@@ -24,6 +24,7 @@ import type {
   EntrySnapshot,
   Hold,
   PlanItem,
+  Side,
   Skipped,
 } from '../../shared/plan.js';
 import { emptyApplyResult } from '../../shared/plan.js';
@@ -34,7 +35,8 @@ import {
   type SchemeHasher,
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
-import { TYPE_CODE, type IdentifierIndex } from '../core/index/identifierIndex.js';
+import { TYPE_CODE, type IdentifierIndex, type IndexRow } from '../core/index/identifierIndex.js';
+import { listRegion, type Region, type SideRegion } from '../core/scan/region.js';
 import { bytesOfChunks, diffChunks, metadataDifferences } from '../core/plan/compare.js';
 import {
   reconcile,
@@ -52,7 +54,7 @@ import {
   StoredFileNode,
   type TreeNode,
 } from '../core/scan/tree.js';
-import { STATE_DIR, walkTree, type WalkOptions } from '../core/scan/walk.js';
+import { STATE_DIR, walkTree, type NameRules, type WalkOptions } from '../core/scan/walk.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { applyPlan } from '../core/target/apply.js';
 import type { TargetFs } from '../core/target/targetFs.js';
@@ -167,6 +169,8 @@ export class TwoWaySession {
   private base = new Map<string, ReconcileEntry>();
   private protectedPaths = new Set<string>();
   private lastPlan: TwoWayPlan | null = null;
+  /** the region the last plan listed (planChanged), null after a walk of both sides (plan) */
+  private region: Region | null = null;
 
   private constructor(
     readonly sides: Record<SideName, SideState>,
@@ -271,12 +275,89 @@ export class TwoWaySession {
       : emptyScan(this.scheme, this.hasher, b.root);
     signal?.throwIfAborted();
 
+    this.region = null;
+    const base = this.seeded ?? loadBase(this.home);
+    return this.decide(base, base.size === 0);
+  }
+
+  /**
+   * A live cycle's plan, for the service while the pair has been watched without a gap since a
+   * full plan() (the caller's to know, as for one-way pairs): only the folders the changed paths
+   * are in are listed on both sides (core/scan/region.ts, with each side's rows from its own
+   * index), and only the baseline of what was listed, of the changed paths and of what was below
+   * a changed folder is read. Decisions are made for the paths `covers` says; the rest stand.
+   * Null where plan() is the right cycle: no baseline yet (a first sync), a carried-over mirror
+   * baseline, a side whose names the other cannot all hold, a side whose root looks empty (the
+   * emptied-side hold counts whole sides), or too much changed.
+   */
+  async planChanged(
+    changed: Iterable<string>,
+  ): Promise<{ plan: TwoWayPlan; covers: (p: string) => boolean; listed: number } | null> {
+    const { a, b } = this.sides;
+    if (!a.pair || !b.pair || this.seeded || !this.opts.write) return null;
+    const folds = (r: NameRules): boolean => r.foldCase || r.normalizeUnicode;
+    if (folds(a.pair.nameRules) || folds(b.pair.nameRules) || !this.home.hasTwoWayBase())
+      return null;
+    const rowsOf = (side: Side): IdentifierIndex => (side === 'source' ? a : b).pair!.index;
+    // Each side's rows are the target rows of its own pair's index (see open()).
+    const index = {
+      loadPaths: (
+        side: Side,
+        scheme: string,
+        paths: Iterable<string>,
+        into?: Map<string, IndexRow>,
+      ) => rowsOf(side).loadPaths('target', scheme, paths, into),
+      loadUnder: (side: Side, scheme: string, dir: string, into?: Map<string, IndexRow>) =>
+        rowsOf(side).loadUnder('target', scheme, dir, into),
+    } as Pick<IdentifierIndex, 'loadPaths' | 'loadUnder'> as IdentifierIndex;
+    const region = listRegion({
+      source: a.root,
+      target: b.root,
+      walkOptions: this.walkOptions('b'),
+      changed,
+      index,
+      scheme: this.scheme,
+      owners: false,
+    });
+    if (!region) return null;
+    const rootEmpty = (r: SideRegion) =>
+      ![...r.listing.entries.keys()].some((p) => p !== '' && !p.includes('/'));
+    if (rootEmpty(region.source) || rootEmpty(region.target)) return null;
+    const signal = this.opts.signal;
+    signal?.throwIfAborted();
+    a.scan = await this.scanOne('a', region.source.listing, region.source);
+    signal?.throwIfAborted();
+    b.scan = await this.scanOne('b', region.target.listing, region.target);
+    signal?.throwIfAborted();
+    const raw = new Map<string, { type: number; id: string }>();
+    for (const r of [region.source, region.target])
+      this.home.loadTwoWayBasePaths(r.listing.entries.keys(), raw);
+    this.home.loadTwoWayBasePaths(region.changed, raw);
+    for (const p of region.changed)
+      if (p !== '' && raw.get(p)?.type === TYPE_CODE.dir) this.home.loadTwoWayBaseUnder(p, raw);
+    const base = new Map<string, ReconcileEntry>();
+    for (const [p, r] of raw) {
+      const type = TYPE_OF_CODE[r.type];
+      if (type && type !== 'special' && region.covers(p)) base.set(p, { type, id: r.id });
+    }
+    this.region = region;
+    return {
+      plan: this.decide(base, false),
+      covers: region.covers,
+      listed: region.source.listing.entries.size + region.target.listing.entries.size,
+    };
+  }
+
+  /** Reconciles the two scans against `base` and moves the baseline of what agreed by itself. */
+  private decide(base: Map<string, ReconcileEntry>, firstSync: boolean): TwoWayPlan {
+    const { a, b } = this.sides;
     const skipped: Skipped[] = [];
     this.protectedPaths = new Set();
     for (const n of ['a', 'b'] as const) {
       const s = this.sides[n];
       s.listing = new Map();
-      this.provideIds(n);
+      // A region's few stored files read their ids one by one; a walk's in one query a side.
+      if (!this.region) this.provideIds(n);
       for (const [p, node] of s.scan!.tree.nodes) {
         if (p === '') continue;
         const e = reconcileEntry(node);
@@ -292,8 +373,7 @@ export class TwoWaySession {
         this.protectedPaths.add(k.path);
       }
     }
-    this.base = this.seeded ?? loadBase(this.home);
-    const firstSync = this.base.size === 0;
+    this.base = base;
     this.decisions = reconcile({
       a: a.listing,
       b: b.listing,
@@ -316,7 +396,11 @@ export class TwoWaySession {
     return (this.lastPlan = this.describe(firstSync, skipped));
   }
 
-  private scanOne(side: SideName, listing: Parameters<typeof scanSide>[0]['listing']) {
+  private scanOne(
+    side: SideName,
+    listing: Parameters<typeof scanSide>[0]['listing'],
+    region?: SideRegion,
+  ) {
     const s = this.sides[side];
     const pair = s.pair;
     // A side's rows are the target rows of its own pair; an A without one (B not made yet, diff)
@@ -332,8 +416,9 @@ export class TwoWaySession {
       scheme: this.scheme,
       hasher: this.hasher,
       pool: this.pool,
-      indexed: idx.load(rowSide, this.scheme),
+      indexed: region?.indexed ?? idx.load(rowSide, this.scheme),
       listing,
+      ...(region?.opaque.size ? { opaque: region.opaque } : {}),
       mtimeGranularityMs: pair?.mtimeGranularityMs ?? 1,
       loadId: (p) => idx.loadId(rowSide, p),
       loadChunkIds: (p) => idx.loadChunkIds(rowSide, p),
@@ -550,7 +635,9 @@ export class TwoWaySession {
           this.base.size > 0 &&
           (fromRoot.children?.length ?? 0) === 0 &&
           (toRoot.children?.length ?? 0) > 0,
-        targetCount: () => receiver.listing.size,
+        // A region lists part of the side: the index counts all of it.
+        targetCount: () =>
+          this.region ? receiver.pair!.index.count('target') - 1 : receiver.listing.size,
         ...(this.opts.maxDelete !== undefined ? { maxDelete: this.opts.maxDelete } : {}),
         freeBytes: () => receiver.pair?.targetFs.freeBytes() ?? null,
         names: { source: from.toUpperCase(), target: to.toUpperCase() },

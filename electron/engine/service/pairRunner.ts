@@ -36,7 +36,7 @@ import { openPair, RefusalError, resolvePair } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { PendingStore } from './pendingStore.js';
 import { SyncSession, type SessionProgress } from '../pair/syncSession.js';
-import { TwoWaySession } from '../pair/twoWaySession.js';
+import { TwoWaySession, type TwoWayPlan } from '../pair/twoWaySession.js';
 import { parentOf } from '../core/scan/tree.js';
 import { withPendingMoves } from '../core/scan/region.js';
 import { releaseMemory } from '../core/runtime/releaseMemory.js';
@@ -684,8 +684,7 @@ export class PairRunner {
       ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
       onProgress,
     });
-    const plan = async (): Promise<Plan> => {
-      const p = await tw.plan();
+    const asPlan = (p: TwoWayPlan): Plan => {
       const items = tw.planItems();
       return {
         source: p.a,
@@ -699,6 +698,7 @@ export class PairRunner {
         summary: summarize(items),
       };
     };
+    const plan = async (): Promise<Plan> => asPlan(await tw.plan());
     const apply = async (items: PlanItem[]): Promise<ApplyResult> => {
       const resolutions = new Map<string, ConflictResolution>();
       const only = new Set<string>();
@@ -719,8 +719,11 @@ export class PairRunner {
     };
     return {
       pair: { targetExists: true, recovery: tw.recovery },
-      // Both sides are compared whole each cycle (the region cycles are the one-way pair's).
-      planChanged: () => Promise.resolve(null),
+      // A live cycle lists the folders of what changed on either side, as a one-way pair's does.
+      planChanged: async (changed) => {
+        const part = await tw.planChanged(changed);
+        return part && { plan: asPlan(part.plan), covers: part.covers, listed: part.listed };
+      },
       plan,
       linkedFiles: 0,
       sourceByteNames: 0,

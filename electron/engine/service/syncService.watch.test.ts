@@ -57,7 +57,12 @@ function until(pred: () => boolean, ms: number, what: string): Promise<number> {
 
 async function startPair(
   policy: Partial<PairConfig['policy']> = {},
-  opts: { limit?: number; pollMs?: number; backend?: 'parcel' | 'chokidar' } = {},
+  opts: {
+    limit?: number;
+    pollMs?: number;
+    backend?: 'folders' | 'parcel' | 'chokidar';
+    mode?: 'twoWay';
+  } = {},
 ): Promise<PairConfig> {
   service = new SyncService({
     home: path.join(dir, 'home'),
@@ -76,6 +81,7 @@ async function startPair(
       source: src,
       target: dst,
       policy: { autoApprove: false, autoApproveDeletes: false, maxAutoDeletes: 100, ...policy },
+      ...(opts.mode ? { mode: opts.mode } : {}),
     }),
   );
   await until(
@@ -206,7 +212,7 @@ describe('live pairs', () => {
     expect(cycles).toBeLessThan(15);
   });
 
-  it.each(['parcel', 'chokidar'] as const)(
+  it.each(['folders', 'parcel', 'chokidar'] as const)(
     'syncs an edit to a name that is not UTF-8 in a watched pair (%s)',
     async (backend) => {
       const latin1 = (root: string, name: string) => Buffer.from(`${root}/${name}`, 'latin1');
@@ -231,14 +237,22 @@ describe('live pairs', () => {
     },
   );
 
-  it.each(['parcel', 'chokidar'] as const)(
-    'an edit is planned from the paths the watcher (%s) named: its cycle lists its folders, not the pair',
-    async (backend) => {
+  it.each([
+    ['folders', 'mirror'],
+    ['parcel', 'mirror'],
+    ['chokidar', 'mirror'],
+    ['folders', 'twoWay'],
+  ] as const)(
+    'an edit is planned from the paths the watcher (%s) named: its cycle lists its folders, not the pair (%s)',
+    async (backend, mode) => {
       // 6 folders of 10 files: the pair holds 67 entries a side, the edited file's cycle lists
       // the root's 7 and the folder's 10 (on both sides).
       for (let d = 0; d < 6; d++)
         for (let f = 0; f < 10; f++) put(src, `d${d}/f${f}.txt`, `file ${d}/${f}`);
-      await startPair({ autoApprove: true, autoApproveDeletes: true }, { backend });
+      await startPair(
+        { autoApprove: true, autoApproveDeletes: true },
+        { backend, ...(mode === 'twoWay' ? { mode } : {}) },
+      );
       const logged = (): Record<string, unknown>[] =>
         readLogTail(logFile(path.join(dir, 'home')), 5_000)
           .map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -281,6 +295,28 @@ describe('live pairs', () => {
         expect(c.listed as number).toBeLessThan(2 * 67);
       }
       expect(fs.readFileSync(path.join(dst, 'd0/f0.txt'), 'utf8')).toBe('file 0/0');
+      if (mode !== 'twoWay') return;
+      // Two-way: an edit on B comes back to A the same way, from B's paths alone.
+      const mark = logged().length;
+      put(dst, 'd4/f2.txt', 'edited on B');
+      await until(
+        () => readOrNull(path.join(src, 'd4/f2.txt')) === 'edited on B',
+        10_000,
+        'the edit on B to reach A',
+      );
+      await until(
+        () =>
+          logged()
+            .slice(mark)
+            .some((c) => typeof c.applied === 'number' && c.applied > 0),
+        10_000,
+        'the cycle to be logged',
+      );
+      for (const c of logged()
+        .slice(mark)
+        .filter((c) => typeof c.applied === 'number' && c.applied > 0))
+        expect(c.listed as number, JSON.stringify(c)).toBeLessThan(2 * 67);
+      expect(readOrNull(path.join(src, 'd1/f0.txt'))).toBeNull();
     },
   );
 

@@ -199,6 +199,11 @@ export class IdentifierIndex {
       setXattrId: this.db.prepare('UPDATE entries SET xattr_id = ? WHERE side = ? AND path = ?'),
       clearXattrIds: this.db.prepare('UPDATE entries SET xattr_id = NULL'),
       twoWayBase: this.db.prepare('SELECT path, type, id FROM two_way_base').raw(true),
+      twoWayBaseRow: this.db.prepare('SELECT type, id FROM two_way_base WHERE path = ?').raw(true),
+      twoWayBaseUnder: this.db
+        .prepare('SELECT path, type, id FROM two_way_base WHERE path >= ? AND path < ?')
+        .raw(true),
+      twoWayBaseAny: this.db.prepare('SELECT 1 FROM two_way_base LIMIT 1').pluck(true),
       setTwoWayBase: this.db.prepare(
         'INSERT OR REPLACE INTO two_way_base (path, type, id) VALUES (?, ?, ?)',
       ),
@@ -415,6 +420,46 @@ export class IdentifierIndex {
     for (const [p, type, id] of this.stmts.twoWayBase.all() as [string | Buffer, number, string][])
       out.set(typeof p === 'string' ? p : fromSqlPath(p), { type, id });
     return out;
+  }
+
+  /** A live cycle's part of the baseline: these paths' entries (where it has one), into `into`. */
+  loadTwoWayBasePaths(
+    paths: Iterable<string>,
+    into: Map<string, { type: number; id: string }>,
+  ): Map<string, { type: number; id: string }> {
+    for (const p of paths) {
+      if (into.has(p)) continue;
+      const r = this.stmts.twoWayBaseRow.get(sqlPath(p)) as [number, string] | undefined;
+      if (r) into.set(p, { type: r[0], id: r[1] });
+    }
+    return into;
+  }
+
+  /** The baseline's entries below the folder `dir` (not the root), as loadUnder ranges them. */
+  loadTwoWayBaseUnder(
+    dir: string,
+    into: Map<string, { type: number; id: string }>,
+  ): Map<string, { type: number; id: string }> {
+    if (dir === '') throw new Error('loadTwoWayBaseUnder takes a folder below the root');
+    const q = this.stmts.twoWayBaseUnder;
+    const add = ([p, type, id]: [string | Buffer, number, string]): void => {
+      into.set(typeof p === 'string' ? p : fromSqlPath(p), { type, id });
+    };
+    if (isTextName(dir))
+      for (const r of q.iterate(`${dir}/`, `${dir}0`) as IterableIterator<
+        [string | Buffer, number, string]
+      >)
+        add(r);
+    for (const r of q.iterate(encodeName(`${dir}/`), encodeName(`${dir}0`)) as IterableIterator<
+      [string | Buffer, number, string]
+    >)
+      if (typeof r[0] !== 'string') add(r);
+    return into;
+  }
+
+  /** Whether a two-way baseline holds any entry (a pair synced at least once). */
+  hasTwoWayBase(): boolean {
+    return this.stmts.twoWayBaseAny.get() !== undefined;
   }
 
   /** Moves a two-way baseline: each path to its entry, or out of it (null), in one transaction. */
