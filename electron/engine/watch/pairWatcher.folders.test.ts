@@ -1,14 +1,14 @@
 // PairWatcher's 'folders' backend (the default on Linux: a non-recursive fs.watch per folder, one
 // worker thread a side), on real temp folders: edits on each side; a new folder and what is
 // written in it at once; a moved folder watched at its new path and no longer at its old; a
-// folder replaced by a file; `.tandem`, ignored paths and what a link points to never reported;
-// one inotify watch per folder, all given back on close; names that are not UTF-8 reported as
-// themselves (the engine's byte-exact names), not as their folder.
+// folder replaced by a file; the root's own change; names that are not UTF-8 reported as
+// themselves (the engine's byte-exact names), not as their folder. What it shares with parcel
+// (`.tandem` and ignored paths never reported, a watch per folder, the limit) is tested for both
+// in pairWatcher.parcel.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PairWatcher, type PairWatcherOptions } from './pairWatcher.js';
-import { MAX_WATCHES_ENV } from './watchLimits.js';
 import { decodeName } from '../core/runtime/byteNames.js';
 import { inotifyWatches } from '../../testing/inotifyWatches.js';
 import { Recorder, show, startRecorded } from '../../testing/watchRecorder.js';
@@ -99,59 +99,6 @@ describe.runIf(process.platform === 'linux')('PairWatcher with folder watches', 
     fs.writeFileSync(path.join(src, 'y/z.txt'), 'edited');
     await rec.until('the edit inside y', () => seen(rec, 'source').includes('change y/z.txt'));
     expect(rec.errors).toEqual([]);
-  });
-
-  it('never reports the .tandem folder at a root, ignored paths, or what a link points to', async () => {
-    put(dst, '.tandem/lock', 'pid');
-    put(src, 'build/old.js');
-    const outside = sb.outside;
-    put(outside, 'o.txt');
-    fs.symlinkSync(outside, path.join(src, 'link'));
-    const { w, rec } = await startWatcher({ ignore: ['*.log', 'build/'] });
-    // Neither .tandem nor the ignored folder nor the link's far end is watched.
-    expect(w.health.needed).toBe(2);
-    put(dst, '.tandem/journal', 'entry');
-    fs.writeFileSync(path.join(dst, '.tandem/lock'), 'pid 2');
-    put(src, 'x.log');
-    put(src, 'build/new.js');
-    fs.writeFileSync(path.join(outside, 'o.txt'), 'changed outside');
-    fs.mkdirSync(path.join(dst, 'sub'));
-    await rec.batchWith('target', 'sub');
-    put(dst, 'sub/.tandem', 'below the root it is an ordinary name');
-    await rec.batchWith('target', 'sub/.tandem');
-    put(src, 'sentinel.txt');
-    await rec.batchWith('source', 'sentinel.txt');
-    const all = rec.batches.flatMap((b) => b.changes.map((c) => `${b.side} ${c.path}`));
-    expect(all.filter((p) => / \.tandem|\.log|build|o\.txt/.test(p))).toEqual([]);
-  });
-
-  it('holds one inotify watch per folder, not per file, and gives them all back on close', async () => {
-    for (let i = 0; i < 300; i++) put(src, `d${i % 3}/f${i}.txt`);
-    put(dst, 'e/g.txt');
-    const before = inotifyWatches();
-    const { w } = await startWatcher();
-    expect(w.health.needed).toBe(1 + 3 + 1 + 1);
-    expect(inotifyWatches() - before).toBe(w.health.needed);
-    await w.close();
-    expect(inotifyWatches()).toBe(before);
-    expect(w.health.mode).toBe('off');
-  });
-
-  it('does not watch a pair whose folders are over the limit: it reports polling with the fix', async () => {
-    for (let i = 0; i < 20; i++) put(src, `d${i}/f.txt`);
-    const saved = process.env[MAX_WATCHES_ENV];
-    process.env[MAX_WATCHES_ENV] = '10';
-    try {
-      const w = new PairWatcher({ source: src, target: dst, backend: 'folders' });
-      watchers.push(w);
-      new Recorder(w);
-      await w.start();
-      expect(w.health).toMatchObject({ mode: 'polling', needed: 22, limit: 10 });
-      expect(inotifyWatches()).toBe(0);
-    } finally {
-      if (saved === undefined) delete process.env[MAX_WATCHES_ENV];
-      else process.env[MAX_WATCHES_ENV] = saved;
-    }
   });
 
   it('names an entry that is not UTF-8 by its own bytes, in a folder that is not UTF-8 either', async () => {

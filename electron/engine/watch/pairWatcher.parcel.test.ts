@@ -1,4 +1,5 @@
-// PairWatcher's @parcel/watcher backend (the default off Linux), on real temp folders: edits, new and removed
+// PairWatcher's @parcel/watcher backend (the default off Linux), on real temp folders, and the
+// rules it shares with the folder watches (pairWatcher.folders.test.ts has their own): edits, new and removed
 // folders reach it; `.tandem`, ignored paths and what a link points to never do; it holds one
 // inotify watch per folder (not per file) and gives them back; a change under a name that is not
 // UTF-8 is reported on the nearest folder that can be named.
@@ -60,60 +61,6 @@ describe('PairWatcher with @parcel/watcher', () => {
     expect(rec.errors).toEqual([]);
   });
 
-  it('never reports the .tandem folder at a root, ignored paths, or what a link points to', async () => {
-    put(dst, '.tandem/lock', 'pid');
-    put(src, 'build/old.js');
-    const outside = sb.outside;
-    put(outside, 'o.txt');
-    fs.symlinkSync(outside, path.join(src, 'link'));
-    const { rec } = await startWatcher({ ignore: ['*.log', 'build/'] });
-    put(dst, '.tandem/journal', 'entry');
-    fs.writeFileSync(path.join(dst, '.tandem/lock'), 'pid 2');
-    put(src, 'x.log');
-    put(src, 'build/new.js');
-    fs.writeFileSync(path.join(outside, 'o.txt'), 'changed outside');
-    fs.mkdirSync(path.join(dst, 'sub'));
-    await rec.batchWith('target', 'sub');
-    put(dst, 'sub/.tandem', 'below the root it is an ordinary name');
-    await rec.batchWith('target', 'sub/.tandem');
-    put(src, 'sentinel.txt');
-    await rec.batchWith('source', 'sentinel.txt');
-    const all = rec.batches.flatMap((b) => b.changes.map((c) => `${b.side} ${c.path}`));
-    expect(all.filter((p) => /\.tandem\/|\.log|build|o\.txt/.test(p))).toEqual([]);
-  });
-
-  it.runIf(process.platform === 'linux')(
-    'holds one inotify watch per folder, not per file, and gives them all back on close',
-    async () => {
-      for (let i = 0; i < 300; i++) put(src, `d${i % 3}/f${i}.txt`);
-      put(dst, 'e/g.txt');
-      const before = inotifyWatches();
-      const { w } = await startWatcher();
-      expect(w.health.needed).toBe(1 + 3 + 1 + 1);
-      expect(inotifyWatches() - before).toBe(w.health.needed);
-      await w.close();
-      expect(inotifyWatches()).toBe(before);
-      expect(w.health.mode).toBe('off');
-    },
-  );
-
-  it('does not watch a pair whose folders are over the limit: it reports polling with the fix', async () => {
-    for (let i = 0; i < 20; i++) put(src, `d${i}/f.txt`);
-    const saved = process.env[MAX_WATCHES_ENV];
-    process.env[MAX_WATCHES_ENV] = '10';
-    try {
-      const w = new PairWatcher({ source: src, target: dst, backend: 'parcel' });
-      watchers.push(w);
-      new Recorder(w);
-      await w.start();
-      expect(w.health).toMatchObject({ mode: 'polling', needed: 22, limit: 10 });
-      expect(w.health.problem).toContain('This pair needs 22 watches but Linux allows 10');
-    } finally {
-      if (saved === undefined) delete process.env[MAX_WATCHES_ENV];
-      else process.env[MAX_WATCHES_ENV] = saved;
-    }
-  });
-
   it('reports a change under a name that is not UTF-8 on the nearest folder it can name', async () => {
     fs.mkdirSync(path.join(src, 'photos'));
     fs.mkdirSync(Buffer.from(`${src}/photos/caf\xe9`, 'latin1'));
@@ -124,3 +71,72 @@ describe('PairWatcher with @parcel/watcher', () => {
     expect(show(await rec.batchWith('source', ''))).toEqual(['change ']);
   });
 });
+
+// What both native backends (one inotify watch per folder) must do alike.
+describe.each(['parcel', 'folders'] as const)(
+  'PairWatcher with %s: the shared rules',
+  (backend) => {
+    it('never reports the .tandem folder at a root, ignored paths, or what a link points to', async () => {
+      put(dst, '.tandem/lock', 'pid');
+      put(src, 'build/old.js');
+      const outside = sb.outside;
+      put(outside, 'o.txt');
+      fs.symlinkSync(outside, path.join(src, 'link'));
+      const { w, rec } = await startRecorded(
+        { source: src, target: dst, limit: null, backend, ignore: ['*.log', 'build/'] },
+        watchers,
+      );
+      // Neither .tandem nor the ignored folder nor the link's far end is watched.
+      expect(w.health.needed).toBe(2);
+      put(dst, '.tandem/journal', 'entry');
+      fs.writeFileSync(path.join(dst, '.tandem/lock'), 'pid 2');
+      put(src, 'x.log');
+      put(src, 'build/new.js');
+      fs.writeFileSync(path.join(outside, 'o.txt'), 'changed outside');
+      fs.mkdirSync(path.join(dst, 'sub'));
+      await rec.batchWith('target', 'sub');
+      put(dst, 'sub/.tandem', 'below the root it is an ordinary name');
+      await rec.batchWith('target', 'sub/.tandem');
+      put(src, 'sentinel.txt');
+      await rec.batchWith('source', 'sentinel.txt');
+      const all = rec.batches.flatMap((b) => b.changes.map((c) => `${b.side} ${c.path}`));
+      expect(all.filter((p) => / \.tandem|\.log|build|o\.txt/.test(p))).toEqual([]);
+    });
+
+    it.runIf(process.platform === 'linux')(
+      'holds one inotify watch per folder, not per file, and gives them all back on close',
+      async () => {
+        for (let i = 0; i < 300; i++) put(src, `d${i % 3}/f${i}.txt`);
+        put(dst, 'e/g.txt');
+        const before = inotifyWatches();
+        const { w } = await startRecorded(
+          { source: src, target: dst, limit: null, backend },
+          watchers,
+        );
+        expect(w.health.needed).toBe(1 + 3 + 1 + 1);
+        expect(inotifyWatches() - before).toBe(w.health.needed);
+        await w.close();
+        expect(inotifyWatches()).toBe(before);
+        expect(w.health.mode).toBe('off');
+      },
+    );
+
+    it('does not watch a pair whose folders are over the limit: it reports polling with the fix', async () => {
+      for (let i = 0; i < 20; i++) put(src, `d${i}/f.txt`);
+      const saved = process.env[MAX_WATCHES_ENV];
+      process.env[MAX_WATCHES_ENV] = '10';
+      try {
+        const w = new PairWatcher({ source: src, target: dst, backend });
+        watchers.push(w);
+        new Recorder(w);
+        await w.start();
+        expect(w.health).toMatchObject({ mode: 'polling', needed: 22, limit: 10 });
+        expect(w.health.problem).toContain('This pair needs 22 watches but Linux allows 10');
+        expect(inotifyWatches()).toBe(0);
+      } finally {
+        if (saved === undefined) delete process.env[MAX_WATCHES_ENV];
+        else process.env[MAX_WATCHES_ENV] = saved;
+      }
+    });
+  },
+);
