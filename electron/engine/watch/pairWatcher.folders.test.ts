@@ -118,4 +118,17 @@ describe.runIf(process.platform === 'linux')('PairWatcher with folder watches', 
       rec.batches.some((b) => b.side === 'source' && b.changes.some((c) => c.path === '')),
     );
   });
+
+  it("rescans the pair every minute once a side's thread of watches ends by itself", async () => {
+    const threads: { terminate(): Promise<number> }[] = [];
+    const { w, rec } = await startWatcher({ onFolderThread: (t) => threads.push(t) });
+    expect(threads).toHaveLength(2);
+    const health: string[] = [];
+    w.on('health', (h) => health.push(h.mode));
+    await threads[1]!.terminate();
+    await rec.until('the error', () => rec.errors.length > 0);
+    expect(health).toEqual(['polling']);
+    expect(w.health.problem).toMatch(/^The target folder's watches stopped/);
+    expect(rec.errors[0]!.message).toContain('watching the target folder');
+  });
 });

@@ -63,6 +63,8 @@ export interface PairWatcherOptions {
   limit?: number | null;
   /** which watcher: by default watcherBackend()'s */
   backend?: WatcherBackend;
+  /** tests: each side's thread of folder watches, to end it as a crash would */
+  onFolderThread?: (thread: Worker) => void;
   /** chokidar's watch; tests pass a fake to provoke what a real disk rarely does (implies chokidar) */
   watch?: (root: string, options: ChokidarOptions) => FSWatcher;
 }
@@ -294,6 +296,7 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
       return worker.terminate().then(() => undefined);
     };
     this.watchers.push({ close: end });
+    this.opts.onFolderThread?.(worker);
     return new Promise<void>((resolve) => {
       worker.on('message', (m: FolderWatchMessage) => {
         if (this.closed || ended) return;
@@ -304,9 +307,21 @@ export class PairWatcher extends EventEmitter<PairWatcherEvents> {
           this.onWatcherError(side, root, Object.assign(new Error(m.message), { code: m.code }));
         }
       });
+      // A thread that ends by itself took its watches with it: no event would come any more, so
+      // the pair is rescanned every minute instead (as when the OS runs out of watches).
       const died = (e: unknown): void => {
         resolve();
-        if (!ended && !this.closed) this.onWatcherError(side, root, e);
+        if (ended || this.closed) return;
+        ended = true;
+        if (this.current.mode === 'watching') {
+          this.stopWatching();
+          this.setHealth({
+            ...this.current,
+            mode: 'polling',
+            problem: `The ${side} folder's watches stopped (${e instanceof Error ? e.message : String(e)}); Tandem rescans the pair every minute until it is restarted.`,
+          });
+        }
+        this.onWatcherError(side, root, e);
       };
       worker.on('error', died);
       worker.on('exit', (code) => died(new Error(`the watcher's thread ended (exit ${code})`)));
