@@ -59,7 +59,7 @@ const ARGS = {
   listHistory: ['string', 'number?', 'number?'],
   resolveConflict: ['string', 'object', 'string'],
   listVersions: ['string', 'string'],
-  restoreVersion: ['string', 'string', 'string', 'string'],
+  restoreVersion: ['string', 'string', 'string', 'string', 'string?'],
   watcherHealth: ['string'],
   getSettings: [],
   updateSettings: ['object'],

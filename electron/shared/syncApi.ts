@@ -257,6 +257,8 @@ export interface VersionInfo {
   time: number;
   size: number;
   kind: 'file' | 'symlink' | 'dir' | 'chunks';
+  /** a two-way pair's versions are kept on both sides: 'source' is A's store, 'target' B's */
+  side?: 'source' | 'target';
 }
 
 export interface ServiceSettings {
@@ -340,7 +342,14 @@ export interface SyncApi {
   setPolicy(pairId: string, policy: ApprovalPolicy): Promise<Result<PairConfig>>;
   listHistory(pairId: string, offset?: number, limit?: number): Promise<Result<HistoryEntry[]>>;
   listVersions(pairId: string, path: string): Promise<Result<VersionInfo[]>>;
-  restoreVersion(pairId: string, path: string, run: string, stored: string): Promise<Result<null>>;
+  /** `side` names a two-way pair's side whose store holds the version (default the target, B) */
+  restoreVersion(
+    pairId: string,
+    path: string,
+    run: string,
+    stored: string,
+    side?: 'source' | 'target',
+  ): Promise<Result<null>>;
   watcherHealth(pairId: string): Promise<Result<WatcherHealth>>;
   getSettings(): Promise<Result<ServiceSettings>>;
   updateSettings(patch: Partial<ServiceSettings>): Promise<Result<ServiceSettings>>;

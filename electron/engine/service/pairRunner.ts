@@ -924,9 +924,15 @@ export class PairRunner {
     run: string,
     stored: string,
     restoreFn: (o: RestoreOptions) => Promise<RestoreResult>,
+    /** a two-way pair's side to restore on ('source' is A): it is the target of its own pair */
+    side: 'source' | 'target' = 'target',
   ): Promise<void> {
     await this.running?.catch(() => undefined);
-    const pair = await openPair(resolvePair(this.pair.source, this.pair.target), {
+    const [from, to] =
+      side === 'source'
+        ? [this.pair.target, this.pair.source]
+        : [this.pair.source, this.pair.target];
+    const pair = await openPair(resolvePair(from, to), {
       createTarget: true,
       home: this.deps.home,
     });

@@ -315,14 +315,37 @@ export class SyncService implements SyncApi {
     return wrap(() => {
       const r = this.runner(pairId);
       refuseRemoteVersions(r.pair.target);
-      return listVersions(r.pair.target, rel).map((v) => ({ ...v, pairId }));
+      const b = listVersions(r.pair.target, rel).map((v) => ({ ...v, pairId }));
+      if (r.pair.mode !== 'twoWay') return b;
+      // Both sides of a two-way pair are written, so each keeps versions: newest first, each
+      // with the side whose store holds it.
+      const a = listVersions(r.pair.source, rel).map((v) => ({ ...v, pairId }));
+      return [
+        ...a.map((v) => ({ ...v, side: 'source' as const })),
+        ...b.map((v) => ({ ...v, side: 'target' as const })),
+      ].sort((x, y) => y.time - x.time);
     });
   }
 
-  restoreVersion(pairId: string, rel: string, run: string, stored: string): Promise<Result<null>> {
+  restoreVersion(
+    pairId: string,
+    rel: string,
+    run: string,
+    stored: string,
+    side?: 'source' | 'target',
+  ): Promise<Result<null>> {
     return wrap(async () => {
-      refuseRemoteVersions(this.runner(pairId).pair.target);
-      await this.runner(pairId).restore(rel, run, stored, (o) => restoreVersion(o));
+      const r = this.runner(pairId);
+      refuseRemoteVersions(r.pair.target);
+      if (side !== undefined && side !== 'source' && side !== 'target')
+        throw new InvalidInputError(
+          `side must be 'source' or 'target', not ${JSON.stringify(side)}`,
+        );
+      if (side === 'source' && r.pair.mode !== 'twoWay')
+        throw new RefusalError(
+          'only a two-way pair keeps versions on its source: a one-way pair never writes there',
+        );
+      await r.restore(rel, run, stored, (o) => restoreVersion(o), side ?? 'target');
       return null;
     });
   }

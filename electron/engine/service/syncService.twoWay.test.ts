@@ -151,6 +151,42 @@ describe('a two-way pair in the service', () => {
     expect(read(A, 'doc.txt')).toBe('A edit');
   });
 
+  it("lists and restores the versions kept on each side, A's among them", async () => {
+    putFile(A, 'notes.txt', 'first');
+    const pair = await twoWayPair(true);
+    ok(await service.scanNow(pair.id));
+    // Edited on B: A's copy is replaced and kept in A's store; then on A: B's is kept in B's.
+    putFile(B, 'notes.txt', 'second, from B');
+    ok(await service.scanNow(pair.id));
+    putFile(A, 'notes.txt', 'third, from A');
+    ok(await service.scanNow(pair.id));
+    expect(read(B, 'notes.txt')).toBe('third, from A');
+    const versions = ok(await service.listVersions(pair.id, 'notes.txt'));
+    expect(versions.map((v) => v.side).sort()).toEqual(['source', 'target']);
+    const onA = versions.find((v) => v.side === 'source')!;
+    ok(await service.restoreVersion(pair.id, 'notes.txt', onA.run, onA.stored, 'source'));
+    expect(read(A, 'notes.txt')).toBe('first');
+    // The restore is a change on A like any other: the next cycle carries it to B.
+    ok(await service.scanNow(pair.id));
+    expect(read(B, 'notes.txt')).toBe('first');
+    const bad = await service.restoreVersion(
+      pair.id,
+      'notes.txt',
+      onA.run,
+      onA.stored,
+      'left' as never,
+    );
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid' } });
+  });
+
+  it('refuses to restore on the source of a one-way pair', async () => {
+    putFile(A, 'x.txt', 'x');
+    const pair = ok(await service.addPair({ source: A, target: B }));
+    const r = await service.restoreVersion(pair.id, 'x.txt', 'run', 'stored', 'source');
+    expect(r).toMatchObject({ ok: false, error: { code: 'refused' } });
+    expect(!r.ok && r.error.message).toMatch(/only a two-way pair keeps versions on its source/);
+  });
+
   it('registers only local folders and no fidelity settings for a two-way pair', async () => {
     const remote = await service.addPair({ source: A, target: 'nas:/backup', mode: 'twoWay' });
     expect(!remote.ok && remote.error.message).toMatch(/two local folders/);

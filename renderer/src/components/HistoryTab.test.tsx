@@ -88,6 +88,42 @@ describe('History', () => {
     expect((await screen.findByRole('status')).textContent).toContain('Restored report.odt');
   });
 
+  it("says on which side a two-way pair's version is kept, and restores it there", async () => {
+    client.versions.set('p1:report.odt', [
+      {
+        pairId: 'p1',
+        path: 'report.odt',
+        run: 'run-3',
+        stored: 'v0001',
+        time: NOW - 3600_000,
+        size: 3000,
+        kind: 'file',
+        side: 'source',
+      },
+      {
+        pairId: 'p1',
+        path: 'report.odt',
+        run: 'run-2',
+        stored: 'v0001',
+        time: NOW - 7200_000,
+        size: 2000,
+        kind: 'file',
+        side: 'target',
+      },
+    ]);
+    await openHistory();
+    fireEvent.click(screen.getByRole('button', { name: 'Versions of report.odt' }));
+    const when = new Date(NOW - 3600_000).toLocaleString();
+    const onA = await screen.findByRole('button', { name: `Restore version from ${when} on A` });
+    expect(screen.getByText('on B')).toBeTruthy();
+    fireEvent.click(onA);
+    await waitFor(() =>
+      expect(client.callsOf('restoreVersion')).toEqual([
+        ['p1', 'report.odt', 'run-3', 'v0001', 'source'],
+      ]),
+    );
+  });
+
   it('offers "Versions" only where the change kept what it replaced', async () => {
     client.history.get('p1')!.push(
       {

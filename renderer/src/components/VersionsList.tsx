@@ -27,7 +27,7 @@ export function VersionsList({ pairId, path, onRestored }: VersionsListProps) {
 
   const restore = async (v: VersionInfo) => {
     setBusy(true);
-    const done = await store.run(client.restoreVersion(pairId, path, v.run, v.stored));
+    const done = await store.run(client.restoreVersion(pairId, path, v.run, v.stored, v.side));
     setBusy(false);
     if (done === undefined) return;
     store.notify(`Restored ${path}`);
@@ -41,15 +41,18 @@ export function VersionsList({ pairId, path, onRestored }: VersionsListProps) {
     <ul className="versions" aria-label={`Versions of ${path}`}>
       {versions.map((v) => {
         const when = new Date(v.time).toLocaleString();
+        // A two-way pair keeps versions on both sides: each says whose it is.
+        const on = v.side === 'source' ? 'A' : v.side === 'target' ? 'B' : null;
         return (
-          <li key={`${v.run}/${v.stored}`}>
+          <li key={`${v.side ?? ''}/${v.run}/${v.stored}`}>
             <span>{when}</span>
+            {on && <span className="badge">on {on}</span>}
             <span className="muted">{v.kind === 'dir' ? 'Folder' : formatBytes(v.size)}</span>
             <button
               type="button"
               className="button small"
               disabled={busy}
-              aria-label={`Restore version from ${when}`}
+              aria-label={`Restore version from ${when}${on ? ` on ${on}` : ''}`}
               onClick={() => void restore(v)}
             >
               Restore

@@ -297,8 +297,16 @@ export class FakeClient implements SyncClient {
       ok(this.versions.get(`${pairId}:${path}`) ?? []),
     );
   }
-  restoreVersion(pairId: string, path: string, run: string, stored: string) {
-    return this.call('restoreVersion', [pairId, path, run, stored], () => ok(null));
+  restoreVersion(
+    pairId: string,
+    path: string,
+    run: string,
+    stored: string,
+    side?: 'source' | 'target',
+  ) {
+    const args =
+      side === undefined ? [pairId, path, run, stored] : [pairId, path, run, stored, side];
+    return this.call('restoreVersion', args, () => ok(null));
   }
   watcherHealth(pairId: string) {
     return this.call('watcherHealth', [pairId], () =>
