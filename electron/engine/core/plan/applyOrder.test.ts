@@ -81,4 +81,19 @@ describe('orderForApply: a folder emptied by a move', () => {
     expect(o.deletesAfterMoves).toEqual(['delete a/a']);
     expect(o.lateDeletes).toEqual(['delete gone/x']);
   });
+
+  it('deletes children before their folder, whatever order the plan lists them in', () => {
+    // The order splitSharedInodes left (seed 486392521): a shared inode's other name, once a
+    // rename, is deleted after its folder's deletion in the plan.
+    const o = phases([
+      item('delete', '-rf/a', { target: snap('dir') }),
+      item('delete', '-rf', { target: snap('dir') }),
+      item('create', 'é', { source: snap('dir') }),
+      item('rename', 'é/#hash', { from: '-rf/a/a' }),
+      item('create', 'é/-rf'),
+      item('delete', '-rf/-rf'),
+      item('delete', 'z/y/x'),
+    ]);
+    expect(o.lateDeletes).toEqual(['delete z/y/x', 'delete -rf/a', 'delete -rf/-rf', 'delete -rf']);
+  });
 });

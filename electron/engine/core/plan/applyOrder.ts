@@ -1,6 +1,7 @@
 // The order in which apply carries out a plan: entries in the way first, then folders (parents
 // first), moves, folders in the way that the moves emptied, files and symlinks, hard links to
-// files written before them, metadata, and the remaining deletions last, children first.
+// files written before them, metadata, and the remaining deletions last; every group of
+// deletions children first.
 import type { PlanItem } from '../../../shared/plan.js';
 import { nameKey, type NameRules } from '../scan/walk.js';
 
@@ -84,5 +85,17 @@ export function orderForApply(items: readonly PlanItem[], rules: NameRules): App
       }
     }
   }
+  // Deletions go children first whatever order the plan gave them: a shared inode's rename that
+  // splitSharedInodes turned into a write and a delete puts that delete where the rename was,
+  // after its folder's (found by the property, seed 486392521: "-rf" was kept, still holding
+  // "-rf/-rf", and only the next sync removed it). The sort is stable: siblings keep their order.
+  for (const list of [out.earlyDeletes, out.deletesAfterMoves, out.lateDeletes])
+    list.sort((x, y) => depth(y.path) - depth(x.path));
   return out;
+}
+
+function depth(p: string): number {
+  let n = 0;
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) n++;
+  return n;
 }
