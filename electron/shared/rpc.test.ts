@@ -115,3 +115,54 @@ describe('dispatchCall', () => {
     });
   });
 });
+
+describe('a call over JSON, as the daemon and the preload carry it', () => {
+  // The page passes an optional argument it does not have as undefined (a one-way pair's version
+  // has no side); JSON.stringify turns an undefined in an array into null, and a check that took
+  // only undefined for "absent" refused the restore.
+  const overJson = async (invoke: (c: ReturnType<typeof createRpcClient>['client']) => unknown) => {
+    const seen: unknown[][] = [];
+    const api = {
+      restoreVersion: (...a: unknown[]) => {
+        seen.push(a);
+        return Promise.resolve({ ok: true, value: null });
+      },
+      listHistory: (...a: unknown[]) => {
+        seen.push(a);
+        return Promise.resolve({ ok: true, value: [] });
+      },
+    } as unknown as SyncApi;
+    const replies: unknown[] = [];
+    const rpc = createRpcClient((c) => {
+      const parsed = parseCall(JSON.parse(JSON.stringify(c)));
+      if (!parsed.ok) {
+        replies.push(parsed.error);
+        rpc.receive({ t: 'reply', id: c.id, result: { ok: false, error: parsed.error } });
+      } else void dispatchCall(api, parsed.call).then((r) => rpc.receive(r));
+    });
+    const result = await (invoke(rpc.client) as Promise<unknown>);
+    return { seen, replies, result };
+  };
+
+  it('an optional argument given as undefined arrives as undefined, not refused', async () => {
+    const { seen, replies, result } = await overJson((c) =>
+      c.restoreVersion('p1', 'essay.md', 'run-1', 'stored-1', undefined),
+    );
+    expect(replies).toEqual([]);
+    expect(result).toEqual({ ok: true, value: null });
+    expect(seen).toEqual([['p1', 'essay.md', 'run-1', 'stored-1']]);
+  });
+
+  it('an optional argument left out in the middle arrives as undefined', async () => {
+    const { seen, replies } = await overJson((c) => c.listHistory('p1', undefined, 50));
+    expect(replies).toEqual([]);
+    expect(seen).toEqual([['p1', undefined, 50]]);
+  });
+
+  it('a side that is given still arrives', async () => {
+    const { seen } = await overJson((c) =>
+      c.restoreVersion('p1', 'essay.md', 'run-1', 'stored-1', 'source'),
+    );
+    expect(seen).toEqual([['p1', 'essay.md', 'run-1', 'stored-1', 'source']]);
+  });
+});

@@ -74,7 +74,7 @@ function fits(v: unknown, shape: ArgShape): boolean {
     case 'string':
       return typeof v === 'string';
     case 'string?':
-      return v === undefined || typeof v === 'string';
+      return v === undefined || v === null || typeof v === 'string';
     case 'string|null':
       return v === null || typeof v === 'string';
     case 'number?':
@@ -107,7 +107,10 @@ export function parseCall(
       id,
       error: invalid(`bad arguments for ${method}: expected (${shapes.join(', ')})`),
     };
-  return { ok: true, call: { t: 'call', id, method, args } };
+  // JSON has no undefined: an optional argument left out in the middle of a list (or sent by a
+  // client that writes null for "absent") arrives as null, and the service is given undefined.
+  const given = args.map((v, i) => (v === null && shapes[i]?.endsWith('?') ? undefined : v));
+  return { ok: true, call: { t: 'call', id, method, args: given } };
 }
 
 /** Runs a checked call against the service; never throws (errors cross as data). */
@@ -142,6 +145,10 @@ export function createRpcClient(send: (call: RpcCall) => void): RpcClient {
     if (gone !== null)
       return Promise.resolve({ ok: false, error: { code: 'failed', message: gone } });
     const id = nextId++;
+    // A trailing optional argument passed as undefined is left off: JSON would turn it into null.
+    let n = args.length;
+    while (n > 0 && args[n - 1] === undefined) n--;
+    args = args.slice(0, n);
     return new Promise((resolve) => {
       waiting.set(id, resolve);
       try {
