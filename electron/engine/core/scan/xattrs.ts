@@ -112,25 +112,20 @@ export function readXattrs(abs: string, o: XattrOptions): [string, Buffer][] | t
   return readXattrsByTool(abs, o);
 }
 
-let linkDir: string | null = null;
-let linkSeq = 0;
-
 /**
  * A file whose own name is not UTF-8 (a source file: Tandem may not write beside it) is read by
- * getfattr, which follows a link: one with a text name in a temp folder of this process, pointing
- * at the file's bytes. NOT_TEXT where getfattr is not installed (the attr package). The link is
- * followed at its end, so a file swapped for a link in between is read through it: the read is
- * only trusted as far as apply's check of the attribute id before it writes.
+ * getfattr, which follows a link: one with a text name in a temp folder made for this read and
+ * removed after it (a folder kept for the process would outlive a worker thread, whose exit hooks
+ * never run), pointing at the file's bytes. NOT_TEXT where getfattr is not installed (the attr
+ * package). The link is followed at its end, so a file swapped for a link in between is read
+ * through it: the read is only trusted as far as apply's check of the attribute id before it
+ * writes.
  */
 function readXattrsByTool(abs: string, o: XattrOptions): [string, Buffer][] | typeof NOT_TEXT {
-  if (!linkDir) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-xattr-'));
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    linkDir = dir;
-  }
-  const link = path.join(linkDir, `l${++linkSeq}`);
-  fs.symlinkSync(osPath(abs), link);
+  const linkDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-xattr-'));
+  const link = path.join(linkDir, 'l');
   try {
+    fs.symlinkSync(osPath(abs), link);
     const r = spawnSync(
       'getfattr',
       ['--absolute-names', '--dump', '--match=-', '--encoding=base64', '--', link],
@@ -155,7 +150,7 @@ function readXattrsByTool(abs: string, o: XattrOptions): [string, Buffer][] | ty
     }
     return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   } finally {
-    fs.unlinkSync(link);
+    fs.rmSync(linkDir, { recursive: true, force: true });
   }
 }
 
