@@ -9,7 +9,9 @@
 // Cases (BENCH_SCALE scales the sizes): (a) 1 GiB file, three 4 KiB edits; (b) 256 MiB file, 100
 // bytes inserted near the start; (c) 20,000 files of 1–64 KiB, 50 rewritten; (d) nothing changed.
 // Each tool has its own far target, copied there first over the unlimited link.
-// BENCH_REMOTE_CASES=a,b runs some of the cases only.
+// BENCH_REMOTE_CASES=a,b runs some of the cases only. BENCH_REMOTE_PULL=1 runs them as pulls:
+// the sources addressed on the far side, the targets here (`tandem sync host:SRC DST`, `rsync -a
+// host:SRC/ DST/`).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +39,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const RATE = process.env.BENCH_REMOTE_RATE ?? '20mbit';
 /** which cases to run (BENCH_REMOTE_CASES=a,b; default all) */
 const CASES = new Set((process.env.BENCH_REMOTE_CASES ?? 'a,b,c,d').split(','));
+/** pulls instead of pushes (BENCH_REMOTE_PULL=1) */
+const PULL = process.env.BENCH_REMOTE_PULL === '1';
 
 interface Measured {
   seconds: number;
@@ -76,8 +80,7 @@ class Bench {
       [
         TANDEM,
         'sync',
-        src,
-        `${this.sshd.host}:${far}`,
+        ...(PULL ? [`${this.sshd.host}:${src}`, far] : [src, `${this.sshd.host}:${far}`]),
         '--yes',
         '--json',
         '-e',
@@ -115,8 +118,9 @@ class Bench {
       ...extra,
       '-e',
       this.ssh(),
-      `${src}/`,
-      `${this.sshd.host}:${far}/`,
+      ...(PULL
+        ? [`${this.sshd.host}:${src}/`, `${far}/`]
+        : [`${src}/`, `${this.sshd.host}:${far}/`]),
     ]);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const num = (label: string) =>
@@ -244,6 +248,7 @@ async function main(): Promise<number> {
       d: `(d) ${tree.files.length} files, nothing changed`,
     };
     const lines = [
+      `direction: ${PULL ? 'pull (the sources on the far side)' : 'push (the targets on the far side)'}`,
       `link: ${namespaced ? `veth, tbf ${RATE} each way, bytes counted on the veth` : 'loopback, unlimited, bytes as each tool counts them'}`,
       '',
       '| case | tool | wall s | bytes on the wire | identical |',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(ROOT, 'bin', 'tandem.js');
+export const CLI = path.join(ROOT, 'bin', 'tandem.js');
 export const SCREENSHOTS = path.join(ROOT, 'e2e', 'screenshots');
 
 export interface TandemDaemon {
@@ -34,10 +34,13 @@ export interface ServeProcess {
   stderr: () => string;
 }
 
-/** Runs `tandem serve --port 0` on its own TANDEM_HOME; resolves with the link it prints. */
-export function spawnServe(home: string): Promise<ServeProcess> {
+/**
+ * Runs `tandem serve --port 0` on its own TANDEM_HOME (and `env`, on top of this process's);
+ * resolves with the link it prints.
+ */
+export function spawnServe(home: string, env: Record<string, string> = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
-    env: { ...process.env, TANDEM_HOME: home },
+    env: { ...process.env, ...env, TANDEM_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -70,13 +73,13 @@ export async function stopServe(child: ChildProcess): Promise<void> {
   clearTimeout(late);
 }
 
-export async function startTandem(): Promise<TandemDaemon> {
+export async function startTandem(env: Record<string, string> = {}): Promise<TandemDaemon> {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-')));
   const home = path.join(base, 'home');
   const source = path.join(base, 'Photos');
   const target = path.join(base, 'Backup');
   fs.mkdirSync(source);
-  const { url, child, stderr } = await spawnServe(home);
+  const { url, child, stderr } = await spawnServe(home, env);
   const u = new URL(url);
   return {
     url,

@@ -36,10 +36,11 @@ export const USAGE = `usage:
   -X/--xattrs syncs extended attributes (user.*), -A/--acls POSIX ACLs; the pair remembers them
   (--no-xattrs turns both off again); --owner keeps owners and groups (as root; --no-owner);
   -H/--hard-links gives the target the source's hard links (--no-hard-links)
-  TARGET may be a folder on another machine, [user@]host:path or ssh://[user@]host[:port]/path,
-  reached with your own ssh (-e/--rsh gives the command and its options); that machine needs
-  Tandem installed (--remote-tandem PATH names it there); -z compresses the connection (ssh's
-  -C), --bwlimit RATE caps what is sent (KiB a second, or with a suffix: 500K, 2M)
+  SOURCE or TARGET (of sync and diff; TARGET of watch) may be a folder on another machine,
+  [user@]host:path or ssh://[user@]host[:port]/path, reached with your own ssh (-e/--rsh gives
+  the command and its options); that machine needs Tandem installed (--remote-tandem PATH names
+  it there); -z compresses the connection (ssh's -C), --bwlimit RATE caps what is sent or
+  received (KiB a second, or with a suffix: 500K, 2M)
   --two-way makes A and B both sources: each side's changes go to the other, and where both
   changed a path it is a conflict a person resolves (asked on a terminal, or --conflict for all:
   keep-a, keep-b, keep-both renames the older copy to NAME.sync-conflict-DATE-TIME-SIDE.EXT,
@@ -261,7 +262,7 @@ async function openLocal(
   );
   if (remoteOnly)
     throw new UsageError(
-      `--${remoteOnly} is for a target on another machine (host:path), and ${targetArg} is a local folder`,
+      `--${remoteOnly} is for a folder on another machine (host:path), and ${sourceArg} and ${targetArg} are local folders`,
     );
   const paths = resolvePair(sourceArg, targetArg);
   const session = await SyncSession.open(paths, {
@@ -285,9 +286,14 @@ async function openLocal(
   };
 }
 
+/**
+ * A pair with one folder on another machine: `where` is that folder's address; `pull` when it
+ * is the source (the target is `localArg` here), else the source is `localArg`.
+ */
 async function openRemote(
-  sourceArg: string,
+  localArg: string,
   where: RemoteLocation,
+  pull: boolean,
   o: Options,
   a: OpenArgs,
 ): Promise<CliSession> {
@@ -301,10 +307,9 @@ async function openRemote(
   ).find(([k]) => o[k]);
   if (fidelity)
     throw new RefusalError(
-      `${fidelity[1]} is not yet kept for a folder on another machine (${where.host}); sync without it, or to a local folder`,
+      `${fidelity[1]} is not yet kept for a folder on another machine (${where.host}); sync without it, or ${pull ? 'from' : 'to'} a local folder`,
     );
-  const { RemoteSession } = await import('../engine/remote/remoteSession.js');
-  const session = await RemoteSession.open(sourceArg, where, {
+  const opts = {
     version: appVersion(),
     write: a.write,
     confirmTarget: o['confirm-target'] === true,
@@ -316,8 +321,15 @@ async function openRemote(
     ...(o.compress ? { compress: true } : {}),
     ...(o.bwlimit !== undefined ? { bwLimit: parseRate(o.bwlimit) } : {}),
     batch: a.io.ask === null,
-    onProgress: (p) => a.io.progress.update(p),
-  });
+    onProgress: (p: Parameters<Io['progress']['update']>[0]) => a.io.progress.update(p),
+  };
+  const session = pull
+    ? await (
+        await import('../engine/remote/remoteSourceSession.js')
+      ).RemoteSourceSession.open(where, localArg, opts)
+    : await (
+        await import('../engine/remote/remoteSession.js')
+      ).RemoteSession.open(localArg, where, opts);
   return {
     get recovery() {
       return session.recovery;
@@ -450,7 +462,12 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       if (cmd !== 'watch') return await twoWay(cmd, folders, o, io);
       return await watchTwoWay(folders, o, io);
     }
-    const target = remoteTarget(cmd, folders);
+    const remote = remoteSide(folders);
+    if (cmd === 'watch' && remote?.pull)
+      throw new RefusalError(
+        `${folders[0]} is a folder on another machine (${remote.where.host}); watch takes a local source in this version (run \`tandem watch\` on ${remote.where.host}, or \`tandem sync\` from here)`,
+      );
+    const target = remote && !remote.pull ? remote.where : null;
     if (cmd === 'watch') {
       const logLevel = parseLogLevel(o['log-level']);
       if (!target && (o.rsh !== undefined || o['remote-tandem'] !== undefined))
@@ -487,8 +504,13 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
     const maxDelete = o['max-delete'] !== undefined ? parseMaxDelete(o['max-delete']) : undefined;
     const scheme = o.hash !== undefined ? normalizeScheme(o.hash) : undefined;
     const write = cmd === 'sync' && !o['dry-run'];
-    session = target
-      ? await openRemote(folders[0]!, target, o, { write, maxDelete, scheme, io })
+    session = remote
+      ? await openRemote(folders[remote.pull ? 1 : 0]!, remote.where, remote.pull, o, {
+          write,
+          maxDelete,
+          scheme,
+          io,
+        })
       : await openLocal(folders[0]!, folders[1]!, o, { write, maxDelete, scheme, io });
     reportRecovery(session.recovery, io.err);
     const plan = await session.plan();
@@ -642,18 +664,17 @@ function emitPlan(
 }
 
 /**
- * The target when it is on another machine, else null. A remote source is refused with that
- * reason: this version sends from a local source to a local or remote target.
+ * Which folder of a one-way pair is on another machine: the source (a pull), the target, or
+ * neither. Both is refused: one side of a pair must be this machine's.
  */
-function remoteTarget(cmd: string, folders: string[]): RemoteLocation | null {
+function remoteSide(folders: string[]): { where: RemoteLocation; pull: boolean } | null {
   const [sourceArg, targetArg] = folders as [string, string];
   const source = remoteTargetOf(sourceArg);
   const target = remoteTargetOf(targetArg);
-  const hint = (arg: string) =>
-    arg.includes('://') ? '' : ` (for a local folder with a colon in its name, write ./${arg})`;
-  if (source)
+  if (source && target)
     throw new RefusalError(
-      `${sourceArg} is a folder on another machine (${source.host}); this version syncs from a local source, to a local folder or one on another machine${hint(sourceArg)}`,
+      `${sourceArg} and ${targetArg} are both on other machines; one folder of a pair must be on this one (run tandem on ${source.host} or ${target.host})`,
     );
-  return target;
+  if (source) return { where: source, pull: true };
+  return target ? { where: target, pull: false } : null;
 }

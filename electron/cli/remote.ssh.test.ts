@@ -56,7 +56,10 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /** An mtime far from "now", so that modes and mtimes are compared on something that was set. */
 const OLD = new Date('2003-04-05T06:07:08.000Z');
-const KILL_SEED = process.env.REMOTE_KILL_SEED ?? 'tandem-remote-kill-1';
+const KILL_TRIALS_SEED = process.env.REMOTE_KILL_SEED ?? 'tandem-remote-kill-1';
+const PULL_KILL_SEED = process.env.REMOTE_PULL_KILL_SEED ?? 'tandem-remote-pull-kill-1';
+/** Pulls kill the same victims; REMOTE_PULL_KILL_TRIALS sets how many trials. */
+const PULL_KILL_TRIALS = Number(process.env.REMOTE_PULL_KILL_TRIALS ?? 10);
 /** Issue 12 asks for 20 in CI; REMOTE_KILL_TRIALS sets another number. */
 const KILL_TRIALS = Number(process.env.REMOTE_KILL_TRIALS ?? 20);
 /** A run may end before its kill (the random moment fell after its end): tried again sooner. */
@@ -81,6 +84,11 @@ let sb: Sandbox;
 /** The far target as the CLI is given it. */
 function far(target = sb.target): string {
   return `${sshd.host}:${target}`;
+}
+
+/** The source addressed on the far side, for a pull (`tandem sync host:SOURCE TARGET`). */
+function farSource(source = sb.source): string {
+  return `${sshd.host}:${source}`;
 }
 
 /** How the local CLI reaches the far side: this harness's ssh config and this checkout's CLI. */
@@ -575,7 +583,9 @@ describe.skipIf(skip !== null)(
         expect(bad.stderr).toMatch(/^tandem: --bwlimit needs a rate of at least 1 KiB a second/);
         const local = await cli(['sync', sb.source, path.join(sb.base, 'local'), '-z']);
         expect(local.code, describeRun(local)).toBe(2);
-        expect(local.stderr).toMatch(/--compress is for a target on another machine/);
+        expect(local.stderr).toMatch(
+          /--compress is for a folder on another machine \(host:path\), and .* are local folders/,
+        );
       },
     );
 
@@ -772,8 +782,298 @@ describe.skipIf(skip !== null)(
       },
     );
 
+    describe('from a source on another machine (host:SOURCE TARGET)', () => {
+      /** `tandem sync host:SOURCE TARGET [opts]`; checks that the far source was not touched. */
+      async function pullRun(opts: string[], target = sb.target): Promise<CliRun> {
+        const before = sourceNow();
+        const run = await cli(['sync', farSource(), target, ...opts, ...remoteArgs()]);
+        expect(run.timedOut, describeRun(run)).toBe(false);
+        expectSourceUntouched(before, run);
+        return run;
+      }
+      async function pullJson(opts: string[], target = sb.target) {
+        const run = await pullRun(['--json', ...opts], target);
+        return { run, out: parseJsonOutput<SyncJson>(run) };
+      }
+      async function pullYes(target = sb.target) {
+        const r = await pullJson(['--yes'], target);
+        expect(r.run.code, describeRun(r.run)).toBe(0);
+        expect(r.out.result?.failed ?? [], describeRun(r.run)).toEqual([]);
+        return r;
+      }
+      const expectNoStateInSource = () =>
+        expect(fs.existsSync(path.join(sb.source, STATE_DIR)), 'a .tandem in the source').toBe(
+          false,
+        );
+
+      it(
+        'copies a far tree into a new local folder byte for byte, and an unchanged pull costs a few KiB',
+        { timeout: 120_000 },
+        async () => {
+          fs.rmdirSync(sb.target);
+          writeTree(sb.source, {
+            'empty.txt': file('', { mtime: OLD }),
+            'one.txt': file('1', { mode: 0o600, mtime: OLD }),
+            'page+1.bin': file(seededBytes('p+1', 4 * KiB + 1), { mtime: OLD }),
+            'run.sh': file('#!/bin/sh\necho hi\n', { mode: 0o755, mtime: OLD }),
+            sub: {
+              'three.bin': file(seededBytes('three', 3 * MiB + 7), { mtime: OLD }),
+              deeper: { 'd.txt': file('delta', { mtime: OLD }) },
+              'to-one': link('../one.txt'),
+              dangling: link('no/such/file'),
+            },
+            'empty-dir': {},
+          });
+          const raw = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // café in latin-1
+          fs.writeFileSync(Buffer.concat([Buffer.from(`${sb.source}/`), raw]), 'latin-1');
+          setFolderTimes(sb.source, OLD);
+
+          const { run, out } = await pullYes();
+          expect(run.stderr, describeRun(run)).not.toMatch(/^\s+at /m);
+          expect(out.plan.source).toBe(farSource());
+          expect(out.wire!.in, describeRun(run)).toBeGreaterThanOrEqual(3 * MiB);
+          expectIdentical();
+          expectNoStateInSource();
+          expect(fs.statSync(path.join(sb.target, STATE_DIR)).isDirectory()).toBe(true);
+
+          const again = await pullYes();
+          expect(again.out.plan.items).toEqual([]);
+          expect(again.out.plan.sourceRootId).toBe(again.out.plan.targetRootId);
+          expect(again.out.wire!.in + again.out.wire!.out, describeRun(again.run)).toBeLessThan(
+            8 * KiB,
+          );
+          const d = await cli(['diff', farSource(), sb.target, ...remoteArgs()]);
+          expect(d.code, describeRun(d)).toBe(0);
+          expect(d.stderr.trim(), describeRun(d)).toBe('tandem: in sync');
+        },
+      );
+
+      it(
+        'brings only the differing pages of a 32 MiB file with three 4 KiB edits, patched in place',
+        { timeout: 120_000 },
+        async () => {
+          const big = path.join(sb.source, 'big.bin');
+          writeSeededFile(big, 32 * MiB, 'pull-big');
+          await pullYes();
+          const inode = fs.statSync(path.join(sb.target, 'big.bin')).ino;
+          for (const [k, pos] of [3 * MiB + 123, 17 * MiB + 4000, 30 * MiB + 77].entries())
+            patchFile(big, pos, seededBytes(`pull-edit-${k}`, 4 * KiB));
+          setMtime(big, OLD);
+          const { run, out } = await pullYes();
+          expect(itemLines(out.plan)).toEqual(['big.bin update']);
+          expect(out.plan.items[0]!.chunks?.changed).toHaveLength(3);
+          expect(out.result, describeRun(run)).toMatchObject({ applied: 1, patchedInPlace: 1 });
+          expect(out.wire!.in, `more than pages came: ${describeRun(run)}`).toBeLessThan(128 * KiB);
+          expect(fs.statSync(path.join(sb.target, 'big.bin')).ino).toBe(inode);
+          expectIdentical();
+        },
+      );
+
+      it(
+        'brings 100 bytes inserted near the start of a 16 MiB file as a delta, not the rest of it',
+        { timeout: 120_000 },
+        async () => {
+          const bytes = seededBytes('pull-shift', 16 * MiB);
+          putFile(sb.source, 'shift.bin', bytes);
+          await pullYes();
+          putFile(
+            sb.source,
+            'shift.bin',
+            Buffer.concat([bytes.subarray(0, 5000), seededBytes('ins', 100), bytes.subarray(5000)]),
+          );
+          const { run, out } = await pullYes();
+          expect(itemLines(out.plan)).toEqual(['shift.bin update']);
+          expect(out.wire!.in, describeRun(run)).toBeLessThan(2 * MiB);
+          expectIdentical();
+        },
+      );
+
+      it(
+        'holds local edits as conflicts, applies deletions and a move, and keeps what it replaces in the local version store',
+        { timeout: 120_000 },
+        async () => {
+          writeTree(sb.source, {
+            'keep.txt': 'kept as is',
+            'gone.txt': 'deleted on the source',
+            gone: { 'x.txt': 'in a deleted folder' },
+            from: { 'moving.bin': seededBytes('moved', 1 * MiB) },
+            'theirs.txt': 'original of a file only the target changes',
+          });
+          await pullYes();
+          const movingInode = fs.statSync(path.join(sb.target, 'from', 'moving.bin')).ino;
+          fs.rmSync(path.join(sb.source, 'gone.txt'));
+          fs.rmSync(path.join(sb.source, 'gone'), { recursive: true });
+          fs.mkdirSync(path.join(sb.source, 'to'));
+          fs.renameSync(
+            path.join(sb.source, 'from', 'moving.bin'),
+            path.join(sb.source, 'to', 'moved.bin'),
+          );
+          const theirEdit = 'the target changed this one meanwhile';
+          fs.writeFileSync(path.join(sb.target, 'theirs.txt'), theirEdit);
+
+          // No terminal and no --yes: the plan is shown, nothing is applied, exit 1.
+          const before = targetNow();
+          const held = await pullRun([]);
+          expect(held.code, describeRun(held)).toBe(1);
+          expect(held.stdout, describeRun(held)).toMatch(/theirs\.txt/);
+          expect(
+            diffSnapshots(before, targetNow(), { mode: true, mtime: true, inode: true }),
+            describeRun(held),
+          ).toEqual([]);
+
+          const { run, out } = await pullYes();
+          expect(itemLines(out.plan)).toContain('theirs.txt update targetEdited');
+          expect(itemLines(out.plan)).toContain('to/moved.bin rename from from/moving.bin');
+          expect(fs.statSync(path.join(sb.target, 'to', 'moved.bin')).ino).toBe(movingInode);
+          expect(out.wire!.in, describeRun(run)).toBeLessThan(64 * KiB);
+          expectIdentical();
+          const kept = contentHashesUnder(path.join(sb.target, STATE_DIR, 'versions'));
+          for (const t of [theirEdit, 'deleted on the source', 'in a deleted folder'])
+            expect(kept.has(sha256(t)), `the version store lacks "${t}"`).toBe(true);
+          expectNoStateInSource();
+        },
+      );
+
+      it(
+        'holds a pull whose far source is empty and would delete every local file',
+        { timeout: 90_000 },
+        async () => {
+          writeTree(sb.source, { 'a.txt': 'a', 'b.txt': 'b', d: { 'c.txt': 'c' } });
+          await pullYes();
+          for (const n of fs.readdirSync(sb.source))
+            fs.rmSync(path.join(sb.source, n), { recursive: true });
+          const before = targetNow();
+          const { run, out } = await pullJson(['--yes']);
+          expect(run.code, describeRun(run)).toBe(1);
+          expect(out.plan.holds.map((h) => h.reason)).toContain('sourceEmpty');
+          expect(
+            diffSnapshots(before, targetNow(), { mode: true, mtime: true, inode: true }),
+          ).toEqual([]);
+        },
+      );
+
+      it(
+        'resumes an interrupted pull: chunks kept here are not fetched again',
+        { timeout: 120_000 },
+        async () => {
+          const FILES = 4;
+          const SIZE = 8 * MiB;
+          const total = FILES * SIZE;
+          for (let i = 0; i < FILES; i++)
+            writeSeededFile(path.join(sb.source, `part-${i}.bin`), SIZE, `pull-resume-${i}`);
+          fs.rmdirSync(sb.target);
+          // Paced (--bwlimit) so that the transfer lasts long enough to be cut in the middle:
+          // the CLI is killed once a third of it is kept in the local .tandem/incoming.
+          const args = ['sync', farSource(), sb.target, '--yes', '--bwlimit', '12M'];
+          const before = sourceNow();
+          const child = spawnCli([...args, ...remoteArgs()], {
+            home: sb.home,
+            cwd: sb.base,
+            detached: true,
+          });
+          const killed = waitForCli(child, args, 110_000);
+          await until(
+            'a third of the data in .tandem/incoming',
+            () => incomingChunks().bytes >= total / 3,
+            90_000,
+          );
+          signal(child.pid!, 'SIGKILL');
+          const first = await killed;
+          expect(first.signal, describeRun(first)).toBe('SIGKILL');
+          expectSourceUntouched(before, first);
+          await until('the killed run’s ssh to end', () => !signal(-child.pid!, 0), 60_000, 10);
+          const arrived = incomingChunks();
+          for (let i = 0; i < FILES; i++)
+            expect(fs.existsSync(path.join(sb.target, `part-${i}.bin`)), 'applied early').toBe(
+              false,
+            );
+
+          const { run, out } = await pullYes();
+          const CUT_RECORD = 128 * KiB;
+          const overhead = 64 * KiB;
+          expect(
+            out.wire!.in,
+            `${arrived.bytes} B of ${total} B had arrived; the rerun received ${out.wire!.in} B: ${describeRun(run)}`,
+          ).toBeLessThan(total - (arrived.bytes - CUT_RECORD) + overhead);
+          expect(out.result).toMatchObject({ applied: FILES, failed: [] });
+          expectIdentical();
+          expect(incomingChunks()).toEqual({ count: 0, bytes: 0 });
+        },
+      );
+
+      describe('refusals: exit 2 and one line', () => {
+        const expectRefusal = (run: CliRun, pattern: RegExp): void => {
+          expect(run.code, describeRun(run)).toBe(2);
+          expect(oneLineErrorProblems(run.stderr), describeRun(run)).toEqual([]);
+          expect(run.stderr.trim(), describeRun(run)).toMatch(pattern);
+        };
+
+        it('a far source that does not exist', { timeout: 60_000 }, async () => {
+          const missing = path.join(sb.base, 'no-such-source');
+          const run = await cli(['sync', farSource(missing), sb.target, '--yes', ...remoteArgs()]);
+          expectRefusal(run, new RegExp(`^tandem: source folder not found on .*: ${missing}$`));
+          expect(fs.readdirSync(sb.target)).toEqual([]);
+        });
+
+        it(
+          'a far source that is the local target itself, or holds it',
+          { timeout: 60_000 },
+          async () => {
+            putFile(sb.target, 'mine.txt', 'only copy');
+            const same = await cli([
+              'sync',
+              farSource(sb.target),
+              sb.target,
+              '--yes',
+              ...remoteArgs(),
+            ]);
+            expectRefusal(same, /source and target are the same folder$/);
+            const inside = await cli([
+              'sync',
+              farSource(sb.base),
+              sb.target,
+              '--yes',
+              ...remoteArgs(),
+            ]);
+            expectRefusal(inside, /is inside the source .*; choose a target outside it$/);
+            expect(fs.readFileSync(path.join(sb.target, 'mine.txt'), 'utf8')).toBe('only copy');
+            expect(fs.existsSync(path.join(sb.target, STATE_DIR))).toBe(false);
+          },
+        );
+
+        it(
+          'both folders on other machines, -X from one, and watch from one',
+          { timeout: 60_000 },
+          async () => {
+            putFile(sb.source, 'a.txt', 'a');
+            expectRefusal(
+              await cli(['sync', farSource(), far(), ...remoteArgs()]),
+              /are both on other machines; one folder of a pair must be on this one/,
+            );
+            expectRefusal(
+              await pullRun(['--yes', '-X']),
+              /^tandem: -X is not yet kept for a folder on another machine \(tandem-test\); sync without it, or from a local folder$/,
+            );
+            expectRefusal(
+              await cli(['watch', farSource(), sb.target, ...remoteArgs()]),
+              /watch takes a local source in this version/,
+            );
+            expect(fs.readdirSync(sb.target)).toEqual([]);
+          },
+        );
+      });
+
+      it(
+        `leaves every local file old or new when a pull is killed on either side, and converges (${PULL_KILL_TRIALS} trials, seed ${PULL_KILL_SEED})`,
+        { timeout: 600_000 },
+        async () => {
+          await killTrials(true, PULL_KILL_SEED, PULL_KILL_TRIALS);
+        },
+      );
+    });
+
     it(
-      `leaves every far file old or new when a sync is killed on either side, and converges (${KILL_TRIALS} trials, seed ${KILL_SEED})`,
+      `leaves every far file old or new when a sync is killed on either side, and converges (${KILL_TRIALS} trials, seed ${KILL_TRIALS_SEED})`,
       { timeout: 600_000 },
       async () => {
         await killTrials();
@@ -892,12 +1192,19 @@ interface KillPlan {
   delayMs: number;
 }
 
-async function killTrials(): Promise<void> {
+/**
+ * Kill trials of a push (the far side is the target, and applies) or, with `pull`, of a pull
+ * (the far side is the source, this side's CLI applies): the same folders, the same victims.
+ */
+async function killTrials(pull = false, KILL_SEED = KILL_TRIALS_SEED, trials = KILL_TRIALS) {
+  const KILL_TRIALS = trials;
   const rng = createRng(KILL_SEED);
   const report: string[] = [];
   const farTandem = farTandemLink();
-  const args = ['sync', sb.source, far(), '--yes', '--json', ...remoteArgs(farTandem)];
+  const folders = pull ? [farSource(), sb.target] : [sb.source, far()];
+  const args = ['sync', ...folders, '--yes', '--json', ...remoteArgs(farTandem)];
   const label = (t: number, a: number) => `trial ${t + 1}.${a + 1} (seed ${KILL_SEED})`;
+  const applier = pull ? 'the apply' : 'the far apply';
 
   fs.mkdirSync(path.join(sb.source, 'big'));
   for (let i = 0; i < BIG_FILES; i++) {
@@ -1008,9 +1315,12 @@ async function killTrials(): Promise<void> {
 
   let interruptedInApply = 0;
   for (let t = 0; t < KILL_TRIALS; t++) {
-    const victim: Victim = (['local CLI', 'far server', 'ssh connection'] as const)[rng.int(3)]!;
+    const drawn: Victim = (['local CLI', 'far server', 'ssh connection'] as const)[rng.int(3)]!;
     // The apply is where a file can be caught between old and new: half the draws.
     let after: Moment = (['spawn', 'transfer', 'apply', 'apply'] as const)[rng.int(4)]!;
+    // A pull has every chunk here before its apply begins: from then on only the local CLI's
+    // death can interrupt it (a far server or ssh killed then is a connection no longer used).
+    const victim: Victim = pull && after === 'apply' ? 'local CLI' : drawn;
     let fraction = rng.next();
     for (let a = 0; ; a++) {
       const name = label(t, a);
@@ -1018,7 +1328,7 @@ async function killTrials(): Promise<void> {
       next = mutate(rng);
       const kill: KillPlan = { victim, after, delayMs: fraction * spans[after] };
       const { run, interrupted, ms, seen } = await runAndKill(kill);
-      const when = `${Math.round(kill.delayMs)} ms after ${after === 'spawn' ? 'the spawn' : after === 'transfer' ? 'the first chunk arrived' : 'the far apply began'}`;
+      const when = `${Math.round(kill.delayMs)} ms after ${after === 'spawn' ? 'the spawn' : after === 'transfer' ? 'the first chunk arrived' : `${applier} began`}`;
       // Killed, the CLI dies by the signal; its far server or its ssh killed, it fails with one
       // line, exit 2.
       if (!interrupted) expect(run.code, `${name}: ${describeRun(run)}`).toBe(0);
@@ -1032,7 +1342,7 @@ async function killTrials(): Promise<void> {
       expect(afterKill.problems, `${name}: after killing the ${victim} ${when}`).toEqual([]);
 
       // diff opens the far pair, which undoes a half-done patch first: then strictly old or new.
-      const d = await cli(['diff', sb.source, far(), ...remoteArgs(farTandem)]);
+      const d = await cli(['diff', ...folders, ...remoteArgs(farTandem)]);
       expect([0, 1], `${name}: diff after the kill: ${describeRun(d)}`).toContain(d.code);
       const recovered = checkOldOrNew(old, next, false);
       expect(recovered.problems, `${name}: after recovery by diff (kill ${when})`).toEqual([]);
@@ -1070,8 +1380,8 @@ async function killTrials(): Promise<void> {
         );
     }
   }
-  report.push(
-    `${interruptedInApply} of ${KILL_TRIALS} trials were interrupted during the far apply`,
+  report.push(`${interruptedInApply} of ${KILL_TRIALS} trials were interrupted during ${applier}`);
+  console.log(
+    `remote ${pull ? 'pull ' : ''}kill trials (seed ${KILL_SEED}):\n  ${report.join('\n  ')}`,
   );
-  console.log(`remote kill trials (seed ${KILL_SEED}):\n  ${report.join('\n  ')}`);
 }

@@ -1,7 +1,14 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 // formatBytes is shared with the CLI and tested in electron/shared/format.test.ts.
-import { basename, entryDetail, formatDuration, formatRelative, joinPath } from './format.js';
+import {
+  basename,
+  entryDetail,
+  formatDuration,
+  formatRelative,
+  isAddress,
+  joinPath,
+} from './format.js';
 
 describe('formatRelative', () => {
   const now = 1_700_000_000_000;
@@ -33,6 +40,13 @@ describe('paths', () => {
     expect(joinPath('/home/ada', 'Photos')).toBe('/home/ada/Photos');
     expect(joinPath('/', 'srv')).toBe('/srv');
     expect(joinPath('C:\\Users', 'ada')).toBe('C:\\Users\\ada');
+    expect(joinPath('nas:/srv', 'photos')).toBe('nas:/srv/photos');
+  });
+  it('tells an address on another machine from a path here', () => {
+    for (const a of ['nas:/backup', 'ada@nas:photos', 'nas:', 'ssh://ada@nas:2222/srv'])
+      expect(isAddress(a), a).toBe(true);
+    for (const p of ['/home/ada/a:b', 'C:\\Users', 'C:/Users', 'photos', './a:b', ''])
+      expect(isAddress(p), p).toBe(false);
   });
 });
 

@@ -52,6 +52,20 @@ export function basename(p: string): string {
 }
 
 /** Appends a folder name to a path with the path's own separator. */
+/**
+ * Whether a typed folder is an address on another machine (host:path, user@host:path,
+ * ssh://…) rather than a path here: a colon before any slash, and not a drive letter (C:\\).
+ * The daemon decides for real (a local folder whose name holds a colon is local there).
+ */
+export function isAddress(s: string): boolean {
+  const t = s.trim();
+  if (t.startsWith('ssh://')) return true;
+  if (/^[A-Za-z]:([\\/]|$)/.test(t)) return false;
+  const colon = t.indexOf(':');
+  const slash = t.indexOf('/');
+  return colon > 0 && (slash < 0 || colon < slash);
+}
+
 export function joinPath(dir: string, name: string): string {
   const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
   return dir.endsWith(sep) ? dir + name : dir + sep + name;

@@ -59,7 +59,7 @@ export interface PairPaths {
   key: string;
 }
 
-function isInside(child: string, parent: string): boolean {
+export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
@@ -93,6 +93,30 @@ export function resolveSource(sourceArg: string): string {
 
 export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
   const source = resolveSource(sourceArg);
+  const { target, targetExists } = resolveTarget(targetArg);
+  if (target === source) throw new RefusalError(`source and target are the same folder: ${source}`);
+  if (isInside(target, source))
+    throw new RefusalError(
+      `target ${target} is inside source ${source}; choose a target outside it`,
+    );
+  if (isInside(source, target))
+    throw new RefusalError(
+      `source ${source} is inside target ${target}; choose folders that do not contain each other`,
+    );
+  return {
+    source,
+    target,
+    targetGiven: path.resolve(targetArg),
+    targetExists,
+    key: pairKey(source, target),
+  };
+}
+
+/**
+ * A local target folder as given: its real path, or where it will be made (its parent must
+ * exist, and a link there must lead somewhere); refused where it is not a folder.
+ */
+export function resolveTarget(targetArg: string): { target: string; targetExists: boolean } {
   let target: string;
   let targetExists = true;
   try {
@@ -120,22 +144,7 @@ export function resolvePair(sourceArg: string, targetArg: string): PairPaths {
   }
   if (targetExists && !fs.statSync(target).isDirectory())
     throw new RefusalError(`target is not a folder: ${targetArg}`);
-  if (target === source) throw new RefusalError(`source and target are the same folder: ${source}`);
-  if (isInside(target, source))
-    throw new RefusalError(
-      `target ${target} is inside source ${source}; choose a target outside it`,
-    );
-  if (isInside(source, target))
-    throw new RefusalError(
-      `source ${source} is inside target ${target}; choose folders that do not contain each other`,
-    );
-  return {
-    source,
-    target,
-    targetGiven: path.resolve(targetArg),
-    targetExists,
-    key: pairKey(source, target),
-  };
+  return { target, targetExists };
 }
 
 /**

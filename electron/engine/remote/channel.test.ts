@@ -10,6 +10,7 @@ import {
   FRAME_MAX,
   greetingLine,
   parseGreeting,
+  PROTOCOL,
   ProtocolError,
 } from './channel.js';
 
@@ -35,8 +36,7 @@ function encoded(msgs: { m: Record<string, unknown>; bytes?: Buffer }[]): Buffer
 describe('greeting', () => {
   it('reads back what it writes, and nothing else', () => {
     expect(parseGreeting(greetingLine('0.1.0').trimEnd())).toEqual({
-      min: 1,
-      max: 1,
+      ...PROTOCOL,
       version: '0.1.0',
     });
     for (const bad of [
@@ -144,7 +144,7 @@ describe('frames', () => {
             at += n;
           }
           wire.end();
-          expect(await ch.greeting()).toEqual({ min: 1, max: 1, version: '9.9.9' });
+          expect(await ch.greeting()).toEqual({ ...PROTOCOL, version: '9.9.9' });
           for (const x of msgs) {
             const f = await ch.next();
             expect(f?.message).toEqual({ t: 'x', ...x.m });

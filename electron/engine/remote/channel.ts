@@ -20,7 +20,9 @@ import type { Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 
 /** The protocol versions this build speaks. */
-export const PROTOCOL = { min: 1, max: 1 } as const;
+export const PROTOCOL = { min: 1, max: 2 } as const;
+/** The first protocol whose far side can be the source (openSource, scanSource, read, deltaFrom). */
+export const PROTOCOL_SOURCE = 2;
 
 const WORD = 'TANDEM';
 /** A greeting is short; anything longer is not one (a banner, a shell's chatter). */

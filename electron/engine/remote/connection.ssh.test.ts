@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../../testing/sshd.js';
 import { appVersion } from '../core/runtime/appVersion.js';
 import { RemoteConnection, type ConnectOptions } from './connection.js';
+import { PROTOCOL } from './channel.js';
+import { RemoteSourceSession } from './remoteSourceSession.js';
 import type { RemoteLocation } from '../../shared/remoteAddress.js';
 
 const skip = sshdSkipReason();
@@ -50,8 +52,12 @@ describe.skipIf(skip !== null)(
       const c = await RemoteConnection.open(far(), opts());
       try {
         expect(c.peerVersion).toBe(appVersion());
-        expect(c.protocol).toBe(1);
-        expect((await c.request({ t: 'ping' })).message).toMatchObject({ t: 'pong', protocol: 1 });
+        // The highest both speak: this checkout on both sides.
+        expect(c.protocol).toBe(PROTOCOL.max);
+        expect((await c.request({ t: 'ping' })).message).toMatchObject({
+          t: 'pong',
+          protocol: PROTOCOL.max,
+        });
         const opened = await c.request({ t: 'open', path: path.join(dir, 'link-to-far') });
         expect(opened.message.path).toBe(fs.realpathSync(folder));
         await expect(c.request({ t: 'open', path: path.join(dir, 'nowhere') })).rejects.toThrow(
@@ -83,8 +89,19 @@ describe.skipIf(skip !== null)(
     it('refuses a far side that speaks other protocol versions, saying which', async () => {
       const future = script('future', `printf 'TANDEM 7-9 9.0.0\\n'\ncat >/dev/null`);
       await expect(RemoteConnection.open(far(), opts({ remoteTandem: future }))).rejects.toThrow(
-        /tandem-test: this Tandem \(.*\) speaks protocol 1 and the far side's \(9\.0\.0\) protocols 7–9: install the same version/,
+        /tandem-test: this Tandem \(.*\) speaks protocols 1–2 and the far side's \(9\.0\.0\) protocols 7–9: install the same version/,
       );
+    });
+
+    it('refuses to pull from a far Tandem whose protocol cannot be a source, naming the fix', async () => {
+      const old = script('old', `printf 'TANDEM 1-1 0.0.9\\n'\ncat >/dev/null`);
+      const target = path.join(dir, 'pull-target');
+      await expect(
+        RemoteSourceSession.open(far(), target, { ...opts({ remoteTandem: old }), write: true }),
+      ).rejects.toThrow(
+        /^tandem-test runs Tandem 0\.0\.9, which cannot be the source of a pair \(that needs protocol 2, .*\); update Tandem on tandem-test, or sync the other way$/,
+      );
+      expect(fs.existsSync(target)).toBe(false);
     });
 
     it('says a host key that does not match is refused, without a prompt', async () => {

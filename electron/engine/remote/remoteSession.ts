@@ -28,17 +28,18 @@ import { HashPool } from '../core/hash/hashPool.js';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { compareTrees } from '../core/plan/compare.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
-import { chunkIdsOf, joinPath, parentOf, type IdTree, type TreeNode } from '../core/scan/tree.js';
+import { chunkIdsOf, parentOf, type IdTree } from '../core/scan/tree.js';
 import { EXACT_NAMES, walkTree, type NameRules, type WalkResult } from '../core/scan/walk.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
-import { ItemError, PAGE_SIZE } from '../core/target/patchInPlace.js';
+import { ItemError } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
 import { decodeSignature, encodeDelta } from './delta.js';
 import { indexFileOf, pairKey, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
 import { planHolds, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
 import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
-import { PAGE_ID_BYTES, pageIds, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
-import { decodeChild, decodeNode, encodeNode, type WireChild, type WireNode } from './wire.js';
+import { differingPages, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
+import { descend, fetchChunkIds } from './descent.js';
+import { encodeNode, type WireChild, type WireNode } from './wire.js';
 
 export type RemoteProgress =
   | SessionProgress
@@ -66,8 +67,6 @@ export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
   onProgress?: (p: RemoteProgress) => void;
 }
 
-/** Folders listed per request in the descent (one level of a wide tree may need several). */
-const LIST_BATCH = 2000;
 /** Chunk sends outstanding before waiting for the far side's acknowledgements. */
 const WINDOW = 64;
 /** Bytes of a file's consecutive chunks sent as one rsync delta (held in memory on both sides). */
@@ -305,61 +304,26 @@ export class RemoteSession {
    * on the far side as in sync (its baseline), as a local plan does.
    */
   private async descend(idBytes: number): Promise<IdTree> {
-    const far = this.far!;
     const srcNodes = this.src!.tree.nodes;
-    const nodes = new Map<string, TreeNode>();
-    const root = decodeNode(far.root);
-    nodes.set('', root);
-    const equalDirs: string[] = [];
-    const equalEntries: [string, string][] = [];
-    const sameAsSource = (p: string, n: TreeNode): boolean => {
+    const d = await descend(this.far!.root, srcNodes, async (dirs) => {
+      const reply = await this.request({ t: 'list', dirs });
+      return reply.lists as WireChild[][];
+    });
+    // Chunk ids of the files that differ where both sides chunk alike, for the plan's chunk diff.
+    const updates = d.differing.filter((p) => {
       const s = srcNodes.get(p);
-      return s !== undefined && s.type === n.type && s.id.equals(n.id);
-    };
-    let level: string[] = [];
-    if (sameAsSource('', root)) equalDirs.push('');
-    else level.push('');
-    const updates: string[] = [];
-    while (level.length) {
-      const next: string[] = [];
-      for (let i = 0; i < level.length; i += LIST_BATCH) {
-        const dirs = level.slice(i, i + LIST_BATCH);
-        const reply = await this.request({ t: 'list', dirs });
-        const lists = reply.lists as WireChild[][];
-        dirs.forEach((d, k) => {
-          const dir = nodes.get(d)!;
-          for (const c of lists[k] ?? []) {
-            const [name, n] = decodeChild(c);
-            const p = joinPath(d, name);
-            dir.children!.push(name);
-            nodes.set(p, n);
-            const equal = sameAsSource(p, n);
-            if (n.type === 'dir') {
-              if (equal) equalDirs.push(p);
-              else next.push(p);
-            } else if (equal) {
-              if (n.base !== 1) equalEntries.push([p, n.id.toString('base64')]);
-            } else {
-              const s = srcNodes.get(p);
-              if (n.type === 'file' && s?.type === 'file' && s.chunkSize === n.chunkSize)
-                updates.push(p);
-            }
-          }
-        });
-      }
-      level = next;
-    }
-    // Chunk ids of the files that differ, for the plan's chunk diff.
-    for (let i = 0; i < updates.length; i += LIST_BATCH) {
-      const paths = updates.slice(i, i + LIST_BATCH);
+      return s?.type === 'file' && s.chunkSize === d.nodes.get(p)!.chunkSize;
+    });
+    await fetchChunkIds(updates, d.nodes, async (paths) => {
       const reply = await this.request({ t: 'chunkIds', paths });
-      (reply.chunks as (string | null)[]).forEach((c, k) => {
-        if (c !== null) nodes.get(paths[k]!)!.chunkIds = Buffer.from(c, 'base64');
-      });
-    }
-    if (this.opts.write && (equalDirs.length || equalEntries.length))
-      await this.request({ t: 'baseline', dirs: equalDirs, entries: equalEntries });
-    return { scheme: this.scheme, idBytes, nodes };
+      return reply.chunks as (string | null)[];
+    });
+    const equalEntries = d.equalEntries
+      .filter(([, far]) => far.base !== 1)
+      .map(([p, far]) => [p, far.id.toString('base64')]);
+    if (this.opts.write && (d.equalDirs.length || equalEntries.length))
+      await this.request({ t: 'baseline', dirs: d.equalDirs, entries: equalEntries });
+    return { scheme: this.scheme, idBytes, nodes: d.nodes };
   }
 
   /** Records a pair found in sync on the far side (its marker is checked from then on). */
@@ -439,20 +403,9 @@ export class RemoteSession {
       let message: { t: string; [k: string]: unknown } = { t: 'chunk', need: k };
       let bytes = chunk;
       if (!whole && need.pages) {
-        const theirs = Buffer.from(need.pages, 'base64');
-        const ours = pageIds(hasher, chunk);
-        const pages: number[] = [];
-        const parts: Buffer[] = [];
-        const oldPages = theirs.length / PAGE_ID_BYTES;
-        for (let p = 0; p * PAGE_SIZE < chunk.length; p++) {
-          const a = ours.subarray(p * PAGE_ID_BYTES, (p + 1) * PAGE_ID_BYTES);
-          if (p < oldPages && a.equals(theirs.subarray(p * PAGE_ID_BYTES, (p + 1) * PAGE_ID_BYTES)))
-            continue;
-          pages.push(p);
-          parts.push(chunk.subarray(p * PAGE_SIZE, Math.min((p + 1) * PAGE_SIZE, chunk.length)));
-        }
-        message = { ...message, pages };
-        bytes = Buffer.concat(parts);
+        const d = differingPages(hasher, chunk, Buffer.from(need.pages, 'base64'));
+        message = { ...message, pages: d.pages };
+        bytes = d.bytes;
       }
       const reply = this.request(message, Buffer.from(bytes)).then(
         () => done(need.length),

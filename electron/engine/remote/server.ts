@@ -3,8 +3,10 @@
 // which ssh passes back. It ends when the other side closes its end.
 //
 // It answers `ping` (its version and the protocol agreed), `open` (a folder of its machine,
-// resolved there) and the requests of a sync whose target is here (targetHalf.ts): openTarget,
-// list, chunkIds, baseline, stage, chunk, signature, delta, apply. Requests are answered one at a time, in order;
+// resolved there), `browse` (the app's folder browser there, protocol 2), the requests of a sync whose target is here (targetHalf.ts): openTarget,
+// list, chunkIds, baseline, stage, chunk, signature, delta, apply; and, from protocol 2, those of
+// a sync whose source is here (sourceHalf.ts): openSource, scanSource, list, chunkIds, read,
+// deltaFrom. Requests are answered one at a time, in order;
 // a request it does not know gets an error reply, never a hang. During an apply it sends
 // `progress` messages (no id) between the items.
 import fs from 'node:fs';
@@ -14,8 +16,12 @@ import type { Readable, Writable } from 'node:stream';
 import { Channel, PROTOCOL, type Frame, type Message } from './channel.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { RefusalError } from '../pair/pair.js';
+import { ItemError } from '../core/target/patchInPlace.js';
 import type { SessionProgress } from '../pair/syncSession.js';
 import { packNeeds, TargetHalf, type OpenTargetRequest } from './targetHalf.js';
+import type { FolderListing } from '../../shared/syncApi.js';
+import { browseFolder } from '../service/folderBrowser.js';
+import { SourceHalf, type OpenSourceRequest, type ScanSourceRequest } from './sourceHalf.js';
 
 /** Progress of a far apply goes back at most this often. */
 const PROGRESS_EVERY_MS = 200;
@@ -65,7 +71,7 @@ async function serve(ch: Channel, opts: ServerOptions): Promise<number> {
     ch.send({ t: 'refused', message: protocol });
     return 2;
   }
-  const state: ServerState = { half: null, ch, lastProgress: 0 };
+  const state: ServerState = { half: null, source: null, ch, lastProgress: 0 };
   try {
     for (;;) {
       let f;
@@ -83,11 +89,14 @@ async function serve(ch: Channel, opts: ServerOptions): Promise<number> {
   } finally {
     // The connection is gone (or done): the pair's lock goes with it.
     await state.half?.close();
+    await state.source?.close();
   }
 }
 
 interface ServerState {
   half: TargetHalf | null;
+  /** the source half, where the other side holds the target (protocol 2) */
+  source: SourceHalf | null;
   ch: Channel;
   lastProgress: number;
 }
@@ -104,6 +113,16 @@ function needHalf(state: ServerState): TargetHalf {
   return state.half;
 }
 
+function needSource(state: ServerState): SourceHalf {
+  if (!state.source) throw new Error('no source is open on this connection');
+  return state.source;
+}
+
+/** The half a descent lists: the source where one is open here, else the target. */
+function listed(state: ServerState): SourceHalf | TargetHalf {
+  return state.source ?? needHalf(state);
+}
+
 async function answer(
   f: Frame,
   version: string,
@@ -118,17 +137,49 @@ async function answer(
         return { id, t: 'pong', version, protocol };
       case 'open':
         return { id, t: 'opened', path: openFolder(m.path) };
+      case 'browse':
+        // The app's folder browser, on this machine (protocol 2): a path relative to the home.
+        return { id, t: 'listing', listing: browseHere(m.path) };
+      case 'openSource': {
+        if (state.half || state.source)
+          throw new Error('a pair is already open on this connection');
+        state.source = SourceHalf.open(m as unknown as OpenSourceRequest);
+        return {
+          id,
+          t: 'sourceOpened',
+          source: state.source.source,
+          ignore: state.source.ignore,
+          ...state.source.place(),
+        };
+      }
+      case 'scanSource':
+        return {
+          id,
+          t: 'scanned',
+          ...(await needSource(state).scan(m as unknown as ScanSourceRequest, (p) =>
+            sendProgress(state, p),
+          )),
+        };
+      case 'read': {
+        const r = needSource(state).read(m.path, m.index, m.pages);
+        return [{ id, t: 'chunk', ...(r.pages ? { pages: r.pages } : {}) }, r.bytes];
+      }
+      case 'deltaFrom': {
+        const d = needSource(state).delta(m.path, m.first, m.count, f.bytes);
+        return [{ id, t: 'delta', ops: d.ops }, d.literals];
+      }
       case 'openTarget': {
-        if (state.half) throw new Error('a target is already open on this connection');
+        if (state.half || state.source)
+          throw new Error('a target is already open on this connection');
         state.half = await TargetHalf.open(m as unknown as OpenTargetRequest, (p) =>
           sendProgress(state, p),
         );
         return { id, t: 'scanned', ...(await state.half.scan()) };
       }
       case 'list':
-        return { id, t: 'listed', lists: needHalf(state).list(m.dirs) };
+        return { id, t: 'listed', lists: listed(state).list(m.dirs) };
       case 'chunkIds':
-        return { id, t: 'chunkIds', chunks: needHalf(state).chunkIds(m.paths) };
+        return { id, t: 'chunkIds', chunks: listed(state).chunkIds(m.paths) };
       case 'baseline':
         return { id, t: 'ok', recorded: needHalf(state).baseline(m.dirs, m.entries) };
       case 'stage':
@@ -164,9 +215,21 @@ async function answer(
     }
   } catch (e) {
     const code =
-      e instanceof PairBusyError ? 'busy' : e instanceof RefusalError ? 'refused' : 'failed';
+      e instanceof PairBusyError
+        ? 'busy'
+        : e instanceof RefusalError
+          ? 'refused'
+          : e instanceof ItemError
+            ? 'item'
+            : 'failed';
     return { id, t: 'error', code, message: (e as Error).message };
   }
+}
+
+/** browseFolder on this machine, for a path the other side gave (relative to the home). */
+function browseHere(p: unknown): FolderListing {
+  if (typeof p !== 'string') throw new Error('browse needs a path');
+  return browseFolder(path.resolve(os.homedir(), p === '' ? '.' : p));
 }
 
 /** A folder of this machine as the other side named it: relative to the home, real path. */

@@ -151,6 +151,51 @@ function resolveTarget(p: string): { target: string; given: string; exists: bool
   }
 }
 
+/** The children of each of `dirs` in `tree`, in their order (a descent's `list`). */
+export function listChildren(tree: IdTree, dirs: unknown): WireChild[][] {
+  if (!Array.isArray(dirs)) throw new Error('list needs folders');
+  const nodes = tree.nodes;
+  return dirs.map((d) => {
+    const n = nodes.get(String(d));
+    if (n?.type !== 'dir') return [];
+    return (n.children ?? []).map((name) =>
+      encodeChild(name, nodes.get(joinPath(String(d), name))!),
+    );
+  });
+}
+
+/** Each file's chunk ids in `tree`, base64 (null where it is no file). */
+export function chunkIdsFor(tree: IdTree, paths: unknown): (string | null)[] {
+  if (!Array.isArray(paths)) throw new Error('chunkIds needs paths');
+  return paths.map((p) => {
+    const n = tree.nodes.get(String(p));
+    return n?.type === 'file' ? chunkIdsOf(tree, String(p)).toString('base64') : null;
+  });
+}
+
+/**
+ * What of `chunk` (a source chunk) to send to a side whose old chunk at its place has the page
+ * ids `theirs`: the indexes of the 4 KiB pages that differ, and their bytes in that order.
+ */
+export function differingPages(
+  hasher: SchemeHasher,
+  chunk: Buffer,
+  theirs: Buffer,
+): { pages: number[]; bytes: Buffer } {
+  const ours = pageIds(hasher, chunk);
+  const pages: number[] = [];
+  const parts: Buffer[] = [];
+  const oldPages = theirs.length / PAGE_ID_BYTES;
+  for (let p = 0; p * PAGE_SIZE < chunk.length; p++) {
+    const a = ours.subarray(p * PAGE_ID_BYTES, (p + 1) * PAGE_ID_BYTES);
+    if (p < oldPages && a.equals(theirs.subarray(p * PAGE_ID_BYTES, (p + 1) * PAGE_ID_BYTES)))
+      continue;
+    pages.push(p);
+    parts.push(chunk.subarray(p * PAGE_SIZE, Math.min((p + 1) * PAGE_SIZE, chunk.length)));
+  }
+  return { pages, bytes: Buffer.concat(parts) };
+}
+
 export class TargetHalf {
   private tgt: ScanResult | null = null;
   private staged: StagedChunks;
@@ -161,6 +206,25 @@ export class TargetHalf {
     private readonly hasher: SchemeHasher,
   ) {
     this.staged = new StagedChunks(session.pair.targetFs, hasher);
+  }
+
+  /**
+   * The target half over a session this process opened itself: a local target whose source is
+   * on another machine (remoteSourceSession.ts). The session is the half's, closed with it.
+   */
+  static async over(session: SyncSession): Promise<TargetHalf> {
+    return new TargetHalf(session, await createSchemeHasher(session.scheme));
+  }
+
+  /** The local pair under this half (its target folder, lock, index and probe). */
+  get pair(): SyncSession['pair'] {
+    return this.session.pair;
+  }
+
+  /** What the last scan saw of the target. */
+  get target(): ScanResult {
+    if (!this.tgt) throw new Error('scan the target first');
+    return this.tgt;
   }
 
   static async open(
@@ -217,24 +281,12 @@ export class TargetHalf {
 
   /** The children of each folder, in their order (encodeChild; files without chunk ids). */
   list(dirs: unknown): WireChild[][] {
-    if (!Array.isArray(dirs)) throw new Error('list needs folders');
-    const nodes = this.tree.nodes;
-    return dirs.map((d) => {
-      const n = nodes.get(String(d));
-      if (n?.type !== 'dir') return [];
-      return (n.children ?? []).map((name) =>
-        encodeChild(name, nodes.get(joinPath(String(d), name))!),
-      );
-    });
+    return listChildren(this.tree, dirs);
   }
 
   /** Each file's chunk ids, base64 (null where it is no file). */
   chunkIds(paths: unknown): (string | null)[] {
-    if (!Array.isArray(paths)) throw new Error('chunkIds needs paths');
-    return paths.map((p) => {
-      const n = this.tree.nodes.get(String(p));
-      return n?.type === 'file' ? chunkIdsOf(this.tree, String(p)).toString('base64') : null;
-    });
+    return chunkIdsFor(this.tree, paths);
   }
 
   /**
@@ -264,15 +316,20 @@ export class TargetHalf {
   /** Takes the plan to apply with the source nodes it writes; returns the chunks still missing. */
   stage(items: unknown, sources: unknown): Need[] {
     if (!Array.isArray(items) || !Array.isArray(sources)) throw new Error('stage needs a plan');
+    const nodes = new Map<string, TreeNode>();
+    for (const s of sources as [string, WireNode][]) nodes.set(String(s[0]), decodeNode(s[1]));
+    return this.stageNodes(items as PlanItem[], nodes);
+  }
+
+  /**
+   * stage() with the source nodes as they are (files with their chunk ids): where the source is
+   * the far side and this side applies (remoteSourceSession.ts).
+   */
+  stageNodes(items: PlanItem[], nodes: Map<string, TreeNode>): Need[] {
     const tree = this.tree;
     const t = this.session.pair.targetFs;
-    const nodes = new Map<string, TreeNode>();
     const entries = new Map<string, WalkEntry>();
-    for (const s of sources as [string, WireNode][]) {
-      const n = decodeNode(s[1]);
-      nodes.set(String(s[0]), n);
-      entries.set(String(s[0]), entryOfNode(n));
-    }
+    for (const [p, n] of nodes) entries.set(p, entryOfNode(n));
     const source: ScanResult = {
       tree: { scheme: this.session.scheme, idBytes: this.hasher.idBytes, nodes },
       walk: { root: this.session.pair.source, entries, skipped: [], collisions: [] },
@@ -283,7 +340,7 @@ export class TargetHalf {
     const ib = this.hasher.idBytes;
     const needs: Need[] = [];
     const asked = new Set<string>();
-    for (const it of items as PlanItem[]) {
+    for (const it of items) {
       if (it.kind !== 'create' && it.kind !== 'update' && it.kind !== 'replaceType') continue;
       const n = nodes.get(it.path);
       if (n?.type !== 'file' || it.linkTo || !n.chunkIds || !n.chunkSize) continue;
@@ -322,7 +379,7 @@ export class TargetHalf {
         (old as ReturnType<typeof t.openRead> | null)?.close();
       }
     }
-    this.pending = { items: items as PlanItem[], source, needs };
+    this.pending = { items, source, needs };
     return needs;
   }
 

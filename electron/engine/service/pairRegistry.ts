@@ -16,6 +16,7 @@ import {
   RefusalError,
   remoteTargetOf,
   resolvePair,
+  resolveTarget,
   resolveSource,
   type PairPaths,
 } from '../pair/pair.js';
@@ -127,12 +128,48 @@ export function isRemoteTarget(target: string): boolean {
   return !path.isAbsolute(target);
 }
 
+/** Whether a stored source is a folder on another machine (the same rule as isRemoteTarget). */
+export const isRemoteSource = isRemoteTarget;
+
+/**
+ * A pair with its source on another machine: the source as given, the target resolved here. The
+ * same key as the CLI's pull (remoteSourceSession.ts): one index for both.
+ */
+export function remoteSourcePair(where: RemoteLocation, targetArg: string): PairPaths {
+  const source = formatLocation(where);
+  const { target, targetExists } = resolveTarget(targetArg);
+  return { source, target, targetGiven: target, targetExists, key: pairKey(source, target) };
+}
+
 /** A pair with its target on another machine: the source resolved here, the target as given. */
 export function remotePair(sourceArg: string, where: RemoteLocation): PairPaths {
   const source = resolveSource(sourceArg);
   const target = formatLocation(where);
   // The same key as the CLI's remote session (remoteSession.ts): one index for both.
   return { source, target, targetGiven: target, targetExists: true, key: pairKey(source, target) };
+}
+
+/**
+ * A pair's folders as given (typed, dropped, an address): resolved here where local, kept as
+ * their address where on another machine (the source, a pull; or the target). One folder of a
+ * pair must be on this machine.
+ */
+export function pairPathsOf(
+  source: string,
+  target: string,
+): { paths: PairPaths; remote: RemoteLocation | null; remoteSource: boolean } {
+  const remoteSource = remoteTargetOf(source);
+  const remoteTarget = remoteTargetOf(target);
+  if (remoteSource && remoteTarget)
+    throw new RefusalError(
+      `${source} and ${target} are both on other machines; one folder of a pair must be on this one`,
+    );
+  const paths = remoteSource
+    ? remoteSourcePair(remoteSource, target)
+    : remoteTarget
+      ? remotePair(source, remoteTarget)
+      : resolvePair(source, target);
+  return { paths, remote: remoteSource ?? remoteTarget, remoteSource: remoteSource !== null };
 }
 
 const NO_FIDELITY = { xattrs: false, acls: false, hardLinks: false, owners: false };
@@ -198,10 +235,7 @@ export class PairRegistry {
    * what the pair's index remembers from the CLI, so watching keeps what `tandem sync -X` set.
    */
   add(input: AddPairInput, fidelity: 'newPair' | 'remembered' = 'newPair'): PairConfig {
-    const remote = remoteTargetOf(input.target);
-    const paths = remote
-      ? remotePair(input.source, remote)
-      : resolvePair(input.source, input.target);
+    const { paths, remote, remoteSource } = pairPathsOf(input.source, input.target);
     if (remote && FIDELITY_KEYS.some((k) => input[k]))
       throw new RefusalError(
         `extended attributes, ACLs, hard links and owners are not yet kept for a folder on another machine (${remote.host}); leave them off`,
@@ -209,7 +243,7 @@ export class PairRegistry {
     const twoWay = input.mode === 'twoWay';
     if (twoWay && remote)
       throw new RefusalError(
-        `a two-way pair is of two local folders in this version, and ${input.target} is on ${remote.host}`,
+        `a two-way pair is of two local folders in this version, and ${remoteSource ? input.source : input.target} is on ${remote.host}`,
       );
     if (twoWay && FIDELITY_KEYS.some((k) => input[k]))
       throw new RefusalError(
@@ -261,10 +295,11 @@ export class PairRegistry {
     if (i < 0) throw new RefusalError(`no pair with id ${id}`);
     const next = { ...this.data.pairs[i]!, ...validateSettings(patch) };
     if (next.mode === 'twoWay') {
-      if (isRemoteTarget(next.target))
-        throw new RefusalError(
-          `a two-way pair is of two local folders in this version, and ${next.target} is on another machine`,
-        );
+      for (const f of [next.source, next.target])
+        if (isRemoteTarget(f))
+          throw new RefusalError(
+            `a two-way pair is of two local folders in this version, and ${f} is on another machine`,
+          );
       // Not kept by two-way pairs yet: a pair made two-way stops asking for them.
       Object.assign(next, NO_FIDELITY);
     }

@@ -16,8 +16,14 @@ import { parseLocation } from '../../shared/remoteAddress.js';
 import { splitCommand } from '../../shared/command.js';
 import { appVersion } from '../core/runtime/appVersion.js';
 import { RemoteError } from '../remote/connection.js';
-import { RemoteBusyError, RemoteSession, type RemoteProgress } from '../remote/remoteSession.js';
-import { isRemoteTarget } from './pairRegistry.js';
+import {
+  RemoteBusyError,
+  RemoteSession,
+  type RemoteProgress,
+  type RemoteSessionOptions,
+} from '../remote/remoteSession.js';
+import { isRemoteSource, isRemoteTarget, remoteSourcePair } from './pairRegistry.js';
+import { RemoteSourceSession } from '../remote/remoteSourceSession.js';
 import {
   FIDELITY_KEYS,
   PENDING_EVENT_LIMIT,
@@ -267,6 +273,13 @@ export class PairRunner {
       this.status.watcher = { mode: 'off', needed: 0, limit: null };
       return;
     }
+    // A source on another machine is not watched from here: the pair is compared every minute
+    // (an unchanged far source costs its own walk there and the root ids here).
+    if (isRemoteSource(this.pair.source)) {
+      this.status.watcher = { mode: 'polling', needed: 0, limit: null };
+      this.startPolling();
+      return;
+    }
     let up = false;
     let last: WatcherHealth = { mode: 'off', needed: 0, limit: null };
     const report = (h: WatcherHealth) => {
@@ -428,30 +441,32 @@ export class PairRunner {
                 };
         this.reportProgress(progress);
       };
-      session = isRemoteTarget(this.pair.target)
-        ? await this.openRemote(confirmTarget, onProgress)
-        : this.pair.mode === 'twoWay'
-          ? await this.openTwoWay(confirmTarget, abort.signal, onProgress)
-          : await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
-              signal: abort.signal,
-              write: true,
-              confirmTarget,
-              scheme: this.pair.scheme,
-              ignore: this.pair.ignore,
-              // Always given, never left to what the index remembers: the pair's settings are the
-              // truth for the service (a change forgets the stored folder or attribute ids, see
-              // syncSession).
-              xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
-              hardLinks: this.pair.hardLinks,
-              owners: this.pair.owners,
-              retentionDays: this.pair.retentionDays,
-              verifyStored,
-              home: this.deps.home,
-              ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
-              // The pair's mode in the registry is a person's word (the app asks before changing it).
-              changeMode: true,
-              onProgress,
-            });
+      session = isRemoteSource(this.pair.source)
+        ? await this.openRemote(confirmTarget, onProgress, true)
+        : isRemoteTarget(this.pair.target)
+          ? await this.openRemote(confirmTarget, onProgress)
+          : this.pair.mode === 'twoWay'
+            ? await this.openTwoWay(confirmTarget, abort.signal, onProgress)
+            : await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
+                signal: abort.signal,
+                write: true,
+                confirmTarget,
+                scheme: this.pair.scheme,
+                ignore: this.pair.ignore,
+                // Always given, never left to what the index remembers: the pair's settings are the
+                // truth for the service (a change forgets the stored folder or attribute ids, see
+                // syncSession).
+                xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
+                hardLinks: this.pair.hardLinks,
+                owners: this.pair.owners,
+                retentionDays: this.pair.retentionDays,
+                verifyStored,
+                home: this.deps.home,
+                ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
+                // The pair's mode in the registry is a person's word (the app asks before changing it).
+                changeMode: true,
+                onProgress,
+              });
       if (confirmTarget) {
         this.confirmTarget = false;
         this.deps.log.warn({ target: this.pair.target }, 'target confirmed by a person: accepted');
@@ -735,14 +750,12 @@ export class PairRunner {
   /** Failed connections to a remote target in a row (the backoff before the next try). */
   private remoteFailures = 0;
 
-  /** A remote target's session for one cycle: a connection of its own, closed with it. */
-  private async openRemote(
+  /** What a remote pair's session takes from this pair's settings, for one cycle. */
+  private remoteOptions(
     confirmTarget: boolean,
     onProgress: (p: RemoteProgress) => void,
-  ): Promise<CycleSession> {
-    const where = parseLocation(this.pair.target);
-    if (where.kind !== 'remote') throw new Error(`${this.pair.target} is not a remote address`);
-    const rs = await RemoteSession.open(this.pair.source, where, {
+  ): RemoteSessionOptions {
+    return {
       version: appVersion(),
       write: true,
       confirmTarget,
@@ -755,16 +768,36 @@ export class PairRunner {
       ...(this.pair.remoteTandem ? { remoteTandem: this.pair.remoteTandem } : {}),
       ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
       onProgress,
-    });
+    };
+  }
+
+  /**
+   * A remote pair's session for one cycle (a connection of its own, closed with it): the target
+   * on another machine, or with `pull` the source. Nothing on the far side is watched from here:
+   * every cycle compares the whole pair (an unchanged far side costs its root ids).
+   */
+  private async openRemote(
+    confirmTarget: boolean,
+    onProgress: (p: RemoteProgress) => void,
+    pull = false,
+  ): Promise<CycleSession> {
+    const address = pull ? this.pair.source : this.pair.target;
+    const where = parseLocation(address);
+    if (where.kind !== 'remote') throw new Error(`${address} is not a remote address`);
+    const opts = this.remoteOptions(confirmTarget, onProgress);
+    const rs = pull
+      ? await RemoteSourceSession.open(where, this.pair.target, opts)
+      : await RemoteSession.open(this.pair.source, where, opts);
+    const pair = pull
+      ? (rs as RemoteSourceSession).pairState
+      : {
+          targetExists: true,
+          get recovery() {
+            return rs.recovery;
+          },
+        };
     return {
-      pair: {
-        targetExists: true,
-        get recovery() {
-          return rs.recovery;
-        },
-      },
-      // Nothing on the far side is watched from here: every cycle compares the whole pair (an
-      // unchanged far side costs its root ids).
+      pair,
       planChanged: () => Promise.resolve(null),
       plan: () => rs.plan(),
       linkedFiles: 0,
@@ -932,7 +965,11 @@ export class PairRunner {
       side === 'source'
         ? [this.pair.target, this.pair.source]
         : [this.pair.source, this.pair.target];
-    const pair = await openPair(resolvePair(from, to), {
+    // A pull's source is an address: the target is this machine's, its key the pull's.
+    const remoteFrom = side === 'target' && isRemoteSource(from) ? parseLocation(from) : null;
+    const paths =
+      remoteFrom?.kind === 'remote' ? remoteSourcePair(remoteFrom, to) : resolvePair(from, to);
+    const pair = await openPair(paths, {
       createTarget: true,
       home: this.deps.home,
     });

@@ -136,6 +136,59 @@ describe.skipIf(skip !== null)(
       if (!listed.ok) expect(listed.error.message).toMatch(/kept on that machine/);
     }, 120_000);
 
+    it('pulls from a source on another machine into a local folder, compared on each cycle, its versions kept here', async () => {
+      // The far source is `src` addressed through ssh; the target is a local folder.
+      const local = path.join(dir, 'local');
+      service = new SyncService({
+        home: path.join(dir, 'home'),
+        threads: 0,
+        watcherFactory: createWatcherFactory({ settleMs: 200 }),
+      });
+      events = [];
+      service.on((e) => events.push(e));
+      const pair = ok(
+        await service.addPair({
+          source: `${sshd.host}:${src}`,
+          target: local,
+          rsh: `ssh -F ${sshd.configFile}`,
+          remoteTandem: TANDEM,
+          policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 100 },
+        }),
+      );
+      expect(pair.source).toBe(`${sshd.host}:${src}`);
+      expect(pair.target).toBe(fs.realpathSync(dir) + '/local');
+      await until(
+        () => readOrNull(path.join(local, 'docs', 'b.txt')) === 'beta',
+        60_000,
+        'the first copy into the local folder',
+      );
+      expect(readOrNull(path.join(local, 'a.txt'))).toBe('alpha');
+      const status = await statusOf(pair.id);
+      expect(status.lastError).toBeUndefined();
+      // Nothing on the far side is watched from here: the pair is compared on a timer.
+      expect(status.watcher.mode).toBe('polling');
+
+      // An edit and a deletion on the far source arrive with the next cycle.
+      fs.writeFileSync(path.join(src, 'docs', 'new.txt'), 'gamma');
+      fs.rmSync(path.join(src, 'a.txt'));
+      ok(await service.scanNow(pair.id));
+      await until(
+        () =>
+          readOrNull(path.join(local, 'docs', 'new.txt')) === 'gamma' &&
+          !fs.existsSync(path.join(local, 'a.txt')),
+        60_000,
+        'the far edit and deletion in the local folder',
+      );
+      // The target is this machine's: its versions are listed and restored here.
+      const listed = ok(await service.listVersions(pair.id, 'a.txt'));
+      expect(listed.length).toBe(1);
+      ok(await service.restoreVersion(pair.id, 'a.txt', listed[0]!.run, listed[0]!.stored));
+      expect(readOrNull(path.join(local, 'a.txt'))).toBe('alpha');
+      // The far source was only read.
+      expect(fs.existsSync(path.join(src, '.tandem'))).toBe(false);
+      expect(fs.existsSync(path.join(src, 'a.txt'))).toBe(false);
+    }, 120_000);
+
     it('says a far side it cannot reach in the pair status, and tries again', async () => {
       const pair = await startPair(`nowhere.invalid:${far}`, {
         rsh: 'ssh -o ConnectTimeout=5',

@@ -29,9 +29,9 @@ import type {
 import { SchemeError } from '../core/hash/hashScheme.js';
 import { appVersion } from '../core/runtime/appVersion.js';
 import { browseFolder } from './folderBrowser.js';
-import { RefusalError, remoteTargetOf, resolvePair, tandemHome } from '../pair/pair.js';
+import { RefusalError, remoteTargetOf, tandemHome } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
-import { isRemoteTarget, PairRegistry, remotePair } from './pairRegistry.js';
+import { isRemoteTarget, PairRegistry, pairPathsOf } from './pairRegistry.js';
 
 /** A remote pair's versions are kept on the far side, which this version does not list. */
 function refuseRemoteVersions(target: string): void {
@@ -373,14 +373,19 @@ export class SyncService implements SyncApi {
 
   checkPair(source: string, target: string): Promise<Result<PairCheck>> {
     return wrap(() => {
-      const remote = remoteTargetOf(target);
-      const p = remote ? remotePair(source, remote) : resolvePair(source, target);
+      const p = pairPathsOf(source, target).paths;
       return { source: p.source, target: p.target, targetExists: p.targetExists };
     });
   }
 
   browseFolder(dir: string | null): Promise<Result<FolderListing>> {
-    return wrap(() => browseFolder(dir));
+    return wrap(async () => {
+      // An address (host:/path) is listed on that machine, through the user's own ssh.
+      const where = dir === null ? null : remoteTargetOf(dir.trim());
+      if (!where) return browseFolder(dir);
+      const { browseRemote } = await import('../remote/remoteBrowse.js');
+      return browseRemote(where, { version: appVersion() });
+    });
   }
 
   about(): Promise<Result<AboutInfo>> {

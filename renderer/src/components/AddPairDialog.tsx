@@ -123,7 +123,7 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
           hint={
             twoWay
               ? 'Changes made here go to B; a file changed on both sides waits for you to choose.'
-              : 'Tandem reads from here and never writes to it.'
+              : 'Tandem reads from here and never writes to it. It may be on another machine (host:/path) when the target is on this one.'
           }
           value={source}
           onChange={setSource}
@@ -148,7 +148,7 @@ export function AddPairDialog({ request, onClose, onCreated }: AddPairDialogProp
           hint={
             twoWay
               ? 'Changes made here go to A. Both folders are on this machine.'
-              : 'Tandem makes this folder identical to the source. It may be on another machine: host:/path, reached with your ssh (Tandem must be installed there).'
+              : 'Tandem makes this folder identical to the source. It may be on another machine (host:/path) when the source is on this one, reached with your ssh (Tandem must be installed there).'
           }
           value={target}
           onChange={setTarget}

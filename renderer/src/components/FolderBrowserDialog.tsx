@@ -2,7 +2,7 @@
 // (browseFolder) and the user walks the tree, types a path, or goes up.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { FolderListing } from '../contract.js';
-import { joinPath } from '../format.js';
+import { isAddress, joinPath } from '../format.js';
 import { useServices } from '../state/appContext.js';
 import { Dialog } from './Dialog.js';
 
@@ -44,8 +44,13 @@ export function FolderBrowserDialog({ start, onPick, onClose }: FolderBrowserDia
 
   useEffect(() => {
     void (async () => {
-      // A typed path that is not a folder yet (a target to create) falls back to home.
-      if ((await open(start && start.trim() ? start : null)) === 'refused' && start)
+      // A typed path that is not a folder yet (a target to create) falls back to home; an
+      // address that cannot be listed stays, with the reason shown (home is another machine's).
+      if (
+        (await open(start && start.trim() ? start : null)) === 'refused' &&
+        start &&
+        !isAddress(start)
+      )
         await open(null);
     })();
   }, [open, start]);
