@@ -463,20 +463,15 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
       return await watchTwoWay(folders, o, io);
     }
     const remote = remoteSide(folders);
-    if (cmd === 'watch' && remote?.pull)
-      throw new RefusalError(
-        `${folders[0]} is a folder on another machine (${remote.where.host}); watch takes a local source in this version (run \`tandem watch\` on ${remote.where.host}, or \`tandem sync\` from here)`,
-      );
-    const target = remote && !remote.pull ? remote.where : null;
     if (cmd === 'watch') {
       const logLevel = parseLogLevel(o['log-level']);
-      if (!target && (o.rsh !== undefined || o['remote-tandem'] !== undefined))
+      if (!remote && (o.rsh !== undefined || o['remote-tandem'] !== undefined))
         throw new UsageError(
-          `--${o.rsh !== undefined ? 'rsh' : 'remote-tandem'} is for a target on another machine (host:path), and ${folders[1]} is a local folder`,
+          `--${o.rsh !== undefined ? 'rsh' : 'remote-tandem'} is for a folder on another machine (host:path), and ${folders[0]} and ${folders[1]} are local folders`,
         );
-      // A remote target is the service's to resolve (pairRegistry): the source here, the target
-      // as its address.
-      const paths = target
+      // A folder on another machine is the service's to resolve (pairRegistry): kept as its
+      // address, the other resolved here.
+      const paths = remote
         ? { source: folders[0]!, target: folders[1]! }
         : resolvePair(folders[0]!, folders[1]!);
       const stop = new Promise<void>((resolve) => {
@@ -493,7 +488,7 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         stop,
         undefined,
         logLevel,
-        target
+        remote
           ? {
               ...(o.rsh !== undefined ? { rsh: o.rsh } : {}),
               ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),

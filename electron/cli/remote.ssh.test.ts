@@ -1041,27 +1041,47 @@ describe.skipIf(skip !== null)(
           },
         );
 
-        it(
-          'both folders on other machines, -X from one, and watch from one',
-          { timeout: 60_000 },
-          async () => {
-            putFile(sb.source, 'a.txt', 'a');
-            expectRefusal(
-              await cli(['sync', farSource(), far(), ...remoteArgs()]),
-              /are both on other machines; one folder of a pair must be on this one/,
-            );
-            expectRefusal(
-              await pullRun(['--yes', '-X']),
-              /^tandem: -X is not yet kept for a folder on another machine \(tandem-test\); sync without it, or from a local folder$/,
-            );
-            expectRefusal(
-              await cli(['watch', farSource(), sb.target, ...remoteArgs()]),
-              /watch takes a local source in this version/,
-            );
-            expect(fs.readdirSync(sb.target)).toEqual([]);
-          },
-        );
+        it('both folders on other machines, and -X from one', { timeout: 60_000 }, async () => {
+          putFile(sb.source, 'a.txt', 'a');
+          expectRefusal(
+            await cli(['sync', farSource(), far(), ...remoteArgs()]),
+            /are both on other machines; one folder of a pair must be on this one/,
+          );
+          expectRefusal(
+            await pullRun(['--yes', '-X']),
+            /^tandem: -X is not yet kept for a folder on another machine \(tandem-test\); sync without it, or from a local folder$/,
+          );
+          expect(fs.readdirSync(sb.target)).toEqual([]);
+        });
       });
+
+      it(
+        'watches a pull: the far tree arrives, it says when the pair is ready, and SIGINT stops it',
+        { timeout: 120_000 },
+        async () => {
+          putFile(sb.source, 'docs/a.txt', 'from the far side');
+          const before = sourceNow();
+          const args = ['watch', farSource(), sb.target, '--auto', ...remoteArgs()];
+          const child = spawnCli(args, { home: sb.home, cwd: sb.base });
+          let out = '';
+          child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+          const exited = new Promise<number | null>((resolve) =>
+            child.on('exit', (c) => resolve(c)),
+          );
+          try {
+            await until('the ready line', () => /compared every minute: in sync/.test(out), 60_000);
+          } finally {
+            child.kill('SIGINT');
+          }
+          expect(await exited, out).toBe(0);
+          expect(out).toMatch(new RegExp(`watching ${sshd.host}:.* -> `));
+          expectIdentical();
+          expect(
+            diffSnapshots(before, sourceNow(), { mode: true, mtime: true, inode: true }),
+          ).toEqual([]);
+        },
+      );
 
       it(
         `leaves every local file old or new when a pull is killed on either side, and converges (${PULL_KILL_TRIALS} trials, seed ${PULL_KILL_SEED})`,

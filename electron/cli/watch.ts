@@ -6,6 +6,7 @@ import { createWatcherFactory } from '../engine/service/watcherFactory.js';
 import { formatBytes } from '../shared/format.js';
 import { formatItem, showPath } from './format.js';
 import type { LogLevel } from '../engine/service/logFile.js';
+import { remoteTargetOf } from '../engine/pair/pair.js';
 
 export interface WatchIo {
   out: (s: string) => void;
@@ -40,6 +41,7 @@ export async function runWatch(
   // once a scan that began with the watcher up has ended, every change is seen: said once, as
   // "watching: in sync" (or "watching: N changes pending").
   let scannedWatching = false;
+  const pull = remoteTargetOf(source) !== null;
   let readySaid = false;
   service.on((e: SyncEvent) => {
     if (e.type === 'pairStatus')
@@ -51,11 +53,16 @@ export async function runWatch(
     const line = describeEvent(e);
     if (e.type === 'pairStatus' && !readySaid) {
       const { state, watcher } = e.status;
-      if (state === 'scanning' && watcher.mode === 'watching') scannedWatching = true;
+      // A far source is not watched from here: its pair is ready once a comparison has ended.
+      if (
+        state === 'scanning' &&
+        (watcher.mode === 'watching' || (pull && watcher.mode === 'polling'))
+      )
+        scannedWatching = true;
       else if (scannedWatching && line && (state === 'inSync' || state === 'pending')) {
         readySaid = true;
         lastStatusLine = line;
-        io.out(`${stamp()} watching: ${line}`);
+        io.out(`${stamp()} ${pull ? 'compared every minute' : 'watching'}: ${line}`);
         return;
       }
     }

@@ -14,7 +14,6 @@
 //      is sent whole, or, where the far side holds an old chunk at its place, as the 4 KiB pages
 //      whose ids differ (a hash of a hash again). The far side checks each against its id, keeps
 //      it in `.tandem/incoming`, and applies with its own journaled, versioned apply.
-import os from 'node:os';
 import type { ApplyResult, Plan, PlanItem, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
 import { formatLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
@@ -34,6 +33,7 @@ import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { ItemError } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
 import { decodeSignature, encodeDelta } from './delta.js';
+import { sourceLabelOf } from './farVersions.js';
 import { indexFileOf, pairKey, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
 import { planHolds, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
 import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
@@ -214,7 +214,7 @@ export class RemoteSession {
     const far = this.request({
       t: 'openTarget',
       path: this.where.path,
-      sourceLabel: `${os.hostname()}:${source}`,
+      sourceLabel: sourceLabelOf(source),
       write: this.opts.write,
       confirmTarget: this.opts.confirmTarget === true,
       scheme,

@@ -3,7 +3,8 @@
 // which ssh passes back. It ends when the other side closes its end.
 //
 // It answers `ping` (its version and the protocol agreed), `open` (a folder of its machine,
-// resolved there), `browse` (the app's folder browser there, protocol 2), the requests of a sync whose target is here (targetHalf.ts): openTarget,
+// resolved there), `browse` (the app's folder browser there, protocol 2), `versions` and `restore` (a push's
+// far target's versions, for the app; protocol 2), the requests of a sync whose target is here (targetHalf.ts): openTarget,
 // list, chunkIds, baseline, stage, chunk, signature, delta, apply; and, from protocol 2, those of
 // a sync whose source is here (sourceHalf.ts): openSource, scanSource, list, chunkIds, read,
 // deltaFrom. Requests are answered one at a time, in order;
@@ -21,6 +22,7 @@ import type { SessionProgress } from '../pair/syncSession.js';
 import { packNeeds, TargetHalf, type OpenTargetRequest } from './targetHalf.js';
 import type { FolderListing } from '../../shared/syncApi.js';
 import { browseFolder } from '../service/folderBrowser.js';
+import { farListVersions, farRestore } from './farVersions.js';
 import { SourceHalf, type OpenSourceRequest, type ScanSourceRequest } from './sourceHalf.js';
 
 /** Progress of a far apply goes back at most this often. */
@@ -137,6 +139,10 @@ async function answer(
         return { id, t: 'pong', version, protocol };
       case 'open':
         return { id, t: 'opened', path: openFolder(m.path) };
+      case 'versions':
+        return { id, t: 'versions', versions: farListVersions(m) };
+      case 'restore':
+        return { id, t: 'restored', ...(await farRestore(m)) };
       case 'browse':
         // The app's folder browser, on this machine (protocol 2): a path relative to the home.
         return { id, t: 'listing', listing: browseHere(m.path) };

@@ -126,7 +126,7 @@ export function pageIds(hasher: SchemeHasher, chunk: Buffer): Buffer {
 }
 
 /** The target folder as the other side named it, resolved on this machine. */
-function resolveTarget(p: string): { target: string; given: string; exists: boolean } {
+export function resolveTarget(p: string): { target: string; given: string; exists: boolean } {
   const given = path.resolve(os.homedir(), p === '' ? '.' : p);
   try {
     const real = fs.realpathSync(given);

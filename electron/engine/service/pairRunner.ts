@@ -12,10 +12,10 @@ import {
   type Plan,
   type PlanItem,
 } from '../../shared/plan.js';
-import { parseLocation } from '../../shared/remoteAddress.js';
+import { parseLocation, type RemoteLocation } from '../../shared/remoteAddress.js';
 import { splitCommand } from '../../shared/command.js';
 import { appVersion } from '../core/runtime/appVersion.js';
-import { RemoteError } from '../remote/connection.js';
+import { RemoteError, type ConnectOptions } from '../remote/connection.js';
 import {
   RemoteBusyError,
   RemoteSession,
@@ -51,7 +51,9 @@ import {
   listVersions,
   type RestoreOptions,
   type RestoreResult,
+  type VersionListing,
 } from '../core/target/versionRestore.js';
+import { remoteRestore, remoteVersions } from '../remote/farVersions.js';
 import { historyOf } from './historyStore.js';
 import { isTargetChanged, targetChangedSentence } from './targetRefusal.js';
 import type { Logger } from './serviceLog.js';
@@ -87,6 +89,8 @@ export interface RunnerDeps {
   threads?: number;
   /** how often a pair that cannot be watched is rescanned */
   pollMs?: number;
+  /** a pull pair waits at least this many times its last comparison's length (PULL_DUTY) */
+  pullDuty?: number;
   /** a source file modified less than this long ago is still being written: wait for it */
   quietMs?: number;
 }
@@ -96,6 +100,8 @@ const HOUR = 3_600_000;
 const MAX_CHANGED = 10_000;
 const BUSY_RETRY_MS = 5_000;
 const REMOTE_RETRY_MS = 5_000;
+/** A pull pair waits at least this many times its last comparison's length before the next. */
+const PULL_DUTY = 20;
 const REMOTE_RETRY_MAX_MS = 5 * 60_000;
 
 /** What a cycle needs of its session: a local pair's SyncSession, or a remote target's. */
@@ -137,6 +143,9 @@ export class PairRunner {
   private watcher: WatcherLike | null = null;
   private timers: NodeJS.Timeout[] = [];
   private pollTimer: NodeJS.Timeout | null = null;
+  /** a pull pair's next comparison (schedulePull), and how long the last one took */
+  private pullTimer: NodeJS.Timeout | null = null;
+  private lastPullMs = 0;
   /** notices already said (noticeOnce) */
   private readonly said = new Set<string>();
   private running: Promise<void> | null = null;
@@ -223,6 +232,7 @@ export class PairRunner {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.pollTimer = null;
+    this.pullTimer = null;
     await this.watcher?.close();
     this.watcher = null;
     await this.running?.catch(() => undefined);
@@ -250,6 +260,7 @@ export class PairRunner {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.pollTimer = null;
+    this.pullTimer = null;
     this.watchGap();
     await this.watcher?.close();
     this.watcher = null;
@@ -277,7 +288,7 @@ export class PairRunner {
     // (an unchanged far source costs its own walk there and the root ids here).
     if (isRemoteSource(this.pair.source)) {
       this.status.watcher = { mode: 'polling', needed: 0, limit: null };
-      this.startPolling();
+      this.schedulePull();
       return;
     }
     let up = false;
@@ -325,6 +336,31 @@ export class PairRunner {
    *  anything was ever applied to it). */
   private usedTarget(): boolean {
     return this.store.getMeta('targetUsed') === '1' || this.store.history.list(0, 1).length > 0;
+  }
+
+  /**
+   * A pull pair's next comparison: a minute after the last one ended, or PULL_DUTY times as long
+   * as it took if that is more, so that the far side's walk of a large source keeps that machine
+   * busy a twentieth of the time at most (a walk of a million files there takes tens of seconds).
+   */
+  private schedulePull(): void {
+    if (this.stopped || this.pullTimer) return;
+    const wait = Math.max(
+      this.deps.pollMs ?? RESCAN_INTERVAL_MS,
+      (this.deps.pullDuty ?? PULL_DUTY) * this.lastPullMs,
+    );
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      const t0 = performance.now();
+      void this.requestCycle(false).finally(() => {
+        this.lastPullMs = performance.now() - t0;
+        if (this.pullTimer === t) this.pullTimer = null;
+        this.schedulePull();
+      });
+    }, wait);
+    t.unref();
+    this.pullTimer = t;
+    this.timers.push(t);
   }
 
   /** Rescans on a timer where the watcher cannot cover the pair (at most one such timer). */
@@ -750,25 +786,44 @@ export class PairRunner {
   /** Failed connections to a remote target in a row (the backoff before the next try). */
   private remoteFailures = 0;
 
+  /** How this pair reaches its far side: its ssh command and the far side's tandem. */
+  private connectOptions(): ConnectOptions {
+    return {
+      version: appVersion(),
+      // No terminal can answer a prompt in the service: ssh fails instead of waiting.
+      batch: true,
+      ...(this.pair.rsh ? { rsh: splitCommand(this.pair.rsh) } : {}),
+      ...(this.pair.remoteTandem ? { remoteTandem: this.pair.remoteTandem } : {}),
+    };
+  }
+
   /** What a remote pair's session takes from this pair's settings, for one cycle. */
   private remoteOptions(
     confirmTarget: boolean,
     onProgress: (p: RemoteProgress) => void,
   ): RemoteSessionOptions {
     return {
-      version: appVersion(),
+      ...this.connectOptions(),
       write: true,
       confirmTarget,
       scheme: this.pair.scheme,
       ignore: this.pair.ignore,
       home: this.deps.home,
-      // No terminal can answer a prompt in the service: ssh fails instead of waiting.
-      batch: true,
-      ...(this.pair.rsh ? { rsh: splitCommand(this.pair.rsh) } : {}),
-      ...(this.pair.remoteTandem ? { remoteTandem: this.pair.remoteTandem } : {}),
       ...(this.deps.threads !== undefined ? { threads: this.deps.threads } : {}),
       onProgress,
     };
+  }
+
+  /** The far target's address, for a push. */
+  private farTarget(): RemoteLocation {
+    const where = parseLocation(this.pair.target);
+    if (where.kind !== 'remote') throw new Error(`${this.pair.target} is not a remote address`);
+    return where;
+  }
+
+  /** The versions a push's far target keeps of `rel`, listed there over ssh. */
+  async remoteVersions(rel: string): Promise<VersionListing[]> {
+    return remoteVersions(this.farTarget(), rel, this.connectOptions());
   }
 
   /**
@@ -961,6 +1016,18 @@ export class PairRunner {
     side: 'source' | 'target' = 'target',
   ): Promise<void> {
     await this.running?.catch(() => undefined);
+    if (side === 'target' && isRemoteTarget(this.pair.target)) {
+      // A push's versions are on the far side, restored there under that pair's lock.
+      const { result, kept } = await remoteRestore(
+        this.farTarget(),
+        this.pair.source,
+        { rel, run, stored, scheme: this.pair.scheme },
+        this.connectOptions(),
+      );
+      this.recordRestore(rel, result, kept);
+      void this.requestCycle(false);
+      return;
+    }
     const [from, to] =
       side === 'source'
         ? [this.pair.target, this.pair.source]
@@ -984,31 +1051,36 @@ export class PairRunner {
         stored,
         scheme: this.pair.scheme,
       });
-      this.store.history.add([
-        {
-          time: Date.now(),
-          path: rel,
-          // Put back where nothing was, it is new again; over something, a change (kept first).
-          kind: r.replaced ? 'update' : 'create',
-          entry: r.restored.kind === 'symlink' ? 'symlink' : 'file',
-          bytes: r.restored.size,
-          outcome: 'restored',
-          keptVersion: r.replaced !== null,
-          ...(kept ? { restoredFrom: kept.time } : {}),
-        },
-      ]);
-      this.deps.log.info(
-        {
-          path: rel,
-          bytes: r.restored.size,
-          keptAt: kept ? new Date(kept.time).toISOString() : null,
-        },
-        'restored a version',
-      );
+      this.recordRestore(rel, r, kept ?? null);
     } finally {
       pair.close();
     }
     void this.requestCycle(false);
+  }
+
+  /** A restore in the pair's history and log. */
+  private recordRestore(rel: string, r: RestoreResult, kept: VersionListing | null): void {
+    this.store.history.add([
+      {
+        time: Date.now(),
+        path: rel,
+        // Put back where nothing was, it is new again; over something, a change (kept first).
+        kind: r.replaced ? 'update' : 'create',
+        entry: r.restored.kind === 'symlink' ? 'symlink' : 'file',
+        bytes: r.restored.size,
+        outcome: 'restored',
+        keptVersion: r.replaced !== null,
+        ...(kept ? { restoredFrom: kept.time } : {}),
+      },
+    ]);
+    this.deps.log.info(
+      {
+        path: rel,
+        bytes: r.restored.size,
+        keptAt: kept ? new Date(kept.time).toISOString() : null,
+      },
+      'restored a version',
+    );
   }
 
   pending(): PendingStore {

@@ -130,10 +130,20 @@ describe.skipIf(skip !== null)(
       const status = await statusOf(pair.id);
       expect(status.lastError).toBeUndefined();
       expect(status.watcher.mode).toBe('watching');
-      // Versions of a remote pair are on that machine: the service says so instead of guessing.
-      const listed = await service.listVersions(pair.id, 'a.txt');
-      expect(listed.ok).toBe(false);
-      if (!listed.ok) expect(listed.error.message).toMatch(/kept on that machine/);
+      // Versions of a push are on the far machine: listed there over ssh, and restored there.
+      const listed = ok(await service.listVersions(pair.id, 'a.txt'));
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ pairId: pair.id, path: 'a.txt' });
+      ok(await service.restoreVersion(pair.id, 'a.txt', listed[0]!.run, listed[0]!.stored));
+      expect(readOrNull(path.join(far, 'a.txt'))).toBe('alpha');
+      expect(ok(await service.listHistory(pair.id))[0]).toMatchObject({
+        path: 'a.txt',
+        outcome: 'restored',
+      });
+      // A name that is no version there is refused in a sentence, and nothing changes.
+      const bad = await service.restoreVersion(pair.id, 'a.txt', 'no-such-run', 'x');
+      expect(bad.ok).toBe(false);
+      expect(readOrNull(path.join(far, 'a.txt'))).toBe('alpha');
     }, 120_000);
 
     it('pulls from a source on another machine into a local folder, compared on each cycle, its versions kept here', async () => {
@@ -143,6 +153,10 @@ describe.skipIf(skip !== null)(
         home: path.join(dir, 'home'),
         threads: 0,
         watcherFactory: createWatcherFactory({ settleMs: 200 }),
+        // The far source is compared on a timer: after at least this, or twice the last
+        // comparison's length (20 times by default, which would make this test wait).
+        pollMs: 200,
+        pullDuty: 2,
       });
       events = [];
       service.on((e) => events.push(e));
@@ -182,12 +196,36 @@ describe.skipIf(skip !== null)(
       // The target is this machine's: its versions are listed and restored here.
       const listed = ok(await service.listVersions(pair.id, 'a.txt'));
       expect(listed.length).toBe(1);
+      const mark = events.length;
       ok(await service.restoreVersion(pair.id, 'a.txt', listed[0]!.run, listed[0]!.stored));
       expect(readOrNull(path.join(local, 'a.txt'))).toBe('alpha');
+      // The restore starts a cycle; once it has ended, only the timer starts the next one.
+      const states = () =>
+        events
+          .slice(mark)
+          .flatMap((e) =>
+            e.type === 'pairStatus' && e.status.pairId === pair.id ? [e.status.state] : [],
+          );
+      await until(
+        () => {
+          const st = states();
+          const i = st.indexOf('scanning');
+          return i >= 0 && st.slice(i + 1).some((x) => x !== 'scanning' && x !== 'syncing');
+        },
+        60_000,
+        'the cycle the restore started to end',
+      );
+      // Without a request, the timer compares the pair again and brings the next far edit.
+      fs.writeFileSync(path.join(src, 'later.txt'), 'delta');
+      await until(
+        () => readOrNull(path.join(local, 'later.txt')) === 'delta',
+        90_000,
+        'the next timed comparison',
+      );
       // The far source was only read.
       expect(fs.existsSync(path.join(src, '.tandem'))).toBe(false);
       expect(fs.existsSync(path.join(src, 'a.txt'))).toBe(false);
-    }, 120_000);
+    }, 150_000);
 
     it('says a far side it cannot reach in the pair status, and tries again', async () => {
       const pair = await startPair(`nowhere.invalid:${far}`, {

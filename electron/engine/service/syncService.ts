@@ -33,13 +33,6 @@ import { RefusalError, remoteTargetOf, tandemHome } from '../pair/pair.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { isRemoteTarget, PairRegistry, pairPathsOf } from './pairRegistry.js';
 
-/** A remote pair's versions are kept on the far side, which this version does not list. */
-function refuseRemoteVersions(target: string): void {
-  if (isRemoteTarget(target))
-    throw new RefusalError(
-      `the versions of ${target} are kept on that machine, in the folder's .tandem/versions; this version of Tandem lists and restores them for local pairs only`,
-    );
-}
 import { PairRunner, type WatcherFactory } from './pairRunner.js';
 import { listVersions, restoreVersion } from '../core/target/versionRestore.js';
 import { InvalidInputError, parseSelection } from './selection.js';
@@ -63,6 +56,8 @@ export interface ServiceOptions {
   threads?: number;
   /** how often a pair that cannot be watched is rescanned (default a minute) */
   pollMs?: number;
+  /** a pull pair waits at least this many times its last comparison's length (default 20) */
+  pullDuty?: number;
   /** how long a source file must be unmodified before it is synced (default 1 s) */
   quietMs?: number;
   /** what the log in $home/logs records (default info) */
@@ -99,6 +94,7 @@ export class SyncService implements SyncApi {
   private readonly watcherFactory: WatcherFactory | null;
   private readonly threads: number | undefined;
   private readonly pollMs: number | undefined;
+  private readonly pullDuty: number | undefined;
   private readonly quietMs: number | undefined;
   private readonly log: Logger;
   private readonly closeLog: () => void;
@@ -117,6 +113,7 @@ export class SyncService implements SyncApi {
     this.watcherFactory = opts.watcherFactory ?? null;
     this.threads = opts.threads;
     this.pollMs = opts.pollMs;
+    this.pullDuty = opts.pullDuty;
     this.quietMs = opts.quietMs;
   }
 
@@ -180,6 +177,7 @@ export class SyncService implements SyncApi {
       watcherFactory: this.watcherFactory,
       ...(this.threads !== undefined ? { threads: this.threads } : {}),
       ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
+      ...(this.pullDuty !== undefined ? { pullDuty: this.pullDuty } : {}),
       ...(this.quietMs !== undefined ? { quietMs: this.quietMs } : {}),
     });
     this.runners.set(p.id, r);
@@ -312,9 +310,11 @@ export class SyncService implements SyncApi {
   }
 
   listVersions(pairId: string, rel: string): Promise<Result<VersionInfo[]>> {
-    return wrap(() => {
+    return wrap(async () => {
       const r = this.runner(pairId);
-      refuseRemoteVersions(r.pair.target);
+      // A push's versions are on the far side: listed there, over the pair's own ssh.
+      if (isRemoteTarget(r.pair.target))
+        return (await r.remoteVersions(rel)).map((v) => ({ ...v, pairId }));
       const b = listVersions(r.pair.target, rel).map((v) => ({ ...v, pairId }));
       if (r.pair.mode !== 'twoWay') return b;
       // Both sides of a two-way pair are written, so each keeps versions: newest first, each
@@ -336,7 +336,6 @@ export class SyncService implements SyncApi {
   ): Promise<Result<null>> {
     return wrap(async () => {
       const r = this.runner(pairId);
-      refuseRemoteVersions(r.pair.target);
       if (side !== undefined && side !== 'source' && side !== 'target')
         throw new InvalidInputError(
           `side must be 'source' or 'target', not ${JSON.stringify(side)}`,
