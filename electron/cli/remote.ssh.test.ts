@@ -828,6 +828,16 @@ describe.skipIf(skip !== null)(
           fs.writeFileSync(Buffer.concat([Buffer.from(`${sb.source}/`), raw]), 'latin-1');
           setFolderTimes(sb.source, OLD);
 
+          // diff first: what a pull would make, exit 1, and the local target not created.
+          const before = sourceNow();
+          const d0 = await cli(['diff', farSource(), sb.target, '--json', ...remoteArgs()]);
+          expectSourceUntouched(before, d0);
+          expect(d0.code, describeRun(d0)).toBe(1);
+          const planned = parseJsonOutput<Plan>(d0);
+          expect(itemLines(planned)).toContain('sub/three.bin create');
+          expect(planned.source).toBe(farSource());
+          expect(fs.existsSync(sb.target), 'diff created the local target').toBe(false);
+
           const { run, out } = await pullYes();
           expect(run.stderr, describeRun(run)).not.toMatch(/^\s+at /m);
           expect(out.plan.source).toBe(farSource());

@@ -17,6 +17,12 @@ export interface ConnectOptions {
   version: string;
   /** the protocol versions to offer (tests offer others) */
   range?: { min: number; max: number };
+  /**
+   * ends the connection when aborted (a live pair paused or removed): ssh is stopped, every
+   * request waiting fails, and the far side ends as after a dropped connection (an apply item
+   * under way finishes or rolls back there)
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -80,7 +86,11 @@ export class RemoteConnection {
       opts.remoteTandem ?? 'tandem',
       'server',
     ];
+    opts.signal?.throwIfAborted();
     const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stop = () => child.kill();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    child.once('exit', () => opts.signal?.removeEventListener('abort', stop));
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString('utf8');

@@ -119,6 +119,8 @@ export class RemoteSourceSession {
         ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
         ...(opts.home ? { home: opts.home } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        // The local scan and apply stop at the same signal as the connection.
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const half = await TargetHalf.over(session);
       return new RemoteSourceSession(where, conn, half, session, opts);

@@ -478,9 +478,9 @@ export class PairRunner {
         this.reportProgress(progress);
       };
       session = isRemoteSource(this.pair.source)
-        ? await this.openRemote(confirmTarget, onProgress, true)
+        ? await this.openRemote(confirmTarget, onProgress, abort.signal, true)
         : isRemoteTarget(this.pair.target)
-          ? await this.openRemote(confirmTarget, onProgress)
+          ? await this.openRemote(confirmTarget, onProgress, abort.signal)
           : this.pair.mode === 'twoWay'
             ? await this.openTwoWay(confirmTarget, abort.signal, onProgress)
             : await SyncSession.open(resolvePair(this.pair.source, this.pair.target), {
@@ -513,6 +513,12 @@ export class PairRunner {
     } catch (e) {
       this.cycleAbort = null;
       this.full = true;
+      // Cancelled while it opened (paused, removed, re-rooted; a remote pair's ssh stopped by
+      // it): not an error, and nothing to retry.
+      if (abort.signal.aborted) {
+        this.setState(this.pair.paused ? 'paused' : 'scanning');
+        return;
+      }
       if (isTargetChanged(e)) {
         // Nothing runs until a person reconnects the right folder or confirms this one.
         this.deps.log.warn({ refusal: (e as Error).message, ms: ms(t0) }, 'target refused');
@@ -801,9 +807,11 @@ export class PairRunner {
   private remoteOptions(
     confirmTarget: boolean,
     onProgress: (p: RemoteProgress) => void,
+    signal: AbortSignal,
   ): RemoteSessionOptions {
     return {
       ...this.connectOptions(),
+      signal,
       write: true,
       confirmTarget,
       scheme: this.pair.scheme,
@@ -834,12 +842,13 @@ export class PairRunner {
   private async openRemote(
     confirmTarget: boolean,
     onProgress: (p: RemoteProgress) => void,
+    signal: AbortSignal,
     pull = false,
   ): Promise<CycleSession> {
     const address = pull ? this.pair.source : this.pair.target;
     const where = parseLocation(address);
     if (where.kind !== 'remote') throw new Error(`${address} is not a remote address`);
-    const opts = this.remoteOptions(confirmTarget, onProgress);
+    const opts = this.remoteOptions(confirmTarget, onProgress, signal);
     const rs = pull
       ? await RemoteSourceSession.open(where, this.pair.target, opts)
       : await RemoteSession.open(this.pair.source, where, opts);

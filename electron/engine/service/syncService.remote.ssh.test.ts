@@ -3,6 +3,7 @@
 // over ssh, auto-approved edits reach the far folder byte for byte, a far side that cannot be
 // reached is said in the pair's status and tried again, and nothing named like the address is
 // ever made locally.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,6 +226,66 @@ describe.skipIf(skip !== null)(
       // The far source was only read.
       expect(fs.existsSync(path.join(src, '.tandem'))).toBe(false);
       expect(fs.existsSync(path.join(src, 'a.txt'))).toBe(false);
+    }, 150_000);
+
+    it('pausing a pull pair ends its cycle at once, even one waiting on the far side', async () => {
+      // A far tandem that waits for the test's word before it starts: the cycle is stuck in the
+      // connection's greeting until the pause stops ssh.
+      const started = path.join(dir, 'gate-started');
+      const release = path.join(dir, 'gate-release');
+      const gate = path.join(dir, 'gated-tandem');
+      fs.writeFileSync(
+        gate,
+        `#!/bin/sh\ntouch ${started}\nwhile [ ! -e ${release} ]; do sleep 0.05; done\nexec ${TANDEM} "$@"\n`,
+        { mode: 0o755 },
+      );
+      const local = path.join(dir, 'local');
+      service = new SyncService({
+        home: path.join(dir, 'home'),
+        threads: 0,
+        watcherFactory: createWatcherFactory({ settleMs: 200 }),
+      });
+      events = [];
+      service.on((e) => events.push(e));
+      const pair = ok(
+        await service.addPair({
+          source: `${sshd.host}:${src}`,
+          target: local,
+          rsh: `ssh -F ${sshd.configFile}`,
+          remoteTandem: gate,
+          policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 100 },
+        }),
+      );
+      await until(() => fs.existsSync(started), 60_000, 'the far side to be reached');
+      ok(await service.pausePair(pair.id, true));
+      await until(
+        () =>
+          events.some(
+            (e) =>
+              e.type === 'pairStatus' && e.status.pairId === pair.id && e.status.state === 'paused',
+          ),
+        60_000,
+        'the paused state',
+      );
+      // The cycle's ssh (a child of this process, which runs the service) is stopped: the cycle
+      // does not wait on for a far side that may never answer.
+      const sshChildren = () =>
+        spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ssh'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter(Boolean);
+      await until(() => sshChildren().length === 0, 60_000, "the paused cycle's ssh to end");
+      const status = await statusOf(pair.id);
+      expect(status.state).toBe('paused');
+      expect(status.lastError).toBeUndefined();
+      expect(readOrNull(path.join(local, 'a.txt'))).toBeNull();
+      // Resumed with the far side answering, the pair converges.
+      fs.writeFileSync(release, '');
+      ok(await service.pausePair(pair.id, false));
+      await until(
+        () => readOrNull(path.join(local, 'docs', 'b.txt')) === 'beta',
+        60_000,
+        'the pull after resuming',
+      );
     }, 150_000);
 
     it('says a far side it cannot reach in the pair status, and tries again', async () => {
