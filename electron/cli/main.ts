@@ -299,8 +299,6 @@ async function openRemote(
 ): Promise<CliSession> {
   const fidelity = (
     [
-      ['xattrs', '-X'],
-      ['acls', '-A'],
       ['owner', '--owner'],
       ['hard-links', '-H'],
     ] as const
@@ -320,6 +318,7 @@ async function openRemote(
     ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),
     ...(o.compress ? { compress: true } : {}),
     ...(o.bwlimit !== undefined ? { bwLimit: parseRate(o.bwlimit) } : {}),
+    ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
     batch: a.io.ask === null,
     onProgress: (p: Parameters<Io['progress']['update']>[0]) => a.io.progress.update(p),
   };

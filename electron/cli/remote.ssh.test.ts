@@ -33,6 +33,7 @@ import {
   type Sandbox,
 } from '../testing/sandbox.js';
 import { applyProbe } from '../testing/applyProbe.js';
+import { readXattrs, userXattrsSupported, writeXattr } from '../testing/xattrs.js';
 import { isPageMix } from '../testing/pageMix.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../testing/sshd.js';
 import { RemoteConnection } from '../engine/remote/connection.js';
@@ -621,6 +622,50 @@ describe.skipIf(skip !== null)(
       },
     );
 
+    for (const direction of ['push', 'pull'] as const)
+      it(
+        `carries extended attributes with -X (${direction}): set, changed alone, removed, and remembered`,
+        { timeout: 120_000 },
+        async (ctx) => {
+          if (!userXattrsSupported(sb.base)) ctx.skip();
+          const folders = direction === 'push' ? [sb.source, far()] : [farSource(), sb.target];
+          const run = async (opts: string[]) => {
+            const before = sourceNow();
+            const r = await cli(['sync', ...folders, '--yes', '--json', ...opts, ...remoteArgs()]);
+            expectSourceUntouched(before, r);
+            expect(r.code, describeRun(r)).toBe(0);
+            const out = parseJsonOutput<SyncJson>(r);
+            expect(out.result?.failed ?? [], describeRun(r)).toEqual([]);
+            return out;
+          };
+          const a = path.join(sb.source, 'a.txt');
+          putFile(sb.source, 'a.txt', 'alpha');
+          putFile(sb.source, 'd/b.txt', 'beta');
+          writeXattr(a, 'user.tag', Buffer.from('first'));
+          writeXattr(path.join(sb.source, 'd'), 'user.folder', Buffer.from('on a folder'));
+          await run(['-X']);
+          const attrs = (rel: string) => readXattrs(path.join(sb.target, rel));
+          expect(attrs('a.txt')).toBe(readXattrs(a));
+          expect(attrs('d')).toBe(readXattrs(path.join(sb.source, 'd')));
+          expect(attrs('d/b.txt')).toBe('');
+
+          // An attribute changed alone is a metadata change, carried without the file's bytes;
+          // the pair remembers -X.
+          writeXattr(a, 'user.tag', Buffer.from('second'));
+          writeXattr(a, 'user.more', Buffer.from('added'));
+          const changed = await run([]);
+          expect(itemLines(changed.plan)).toEqual(['a.txt metadata']);
+          expect(attrs('a.txt')).toBe(readXattrs(a));
+          writeXattr(a, 'user.tag', null);
+          writeXattr(a, 'user.more', null);
+          await run([]);
+          expect(attrs('a.txt')).toBe('');
+          expectIdentical();
+          const again = await run([]);
+          expect(again.plan.items).toEqual([]);
+        },
+      );
+
     describe('refusals: exit 2 and one line that says what to do', () => {
       const expectRefusal = (run: CliRun, pattern: RegExp): void => {
         expect(run.code, describeRun(run)).toBe(2);
@@ -641,13 +686,13 @@ describe.skipIf(skip !== null)(
         expect(fs.existsSync(missing)).toBe(false);
       });
 
-      it('-X for a far target', { timeout: 60_000 }, async () => {
+      it('-H for a far target', { timeout: 60_000 }, async () => {
         putFile(sb.source, 'a.txt', 'a');
         const fresh = path.join(sb.base, 'fresh');
-        const run = await syncRun(['--yes', '-X'], fresh);
+        const run = await syncRun(['--yes', '-H'], fresh);
         expectRefusal(
           run,
-          /^tandem: -X is not yet kept for a folder on another machine \(tandem-test\); sync without it, or to a local folder$/,
+          /^tandem: -H is not yet kept for a folder on another machine \(tandem-test\); sync without it, or to a local folder$/,
         );
         expect(fs.existsSync(fresh)).toBe(false);
       });
@@ -1051,18 +1096,22 @@ describe.skipIf(skip !== null)(
           },
         );
 
-        it('both folders on other machines, and -X from one', { timeout: 60_000 }, async () => {
-          putFile(sb.source, 'a.txt', 'a');
-          expectRefusal(
-            await cli(['sync', farSource(), far(), ...remoteArgs()]),
-            /are both on other machines; one folder of a pair must be on this one/,
-          );
-          expectRefusal(
-            await pullRun(['--yes', '-X']),
-            /^tandem: -X is not yet kept for a folder on another machine \(tandem-test\); sync without it, or from a local folder$/,
-          );
-          expect(fs.readdirSync(sb.target)).toEqual([]);
-        });
+        it(
+          'both folders on other machines, and --owner from one',
+          { timeout: 60_000 },
+          async () => {
+            putFile(sb.source, 'a.txt', 'a');
+            expectRefusal(
+              await cli(['sync', farSource(), far(), ...remoteArgs()]),
+              /are both on other machines; one folder of a pair must be on this one/,
+            );
+            expectRefusal(
+              await pullRun(['--yes', '--owner']),
+              /^tandem: --owner is not yet kept for a folder on another machine \(tandem-test\); sync without it, or from a local folder$/,
+            );
+            expect(fs.readdirSync(sb.target)).toEqual([]);
+          },
+        );
       });
 
       it(

@@ -573,7 +573,7 @@ function pairFlag(index: IdentifierIndex, key: string, asked: boolean | undefine
 const XATTR_RULE = 2;
 
 /** The attributes a pair syncs: as asked, else as last used; a change forgets the stored ids. */
-function pairXattrs(index: IdentifierIndex, asked: XattrOptions | undefined): XattrOptions {
+export function pairXattrs(index: IdentifierIndex, asked: XattrOptions | undefined): XattrOptions {
   const stored = index.getMeta('xattrs');
   const last = stored
     ? (JSON.parse(stored) as XattrOptions & { rule?: number })

@@ -21,7 +21,10 @@ import zlib from 'node:zlib';
 
 /** The protocol versions this build speaks. */
 export const PROTOCOL = { min: 1, max: 2 } as const;
-/** The first protocol whose far side can be the source (openSource, scanSource, read, deltaFrom). */
+/**
+ * The first protocol whose far side can be the source (openSource, scanSource, read, deltaFrom,
+ * xattrs), browse its folders, list and restore its versions, and keep -X/-A attributes.
+ */
 export const PROTOCOL_SOURCE = 2;
 
 const WORD = 'TANDEM';

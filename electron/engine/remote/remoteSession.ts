@@ -35,11 +35,24 @@ import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.
 import { decodeSignature, encodeDelta } from './delta.js';
 import { sourceLabelOf } from './farVersions.js';
 import { indexFileOf, pairKey, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
-import { planHolds, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
+import {
+  pairXattrs,
+  planHolds,
+  readIgnoreFile,
+  type SessionProgress,
+} from '../pair/syncSession.js';
 import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
+import { PROTOCOL_SOURCE } from './channel.js';
 import { differingPages, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
 import { descend, fetchChunkIds } from './descent.js';
-import { encodeNode, type WireChild, type WireNode } from './wire.js';
+import {
+  encodeNode,
+  encodeXattrs,
+  type WireChild,
+  type WireNode,
+  type WireXattrs,
+} from './wire.js';
+import { NOT_TEXT, wantsXattrs, type XattrOptions } from '../core/scan/xattrs.js';
 
 export type RemoteProgress =
   | SessionProgress
@@ -64,6 +77,8 @@ export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
   home?: string;
   /** the most bytes a second the transfer may send (rsync's --bwlimit); none when absent */
   bwLimit?: number;
+  /** the attributes to sync (-X, -A); the pair's remembered ones when absent */
+  xattrs?: XattrOptions;
   onProgress?: (p: RemoteProgress) => void;
 }
 
@@ -116,6 +131,8 @@ export class RemoteSession {
     private readonly ignore: string[],
     /** the target's rules as the last run found them (targetRules in this side's index) */
     private readonly rules: TargetRules,
+    /** the attributes this pair syncs (pairXattrs: remembered in this side's index) */
+    private readonly xattrs: XattrOptions,
   ) {}
 
   private start(conn: RemoteConnection, firstScan: Promise<ScanResult>): void {
@@ -154,6 +171,7 @@ export class RemoteSession {
     try {
       const scheme = normalizeScheme(opts.scheme ?? index.getMeta('scheme') ?? DEFAULT_SCHEME);
       const ignore = [...readIgnoreFile(source), ...(opts.ignore ?? [])];
+      const xattrs = pairXattrs(index, opts.xattrs);
       const stored = index.getMeta('targetRules');
       const rules: TargetRules = stored
         ? (JSON.parse(stored) as TargetRules)
@@ -174,12 +192,17 @@ export class RemoteSession {
         opts,
         ignore,
         rules,
+        xattrs,
       );
       made = session;
       const first = listing.then((l) => session.scanSource(l, rules.granularityMs));
       first.catch(() => undefined);
       scanning = first;
       conn = await RemoteConnection.open(where, opts);
+      if (wantsXattrs(xattrs) && conn.protocol < PROTOCOL_SOURCE)
+        throw new RefusalError(
+          `${where.host} runs Tandem ${conn.peerVersion}, which does not keep extended attributes or ACLs; update Tandem there, or sync without -X/-A`,
+        );
       session.start(conn, first);
       return session;
     } catch (e) {
@@ -219,6 +242,7 @@ export class RemoteSession {
       confirmTarget: this.opts.confirmTarget === true,
       scheme,
       ignore,
+      xattrs: this.xattrs,
     }) as Promise<unknown> as Promise<Scanned>;
     far.catch(() => undefined);
     const rules = this.rules;
@@ -242,6 +266,7 @@ export class RemoteSession {
       this.src = await this.scanSource(listing, now.granularityMs);
     }
     this.index.write('source', this.src.upserts, this.src.deletions);
+    this.index.setXattrIds('source', this.src.xattrUpdates ?? []);
     this.index.setMeta('scheme', scheme);
 
     const target = await this.descend(this.hasher.idBytes);
@@ -287,6 +312,7 @@ export class RemoteSession {
       indexed: this.index.load('source', this.scheme),
       listing,
       mtimeGranularityMs: granularityMs,
+      ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
       loadId: (p) => this.index.loadId('source', p),
       loadChunkIds: (p) => this.index.loadChunkIds('source', p),
       onHashPlanned: (n, bytes) => {
@@ -345,11 +371,24 @@ export class RemoteSession {
         if (p === '') break;
       }
     }
-    const sources: [string, WireNode][] = [];
+    // With -X/-A, each entry's attributes go with it (apply there checks them against its id).
+    const sources: ([string, WireNode] | [string, WireNode, WireXattrs | null])[] = [];
+    const attrsOf = new LocalSourceReader(this.source, hasher);
     for (const p of wanted) {
       const n = src.tree.nodes.get(p);
       if (!n) continue;
-      sources.push([p, encodeNode(n, n.type === 'file' ? chunkIdsOf(src.tree, p) : undefined)]);
+      const w = encodeNode(n, n.type === 'file' ? chunkIdsOf(src.tree, p) : undefined);
+      if (!wantsXattrs(this.xattrs) || !n.xattrId) {
+        sources.push([p, w]);
+        continue;
+      }
+      let a: ReturnType<typeof attrsOf.xattrs> | null;
+      try {
+        a = attrsOf.xattrs(p, this.xattrs);
+      } catch {
+        a = null; // gone or unreadable since the scan: its item fails there, "run again"
+      }
+      sources.push([p, w, a === null || a === NOT_TEXT ? null : encodeXattrs(a)]);
     }
     const staged = await this.request({ t: 'stage', items, sources });
     await this.send(unpackNeeds(staged.needs as PackedNeed[], src.tree), hasher);

@@ -36,8 +36,9 @@ import {
 } from './remoteSession.js';
 import { machineId, type SourcePlace } from './sourceHalf.js';
 import { TargetHalf, type Need } from './targetHalf.js';
-import { descend, fetchChunkIds } from './descent.js';
-import type { WireChild, WireNode } from './wire.js';
+import { descend, fetchChunkIds, LIST_BATCH } from './descent.js';
+import { decodeXattrs, type WireChild, type WireNode, type WireXattrs } from './wire.js';
+import { wantsXattrs } from '../core/scan/xattrs.js';
 
 /** Chunk requests outstanding before waiting for their answers. */
 const WINDOW = 64;
@@ -117,6 +118,7 @@ export class RemoteSourceSession {
         ignore: [...(opened.ignore ?? []), ...(opts.ignore ?? [])],
         ...(opts.maxDelete !== undefined ? { maxDelete: opts.maxDelete } : {}),
         ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+        ...(opts.xattrs ? { xattrs: opts.xattrs } : {}),
         ...(opts.home ? { home: opts.home } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         // The local scan and apply stop at the same signal as the connection.
@@ -147,6 +149,7 @@ export class RemoteSourceSession {
       nameRules: pair.nameRules,
       granularityMs: pair.mtimeGranularityMs,
       ignore: this.opts.ignore ?? [],
+      xattrs: this.half.xattrs,
     }) as Promise<unknown> as Promise<Scanned>;
     far.catch(() => undefined);
     let tgt;
@@ -241,7 +244,19 @@ export class RemoteSourceSession {
         if (n) wanted.set(p, n);
         if (p === '') break;
       }
-    const needs = this.half.stageNodes(items, wanted);
+    // With -X/-A, the attributes of what is written come first (apply checks them by their id).
+    const attrs = new Map<string, [string, Buffer][] | null>();
+    if (wantsXattrs(this.half.xattrs)) {
+      const paths = [...wanted].flatMap(([p, n]) => (n.xattrId ? [p] : []));
+      for (let i = 0; i < paths.length; i += LIST_BATCH) {
+        const batch = paths.slice(i, i + LIST_BATCH);
+        const reply = await this.request({ t: 'xattrs', paths: batch });
+        (reply.attrs as (WireXattrs | null)[]).forEach((a, k) =>
+          attrs.set(batch[k]!, a === null ? null : decodeXattrs(a)),
+        );
+      }
+    }
+    const needs = this.half.stageNodes(items, wanted, attrs);
     this.farFailures.clear();
     await this.fetch(needs);
     const result = this.half.apply();

@@ -7,7 +7,7 @@
 // far target's versions, for the app; protocol 2), the requests of a sync whose target is here (targetHalf.ts): openTarget,
 // list, chunkIds, baseline, stage, chunk, signature, delta, apply; and, from protocol 2, those of
 // a sync whose source is here (sourceHalf.ts): openSource, scanSource, list, chunkIds, read,
-// deltaFrom. Requests are answered one at a time, in order;
+// deltaFrom, xattrs. Requests are answered one at a time, in order;
 // a request it does not know gets an error reply, never a hang. During an apply it sends
 // `progress` messages (no id) between the items.
 import fs from 'node:fs';
@@ -170,6 +170,8 @@ async function answer(
         const r = needSource(state).read(m.path, m.index, m.pages);
         return [{ id, t: 'chunk', ...(r.pages ? { pages: r.pages } : {}) }, r.bytes];
       }
+      case 'xattrs':
+        return { id, t: 'xattrs', attrs: needSource(state).xattrs(m.paths) };
       case 'deltaFrom': {
         const d = needSource(state).delta(m.path, m.first, m.count, f.bytes);
         return [{ id, t: 'delta', ops: d.ops }, d.literals];

@@ -18,10 +18,17 @@ import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { ItemError } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
 import { indexFileOf, pairKey, RefusalError, tandemHome } from '../pair/pair.js';
-import { readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
+import { pairXattrs, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
 import { decodeSignature, encodeDelta, type Delta } from './delta.js';
 import { chunkIdsFor, differingPages, listChildren } from './targetHalf.js';
-import { encodeNode, type WireChild } from './wire.js';
+import { encodeNode, encodeXattrs, type WireChild, type WireXattrs } from './wire.js';
+import {
+  NO_XATTRS,
+  NOT_TEXT,
+  wantsXattrs,
+  xattrModule,
+  type XattrOptions,
+} from '../core/scan/xattrs.js';
 
 export interface OpenSourceRequest {
   /** the source as the other side named it: relative to this machine's home, or absolute */
@@ -37,6 +44,8 @@ export interface ScanSourceRequest {
   granularityMs: number;
   /** patterns given on the other side's command line (the source's .tandemignore is read here) */
   ignore: string[];
+  /** the attributes the pair syncs (-X, -A), as the target's side decided */
+  xattrs?: XattrOptions;
 }
 
 /** Where this machine is, for the other side's same-folder check: its machine id and the root's. */
@@ -88,6 +97,7 @@ export class SourceHalf {
   private src: ScanResult | null = null;
   private pool: HashPool | null = null;
   private hasher: SchemeHasher | null = null;
+  private xattrOpts: XattrOptions = NO_XATTRS;
   /** the file last read from, kept open for its next chunks */
   private file: { rel: string; f: SourceFile } | null = null;
 
@@ -132,6 +142,14 @@ export class SourceHalf {
       targetNames: r.nameRules,
     });
     listing.catch(() => undefined);
+    const xo = (this.xattrOpts = pairXattrs(
+      this.index,
+      r.xattrs ? { xattrs: r.xattrs.xattrs === true, acls: r.xattrs.acls === true } : undefined,
+    ));
+    if (wantsXattrs(xo) && xo.xattrs && !xattrModule())
+      throw new RefusalError(
+        `extended attributes cannot be read on ${os.hostname()}; sync without -X/-A`,
+      );
     this.pool = await HashPool.create(scheme);
     const hasher = (this.hasher = await createSchemeHasher(scheme));
     let files = 0;
@@ -146,6 +164,7 @@ export class SourceHalf {
       indexed: this.index.load('source', scheme),
       listing: await listing,
       mtimeGranularityMs: Number(r.granularityMs),
+      ...(wantsXattrs(xo) ? { xattrs: xo } : {}),
       loadId: (p) => this.index.loadId('source', p),
       loadChunkIds: (p) => this.index.loadChunkIds('source', p),
       onHashPlanned: (n, bytes) => {
@@ -155,6 +174,7 @@ export class SourceHalf {
       onHashProgress: progress,
     });
     this.index.write('source', src.upserts, src.deletions);
+    this.index.setXattrIds('source', src.xattrUpdates ?? []);
     this.index.setMeta('scheme', scheme);
     this.src = src;
     const root = src.tree.nodes.get('')!;
@@ -237,6 +257,20 @@ export class SourceHalf {
     const parts: Buffer[] = [];
     for (let i = f0; i < f0 + c; i++) parts.push(this.chunkOf(p, i));
     return encodeDelta(Buffer.concat(parts), decodeSignature(sig, 0), this.hasher!);
+  }
+
+  /** The synced attributes of each source entry at `paths` (null where out of reach). */
+  xattrs(paths: unknown): (WireXattrs | null)[] {
+    if (!Array.isArray(paths)) throw new Error('xattrs needs paths');
+    const reader = new LocalSourceReader(this.source, this.hasher!);
+    return paths.map((p) => {
+      try {
+        const a = reader.xattrs(String(p), this.xattrOpts);
+        return a === NOT_TEXT ? null : encodeXattrs(a);
+      } catch {
+        return null; // gone since the scan: its item fails on the other side, "run again"
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { SchemeHasher } from '../core/hash/hashScheme.js';
 import { chunkIdsOf, type IdTree } from '../core/scan/tree.js';
 import { ItemError } from '../core/target/patchInPlace.js';
 import type { SourceFile, SourceReader } from '../core/target/sourceReader.js';
+import { NOT_TEXT } from '../core/scan/xattrs.js';
 import { ensureStateDir, STATE_DIR } from '../core/target/stateFolder.js';
 import { readAll, writeAll, type TargetFile, type TargetFs } from '../core/target/targetFs.js';
 
@@ -160,6 +161,8 @@ export class StagedSourceReader implements SourceReader {
     private readonly staged: StagedChunks,
     private readonly target: IdTree,
     private readonly hasher: SchemeHasher,
+    /** the source entries' synced attributes, as they came with the plan (-X, -A) */
+    private readonly attrs: ReadonlyMap<string, [string, Buffer][] | null> = new Map(),
   ) {}
 
   open(rel: string, _seen: unknown, size: number, chunkSize: number, ids: Buffer): SourceFile {
@@ -184,7 +187,13 @@ export class StagedSourceReader implements SourceReader {
     };
   }
 
-  xattrs(): never {
-    throw new ItemError('extended attributes are not synced to a remote folder by this version');
+  /** As they came; apply checks them against the attribute id the plan saw. */
+  xattrs(rel: string): [string, Buffer][] | typeof NOT_TEXT {
+    const a = this.attrs.get(rel);
+    if (a === undefined)
+      throw new ItemError(
+        'its extended attributes did not arrive from the source (the connection may have dropped); run again',
+      );
+    return a ?? NOT_TEXT;
   }
 }

@@ -20,12 +20,15 @@ import { applyDelta, blockSizeFor, encodeSignature, signatureOf } from './delta.
 import { oldChunk, StagedChunks, StagedSourceReader } from './stagedChunks.js';
 import {
   decodeNode,
+  decodeXattrs,
   encodeChild,
   encodeNode,
   entryOfNode,
   type WireChild,
   type WireNode,
+  type WireXattrs,
 } from './wire.js';
+import type { XattrOptions } from '../core/scan/xattrs.js';
 
 /** Page ids are cut to this many bytes: a page that collides is caught by its chunk's full id. */
 export const PAGE_ID_BYTES = 8;
@@ -39,6 +42,8 @@ export interface OpenTargetRequest {
   confirmTarget: boolean;
   scheme: string;
   ignore: string[];
+  /** the attributes the pair syncs (-X, -A), as the source side decided (protocol 2) */
+  xattrs?: XattrOptions;
 }
 
 /** A chunk the other side is asked to send, with the page ids of the old chunk where there is one. */
@@ -199,7 +204,12 @@ export function differingPages(
 export class TargetHalf {
   private tgt: ScanResult | null = null;
   private staged: StagedChunks;
-  private pending: { items: PlanItem[]; source: ScanResult; needs: Need[] } | null = null;
+  private pending: {
+    items: PlanItem[];
+    source: ScanResult;
+    needs: Need[];
+    attrs: Map<string, [string, Buffer][] | null>;
+  } | null = null;
 
   private constructor(
     private readonly session: SyncSession,
@@ -219,6 +229,11 @@ export class TargetHalf {
   /** The local pair under this half (its target folder, lock, index and probe). */
   get pair(): SyncSession['pair'] {
     return this.session.pair;
+  }
+
+  /** The attributes the pair syncs (-X, -A), as its session decided. */
+  get xattrs(): XattrOptions {
+    return this.session.xattrs;
   }
 
   /** What the last scan saw of the target. */
@@ -244,6 +259,9 @@ export class TargetHalf {
       confirmTarget: r.confirmTarget,
       scheme: r.scheme,
       ignore: r.ignore,
+      ...(r.xattrs
+        ? { xattrs: { xattrs: r.xattrs.xattrs === true, acls: r.xattrs.acls === true } }
+        : {}),
       home: tandemHome(),
       onProgress,
     });
@@ -317,15 +335,24 @@ export class TargetHalf {
   stage(items: unknown, sources: unknown): Need[] {
     if (!Array.isArray(items) || !Array.isArray(sources)) throw new Error('stage needs a plan');
     const nodes = new Map<string, TreeNode>();
-    for (const s of sources as [string, WireNode][]) nodes.set(String(s[0]), decodeNode(s[1]));
-    return this.stageNodes(items as PlanItem[], nodes);
+    const attrs = new Map<string, [string, Buffer][] | null>();
+    for (const s of sources as [string, WireNode, WireXattrs | null | undefined][]) {
+      nodes.set(String(s[0]), decodeNode(s[1]));
+      if (s[2] !== undefined) attrs.set(String(s[0]), s[2] === null ? null : decodeXattrs(s[2]));
+    }
+    return this.stageNodes(items as PlanItem[], nodes, attrs);
   }
 
   /**
    * stage() with the source nodes as they are (files with their chunk ids): where the source is
    * the far side and this side applies (remoteSourceSession.ts).
    */
-  stageNodes(items: PlanItem[], nodes: Map<string, TreeNode>): Need[] {
+  stageNodes(
+    items: PlanItem[],
+    nodes: Map<string, TreeNode>,
+    /** the source entries' synced attributes (null: out of reach there), where the pair syncs them */
+    attrs: Map<string, [string, Buffer][] | null> = new Map(),
+  ): Need[] {
     const tree = this.tree;
     const t = this.session.pair.targetFs;
     const entries = new Map<string, WalkEntry>();
@@ -379,7 +406,7 @@ export class TargetHalf {
         (old as ReturnType<typeof t.openRead> | null)?.close();
       }
     }
-    this.pending = { items, source, needs };
+    this.pending = { items, source, needs, attrs };
     return needs;
   }
 
@@ -505,7 +532,7 @@ export class TargetHalf {
     if (!p) throw new Error('apply needs a staged plan');
     this.pending = null;
     const t = this.session.pair.targetFs;
-    const reader = new StagedSourceReader(t, this.staged, this.tree, this.hasher);
+    const reader = new StagedSourceReader(t, this.staged, this.tree, this.hasher, p.attrs);
     const result = this.session.apply(p.items, { source: p.source, reader });
     if (result.failed.length === 0 && !result.stopped) this.staged.clear();
     return result;

@@ -28,6 +28,18 @@ describe('the wire form of a remote pair', () => {
           allocated: 4096,
         },
       ],
+      [
+        'x',
+        {
+          type: 'file',
+          id: id(5),
+          size: 1,
+          mtimeMs: 5,
+          mode: 0o644,
+          chunkSize: 131072,
+          xattrId: id(6),
+        },
+      ],
     ];
     for (const [name, n] of nodes) {
       const [back, m] = decodeChild(JSON.parse(JSON.stringify(encodeChild(name, n))));

@@ -17,6 +17,8 @@ export interface WireNode {
   base?: 0 | 1 | 2;
   linkTarget?: string;
   allocated?: number;
+  /** the id of its synced attributes (-X, -A), where the pair syncs them */
+  xattrId?: string;
 }
 
 const b64 = (b: Buffer): string => b.toString('base64');
@@ -38,6 +40,7 @@ export function encodeNode(n: TreeNode, chunkIds?: Buffer): WireNode {
   if (n.base !== undefined) w.base = n.base;
   if (n.linkTarget !== undefined) w.linkTarget = n.linkTarget;
   if (n.allocated !== undefined) w.allocated = n.allocated;
+  if (n.xattrId !== undefined) w.xattrId = b64(n.xattrId);
   return w;
 }
 
@@ -54,6 +57,7 @@ export function decodeNode(w: WireNode): TreeNode {
   if (w.base !== undefined) n.base = w.base;
   if (w.linkTarget !== undefined) n.linkTarget = String(w.linkTarget);
   if (w.allocated !== undefined) n.allocated = Number(w.allocated);
+  if (w.xattrId !== undefined) n.xattrId = unb64(w.xattrId, 'an attribute id');
   if (n.type === 'dir') n.children = [];
   return n;
 }
@@ -79,7 +83,7 @@ export function entryOfNode(n: TreeNode): WalkEntry {
 
 /**
  * A listed child in the descent as an array, not an object: [name, type, id, size, mtimeMs,
- * mode, chunkSize, base, linkTarget, allocated], the trailing empty fields left out. A listing
+ * mode, chunkSize, base, linkTarget, allocated, xattrId], the trailing empty fields left out. A listing
  * is most of what a changed folder costs on the wire; without the keys it is about half.
  */
 export type WireChild = (string | number | null)[];
@@ -98,6 +102,7 @@ export function encodeChild(name: string, n: TreeNode): WireChild {
     n.base ?? null,
     n.linkTarget ?? null,
     n.allocated ?? null,
+    n.xattrId ? b64(n.xattrId) : null,
   ];
   while (out[out.length - 1] === null) out.pop();
   return out;
@@ -118,5 +123,22 @@ export function decodeChild(c: WireChild): [string, TreeNode] {
   if (c[7] != null) w.base = Number(c[7]) as 0 | 1 | 2;
   if (c[8] != null) w.linkTarget = String(c[8]);
   if (c[9] != null) w.allocated = Number(c[9]);
+  if (c[10] != null) w.xattrId = String(c[10]);
   return [c[0], decodeNode(w)];
+}
+
+/** A source entry's synced attributes as they cross (-X, -A): [name, value in base64]. */
+export type WireXattrs = [string, string][];
+
+export function encodeXattrs(attrs: readonly [string, Buffer][]): WireXattrs {
+  return attrs.map(([n, v]) => [n, b64(v)]);
+}
+
+export function decodeXattrs(w: unknown): [string, Buffer][] {
+  if (!Array.isArray(w)) throw new Error('the far side sent attributes Tandem does not read');
+  return w.map((a: unknown) => {
+    if (!Array.isArray(a) || typeof a[0] !== 'string' || typeof a[1] !== 'string')
+      throw new Error('the far side sent attributes Tandem does not read');
+    return [a[0], Buffer.from(a[1], 'base64')] as [string, Buffer];
+  });
 }

@@ -172,6 +172,9 @@ export function pairPathsOf(
   return { paths, remote: remoteSource ?? remoteTarget, remoteSource: remoteSource !== null };
 }
 
+/** What a pair with a folder on another machine cannot keep yet (-X and -A it can). */
+const REMOTE_UNKEPT = ['hardLinks', 'owners'] as const;
+
 const NO_FIDELITY = { xattrs: false, acls: false, hardLinks: false, owners: false };
 
 export class PairRegistry {
@@ -236,9 +239,9 @@ export class PairRegistry {
    */
   add(input: AddPairInput, fidelity: 'newPair' | 'remembered' = 'newPair'): PairConfig {
     const { paths, remote, remoteSource } = pairPathsOf(input.source, input.target);
-    if (remote && FIDELITY_KEYS.some((k) => input[k]))
+    if (remote && REMOTE_UNKEPT.some((k) => input[k]))
       throw new RefusalError(
-        `extended attributes, ACLs, hard links and owners are not yet kept for a folder on another machine (${remote.host}); leave them off`,
+        `hard links and owners are not yet kept for a folder on another machine (${remote.host}); leave them off`,
       );
     const twoWay = input.mode === 'twoWay';
     if (twoWay && remote)
@@ -303,6 +306,13 @@ export class PairRegistry {
       // Not kept by two-way pairs yet: a pair made two-way stops asking for them.
       Object.assign(next, NO_FIDELITY);
     }
+    if (
+      (isRemoteTarget(next.source) || isRemoteTarget(next.target)) &&
+      REMOTE_UNKEPT.some((k) => patch[k])
+    )
+      throw new RefusalError(
+        'hard links and owners are not yet kept for a folder on another machine; leave them off',
+      );
     if (patch.paused !== undefined) next.paused = patch.paused;
     this.data.pairs[i] = next;
     this.write();

@@ -812,6 +812,8 @@ export class PairRunner {
     return {
       ...this.connectOptions(),
       signal,
+      // Always given (the pair's settings are the truth for the service), as for a local pair.
+      xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
       write: true,
       confirmTarget,
       scheme: this.pair.scheme,

@@ -356,11 +356,24 @@ describe.skipIf(skip !== null)(
       }
     }, 120_000);
 
-    it('refuses attributes, ACLs, hard links and owners for a remote target', async () => {
+    it('refuses hard links and owners for a remote target, and keeps attributes and ACLs', async () => {
       service = new SyncService({ home: path.join(dir, 'home'), threads: 0, watcherFactory: null });
-      const r = await service.addPair({ source: src, target: `${sshd.host}:${far}`, xattrs: true });
-      expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error.message).toMatch(/not yet kept for a folder on another machine/);
+      for (const k of ['owners', 'hardLinks'] as const) {
+        const r = await service.addPair({ source: src, target: `${sshd.host}:${far}`, [k]: true });
+        expect(r.ok, k).toBe(false);
+        if (!r.ok) expect(r.error.message).toMatch(/not yet kept for a folder on another machine/);
+      }
+      const p = ok(
+        await service.addPair({
+          source: src,
+          target: `${sshd.host}:${far}`,
+          xattrs: true,
+          acls: true,
+        }),
+      );
+      expect(p).toMatchObject({ xattrs: true, acls: true, owners: false, hardLinks: false });
+      const later = await service.updatePair(p.id, { owners: true });
+      expect(later.ok).toBe(false);
     });
   },
 );
