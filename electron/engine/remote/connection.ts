@@ -223,3 +223,28 @@ function explain(
     );
   return new RemoteError(`${where.host}: ${cause.message}${last ? ` (it said: ${last})` : ''}`);
 }
+
+/**
+ * rsync's --bwlimit for a transfer: `wait()` resolves once the bytes `counted` since the first
+ * call, over the time since, are at most `limit` a second (none: at once).
+ */
+export class Pacer {
+  private start = 0;
+  private from = 0;
+
+  constructor(
+    private readonly limit: number | undefined,
+    private readonly counted: () => number,
+  ) {}
+
+  async wait(): Promise<void> {
+    if (!this.limit) return;
+    const now = performance.now();
+    if (!this.start) {
+      this.start = now;
+      this.from = this.counted();
+    }
+    const due = this.start + ((this.counted() - this.from) / this.limit) * 1000;
+    if (due > now) await new Promise((r) => setTimeout(r, due - now));
+  }
+}

@@ -41,7 +41,7 @@ import {
   readIgnoreFile,
   type SessionProgress,
 } from '../pair/syncSession.js';
-import { RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
+import { Pacer, RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
 import { PROTOCOL_SOURCE } from './channel.js';
 import { differingPages, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
 import { descend, fetchChunkIds } from './descent.js';
@@ -551,23 +551,11 @@ export class RemoteSession {
     }
   }
 
-  private paceStart = 0;
-  private paceFrom = 0;
+  /** the bandwidth limit (rsync's --bwlimit) on what is sent */
+  private pacer: Pacer | null = null;
 
-  /**
-   * Waits until what was sent is within the bandwidth limit (rsync's --bwlimit): the bytes
-   * written to ssh since the transfer began, over the time since, at most `bwLimit` a second.
-   */
-  private async pace(): Promise<void> {
-    const limit = this.opts.bwLimit;
-    if (!limit) return;
-    const now = performance.now();
-    if (!this.paceStart) {
-      this.paceStart = now;
-      this.paceFrom = this.conn.bytes.out;
-    }
-    const due = this.paceStart + ((this.conn.bytes.out - this.paceFrom) / limit) * 1000;
-    if (due > now) await new Promise((r) => setTimeout(r, due - now));
+  private pace(): Promise<void> {
+    return (this.pacer ??= new Pacer(this.opts.bwLimit, () => this.conn.bytes.out)).wait();
   }
 
   async close(): Promise<void> {

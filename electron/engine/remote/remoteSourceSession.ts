@@ -28,7 +28,7 @@ import { parentOf, type IdTree, type TreeNode } from '../core/scan/tree.js';
 import { isInside, pairKey, RefusalError, resolveTarget, type PairPaths } from '../pair/pair.js';
 import { planHolds, SyncSession } from '../pair/syncSession.js';
 import { PROTOCOL_SOURCE } from './channel.js';
-import { RemoteConnection, RemoteError } from './connection.js';
+import { Pacer, RemoteConnection, RemoteError } from './connection.js';
 import {
   RemoteBusyError,
   type RemoteProgress,
@@ -404,20 +404,11 @@ export class RemoteSourceSession {
     }
   }
 
-  private paceStart = 0;
-  private paceFrom = 0;
+  /** the bandwidth limit (rsync's --bwlimit) on what comes */
+  private pacer: Pacer | null = null;
 
-  /** Waits until what came is within the bandwidth limit (rsync's --bwlimit), as received. */
-  private async pace(): Promise<void> {
-    const limit = this.opts.bwLimit;
-    if (!limit) return;
-    const now = performance.now();
-    if (!this.paceStart) {
-      this.paceStart = now;
-      this.paceFrom = this.conn.bytes.in;
-    }
-    const due = this.paceStart + ((this.conn.bytes.in - this.paceFrom) / limit) * 1000;
-    if (due > now) await new Promise((r) => setTimeout(r, due - now));
+  private pace(): Promise<void> {
+    return (this.pacer ??= new Pacer(this.opts.bwLimit, () => this.conn.bytes.in)).wait();
   }
 
   async close(): Promise<void> {
