@@ -79,6 +79,8 @@ export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
   bwLimit?: number;
   /** the attributes to sync (-X, -A); the pair's remembered ones when absent */
   xattrs?: XattrOptions;
+  /** days a replaced file's version is kept, where the target is this side's (a pull) */
+  retentionDays?: number;
   onProgress?: (p: RemoteProgress) => void;
 }
 

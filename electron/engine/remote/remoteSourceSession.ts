@@ -119,6 +119,7 @@ export class RemoteSourceSession {
         ...(opts.maxDelete !== undefined ? { maxDelete: opts.maxDelete } : {}),
         ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
         ...(opts.xattrs ? { xattrs: opts.xattrs } : {}),
+        ...(opts.retentionDays !== undefined ? { retentionDays: opts.retentionDays } : {}),
         ...(opts.home ? { home: opts.home } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         // The local scan and apply stop at the same signal as the connection.

@@ -814,6 +814,7 @@ export class PairRunner {
       signal,
       // Always given (the pair's settings are the truth for the service), as for a local pair.
       xattrs: { xattrs: this.pair.xattrs, acls: this.pair.acls },
+      retentionDays: this.pair.retentionDays,
       write: true,
       confirmTarget,
       scheme: this.pair.scheme,
