@@ -895,14 +895,24 @@ describe('tandem refusals (exit 2, one line on stderr, nothing written)', () => 
     ).toEqual([]);
   });
 
-  it('refuses a source on another machine, and takes an existing local folder with a colon as local', async () => {
+  it('says a far folder it cannot reach in one line, and takes an existing local folder with a colon as local', async () => {
     writeTree(sb.source, { 'a.txt': 'a' });
-    const remote = await cli('sync', 'nas:/photos', sb.target, '--yes');
-    expect(remote.code, describeRun(remote)).toBe(2);
-    expect(remote.stderr).toMatch(
-      /nas:\/photos is a folder on another machine \(nas\); this version syncs from a local source/,
+    // A remote source is reached with ssh: one it cannot reach is said in one line, and the
+    // local target is left as it was (no .tandem made).
+    const before = hashTree(sb.target, { includeStateDir: true });
+    const remote = await cli(
+      'sync',
+      'nas.invalid:/photos',
+      sb.target,
+      '--yes',
+      '-e',
+      'ssh -o BatchMode=yes -o ConnectTimeout=5',
     );
-    // A remote target is reached with ssh; one it cannot reach says so in one line.
+    expect(remote.code, describeRun(remote)).toBe(2);
+    expect(oneLineErrorProblems(remote.stderr), describeRun(remote)).toEqual([]);
+    expect(remote.stderr).toMatch(/^tandem: .*cannot reach nas\.invalid over ssh/);
+    expect(diffSnapshots(before, hashTree(sb.target, { includeStateDir: true }))).toEqual([]);
+    // So is a remote target.
     const unreachable = await cli(
       'sync',
       sb.source,
