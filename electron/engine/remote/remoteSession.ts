@@ -26,7 +26,7 @@ import {
 import { HashPool } from '../core/hash/hashPool.js';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
 import { compareTrees } from '../core/plan/compare.js';
-import { scanSide, type ScanResult } from '../core/scan/scan.js';
+import type { ScanResult } from '../core/scan/scan.js';
 import { chunkIdsOf, parentOf, type IdTree } from '../core/scan/tree.js';
 import { EXACT_NAMES, walkTree, type NameRules, type WalkResult } from '../core/scan/walk.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
@@ -45,6 +45,7 @@ import { Pacer, RemoteConnection, RemoteError, type ConnectOptions } from './con
 import { PROTOCOL_SOURCE } from './channel.js';
 import { differingPages, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
 import { descend, fetchChunkIds } from './descent.js';
+import { scanIndexedSource, storeSourceScan } from './indexedSourceScan.js';
 import {
   encodeNode,
   encodeXattrs,
@@ -267,9 +268,7 @@ export class RemoteSession {
       const listing = walkTree(source, 'source', { ignore, targetNames: now.nameRules });
       this.src = await this.scanSource(listing, now.granularityMs);
     }
-    this.index.write('source', this.src.upserts, this.src.deletions);
-    this.index.setXattrIds('source', this.src.xattrUpdates ?? []);
-    this.index.setMeta('scheme', scheme);
+    storeSourceScan(this.index, this.src, scheme);
 
     const target = await this.descend(this.hasher.idBytes);
     this.targetTree = target;
@@ -302,26 +301,16 @@ export class RemoteSession {
 
   /** Hashes the source from its listing and the index rows it may reuse. */
   private scanSource(listing: WalkResult, granularityMs: number): Promise<ScanResult> {
-    let files = 0;
-    const progress = (bytesDone: number, bytesTotal: number) =>
-      this.opts.onProgress?.({ phase: 'scan', side: 'source', files, bytesDone, bytesTotal });
-    return scanSide({
+    return scanIndexedSource({
       root: this.source,
-      side: 'source',
+      index: this.index,
       scheme: this.scheme,
       hasher: this.hasher,
       pool: this.pool,
-      indexed: this.index.load('source', this.scheme),
       listing,
-      mtimeGranularityMs: granularityMs,
-      ...(wantsXattrs(this.xattrs) ? { xattrs: this.xattrs } : {}),
-      loadId: (p) => this.index.loadId('source', p),
-      loadChunkIds: (p) => this.index.loadChunkIds('source', p),
-      onHashPlanned: (n, bytes) => {
-        files = n;
-        progress(0, bytes);
-      },
-      onHashProgress: progress,
+      granularityMs,
+      xattrs: this.xattrs,
+      ...(this.opts.onProgress ? { onProgress: this.opts.onProgress } : {}),
       signal: this.early.signal,
     });
   }

@@ -11,7 +11,7 @@ import type { Skipped } from '../../shared/plan.js';
 import { createSchemeHasher, type SchemeHasher } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { IdentifierIndex } from '../core/index/identifierIndex.js';
-import { scanSide, type ScanResult } from '../core/scan/scan.js';
+import type { ScanResult } from '../core/scan/scan.js';
 import { chunkIdsOf } from '../core/scan/tree.js';
 import type { NameRules } from '../core/scan/walk.js';
 import { walkInWorker } from '../core/scan/walkInWorker.js';
@@ -20,6 +20,7 @@ import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.
 import { indexFileOf, pairKey, RefusalError, tandemHome } from '../pair/pair.js';
 import { pairXattrs, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
 import { decodeSignature, encodeDelta, type Delta } from './delta.js';
+import { scanIndexedSource, storeSourceScan } from './indexedSourceScan.js';
 import { chunkIdsFor, differingPages, listChildren } from './targetHalf.js';
 import { encodeNode, encodeXattrs, type WireChild, type WireXattrs } from './wire.js';
 import {
@@ -152,30 +153,18 @@ export class SourceHalf {
       );
     this.pool = await HashPool.create(scheme);
     const hasher = (this.hasher = await createSchemeHasher(scheme));
-    let files = 0;
-    const progress = (bytesDone: number, bytesTotal: number) =>
-      onProgress({ phase: 'scan', side: 'source', files, bytesDone, bytesTotal });
-    const src = await scanSide({
+    const src = await scanIndexedSource({
       root: this.source,
-      side: 'source',
+      index: this.index,
       scheme,
       hasher,
       pool: this.pool,
-      indexed: this.index.load('source', scheme),
       listing: await listing,
-      mtimeGranularityMs: Number(r.granularityMs),
-      ...(wantsXattrs(xo) ? { xattrs: xo } : {}),
-      loadId: (p) => this.index.loadId('source', p),
-      loadChunkIds: (p) => this.index.loadChunkIds('source', p),
-      onHashPlanned: (n, bytes) => {
-        files = n;
-        progress(0, bytes);
-      },
-      onHashProgress: progress,
+      granularityMs: Number(r.granularityMs),
+      xattrs: xo,
+      onProgress,
     });
-    this.index.write('source', src.upserts, src.deletions);
-    this.index.setXattrIds('source', src.xattrUpdates ?? []);
-    this.index.setMeta('scheme', scheme);
+    storeSourceScan(this.index, src, scheme);
     this.src = src;
     const root = src.tree.nodes.get('')!;
     const skipped: Skipped[] = src.skipped;
