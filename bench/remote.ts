@@ -8,7 +8,8 @@
 //
 // Cases (BENCH_SCALE scales the sizes): (a) 1 GiB file, three 4 KiB edits; (b) 256 MiB file, 100
 // bytes inserted near the start; (c) 20,000 files of 1–64 KiB, 50 rewritten; (d) nothing changed.
-// Each tool has its own far target, copied there first over the unlimited link.
+// Each tool has its own far target, copied there first over the unlimited link. Case (b) also runs
+// `tandem --chunking fixed` (rsync's blocks for the moved file, not content-defined chunks).
 // BENCH_REMOTE_CASES=a,b runs some of the cases only. BENCH_REMOTE_PULL=1 runs them as pulls:
 // the sources addressed on the far side, the targets here (`tandem sync host:SRC DST`, `rsync -a
 // host:SRC/ DST/`).
@@ -72,7 +73,7 @@ class Bench {
     return `ssh -F ${this.sshd.configFile}`;
   }
 
-  tandem(src: string, far: string): Measured {
+  tandem(src: string, far: string, extra: string[] = []): Measured {
     const before = this.wireBytes();
     const t0 = process.hrtime.bigint();
     const r = sh(
@@ -83,6 +84,7 @@ class Bench {
         ...(PULL ? [`${this.sshd.host}:${src}`, far] : [src, `${this.sshd.host}:${far}`]),
         '--yes',
         '--json',
+        ...extra,
         '-e',
         this.ssh(),
         '--remote-tandem',
@@ -199,6 +201,9 @@ async function main(): Promise<number> {
 
     const tools = {
       tandem: (c: string) => bench.tandem(path.join(src, c), path.join(far, `tandem-${c}`)),
+      // rsync's blocks instead of content-defined chunks for a moved file's delta
+      'tandem --chunking fixed': (c: string) =>
+        bench.tandem(path.join(src, c), path.join(far, `fixed-${c}`), ['--chunking', 'fixed']),
       rsync: (c: string) => bench.rsync(path.join(src, c), path.join(far, `rsync-${c}`)),
       'rsync --inplace': (c: string) =>
         bench.rsync(path.join(src, c), path.join(far, `inplace-${c}`), [
@@ -208,7 +213,7 @@ async function main(): Promise<number> {
     };
     const casesFor: Record<string, (keyof typeof tools)[]> = {
       a: ['tandem', 'rsync', 'rsync --inplace'],
-      b: ['tandem', 'rsync', 'rsync --inplace'],
+      b: ['tandem', 'tandem --chunking fixed', 'rsync', 'rsync --inplace'],
       c: ['tandem', 'rsync'],
     };
     log('bench:remote: first copies (unlimited link)');
@@ -225,10 +230,13 @@ async function main(): Promise<number> {
       if (!CASES.has(id)) return;
       for (const t of list) {
         log(`bench:remote: (${id}) ${t}`);
+        // Dirty pages of the copies before are written out first: an fsync (Tandem makes what it
+        // writes durable, rsync does not) would otherwise wait for them, in whichever tool ran first.
+        sh('sync', []);
         const m = tools[t](dir);
         const target = path.join(
           far,
-          `${t === 'tandem' ? 'tandem' : t === 'rsync' ? 'rsync' : 'inplace'}-${dir}`,
+          `${{ tandem: 'tandem', 'tandem --chunking fixed': 'fixed', rsync: 'rsync', 'rsync --inplace': 'inplace' }[t]}-${dir}`,
         );
         rows.push({ id, tool: t, m, identical: sameTree(path.join(src, dir), target) });
       }
@@ -265,7 +273,7 @@ async function main(): Promise<number> {
     let failed = 0;
     for (const id of ['a', 'b', 'c', 'd'].filter((c) => CASES.has(c))) {
       const mine = rows.find((r) => r.id === id && r.tool === 'tandem')!.m;
-      const peers = rows.filter((r) => r.id === id && r.tool !== 'tandem');
+      const peers = rows.filter((r) => r.id === id && !r.tool.startsWith('tandem'));
       const best = (k: 'wire' | 'seconds') => Math.min(...peers.map((p) => p.m[k]));
       const bytesGoal = id === 'b' ? 2 : 1;
       const bytesRatio = mine.wire / best('wire');

@@ -11,6 +11,7 @@ import { appVersion } from '../engine/core/runtime/appVersion.js';
 import { PairBusyError } from '../engine/pair/pairLock.js';
 import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
 import { SyncSession } from '../engine/pair/syncSession.js';
+import { CHUNKINGS, type Chunking } from '../engine/remote/cdc.js';
 import { formatPlan, formatResult } from './format.js';
 import { ProgressBar } from './progressBar.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../engine/service/logFile.js';
@@ -21,6 +22,7 @@ export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
                             [-H] [-X] [-A] [--owner] [--hash SCHEME] [--ignore PATTERN]... [--json]
                             [-e|--rsh 'ssh OPTIONS'] [--remote-tandem PATH] [-z] [--bwlimit RATE]
+                            [--chunking cdc|fixed]
   tandem diff SOURCE TARGET [--confirm-target] [-X] [-A] [--hash SCHEME] [--ignore PATTERN]... [--json]
   tandem sync --two-way A B [--yes] [--conflict keep-a|keep-b|keep-both|newer] [--change-mode] [--force]
                             [--max-delete N] [--ignore PATTERN]... [--json]
@@ -40,7 +42,9 @@ export const USAGE = `usage:
   [user@]host:path or ssh://[user@]host[:port]/path, reached with your own ssh (-e/--rsh gives
   the command and its options); that machine needs Tandem installed (--remote-tandem PATH names
   it there); -z compresses the connection (ssh's -C), --bwlimit RATE caps what is sent or
-  received (KiB a second, or with a suffix: 500K, 2M)
+  received (KiB a second, or with a suffix: 500K, 2M); a file whose content moved travels as the
+  chunks the far copy lacks, cut by content (--chunking cdc, the default) or as rsync's blocks
+  (--chunking fixed)
   --two-way makes A and B both sources: each side's changes go to the other, and where both
   changed a path it is a conflict a person resolves (asked on a terminal, or --conflict for all:
   keep-a, keep-b, keep-both renames the older copy to NAME.sync-conflict-DATE-TIME-SIDE.EXT,
@@ -83,6 +87,7 @@ const TAKEN_BY: Record<Exclude<keyof Options, 'help' | 'version'>, readonly Comm
   'remote-tandem': ['sync', 'diff', 'watch'],
   compress: SYNC_DIFF,
   bwlimit: ['sync'],
+  chunking: ['sync'],
   auto: ['watch'],
   'log-level': ['serve', 'watch'],
   port: ['serve'],
@@ -181,6 +186,7 @@ function parse(argv: string[]) {
         rsh: { type: 'string', short: 'e' },
         compress: { type: 'boolean', short: 'z' },
         bwlimit: { type: 'string' },
+        chunking: { type: 'string' },
         'remote-tandem': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -257,7 +263,7 @@ async function openLocal(
   o: Options,
   a: OpenArgs,
 ): Promise<CliSession> {
-  const remoteOnly = (['rsh', 'remote-tandem', 'compress', 'bwlimit'] as const).find(
+  const remoteOnly = (['rsh', 'remote-tandem', 'compress', 'bwlimit', 'chunking'] as const).find(
     (k) => o[k] !== undefined,
   );
   if (remoteOnly)
@@ -318,6 +324,7 @@ async function openRemote(
     ...(o['remote-tandem'] !== undefined ? { remoteTandem: o['remote-tandem'] } : {}),
     ...(o.compress ? { compress: true } : {}),
     ...(o.bwlimit !== undefined ? { bwLimit: parseRate(o.bwlimit) } : {}),
+    ...(o.chunking !== undefined ? { chunking: parseChunking(o.chunking) } : {}),
     ...(o.xattrs || o.acls || o['no-xattrs'] ? { xattrs: attributeChoice(o) } : {}),
     batch: a.io.ask === null,
     onProgress: (p: Parameters<Io['progress']['update']>[0]) => a.io.progress.update(p),
@@ -387,6 +394,7 @@ async function twoWay(
       ['remote-tandem', '--remote-tandem'],
       ['compress', '-z'],
       ['bwlimit', '--bwlimit'],
+      ['chunking', '--chunking'],
       ['dry-run', '--dry-run'],
     ] as const
   ).find(([k]) => o[k] !== undefined && o[k] !== false);
@@ -616,6 +624,14 @@ function parseMaxDelete(v: string): number {
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
     throw new UsageError(`--max-delete needs a whole number of entries, 0 or more (got '${v}')`);
   return n;
+}
+
+/** `--chunking cdc|fixed`. */
+function parseChunking(v: string): Chunking {
+  if ((CHUNKINGS as readonly string[]).includes(v)) return v as Chunking;
+  throw new UsageError(
+    `--chunking is cdc (content-defined chunks, the default) or fixed (rsync's blocks); got '${v}'`,
+  );
 }
 
 /** `--bwlimit RATE` in bytes a second: KiB a second as rsync reads it, or with K, M or G. */

@@ -71,7 +71,7 @@ describe.skipIf(skip !== null && !required)(
         // Three 4 KiB edits in place: pages, not chunks.
         for (const [k, at] of [100 * KiB, 3 * MiB, 5 * MiB + 7].entries())
           patchFile(path.join(sb.source, 'big.bin'), at, seededBytes(`slow/edit/${k}`, 4 * KiB));
-        // 100 bytes inserted near the start of another file: an rsync delta, not the rest of it.
+        // 100 bytes inserted near the start of another file: a content-defined delta, not the rest.
         const moved = path.join(sb.source, 'moved.bin');
         const data = fs.readFileSync(moved);
         fs.writeFileSync(

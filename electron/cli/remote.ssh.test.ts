@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ApplyResult, Plan } from '../shared/plan.js';
 import {
   CLI_PATH,
+  REPO_ROOT,
   cliMissingReason,
   describeRun,
   oneLineErrorProblems,
@@ -99,6 +100,26 @@ function remoteArgs(remoteTandem = CLI_PATH, rsh = `ssh -F ${sshd.configFile}`):
 
 function cli(args: string[]): Promise<CliRun> {
   return runCli(args, { home: sb.home, cwd: sb.base, timeoutMs: 110_000 });
+}
+
+/** A far `tandem` that speaks protocols 1–2 only (a release before content-defined deltas). */
+function protocol2Tandem(): string {
+  const file = path.join(sb.base, 'tandem-protocol-2.mjs');
+  const dist = (rel: string) => JSON.stringify(path.join(REPO_ROOT, 'dist', rel));
+  fs.writeFileSync(
+    file,
+    [
+      '#!/usr/bin/env node',
+      `const { runServer } = await import(${dist('electron/engine/remote/server.js')});`,
+      `const { appVersion } = await import(${dist('electron/engine/core/runtime/appVersion.js')});`,
+      'process.exitCode = await runServer(process.stdin, process.stdout, {',
+      '  version: appVersion(),',
+      '  range: { min: 1, max: 2 },',
+      '});',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return file;
 }
 
 /** A source snapshot that shows any write, chmod or utimes. */
@@ -418,6 +439,59 @@ describe.skipIf(skip !== null)(
     );
 
     it(
+      'sends 100 bytes inserted near the start of a 16 MiB file as about one content-defined chunk, as rsync blocks with --chunking fixed or to a far Tandem of protocol 2',
+      { timeout: 180_000 },
+      async () => {
+        const bytes = seededBytes('push-shift', 16 * MiB);
+        putFile(sb.source, 'shift.bin', bytes);
+        await syncYes();
+        const old = protocol2Tandem();
+        const cases: [string, string[], string][] = [
+          ['content-defined', [], CLI_PATH],
+          ['fixed', ['--chunking', 'fixed'], CLI_PATH],
+          ['protocol 2', [], old],
+        ];
+        const wire: Record<string, Wire> = {};
+        for (const [k, [name, opts, tandem]] of cases.entries()) {
+          const at = 4000 + k * 1000;
+          const prev = fs.readFileSync(path.join(sb.source, 'shift.bin'));
+          putFile(
+            sb.source,
+            'shift.bin',
+            Buffer.concat([prev.subarray(0, at), seededBytes(`ins-${k}`, 100), prev.subarray(at)]),
+          );
+          const before = sourceNow();
+          const run = await cli([
+            'sync',
+            sb.source,
+            far(),
+            '--yes',
+            '--json',
+            ...opts,
+            ...remoteArgs(tandem),
+          ]);
+          expectSourceUntouched(before, run);
+          expect(run.code, `${name}: ${describeRun(run)}`).toBe(0);
+          const out = parseJsonOutput<SyncJson>(run);
+          expect(itemLines(out.plan)).toEqual(['shift.bin update']);
+          expect(out.result?.failed, describeRun(run)).toEqual([]);
+          wire[name] = out.wire!;
+          expectIdentical();
+        }
+        // Content-defined: a signature of 12 bytes a chunk of 16 KiB on average (12 KiB) comes,
+        // and about one chunk (at most 64 KiB) goes; rsync's blocks of 4 KiB cost a 32 KiB
+        // signature and a block or two. Either is far below the 16 MiB a plain copy would send.
+        const cdc = wire['content-defined']!;
+        expect(cdc.in).toBeLessThan(32 * KiB);
+        expect(cdc.out).toBeLessThan(96 * KiB);
+        for (const name of ['fixed', 'protocol 2']) {
+          expect(wire[name]!.in, name).toBeGreaterThan(cdc.in + 16 * KiB);
+          expect(wire[name]!.out, name).toBeLessThan(96 * KiB);
+        }
+      },
+    );
+
+    it(
       'sends only the differing 4 KiB pages of a 64 MiB file with three 4 KiB edits',
       { timeout: 120_000 },
       async () => {
@@ -587,6 +661,21 @@ describe.skipIf(skip !== null)(
         expect(local.stderr).toMatch(
           /--compress is for a folder on another machine \(host:path\), and .* are local folders/,
         );
+        const chunking = await syncRun(['--yes', '--chunking', 'rabin']);
+        expect(chunking.code, describeRun(chunking)).toBe(2);
+        expect(chunking.stderr).toMatch(
+          /^tandem: --chunking is cdc \(content-defined chunks, the default\) or fixed \(rsync's blocks\); got 'rabin'; see tandem --help$/m,
+        );
+        expect(oneLineErrorProblems(chunking.stderr)).toEqual([]);
+        const localChunking = await cli([
+          'sync',
+          sb.source,
+          path.join(sb.base, 'local'),
+          '--chunking',
+          'cdc',
+        ]);
+        expect(localChunking.code, describeRun(localChunking)).toBe(2);
+        expect(localChunking.stderr).toMatch(/--chunking is for a folder on another machine/);
       },
     );
 
@@ -938,7 +1027,42 @@ describe.skipIf(skip !== null)(
           );
           const { run, out } = await pullYes();
           expect(itemLines(out.plan)).toEqual(['shift.bin update']);
-          expect(out.wire!.in, describeRun(run)).toBeLessThan(2 * MiB);
+          // About one content-defined chunk of 16 KiB on average comes (the signature goes).
+          expect(out.wire!.in, describeRun(run)).toBeLessThan(96 * KiB);
+          expectIdentical();
+          // And as rsync blocks, with --chunking fixed.
+          const now = fs.readFileSync(path.join(sb.source, 'shift.bin'));
+          putFile(
+            sb.source,
+            'shift.bin',
+            Buffer.concat([now.subarray(0, 9000), seededBytes('ins-2', 100), now.subarray(9000)]),
+          );
+          const fixed = await pullJson(['--yes', '--chunking', 'fixed']);
+          expect(fixed.run.code, describeRun(fixed.run)).toBe(0);
+          expect(itemLines(fixed.out.plan)).toEqual(['shift.bin update']);
+          expect(fixed.out.wire!.in, describeRun(fixed.run)).toBeLessThan(2 * MiB);
+          expectIdentical();
+          // And from a far Tandem of protocol 2, which knows rsync's blocks only.
+          const again = fs.readFileSync(path.join(sb.source, 'shift.bin'));
+          putFile(
+            sb.source,
+            'shift.bin',
+            Buffer.concat([
+              again.subarray(0, 7000),
+              seededBytes('ins-3', 100),
+              again.subarray(7000),
+            ]),
+          );
+          const older = await cli([
+            'sync',
+            farSource(),
+            sb.target,
+            '--yes',
+            '--json',
+            ...remoteArgs(protocol2Tandem()),
+          ]);
+          expect(older.code, describeRun(older)).toBe(0);
+          expect(parseJsonOutput<SyncJson>(older).result?.failed, describeRun(older)).toEqual([]);
           expectIdentical();
         },
       );

@@ -20,12 +20,14 @@ import type { Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 
 /** The protocol versions this build speaks. */
-export const PROTOCOL = { min: 1, max: 2 } as const;
+export const PROTOCOL = { min: 1, max: 3 } as const;
 /**
  * The first protocol whose far side can be the source (openSource, scanSource, read, deltaFrom,
  * xattrs), browse its folders, list and restore its versions, and keep -X/-A attributes.
  */
 export const PROTOCOL_SOURCE = 2;
+/** The first protocol whose deltas may be content-defined (cdc.ts): a `cdc` signature and delta. */
+export const PROTOCOL_CDC = 3;
 
 const WORD = 'TANDEM';
 /** A greeting is short; anything longer is not one (a banner, a shell's chatter). */

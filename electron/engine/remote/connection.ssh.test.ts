@@ -89,7 +89,7 @@ describe.skipIf(skip !== null)(
     it('refuses a far side that speaks other protocol versions, saying which', async () => {
       const future = script('future', `printf 'TANDEM 7-9 9.0.0\\n'\ncat >/dev/null`);
       await expect(RemoteConnection.open(far(), opts({ remoteTandem: future }))).rejects.toThrow(
-        /tandem-test: this Tandem \(.*\) speaks protocols 1–2 and the far side's \(9\.0\.0\) protocols 7–9: install the same version/,
+        /tandem-test: this Tandem \(.*\) speaks protocols 1–3 and the far side's \(9\.0\.0\) protocols 7–9: install the same version/,
       );
     });
 

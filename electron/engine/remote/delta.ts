@@ -163,12 +163,16 @@ export function encodeDelta(data: Buffer, sig: Signature, hasher: SchemeHasher):
   return { ops, literals: Buffer.concat(lits) };
 }
 
-/** Rebuilds the bytes a delta describes; `readBlock(k)` gives old block k (a whole block). */
+/**
+ * Rebuilds the bytes a delta describes. A copy op [k, count] takes `count` old blocks from block
+ * k, read by `readOld(offset, into)` (which fills `into` or throws); a block of 1 makes the ops
+ * byte offsets and lengths (the content-defined delta, cdc.ts).
+ */
 export function applyDelta(
   d: { ops: readonly number[]; literals: Buffer },
   block: number,
   length: number,
-  readBlock: (k: number, into: Buffer) => void,
+  readOld: (offset: number, into: Buffer) => void,
 ): Buffer {
   const out = Buffer.alloc(length);
   let at = 0;
@@ -176,18 +180,17 @@ export function applyDelta(
   for (let j = 0; j + 1 < d.ops.length; j += 2) {
     const a = d.ops[j]!;
     const b = d.ops[j + 1]!;
-    if (!Number.isInteger(a) || !Number.isInteger(b) || b < 0) throw new Error('a bad delta');
+    if (!Number.isInteger(a) || !Number.isInteger(b) || b < 0 || a < -1)
+      throw new Error('a bad delta');
     if (a === -1) {
       if (at + b > length || lit + b > d.literals.length) throw new Error('a delta too long');
       d.literals.copy(out, at, lit, lit + b);
       at += b;
       lit += b;
     } else {
-      for (let k = a; k < a + b; k++) {
-        if (at + block > length) throw new Error('a delta too long');
-        readBlock(k, out.subarray(at, at + block));
-        at += block;
-      }
+      if (at + b * block > length) throw new Error('a delta too long');
+      readOld(a * block, out.subarray(at, at + b * block));
+      at += b * block;
     }
   }
   if (at !== length || lit !== d.literals.length) throw new Error('a delta of the wrong length');

@@ -32,6 +32,7 @@ import { EXACT_NAMES, walkTree, type NameRules, type WalkResult } from '../core/
 import { walkInWorker } from '../core/scan/walkInWorker.js';
 import { ItemError } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
+import { CdcRuns, decodeCdcSignature, type Chunking } from './cdc.js';
 import { decodeSignature, encodeDelta } from './delta.js';
 import { sourceLabelOf } from './farVersions.js';
 import { indexFileOf, pairKey, RefusalError, resolveSource, tandemHome } from '../pair/pair.js';
@@ -42,7 +43,7 @@ import {
   type SessionProgress,
 } from '../pair/syncSession.js';
 import { Pacer, RemoteConnection, RemoteError, type ConnectOptions } from './connection.js';
-import { PROTOCOL_SOURCE } from './channel.js';
+import { PROTOCOL_CDC, PROTOCOL_SOURCE } from './channel.js';
 import { differingPages, unpackNeeds, type Need, type PackedNeed } from './targetHalf.js';
 import { descend, fetchChunkIds } from './descent.js';
 import { scanIndexedSource, storeSourceScan } from './indexedSourceScan.js';
@@ -82,7 +83,18 @@ export interface RemoteSessionOptions extends Omit<ConnectOptions, 'version'> {
   xattrs?: XattrOptions;
   /** days a replaced file's version is kept, where the target is this side's (a pull) */
   retentionDays?: number;
+  /**
+   * How a file whose content moved is matched against the other side's old copy: by
+   * content-defined chunks (`cdc`, the default; cdc.ts) or by rsync's blocks (`fixed`, delta.ts).
+   * A far Tandem below protocol 3 gets rsync's.
+   */
+  chunking?: Chunking;
   onProgress?: (p: RemoteProgress) => void;
+}
+
+/** Whether a delta over `conn` is content-defined. */
+export function cdcOver(conn: RemoteConnection, opts: { chunking?: Chunking }): boolean {
+  return (opts.chunking ?? 'cdc') === 'cdc' && conn.protocol >= PROTOCOL_CDC;
 }
 
 /** Chunk sends outstanding before waiting for the far side's acknowledgements. */
@@ -499,8 +511,9 @@ export class RemoteSession {
   }
 
   /**
-   * The needed chunks `ks` of the file at `p` (open as `f`) as rsync deltas against the far
-   * side's old file (delta.ts), one per run of consecutive chunks of at most DELTA_RUN bytes.
+   * The needed chunks `ks` of the file at `p` (open as `f`) as deltas against the far side's old
+   * file (content-defined, cdc.ts, or rsync's, delta.ts), one per run of consecutive chunks of
+   * at most DELTA_RUN bytes.
    * Chunks the far side could not rebuild go to `retry`, to be sent whole.
    */
   private async sendDelta(
@@ -513,8 +526,14 @@ export class RemoteSession {
   ): Promise<void> {
     const node = this.src!.tree.nodes.get(p)!;
     const cs = node.chunkSize!;
-    const sigFrame = await this.conn.request({ t: 'signature', path: p });
-    const sig = decodeSignature(sigFrame.bytes ?? Buffer.alloc(0), 0);
+    const cdc = cdcOver(this.conn, this.opts);
+    const sigFrame = await this.conn.request({ t: 'signature', path: p, ...(cdc ? { cdc } : {}) });
+    const sigBytes = sigFrame.bytes ?? Buffer.alloc(0);
+    const scratch = Buffer.allocUnsafe(cs);
+    const runs = cdc
+      ? new CdcRuns(decodeCdcSignature(sigBytes), hasher, cs, node.size, (i) => f.chunk(i, scratch))
+      : null;
+    const sig = cdc ? null : decodeSignature(sigBytes, 0);
     const byIndex = new Map(ks.map((k) => [needs[k]!.index, k]));
     const order = [...byIndex.keys()].sort((a, b) => a - b);
     const maxRun = Math.max(1, Math.floor(DELTA_RUN / cs));
@@ -523,17 +542,21 @@ export class RemoteSession {
       while (end < order.length && order[end] === order[end - 1]! + 1 && end - j < maxRun) end++;
       const first = order[j]!;
       const count = end - j;
-      const parts: Buffer[] = [];
+      let d: { ops: number[]; literals: Buffer };
       try {
-        for (let i = first; i < first + count; i++)
-          parts.push(Buffer.from(f.chunk(i, Buffer.allocUnsafe(cs))));
+        if (runs) d = runs.run(first, count);
+        else {
+          const parts: Buffer[] = [];
+          for (let i = first; i < first + count; i++)
+            parts.push(Buffer.from(f.chunk(i, Buffer.allocUnsafe(cs))));
+          d = encodeDelta(Buffer.concat(parts), sig!, hasher);
+        }
       } catch (e) {
         if (e instanceof ItemError) return; // changed since the plan: the far side says run again
         throw e;
       }
-      const d = encodeDelta(Buffer.concat(parts), sig, hasher);
       const reply = await this.request(
-        { t: 'delta', path: p, first, count, ops: d.ops },
+        { t: 'delta', path: p, first, count, ops: d.ops, ...(cdc ? { cdc } : {}) },
         d.literals,
       );
       await this.pace();

@@ -30,6 +30,7 @@ import { planHolds, SyncSession } from '../pair/syncSession.js';
 import { PROTOCOL_SOURCE } from './channel.js';
 import { Pacer, RemoteConnection, RemoteError } from './connection.js';
 import {
+  cdcOver,
   RemoteBusyError,
   type RemoteProgress,
   type RemoteSessionOptions,
@@ -350,7 +351,7 @@ export class RemoteSourceSession {
   }
 
   /**
-   * The needed chunks `ks` of the file at `p` as rsync deltas against the old file here, one
+   * The needed chunks `ks` of the file at `p` as deltas against the old file here, one
    * per run of consecutive chunks of at most DELTA_RUN bytes; chunks that do not check go to
    * `retry`, to be asked for whole.
    */
@@ -364,7 +365,10 @@ export class RemoteSourceSession {
   ): Promise<void> {
     const node = this.src!.nodes.get(p)!;
     const cs = node.chunkSize!;
-    const sig = this.half.signature(p);
+    const cdc = cdcOver(this.conn, this.opts);
+    // A content-defined signature goes with the file's first run only (the far side continues
+    // its cut run after run); rsync's with each.
+    let sig: Buffer | undefined = this.half.signature(p, cdc);
     const byIndex = new Map(ks.map((k) => [needs[k]!.index, k]));
     const order = [...byIndex.keys()].sort((a, b) => a - b);
     const maxRun = Math.max(1, Math.floor(DELTA_RUN / cs));
@@ -375,7 +379,11 @@ export class RemoteSourceSession {
       const count = end - j;
       let reply;
       try {
-        reply = await this.requestFrame({ t: 'deltaFrom', path: p, first, count }, sig);
+        reply = await this.requestFrame(
+          { t: 'deltaFrom', path: p, first, count, ...(cdc ? { cdc } : {}) },
+          sig,
+        );
+        if (cdc) sig = undefined;
       } catch (e) {
         if (farItem(p, e)) return;
         throw e;
@@ -386,6 +394,7 @@ export class RemoteSourceSession {
         count,
         reply.message.ops,
         reply.bytes ?? Buffer.alloc(0),
+        cdc,
       );
       for (let i = first; i < first + count; i++) {
         const k = byIndex.get(i)!;

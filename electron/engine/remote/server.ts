@@ -3,13 +3,14 @@
 // which ssh passes back. It ends when the other side closes its end.
 //
 // It answers `ping` (its version and the protocol agreed), `open` (a folder of its machine,
-// resolved there), `browse` (the app's folder browser there, protocol 2), `versions` and `restore` (a push's
-// far target's versions, for the app; protocol 2), the requests of a sync whose target is here (targetHalf.ts): openTarget,
-// list, chunkIds, baseline, stage, chunk, signature, delta, apply; and, from protocol 2, those of
-// a sync whose source is here (sourceHalf.ts): openSource, scanSource, list, chunkIds, read,
-// deltaFrom, xattrs. Requests are answered one at a time, in order;
-// a request it does not know gets an error reply, never a hang. During an apply it sends
-// `progress` messages (no id) between the items.
+// resolved there), `browse` (the app's folder browser there, protocol 2), `versions` and
+// `restore` (a push's far target's versions, for the app; protocol 2), the requests of a sync
+// whose target is here (targetHalf.ts): openTarget, list, chunkIds, baseline, stage, chunk,
+// signature, delta, apply; and, from protocol 2, those of a sync whose source is here
+// (sourceHalf.ts): openSource, scanSource, list, chunkIds, read, deltaFrom, xattrs. From
+// protocol 3, signature, delta and deltaFrom may be content-defined (`cdc`, cdc.ts). Requests
+// are answered one at a time, in order; a request it does not know gets an error reply, never
+// a hang. During an apply it sends `progress` messages (no id) between the items.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,7 +174,7 @@ async function answer(
       case 'xattrs':
         return { id, t: 'xattrs', attrs: needSource(state).xattrs(m.paths) };
       case 'deltaFrom': {
-        const d = needSource(state).delta(m.path, m.first, m.count, f.bytes);
+        const d = needSource(state).delta(m.path, m.first, m.count, f.bytes, m.cdc === true);
         return [{ id, t: 'delta', ops: d.ops }, d.literals];
       }
       case 'openTarget': {
@@ -196,7 +197,10 @@ async function answer(
         needHalf(state).receive(m.need, m.pages, f.bytes);
         return { id, t: 'ok' };
       case 'signature':
-        return [{ id, t: 'signature' }, needHalf(state).signature(m.path)];
+        return [
+          { id, t: 'signature', ...(m.cdc === true ? { cdc: true } : {}) },
+          needHalf(state).signature(m.path, m.cdc === true),
+        ];
       case 'delta':
         return {
           id,
@@ -207,6 +211,7 @@ async function answer(
             m.count,
             m.ops,
             f.bytes ?? Buffer.alloc(0),
+            m.cdc === true,
           ),
         };
       case 'apply':

@@ -19,6 +19,7 @@ import { ItemError } from '../core/target/patchInPlace.js';
 import { LocalSourceReader, type SourceFile } from '../core/target/sourceReader.js';
 import { indexFileOf, pairKey, RefusalError, tandemHome } from '../pair/pair.js';
 import { pairXattrs, readIgnoreFile, type SessionProgress } from '../pair/syncSession.js';
+import { CdcRuns, decodeCdcSignature } from './cdc.js';
 import { decodeSignature, encodeDelta, type Delta } from './delta.js';
 import { scanIndexedSource, storeSourceScan } from './indexedSourceScan.js';
 import { chunkIdsFor, differingPages, listChildren } from './targetHalf.js';
@@ -233,19 +234,40 @@ export class SourceHalf {
     return differingPages(this.hasher!, chunk, Buffer.from(pages, 'base64'));
   }
 
+  /** the content-defined delta of the file asked for last, continued run after run */
+  private cdcRuns: { path: string; runs: CdcRuns } | null = null;
+
   /**
-   * Chunks `first` … `first + count - 1` of the source file at `rel` as an rsync delta against
-   * the other side's old file, whose signature is `sig` (delta.ts).
+   * Chunks `first` … `first + count - 1` of the source file at `rel` as a delta against the other
+   * side's old file, whose signature is `sig`: of its content-defined chunks (`cdc`, cdc.ts;
+   * sent with a file's first run, the later runs of that file continue its cut), or of its rsync
+   * blocks (delta.ts, sent with every run).
    */
-  delta(rel: unknown, first: unknown, count: unknown, sig: Buffer | undefined): Delta {
+  delta(rel: unknown, first: unknown, count: unknown, sig: Buffer | undefined, cdc = false): Delta {
     const p = String(rel);
     const f0 = Number(first);
     const c = Number(count);
-    if (!Number.isInteger(f0) || !Number.isInteger(c) || c < 1 || !sig)
+    if (!Number.isInteger(f0) || !Number.isInteger(c) || c < 1 || (!sig && !cdc))
       throw new Error('a bad delta request');
+    if (cdc) {
+      if (sig) {
+        const node = this.scanned.tree.nodes.get(p);
+        if (node?.type !== 'file' || !node.chunkSize)
+          throw new Error(`${p} is no file of the source`);
+        const runs = new CdcRuns(
+          decodeCdcSignature(sig),
+          this.hasher!,
+          node.chunkSize,
+          node.size,
+          (i) => this.chunkOf(p, i),
+        );
+        this.cdcRuns = { path: p, runs };
+      } else if (this.cdcRuns?.path !== p) throw new Error('a delta request without its signature');
+      return this.cdcRuns!.runs.run(f0, c);
+    }
     const parts: Buffer[] = [];
     for (let i = f0; i < f0 + c; i++) parts.push(this.chunkOf(p, i));
-    return encodeDelta(Buffer.concat(parts), decodeSignature(sig, 0), this.hasher!);
+    return encodeDelta(Buffer.concat(parts), decodeSignature(sig!, 0), this.hasher!);
   }
 
   /** The synced attributes of each source entry at `paths` (null where out of reach). */

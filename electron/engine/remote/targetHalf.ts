@@ -16,6 +16,7 @@ import { chunkIdsOf, joinPath, subtree, type IdTree, type TreeNode } from '../co
 import type { WalkEntry } from '../core/scan/walk.js';
 import { PAGE_SIZE } from '../core/target/patchInPlace.js';
 import { readAll } from '../core/target/targetFs.js';
+import { cdcSignatureOf, encodeCdcSignature } from './cdc.js';
 import { applyDelta, blockSizeFor, encodeSignature, signatureOf } from './delta.js';
 import { oldChunk, StagedChunks, StagedSourceReader } from './stagedChunks.js';
 import {
@@ -453,13 +454,27 @@ export class TargetHalf {
     }
   }
 
-  /** The signature of the old file at `p` (delta.ts), as bytes. */
-  signature(p: unknown): Buffer {
+  /**
+   * The signature of the old file at `p`, as bytes: its content-defined chunks (`cdc`, cdc.ts) or
+   * its rsync blocks (delta.ts).
+   */
+  signature(p: unknown, cdc = false): Buffer {
     const rel = String(p);
     const n = this.tree.nodes.get(rel);
     if (n?.type !== 'file') throw new Error(`${rel} is no file on the target`);
     const f = this.session.pair.targetFs.openRead(rel);
     try {
+      if (cdc) {
+        const sig = cdcSignatureOf(
+          n.size,
+          (offset, into) => {
+            if (readAll(f, into, into.length, offset) !== into.length)
+              throw new Error(`${rel} changed on the target while its signature was made`);
+          },
+          this.hasher,
+        );
+        return encodeCdcSignature(sig);
+      }
       const buf = Buffer.allocUnsafe(blockSizeFor(n.size));
       const sig = signatureOf(
         n.size,
@@ -478,8 +493,9 @@ export class TargetHalf {
   }
 
   /**
-   * Chunks `first` … `first + count - 1` of the source file at `p`, as an rsync delta against
-   * the old file there: rebuilt, each checked against its chunk id and kept. Returns the chunk
+   * Chunks `first` … `first + count - 1` of the source file at `p`, as a delta against the old
+   * file there (`cdc`: in bytes, against its content-defined chunks; else in rsync blocks):
+   * rebuilt, each checked against its chunk id and kept. Returns the chunk
    * indexes that did not check (a false match, or the old file changed): the other side sends
    * those whole.
    */
@@ -489,6 +505,7 @@ export class TargetHalf {
     count: unknown,
     ops: unknown,
     literals: Buffer,
+    cdc = false,
   ): number[] {
     const rel = String(p);
     const node = this.pending?.source.tree.nodes.get(rel);
@@ -503,14 +520,15 @@ export class TargetHalf {
     const start = f0 * cs;
     const end = Math.min(node.size, (f0 + c) * cs);
     if (start >= end) throw new Error('a delta outside the file');
-    const block = blockSizeFor(old.size);
-    const whole = Math.floor(old.size / block);
+    // The rsync delta copies whole blocks of the old file, the content-defined one byte ranges.
+    const block = cdc ? 1 : blockSizeFor(old.size);
+    const reach = cdc ? old.size : Math.floor(old.size / block) * block;
     const f = this.session.pair.targetFs.openRead(rel);
     let data: Buffer;
     try {
-      data = applyDelta({ ops: ops as number[], literals }, block, end - start, (k, into) => {
-        if (k < 0 || k >= whole || readAll(f, into, block, k * block) !== block)
-          throw new Error(`${rel}: old block ${k} is not there`);
+      data = applyDelta({ ops: ops as number[], literals }, block, end - start, (at, into) => {
+        if (at + into.length > reach || readAll(f, into, into.length, at) !== into.length)
+          throw new Error(`${rel}: old bytes ${at}+${into.length} are not there`);
       });
     } finally {
       f.close();
