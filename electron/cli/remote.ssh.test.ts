@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ApplyResult, Plan } from '../shared/plan.js';
 import {
   CLI_PATH,
-  REPO_ROOT,
+  writeOlderTandem,
   cliMissingReason,
   describeRun,
   oneLineErrorProblems,
@@ -103,24 +103,7 @@ function cli(args: string[]): Promise<CliRun> {
 }
 
 /** A far `tandem` that speaks protocols 1–2 only (a release before content-defined deltas). */
-function protocol2Tandem(): string {
-  const file = path.join(sb.base, 'tandem-protocol-2.mjs');
-  const dist = (rel: string) => JSON.stringify(path.join(REPO_ROOT, 'dist', rel));
-  fs.writeFileSync(
-    file,
-    [
-      '#!/usr/bin/env node',
-      `const { runServer } = await import(${dist('electron/engine/remote/server.js')});`,
-      `const { appVersion } = await import(${dist('electron/engine/core/runtime/appVersion.js')});`,
-      'process.exitCode = await runServer(process.stdin, process.stdout, {',
-      '  version: appVersion(),',
-      '  range: { min: 1, max: 2 },',
-      '});',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  return file;
-}
+const protocol2Tandem = (): string => writeOlderTandem(sb.base, 2);
 
 /** A source snapshot that shows any write, chmod or utimes. */
 function sourceNow(): TreeSnapshot {

@@ -27,6 +27,29 @@ export function cliMissingReason(): string | null {
   return null;
 }
 
+/**
+ * Writes into `dir` a far `tandem` (for `--remote-tandem`) that is this checkout's server offering
+ * protocols 1–`max` only, as a release before the later ones would; returns its path.
+ */
+export function writeOlderTandem(dir: string, max: number): string {
+  const file = path.join(dir, `tandem-protocol-${max}.mjs`);
+  const dist = (rel: string) => JSON.stringify(path.join(REPO_ROOT, 'dist', rel));
+  fs.writeFileSync(
+    file,
+    [
+      '#!/usr/bin/env node',
+      `const { runServer } = await import(${dist('electron/engine/remote/server.js')});`,
+      `const { appVersion } = await import(${dist('electron/engine/core/runtime/appVersion.js')});`,
+      'process.exitCode = await runServer(process.stdin, process.stdout, {',
+      '  version: appVersion(),',
+      `  range: { min: 1, max: ${max} },`,
+      '});',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return file;
+}
+
 export interface CliOptions {
   /** TANDEM_HOME: the state folder (index, pair registry) for this run */
   home: string;

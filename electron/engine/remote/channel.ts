@@ -28,6 +28,8 @@ export const PROTOCOL = { min: 1, max: 3 } as const;
 export const PROTOCOL_SOURCE = 2;
 /** The first protocol whose deltas may be content-defined (cdc.ts): a `cdc` signature and delta. */
 export const PROTOCOL_CDC = 3;
+/** The first protocol whose far side watches a source folder for the other side (farWatch.ts). */
+export const PROTOCOL_WATCH = 3;
 
 const WORD = 'TANDEM';
 /** A greeting is short; anything longer is not one (a banner, a shell's chatter). */

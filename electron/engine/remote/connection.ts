@@ -50,8 +50,10 @@ export class RemoteConnection {
     { resolve: (f: Frame) => void; reject: (e: Error) => void }
   >();
   private closed: Error | null = null;
-  /** messages the far side sends on its own (progress of its apply) */
+  /** messages the far side sends on its own (progress of its apply, a watch's changes) */
   onEvent: ((m: Message) => void) | null = null;
+  /** resolves, with the reason, once the connection has ended */
+  ended: Promise<Error> = Promise.resolve(new RemoteError('not connected'));
 
   private constructor(
     private readonly child: ChildProcess,
@@ -120,7 +122,7 @@ export class RemoteConnection {
       throw new RemoteError(`${where.host}: ${protocol}`);
     }
     const conn = new RemoteConnection(child, ch, protocol, theirs.version);
-    void conn.readLoop(exited, () => stderr);
+    conn.ended = conn.readLoop(exited, () => stderr);
     return conn;
   }
 
@@ -161,7 +163,7 @@ export class RemoteConnection {
     clearTimeout(timer);
   }
 
-  private async readLoop(exited: Promise<number | null>, stderr: () => string): Promise<void> {
+  private async readLoop(exited: Promise<number | null>, stderr: () => string): Promise<Error> {
     let failure: Error;
     try {
       for (;;) {
@@ -188,6 +190,7 @@ export class RemoteConnection {
     this.closed = failure;
     for (const w of this.replies.values()) w.reject(failure);
     this.replies.clear();
+    return failure;
   }
 }
 

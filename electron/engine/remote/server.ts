@@ -8,14 +8,17 @@
 // whose target is here (targetHalf.ts): openTarget, list, chunkIds, baseline, stage, chunk,
 // signature, delta, apply; and, from protocol 2, those of a sync whose source is here
 // (sourceHalf.ts): openSource, scanSource, list, chunkIds, read, deltaFrom, xattrs. From
-// protocol 3, signature, delta and deltaFrom may be content-defined (`cdc`, cdc.ts). Requests
+// protocol 3, signature, delta and deltaFrom may be content-defined (`cdc`, cdc.ts), and
+// watchSource keeps a watch of a source folder here for the other side (farWatch.ts). Requests
 // are answered one at a time, in order; a request it does not know gets an error reply, never
 // a hang. During an apply it sends `progress` messages (no id) between the items.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { Channel, PROTOCOL, type Frame, type Message } from './channel.js';
+import { Channel, PROTOCOL, PROTOCOL_WATCH, type Frame, type Message } from './channel.js';
+// farWatch.js (the watcher and its backends) is loaded by the request that needs it only.
+import type { SourceWatchHere } from './farWatch.js';
 import { PairBusyError } from '../pair/pairLock.js';
 import { RefusalError } from '../pair/pair.js';
 import { ItemError } from '../core/target/patchInPlace.js';
@@ -74,7 +77,7 @@ async function serve(ch: Channel, opts: ServerOptions): Promise<number> {
     ch.send({ t: 'refused', message: protocol });
     return 2;
   }
-  const state: ServerState = { half: null, source: null, ch, lastProgress: 0 };
+  const state: ServerState = { half: null, source: null, watch: null, ch, lastProgress: 0 };
   try {
     for (;;) {
       let f;
@@ -93,6 +96,7 @@ async function serve(ch: Channel, opts: ServerOptions): Promise<number> {
     // The connection is gone (or done): the pair's lock goes with it.
     await state.half?.close();
     await state.source?.close();
+    await state.watch?.close();
   }
 }
 
@@ -100,6 +104,8 @@ interface ServerState {
   half: TargetHalf | null;
   /** the source half, where the other side holds the target (protocol 2) */
   source: SourceHalf | null;
+  /** a source folder here watched for the other side (protocol 3) */
+  watch: SourceWatchHere | null;
   ch: Channel;
   lastProgress: number;
 }
@@ -147,6 +153,16 @@ async function answer(
       case 'browse':
         // The app's folder browser, on this machine (protocol 2): a path relative to the home.
         return { id, t: 'listing', listing: browseHere(m.path) };
+      case 'watchSource': {
+        // A connection of its own (farWatch.ts): the watch lasts until the other side closes it.
+        if (protocol < PROTOCOL_WATCH) throw new Error('watchSource needs protocol 3');
+        if (state.watch || state.half || state.source)
+          throw new Error('this connection is already in use');
+        const { SourceWatchHere: Watch } = await import('./farWatch.js');
+        const { watch, health } = await Watch.start(m, (e) => state.ch.send(e));
+        state.watch = watch;
+        return { id, t: 'watching', source: watch.source, health };
+      }
       case 'openSource': {
         if (state.half || state.source)
           throw new Error('a pair is already open on this connection');

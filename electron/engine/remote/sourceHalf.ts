@@ -69,7 +69,7 @@ export function machineId(): string | null {
 }
 
 /** The source folder as the other side named it, resolved on this machine. */
-function resolveRemoteSource(p: string): string {
+export function resolveRemoteSource(p: string): string {
   const given = path.resolve(os.homedir(), p === '' ? '.' : p);
   let real: string;
   try {

@@ -24,6 +24,7 @@ import {
 } from '../remote/remoteSession.js';
 import { isRemoteSource, isRemoteTarget, remoteSourcePair } from './pairRegistry.js';
 import { RemoteSourceSession } from '../remote/remoteSourceSession.js';
+import { FarWatch } from '../remote/farWatch.js';
 import {
   FIDELITY_KEYS,
   PENDING_EVENT_LIMIT,
@@ -91,6 +92,8 @@ export interface RunnerDeps {
   pollMs?: number;
   /** a pull pair waits at least this many times its last comparison's length (PULL_DUTY) */
   pullDuty?: number;
+  /** tests: the backoff of a far source's watch between tries (FAR_WATCH_RETRY_MS) */
+  farWatchRetry?: { first: number; max: number };
   /** a source file modified less than this long ago is still being written: wait for it */
   quietMs?: number;
 }
@@ -141,6 +144,9 @@ export function deferUnsettled(
 export class PairRunner {
   private store: PendingStore;
   private watcher: WatcherLike | null = null;
+  /** a pull pair's watch of its far source, and whether it is up (farWatch.ts) */
+  private farWatch: FarWatch | null = null;
+  private farWatchUp = false;
   private timers: NodeJS.Timeout[] = [];
   private pollTimer: NodeJS.Timeout | null = null;
   /** a pull pair's next comparison (schedulePull), and how long the last one took */
@@ -235,6 +241,7 @@ export class PairRunner {
     this.pullTimer = null;
     await this.watcher?.close();
     this.watcher = null;
+    await this.closeFarWatch();
     await this.running?.catch(() => undefined);
     this.store.close();
   }
@@ -264,6 +271,7 @@ export class PairRunner {
     this.watchGap();
     await this.watcher?.close();
     this.watcher = null;
+    await this.closeFarWatch();
     this.begin();
   }
 
@@ -284,11 +292,14 @@ export class PairRunner {
       this.status.watcher = { mode: 'off', needed: 0, limit: null };
       return;
     }
-    // A source on another machine is not watched from here: the pair is compared every minute
-    // (an unchanged far source costs its own walk there and the root ids here).
+    // A source on another machine is watched by the Tandem there, over a connection of its own
+    // (farWatch.ts); while that watch is down, or where the far Tandem cannot watch, the pair is
+    // compared every minute (an unchanged far source costs its own walk there and the root ids
+    // here).
     if (isRemoteSource(this.pair.source)) {
       this.status.watcher = { mode: 'polling', needed: 0, limit: null };
       this.schedulePull();
+      this.watchFarSource();
       return;
     }
     let up = false;
@@ -338,6 +349,41 @@ export class PairRunner {
     return this.store.getMeta('targetUsed') === '1' || this.store.history.list(0, 1).length > 0;
   }
 
+  /** Starts the far side's watch of a pull pair's source; its state is the pair's watcher's. */
+  private watchFarSource(): void {
+    const where = parseLocation(this.pair.source);
+    if (where.kind !== 'remote') return;
+    const report = (h: WatcherHealth) => {
+      this.status.watcher = h;
+      this.deps.emit({ type: 'watcherHealth', pairId: this.pair.id, health: h });
+    };
+    const fw = new FarWatch(
+      where,
+      this.connectOptions(),
+      this.pair.ignore,
+      {
+        onChange: () => void this.requestCycle(false),
+        onState: (st) => {
+          this.farWatchUp = st.kind === 'up' && st.health.mode === 'watching';
+          if (st.kind === 'up') report({ ...st.health, problem: undefined });
+          else
+            report({
+              mode: 'polling',
+              needed: 0,
+              limit: null,
+              problem:
+                st.kind === 'down'
+                  ? `${st.problem}; compared every minute until the watch there is up again (next try in ${Math.round(st.retryMs / 1000)} s)`
+                  : st.problem,
+            });
+        },
+      },
+      this.deps.farWatchRetry,
+    );
+    this.farWatch = fw;
+    fw.start();
+  }
+
   /**
    * A pull pair's next comparison: a minute after the last one ended, or PULL_DUTY times as long
    * as it took if that is more, so that the far side's walk of a large source keeps that machine
@@ -351,6 +397,13 @@ export class PairRunner {
     );
     const t = setTimeout(() => {
       this.timers = this.timers.filter((x) => x !== t);
+      // While the far side watches the source, its changes start the cycles (and the hourly
+      // rescan stands behind it): the timer only waits for the watch to fail.
+      if (this.farWatchUp) {
+        if (this.pullTimer === t) this.pullTimer = null;
+        this.schedulePull();
+        return;
+      }
       const t0 = performance.now();
       void this.requestCycle(false).finally(() => {
         this.lastPullMs = performance.now() - t0;
@@ -361,6 +414,13 @@ export class PairRunner {
     t.unref();
     this.pullTimer = t;
     this.timers.push(t);
+  }
+
+  private async closeFarWatch(): Promise<void> {
+    const fw = this.farWatch;
+    this.farWatch = null;
+    this.farWatchUp = false;
+    await fw?.close();
   }
 
   /** Rescans on a timer where the watcher cannot cover the pair (at most one such timer). */

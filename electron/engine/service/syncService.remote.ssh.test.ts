@@ -9,12 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PairConfig, PairStatus, Result, SyncEvent } from '../../shared/syncApi.js';
+import type {
+  PairConfig,
+  PairStatus,
+  Result,
+  SyncEvent,
+  WatcherHealth,
+} from '../../shared/syncApi.js';
 import { sshdSkipReason, startSshd, type SshdHandle } from '../../testing/sshd.js';
 import { SyncService } from './syncService.js';
 import { RemoteConnection } from '../remote/connection.js';
 import { appVersion } from '../core/runtime/appVersion.js';
 import { createWatcherFactory } from './watcherFactory.js';
+import { writeOlderTandem } from '../../testing/cliRunner.js';
 
 const skip = sshdSkipReason();
 const TANDEM = fileURLToPath(new URL('../../../bin/tandem.js', import.meta.url));
@@ -81,25 +88,41 @@ describe.skipIf(skip !== null)(
         check();
       });
 
+    /** The pair's watcher health as its last event said. */
+    const healthOf = (id: string): WatcherHealth | undefined => {
+      for (let i = events.length - 1; i >= 0; i--) {
+        const e = events[i]!;
+        if (e.type === 'watcherHealth' && e.pairId === id) return e.health;
+      }
+      return undefined;
+    };
+
     const statusOf = async (id: string): Promise<PairStatus> =>
       ok(await service.status()).find((s) => s.pairId === id)!;
 
     async function startPair(target: string, more: Partial<PairConfig> = {}) {
+      return startService({}, { source: src, target, ...more });
+    }
+
+    /** A service (with `opts`) running one auto-approved pair reached through this sshd. */
+    async function startService(
+      opts: Partial<ConstructorParameters<typeof SyncService>[0]>,
+      pair: Partial<PairConfig> & { source: string; target: string },
+    ) {
       service = new SyncService({
         home: path.join(dir, 'home'),
         threads: 0,
         watcherFactory: createWatcherFactory({ settleMs: 200 }),
+        ...opts,
       });
       events = [];
       service.on((e) => events.push(e));
       return ok(
         await service.addPair({
-          source: src,
-          target,
           rsh: `ssh -F ${sshd.configFile}`,
           remoteTandem: TANDEM,
           policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 100 },
-          ...more,
+          ...pair,
         }),
       );
     }
@@ -148,27 +171,15 @@ describe.skipIf(skip !== null)(
     }, 120_000);
 
     it('pulls from a source on another machine into a local folder, compared on each cycle, its versions kept here', async () => {
-      // The far source is `src` addressed through ssh; the target is a local folder.
+      // The far source is `src` addressed through ssh; the target is a local folder. The far
+      // Tandem is one of protocol 2, which cannot watch its folders: the timer compares the pair.
       const local = path.join(dir, 'local');
-      service = new SyncService({
-        home: path.join(dir, 'home'),
-        threads: 0,
-        watcherFactory: createWatcherFactory({ settleMs: 200 }),
+      const older = writeOlderTandem(dir, 2);
+      const pair = await startService(
         // The far source is compared on a timer: after at least this, or twice the last
         // comparison's length (20 times by default, which would make this test wait).
-        pollMs: 200,
-        pullDuty: 2,
-      });
-      events = [];
-      service.on((e) => events.push(e));
-      const pair = ok(
-        await service.addPair({
-          source: `${sshd.host}:${src}`,
-          target: local,
-          rsh: `ssh -F ${sshd.configFile}`,
-          remoteTandem: TANDEM,
-          policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 100 },
-        }),
+        { pollMs: 200, pullDuty: 2 },
+        { source: `${sshd.host}:${src}`, target: local, remoteTandem: older },
       );
       expect(pair.source).toBe(`${sshd.host}:${src}`);
       expect(pair.target).toBe(fs.realpathSync(dir) + '/local');
@@ -180,7 +191,12 @@ describe.skipIf(skip !== null)(
       expect(readOrNull(path.join(local, 'a.txt'))).toBe('alpha');
       const status = await statusOf(pair.id);
       expect(status.lastError).toBeUndefined();
-      // Nothing on the far side is watched from here: the pair is compared on a timer.
+      // The far side cannot watch: the pair is compared on a timer, and the status says why.
+      await until(
+        () => /cannot watch its folders/.test(healthOf(pair.id)?.problem ?? ''),
+        60_000,
+        "the far side's answer to the watch",
+      );
       expect(status.watcher.mode).toBe('polling');
 
       // An edit and a deletion on the far source arrive with the next cycle.
@@ -228,6 +244,74 @@ describe.skipIf(skip !== null)(
       expect(fs.existsSync(path.join(src, 'a.txt'))).toBe(false);
     }, 150_000);
 
+    it('a far source is watched by the Tandem there: its edits come without a timer, and those made while the watch was lost come once it is back', async () => {
+      const local = path.join(dir, 'local');
+      const pair = await startService(
+        // No timer could bring an edit within this test: only the far side's watch can. A file
+        // is taken as soon as it is seen (no second look a second later, which is a cycle too).
+        { pollMs: 3_600_000, quietMs: 0, farWatchRetry: { first: 3000, max: 3000 } },
+        { source: `${sshd.host}:${src}`, target: local },
+      );
+      await until(
+        () => readOrNull(path.join(local, 'docs', 'b.txt')) === 'beta',
+        60_000,
+        'the first copy',
+      );
+      const watching = () => healthOf(pair.id)?.mode === 'watching';
+      await until(watching, 60_000, 'the far side to watch the source');
+      const sshChildren = (...more: string[]) =>
+        spawnSync('pgrep', [...more, '-P', String(process.pid), '-x', 'ssh'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter(Boolean);
+      const stateOf = () =>
+        events
+          .flatMap((e) =>
+            e.type === 'pairStatus' && e.status.pairId === pair.id ? [e.status.state] : [],
+          )
+          .pop();
+      // After an apply the pair is compared once more (its trees are stale): each edit below is
+      // made once that cycle has ended, so that only the watch can bring it.
+      const settled = () =>
+        until(
+          () => stateOf() === 'inSync' && sshChildren().length === 1,
+          60_000,
+          'the pair in sync with only the watch connected',
+        );
+      await settled();
+      // An edit on the far side: its watch starts the cycle.
+      fs.writeFileSync(path.join(src, 'docs', 'watched.txt'), 'seen there');
+      await until(
+        () => readOrNull(path.join(local, 'docs', 'watched.txt')) === 'seen there',
+        60_000,
+        'the watched edit in the local folder',
+      );
+      await settled();
+      // The watch's connection is cut: its ssh is the oldest one (a cycle's lasts that cycle).
+      const [watchSsh] = sshChildren('-o');
+      expect(watchSsh).toBeDefined();
+      spawnSync('kill', ['-9', watchSsh!]);
+      await until(
+        () => healthOf(pair.id)?.mode === 'polling',
+        60_000,
+        'the lost watch in the status',
+      );
+      expect(healthOf(pair.id)?.problem).toMatch(/the watch of .* ended/);
+      // No cycle runs now (one a late event of the watch began would see the next edit).
+      await until(() => sshChildren().length === 0, 60_000, 'the cycles to end');
+      // An edit while no watch is up (the next try is 3 s away): nothing sees it happen, and
+      // the comparison made once the watch is back finds it.
+      fs.writeFileSync(path.join(src, 'gap.txt'), 'made in the gap');
+      await until(
+        () => readOrNull(path.join(local, 'gap.txt')) === 'made in the gap',
+        60_000,
+        "the gap's edit in the local folder",
+      );
+      await until(watching, 60_000, 'the watch to be up again');
+      // No cycle failed on the way (a failed one is tried again, and would find the edit too).
+      expect((await statusOf(pair.id)).lastError).toBeUndefined();
+      expect(fs.existsSync(path.join(src, '.tandem'))).toBe(false);
+    }, 150_000);
+
     it('pausing a pull pair ends its cycle at once, even one waiting on the far side', async () => {
       // A far tandem that waits for the test's word before it starts: the cycle is stuck in the
       // connection's greeting until the pause stops ssh.
@@ -240,21 +324,9 @@ describe.skipIf(skip !== null)(
         { mode: 0o755 },
       );
       const local = path.join(dir, 'local');
-      service = new SyncService({
-        home: path.join(dir, 'home'),
-        threads: 0,
-        watcherFactory: createWatcherFactory({ settleMs: 200 }),
-      });
-      events = [];
-      service.on((e) => events.push(e));
-      const pair = ok(
-        await service.addPair({
-          source: `${sshd.host}:${src}`,
-          target: local,
-          rsh: `ssh -F ${sshd.configFile}`,
-          remoteTandem: gate,
-          policy: { autoApprove: true, autoApproveDeletes: true, maxAutoDeletes: 100 },
-        }),
+      const pair = await startService(
+        {},
+        { source: `${sshd.host}:${src}`, target: local, remoteTandem: gate },
       );
       await until(() => fs.existsSync(started), 60_000, 'the far side to be reached');
       ok(await service.pausePair(pair.id, true));

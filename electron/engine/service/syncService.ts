@@ -58,6 +58,8 @@ export interface ServiceOptions {
   pollMs?: number;
   /** a pull pair waits at least this many times its last comparison's length (default 20) */
   pullDuty?: number;
+  /** tests: the backoff between tries of a far source's watch (default 5 s doubling to 5 min) */
+  farWatchRetry?: { first: number; max: number };
   /** how long a source file must be unmodified before it is synced (default 1 s) */
   quietMs?: number;
   /** what the log in $home/logs records (default info) */
@@ -95,6 +97,7 @@ export class SyncService implements SyncApi {
   private readonly threads: number | undefined;
   private readonly pollMs: number | undefined;
   private readonly pullDuty: number | undefined;
+  private readonly farWatchRetry: { first: number; max: number } | undefined;
   private readonly quietMs: number | undefined;
   private readonly log: Logger;
   private readonly closeLog: () => void;
@@ -114,6 +117,7 @@ export class SyncService implements SyncApi {
     this.threads = opts.threads;
     this.pollMs = opts.pollMs;
     this.pullDuty = opts.pullDuty;
+    this.farWatchRetry = opts.farWatchRetry;
     this.quietMs = opts.quietMs;
   }
 
@@ -178,6 +182,7 @@ export class SyncService implements SyncApi {
       ...(this.threads !== undefined ? { threads: this.threads } : {}),
       ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
       ...(this.pullDuty !== undefined ? { pullDuty: this.pullDuty } : {}),
+      ...(this.farWatchRetry ? { farWatchRetry: this.farWatchRetry } : {}),
       ...(this.quietMs !== undefined ? { quietMs: this.quietMs } : {}),
     });
     this.runners.set(p.id, r);
