@@ -537,6 +537,14 @@ export class RemoteSession {
     const byIndex = new Map(ks.map((k) => [needs[k]!.index, k]));
     const order = [...byIndex.keys()].sort((a, b) => a - b);
     const maxRun = Math.max(1, Math.floor(DELTA_RUN / cs));
+    // One run's answer is awaited only once the next run is on its way: the far side rebuilds
+    // and stages a run while this side encodes the next (two runs' bytes in memory at most).
+    let inFlight: Promise<void> | null = null;
+    const settle = async () => {
+      const x = inFlight;
+      inFlight = null;
+      await x;
+    };
     for (let j = 0; j < order.length;) {
       let end = j + 1;
       while (end < order.length && order[end] === order[end - 1]! + 1 && end - j < maxRun) end++;
@@ -552,17 +560,24 @@ export class RemoteSession {
           d = encodeDelta(Buffer.concat(parts), sig!, hasher);
         }
       } catch (e) {
-        if (e instanceof ItemError) return; // changed since the plan: the far side says run again
+        // Changed since the plan: the far side says run again (after the run on its way).
+        if (e instanceof ItemError) break;
+        await settle().catch(() => undefined);
         throw e;
       }
-      const reply = await this.request(
+      const reply = this.request(
         { t: 'delta', path: p, first, count, ops: d.ops, ...(cdc ? { cdc } : {}) },
         d.literals,
-      );
+      ).then((r) => {
+        for (const i of r.failed as number[]) retry.push(byIndex.get(i)!);
+      });
+      reply.catch(() => undefined); // awaited by settle
+      await settle();
+      inFlight = reply;
       await this.pace();
-      for (const i of reply.failed as number[]) retry.push(byIndex.get(i)!);
       j = end;
     }
+    await settle();
   }
 
   /** the bandwidth limit (rsync's --bwlimit) on what is sent */
