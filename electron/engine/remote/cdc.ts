@@ -84,7 +84,7 @@ export function cdcParamsFor(size: number): CdcParams {
   return cdcParams(Math.min(CDC_MAX_BITS, Math.max(CDC_MIN_BITS, Math.round(ideal))));
 }
 
-/** The end of the chunk that starts at `start` of the `end - start` bytes at hand (`atEof`: no more follow). */
+/** The end of the chunk that starts at `start`, of the `end - start` bytes at hand (all there are). */
 export function cutAt(buf: Uint8Array, start: number, end: number, p: CdcParams): number {
   const n = end - start;
   if (n <= p.min) return end;

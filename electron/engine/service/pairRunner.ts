@@ -899,8 +899,9 @@ export class PairRunner {
 
   /**
    * A remote pair's session for one cycle (a connection of its own, closed with it): the target
-   * on another machine, or with `pull` the source. Nothing on the far side is watched from here:
-   * every cycle compares the whole pair (an unchanged far side costs its root ids).
+   * on another machine, or with `pull` the source. Every cycle compares the whole pair (an
+   * unchanged far side costs its root ids), whatever started it: a change here, the far side's
+   * watch of a pull's source (farWatch.ts) or a timer.
    */
   private async openRemote(
     confirmTarget: boolean,
