@@ -6,6 +6,7 @@ import {
   packWalk,
   unpackWalk,
   walkTree,
+  type PackedWalk,
   type WalkOptions,
   type WalkResult,
 } from '../engine/core/scan/walk.js';
@@ -16,4 +17,13 @@ export function walkInWorker(
   opts: WalkOptions,
 ): Promise<WalkResult> {
   return Promise.resolve().then(() => unpackWalk(packWalk(walkTree(root, side, opts))));
+}
+
+export function listInWorker(
+  root: string,
+  side: 'source' | 'target',
+  opts: WalkOptions,
+): Promise<PackedWalk> {
+  // Through structured cloning, as a worker's message is (the folders' digests become Uint8Arrays).
+  return Promise.resolve().then(() => structuredClone(packWalk(walkTree(root, side, opts))));
 }

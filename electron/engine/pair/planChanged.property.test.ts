@@ -21,7 +21,6 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PlanItem } from '../../shared/plan.js';
 import { resolvePair } from './pair.js';
 import { SyncSession } from './syncSession.js';
 import { withPendingMoves } from '../core/scan/region.js';
@@ -37,6 +36,7 @@ import {
 } from '../../testing/randomTree.js';
 import { removeTree } from '../../testing/sandbox.js';
 import { hashTree, type TreeEntry, type TreeSnapshot } from '../../testing/treeSnapshot.js';
+import { planLines } from '../../testing/planLines.js';
 
 // The target is listed in this thread, not a worker per plan (testing/walkInThread.ts). Every
 // other sync test lists through the worker.
@@ -134,24 +134,6 @@ export function reported(before: TreeSnapshot, after: TreeSnapshot): string[] {
   return [...out];
 }
 
-/** An item as a comparable line; a move as its delete and its create. */
-function lines(items: readonly PlanItem[]): string[] {
-  const out: string[] = [];
-  for (const i of items) {
-    const c = i.conflict ? ` !${i.conflict}` : '';
-    const d = i.differs ? ` [${i.differs.join(',')}]` : '';
-    if (i.kind === 'rename') {
-      out.push(`delete ${JSON.stringify(i.from)} t:${i.target!.id}`);
-      out.push(`create ${JSON.stringify(i.path)} s:${i.source!.id}`);
-      continue;
-    }
-    out.push(
-      `${i.kind} ${JSON.stringify(i.path)}${i.source ? ` s:${i.source.id}` : ''}${i.target ? ` t:${i.target.id}` : ''}${c}${d}`,
-    );
-  }
-  return out.sort();
-}
-
 let hardLinks = false;
 
 async function withSession<T>(
@@ -228,8 +210,8 @@ async function runCase(c: Case): Promise<void> {
       outcome.region++;
       outcome.items += region.plan.items.length;
       const merged = [...region.plan.items, ...pending.items.filter((i) => !region.covers(i.path))];
-      const want = lines(walked.items);
-      const got = lines(merged);
+      const want = planLines(walked.items);
+      const got = planLines(merged);
       if (JSON.stringify(want) !== JSON.stringify(got)) {
         const missing = want.filter((l) => !got.includes(l));
         const extra = got.filter((l) => !want.includes(l));
@@ -241,7 +223,7 @@ async function runCase(c: Case): Promise<void> {
             `changed paths: ${JSON.stringify(changed)}`,
             `source edits: ${srcEdits.join('; ')}; target edits: ${tgtEdits.join('; ')}`,
             `first target edits: ${targetEdits.join('; ')}`,
-            `pending before: ${lines(pending.items).join('; ')}`,
+            `pending before: ${planLines(pending.items).join('; ')}`,
             `source at first:`,
             renderTree(src),
           ].join('\n'),

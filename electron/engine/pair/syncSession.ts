@@ -1,7 +1,7 @@
 // One scan-plan-apply cycle over an open pair: the engine's entry point for the CLI (and, later,
 // the service). Holds the pair's lock from open to close.
 import fs from 'node:fs';
-import type { ApplyResult, Hold, Plan, PlanItem, Skipped } from '../../shared/plan.js';
+import type { ApplyResult, Hold, Plan, PlanItem, Side, Skipped } from '../../shared/plan.js';
 import { summarize } from '../../shared/plan.js';
 import { compareTrees } from '../core/plan/compare.js';
 import { splitSharedInodes } from '../core/plan/sharedInodes.js';
@@ -22,12 +22,31 @@ import {
   type PairPaths,
 } from './pair.js';
 import { leaveTwoWay, TWO_WAY } from './twoWayMode.js';
-import { IdentifierIndex, type IndexRow } from '../core/index/identifierIndex.js';
+import {
+  FOLDER_DIGEST,
+  IdentifierIndex,
+  ROW,
+  TYPE_CODE,
+  type FolderRow,
+  type IndexRow,
+} from '../core/index/identifierIndex.js';
+import {
+  inSyncFolders,
+  isCovered,
+  withoutCovered,
+  type InSyncCut,
+} from '../core/scan/inSyncFolders.js';
 import { NO_XATTRS, wantsXattrs, xattrModule, type XattrOptions } from '../core/scan/xattrs.js';
 import { scanSide, type ScanResult } from '../core/scan/scan.js';
-import { IGNORE_FILE, walkTree, type WalkOptions, type WalkResult } from '../core/scan/walk.js';
+import {
+  IGNORE_FILE,
+  unpackWalk,
+  walkTree,
+  type WalkOptions,
+  type WalkResult,
+} from '../core/scan/walk.js';
 import { listRegion } from '../core/scan/region.js';
-import { walkInWorker } from '../core/scan/walkInWorker.js';
+import { listInWorker, walkInWorker } from '../core/scan/walkInWorker.js';
 import { applyPlan, type ApplyProgress } from '../core/target/apply.js';
 import type { SourceReader } from '../core/target/sourceReader.js';
 import { VersionStore, DEFAULT_RETENTION_DAYS } from '../core/target/versionStore.js';
@@ -59,6 +78,11 @@ export interface SessionOptions {
   maxDelete?: number;
   /** scrub: re-read every file and check it against its stored ids */
   verifyStored?: boolean;
+  /**
+   * plan() compares folders before files (core/scan/inSyncFolders), the default; false matches
+   * every entry against its row, as before folder digests (the property test compares the two).
+   */
+  foldersFirst?: boolean;
   onProgress?: (p: SessionProgress) => void;
   /**
    * Keep owners and groups (rsync's -o -g, `--owner`); default: what the pair used last, else
@@ -213,12 +237,72 @@ export class SyncSession {
 
   async plan(): Promise<Plan> {
     const { pair, scheme } = this;
-    const walkOpts = this.walkOptions();
+    // Folders first (core/scan/inSyncFolders) where a folder's id follows from its listing alone:
+    // not for a scrub (it reads every file), nor where attributes, owners or hard-link groups go
+    // into the ids (they are read or grouped past the listing).
+    const foldersFirst =
+      this.opts.foldersFirst !== false &&
+      pair.targetExists &&
+      this.opts.verifyStored !== true &&
+      !wantsXattrs(this.xattrs) &&
+      !this.owners.asked &&
+      !this.hardLinks;
+    const walkOpts = { ...this.walkOptions(), ...(foldersFirst ? { folderDigests: true } : {}) };
     // The target is listed in a worker while this thread lists the source: the two lstat walks
     // are most of an unchanged sync's time, and they overlap on two cores.
+    const signal = this.opts.signal;
+    if (foldersFirst) {
+      const packed = listInWorker(pair.target, 'target', walkOpts);
+      packed.catch(() => undefined);
+      signal?.throwIfAborted();
+      const sourceListing = walkTree(pair.source, 'source', walkOpts);
+      const rows = {
+        source: pair.index.loadFolders('source', scheme),
+        target: pair.index.loadFolders('target', scheme),
+      };
+      const targetPacked = await packed;
+      signal?.throwIfAborted();
+      // The target's folders decide the cut; its other entries are unpacked only outside it.
+      const cut = inSyncFolders(
+        sourceListing,
+        unpackWalk(targetPacked, (_, type) => type === 'dir'),
+        rows.source,
+        rows.target,
+      );
+      const targetWalk = unpackWalk(targetPacked, (p) => !isCovered(p, cut.covered));
+      let plan: Plan;
+      if (cut.opaque.size === 0) {
+        this.src = await this.scan('source', sourceListing, pair.index.load('source', scheme));
+        signal?.throwIfAborted();
+        this.tgt = await this.scan('target', targetWalk, pair.index.load('target', scheme));
+        const tgtCount = this.tgt.tree.nodes.size - 1;
+        plan = this.finish(() => tgtCount);
+      } else {
+        const source = withoutCovered(sourceListing, cut.covered);
+        this.src = await this.scan(
+          'source',
+          source,
+          this.rowsOutside('source', source, cut),
+          cut.opaque,
+        );
+        signal?.throwIfAborted();
+        const target = targetWalk;
+        this.tgt = await this.scan(
+          'target',
+          target,
+          this.rowsOutside('target', target, cut),
+          cut.opaque,
+        );
+        signal?.throwIfAborted();
+        // The index counts the target (the scan covers only what is outside in-sync folders).
+        plan = this.finish(() => pair.index.count('target') - 1);
+      }
+      this.storeFolderDigests('source', sourceListing, rows.source, cut);
+      this.storeFolderDigests('target', targetWalk, rows.target, cut);
+      return { ...plan, ...this.notices() };
+    }
     const targetListing = pair.targetExists ? walkInWorker(pair.target, 'target', walkOpts) : null;
     targetListing?.catch(() => undefined);
-    const signal = this.opts.signal;
     signal?.throwIfAborted();
     const sourceListing = walkTree(pair.source, 'source', walkOpts);
     this.src = await this.scan('source', sourceListing, pair.index.load('source', scheme));
@@ -229,6 +313,55 @@ export class SyncSession {
     const tgtCount = this.tgt.tree.nodes.size - 1;
     const plan = this.finish(() => tgtCount);
     return { ...plan, ...this.notices() };
+  }
+
+  /**
+   * The index rows a folders-first scan matches against: the children of every folder it lists
+   * (its root's own row among them), and all below a folder row whose folder is gone or is no
+   * longer a folder, so the scan finds those rows gone too. Nothing inside an in-sync folder.
+   */
+  private rowsOutside(side: Side, listing: WalkResult, cut: InSyncCut): Map<string, IndexRow> {
+    const { index } = this.pair;
+    const rows = new Map<string, IndexRow>();
+    for (const [p, e] of listing.entries)
+      if (e.type === 'dir' && !cut.covered.has(p)) index.loadChildren(side, this.scheme, p, rows);
+    if (!rows.has('')) index.loadPaths(side, this.scheme, [''], rows);
+    const gone: string[] = [];
+    for (const [p, r] of rows)
+      if (p !== '' && r[ROW.type] === TYPE_CODE.dir && listing.entries.get(p)?.type !== 'dir')
+        gone.push(p);
+    for (const p of gone) index.loadUnder(side, this.scheme, p, rows);
+    return rows;
+  }
+
+  /**
+   * Stores each listed folder's digest beside the id this run stored or kept for it, where the
+   * listing vouches for the folder (FolderListing) and its node holds every listed child; clears
+   * it elsewhere. Only what differs from the index is written; in-sync folders keep theirs.
+   */
+  private storeFolderDigests(
+    side: Side,
+    listing: WalkResult,
+    rows: ReadonlyMap<string, FolderRow>,
+    cut: InSyncCut,
+  ): void {
+    const scan = side === 'source' ? this.src! : this.tgt!;
+    if (!listing.folders) return;
+    const rewritten = new Set<string>();
+    for (const [p, e] of scan.upserts) if (e.type === 'dir') rewritten.add(p);
+    const writes: [string, Buffer | null][] = [];
+    for (const [d, f] of listing.folders) {
+      if (cut.covered.has(d)) continue;
+      const node = scan.tree.nodes.get(d);
+      const want =
+        f.digest !== null && node?.type === 'dir' && node.children?.length === f.children
+          ? f.digest
+          : null;
+      const stored = rewritten.has(d) ? null : (rows.get(d)?.[FOLDER_DIGEST] ?? null);
+      const same = want === null ? stored === null : stored !== null && stored.equals(want);
+      if (!same) writes.push([d, want]);
+    }
+    if (writes.length) this.pair.index.setFolderDigests(side, writes);
   }
 
   /**

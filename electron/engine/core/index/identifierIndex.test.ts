@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IdentifierIndex } from './identifierIndex.js';
+import { FOLDER_DIGEST, IdentifierIndex } from './identifierIndex.js';
 import { openSqlite } from './openSqlite.js';
 
 let dir: string;
@@ -27,6 +27,62 @@ function holdWrite(): () => void {
 }
 
 describe('IdentifierIndex', () => {
+  it('upgrades a schema-1 index in place, and clears a folder digest wherever the row is written', () => {
+    // A schema-1 index as an earlier Tandem left it: no stat_digest column, user_version 1.
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = openSqlite(file);
+    old.exec(`CREATE TABLE entries (side INTEGER NOT NULL, path TEXT NOT NULL, type INTEGER NOT NULL,
+      size INTEGER NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL,
+      scheme TEXT NOT NULL, chunk_size INTEGER NOT NULL, chunk_ids BLOB, id BLOB NOT NULL, trusted INTEGER NOT NULL,
+      base_id BLOB, xattr_id BLOB, PRIMARY KEY (side, path)) WITHOUT ROWID`);
+    old.exec(
+      "INSERT INTO entries VALUES (0, 'd', 2, 1, 5, 6, 7, 493, 'x', 0, NULL, x'01', 1, NULL, NULL)",
+    );
+    // Its folder ids under today's rule (an older rule's would be dropped on opening).
+    old.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
+    old.exec("INSERT INTO meta VALUES ('folderIdRule', '2')");
+    old.pragma('user_version = 1');
+    old.close();
+    const index = new IdentifierIndex(file);
+    try {
+      expect(index.loadFolders('source', 'x').get('d')?.[FOLDER_DIGEST]).toBeNull();
+      index.setFolderDigests('source', [['d', Buffer.from('digest')]]);
+      expect(index.loadFolders('source', 'x').get('d')?.[FOLDER_DIGEST]).toEqual(
+        Buffer.from('digest'),
+      );
+      const row = {
+        type: 'dir' as const,
+        size: 2,
+        mtimeMs: 5,
+        ctimeMs: 6,
+        ino: 7,
+        mode: 0o755,
+        scheme: 'x',
+        chunkSize: 0,
+        chunkIds: null,
+        id: Buffer.from([2]),
+        trusted: true,
+      };
+      index.write('source', [['d', row]], []);
+      expect(index.loadFolders('source', 'x').get('d')?.[FOLDER_DIGEST]).toBeNull();
+    } finally {
+      index.close();
+    }
+    const db = openSqlite(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    db.close();
+  });
+
+  it('refuses an index of a newer schema, saying which', () => {
+    new IdentifierIndex(file).close();
+    const db = openSqlite(file);
+    db.pragma('user_version = 3');
+    db.close();
+    expect(() => new IdentifierIndex(file)).toThrow(
+      /written by another version of Tandem \(schema 3, this one reads 2\)/,
+    );
+  });
+
   it('says an index in use is busy and what to do, and never advises deleting it for a lock', () => {
     new IdentifierIndex(file).close();
     const done = holdWrite();

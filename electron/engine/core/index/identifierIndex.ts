@@ -43,19 +43,30 @@ CREATE TABLE IF NOT EXISTS entries (
   side INTEGER NOT NULL, path TEXT NOT NULL, type INTEGER NOT NULL,
   size INTEGER NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL,
   scheme TEXT NOT NULL, chunk_size INTEGER NOT NULL, chunk_ids BLOB, id BLOB NOT NULL, trusted INTEGER NOT NULL,
-  base_id BLOB, xattr_id BLOB,
+  base_id BLOB, xattr_id BLOB, stat_digest BLOB,
   PRIMARY KEY (side, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS two_way_base (
   path TEXT PRIMARY KEY, type INTEGER NOT NULL, id TEXT NOT NULL) WITHOUT ROWID;
 `;
 
-const SCHEMA_VERSION = 1;
+/**
+ * 2: folder rows keep their listing's digest (stat_digest), which every write of the row must
+ * clear. A Tandem that reads schema 1 only would write rows and leave the digest standing beside
+ * an id it did not come from, so it is refused this index (it says so); this one upgrades a 1.
+ */
+const SCHEMA_VERSION = 2;
+/** Older schemas this version upgrades in place (their columns are added by addMissingColumns). */
+const UPGRADES_FROM = new Set([0, 1]);
 
 /** The columns of an IndexRow, for the rows of one side (parameters: scheme, side). */
 const ROW_SELECT = `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size,
     CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
     CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END, xattr_id
   FROM entries WHERE side = ?`;
+/** A side's folder rows as IndexRows with their listing digest last (parameters: scheme, side). */
+const FOLDER_SELECT = `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size, id,
+    trusted, 0, xattr_id, stat_digest
+  FROM entries WHERE side = ? AND type = 2`;
 /** Bumped when the way a folder id is computed changes (see upgradeFolderIds). */
 const FOLDER_ID_RULE = '2';
 
@@ -81,6 +92,10 @@ export type IndexRow = [
   /** the synced attributes' id, null when not read */
   xattrId: Buffer | null,
 ];
+
+/** A folder's row with the digest of its listing (loadFolders), at FOLDER_DIGEST. */
+export type FolderRow = [...IndexRow, statDigest: Buffer | null];
+export const FOLDER_DIGEST = 13;
 
 /** The columns of an IndexRow by name: rows are read through these, never by bare position. */
 export const ROW = {
@@ -144,6 +159,9 @@ function addMissingColumns(db: Database.Database): void {
     (db.prepare('PRAGMA table_info(entries)').all() as { name: string }[]).map((c) => c.name),
   );
   if (!cols.has('xattr_id')) db.exec('ALTER TABLE entries ADD COLUMN xattr_id BLOB');
+  if (!cols.has('stat_digest')) db.exec('ALTER TABLE entries ADD COLUMN stat_digest BLOB');
+  // The folder rows alone, for the walk that compares folders before files (loadFolders).
+  db.exec('CREATE INDEX IF NOT EXISTS folder_rows ON entries (side, path) WHERE type = 2');
 }
 
 export class IdentifierIndex {
@@ -163,7 +181,8 @@ export class IdentifierIndex {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       const version = db.pragma('user_version', { simple: true }) as number;
-      if (version !== 0 && version !== SCHEMA_VERSION) throw new IndexVersionError(version);
+      if (!UPGRADES_FROM.has(version) && version !== SCHEMA_VERSION)
+        throw new IndexVersionError(version);
       db.exec(SCHEMA);
       addMissingColumns(db);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -175,8 +194,20 @@ export class IdentifierIndex {
     }
     this.stmts = {
       load: this.db.prepare(ROW_SELECT).raw(true),
+      folders: this.db.prepare(FOLDER_SELECT).raw(true),
+      setDigest: this.db.prepare(
+        'UPDATE entries SET stat_digest = ? WHERE side = ? AND path = ? AND type = 2',
+      ),
       row: this.db.prepare(`${ROW_SELECT} AND path = ?`).raw(true),
       under: this.db.prepare(`${ROW_SELECT} AND path >= ? AND path < ?`).raw(true),
+      // A folder's own children: its range, less what has a '/' after the folder's prefix (the
+      // test runs inside SQLite, so the rows further below never reach JS).
+      children: this.db
+        .prepare(
+          `${ROW_SELECT} AND path >= ? AND path < ? AND instr(substr(path, length(?) + 1), '/') = 0`,
+        )
+        .raw(true),
+      rootChildren: this.db.prepare(`${ROW_SELECT} AND instr(path, '/') = 0`).raw(true),
       count: this.db.prepare('SELECT count(*) FROM entries WHERE side = ?').pluck(true),
       chunkIds: this.db
         .prepare('SELECT chunk_ids FROM entries WHERE side = ? AND path = ?')
@@ -191,7 +222,8 @@ export class IdentifierIndex {
          ON CONFLICT (side, path) DO UPDATE SET type = excluded.type, size = excluded.size, mtime = excluded.mtime,
            ctime = excluded.ctime, ino = excluded.ino, mode = excluded.mode, scheme = excluded.scheme,
            chunk_size = excluded.chunk_size, chunk_ids = coalesce(excluded.chunk_ids, chunk_ids), id = excluded.id,
-           trusted = excluded.trusted, base_id = coalesce(excluded.base_id, base_id), xattr_id = excluded.xattr_id`,
+           trusted = excluded.trusted, base_id = coalesce(excluded.base_id, base_id), xattr_id = excluded.xattr_id,
+           stat_digest = NULL`,
       ),
       del: this.db.prepare('DELETE FROM entries WHERE side = ? AND path = ?'),
       delSide: this.db.prepare('DELETE FROM entries WHERE side = ?'),
@@ -287,6 +319,28 @@ export class IdentifierIndex {
   }
 
   /**
+   * A side's folder rows, each with the digest of the listing its id was computed from
+   * (setFolderDigests; null where none is stored): what a walk compares before loading any file's.
+   */
+  loadFolders(side: Side, scheme: string): Map<string, FolderRow> {
+    const out = new Map<string, FolderRow>();
+    for (const r of this.stmts.folders.all(scheme, SIDE[side]) as FolderRow[]) {
+      const p = r[ROW.path];
+      if (typeof p !== 'string') r[ROW.path] = fromSqlPath(p);
+      out.set(r[ROW.path], r);
+    }
+    return out;
+  }
+
+  /** Stores (or clears, null) folders' listing digests; writing a folder's row clears its digest. */
+  setFolderDigests(side: Side, digests: Iterable<[string, Buffer | null]>): void {
+    const s = SIDE[side];
+    this.db.transaction(() => {
+      for (const [p, d] of digests) this.stmts.setDigest.run(d, s, sqlPath(p));
+    })();
+  }
+
+  /**
    * Every row below the folder `dir` (not the root: load() has those), into `into`. Keys sort by
    * their bytes, so the rows below `dir` are the range from `dir/` up to `dir0` ('0' follows
    * '/'); names that are not UTF-8 are BLOBs, which SQLite sorts after all text, so they are a
@@ -312,6 +366,32 @@ export class IdentifierIndex {
     const lo = encodeName(`${dir}/`);
     const hi = encodeName(`${dir}0`);
     for (const r of under.iterate(scheme, s, lo, hi) as IterableIterator<IndexRow>)
+      if (typeof r[ROW.path] !== 'string') add(r);
+    return into;
+  }
+
+  /** The rows of a folder's own children (the root's: its row too), into `into`. */
+  loadChildren(
+    side: Side,
+    scheme: string,
+    dir: string,
+    into = new Map<string, IndexRow>(),
+  ): Map<string, IndexRow> {
+    const s = SIDE[side];
+    const add = (r: IndexRow): void => {
+      const p = r[ROW.path] as string | Buffer;
+      if (typeof p !== 'string') r[ROW.path] = fromSqlPath(p);
+      into.set(r[ROW.path], r);
+    };
+    if (dir === '') {
+      for (const r of this.stmts.rootChildren.all(scheme, s) as IndexRow[]) add(r);
+      return into;
+    }
+    const q = this.stmts.children;
+    if (isTextName(dir))
+      for (const r of q.all(scheme, s, `${dir}/`, `${dir}0`, `${dir}/`) as IndexRow[]) add(r);
+    const lo = encodeName(`${dir}/`);
+    for (const r of q.all(scheme, s, lo, encodeName(`${dir}0`), lo) as IndexRow[])
       if (typeof r[ROW.path] !== 'string') add(r);
     return into;
   }

@@ -27,12 +27,11 @@ import {
 } from '../index/identifierIndex.js';
 import type { Side } from '../../../shared/plan.js';
 import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
-import type { WalkEntry, WalkResult } from './walk.js';
+import { RACY_WINDOW_MS, type WalkEntry, type WalkResult } from './walk.js';
 import { NOT_TEXT, readXattrs, wantsXattrs, xattrsId, type XattrOptions } from './xattrs.js';
 import { osPath } from '../runtime/byteNames.js';
 
-/** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
-export const RACY_WINDOW_MS = 2000;
+export { RACY_WINDOW_MS } from './walk.js';
 const HASH_ATTEMPTS = 3;
 
 export interface ScanInput {

@@ -1,6 +1,7 @@
 // Lists one side of a pair: every entry's type and stat, never following a symlink, skipping what
 // cannot or should not be synced with a reason. Synchronous on purpose: it runs in a one-shot CLI
 // or inside a worker, where 20,000 lstat calls take ~75 ms synchronously and 3× that via promises.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Ignore } from 'ignore';
@@ -10,6 +11,9 @@ const ignore = requireCjs('ignore') as typeof import('ignore');
 import type { EntryType, Skipped } from '../../../shared/plan.js';
 import { sameStat, type StatKey } from '../hash/hashFile.js';
 import { isTextName, listNames, osPath, readLinkText } from '../runtime/byteNames.js';
+
+/** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
+export const RACY_WINDOW_MS = 2000;
 
 /** The pair's own folder at the target root; never synced, compared or shown. */
 export const STATE_DIR = '.tandem';
@@ -57,6 +61,19 @@ export interface WalkOptions {
   /** list owners (uid, gid) and devices too: kept out of every entry otherwise (memory, GC) */
   owners?: boolean;
   hardLinks?: boolean;
+  /** sum up each folder's listed children (FolderListing): an unchanged folder is then one comparison */
+  folderDigests?: boolean;
+}
+
+/**
+ * A folder's listed children summed up (WalkOptions.folderDigests): `digest` is a hash of each
+ * child's name, type, size, mtime, ctime, inode and mode (a link's text too), in listing order,
+ * or null where the folder cannot be vouched for by it: a child was skipped, is a file with other
+ * names (hard links), or was modified within the racy window. `children` counts the listed ones.
+ */
+export interface FolderListing {
+  digest: Buffer | null;
+  children: number;
 }
 
 export interface WalkResult {
@@ -68,6 +85,8 @@ export interface WalkResult {
   collisions: string[][];
   /** how many listed names are not valid UTF-8 (a text-only watcher cannot name them) */
   byteNames?: number;
+  /** each listed folder's children summed up, where the walk was asked to (folderDigests) */
+  folders?: Map<string, FolderListing>;
 }
 
 export function makeIgnore(patterns: readonly string[]): Ignore {
@@ -97,6 +116,8 @@ export class FolderLister {
   readonly skipped: Skipped[] = [];
   readonly collisions: string[][] = [];
   byteNames = 0;
+  readonly folders: Map<string, FolderListing> | null;
+  private readonly racyAfter: number;
   private readonly ig: Ignore | null;
   private readonly rules: NameRules;
   private readonly rootSep: string;
@@ -111,6 +132,9 @@ export class FolderLister {
     this.rules = opts.targetNames ?? EXACT_NAMES;
     this.rootSep = root.endsWith(path.sep) ? root : root + path.sep;
     this.toEntry = entryMaker(opts);
+    this.folders = opts.folderDigests ? new Map() : null;
+    // A child modified after this is too recent to vouch for (scanSide's trust rule, from before the listing).
+    this.racyAfter = Date.now() - RACY_WINDOW_MS;
     this.entries.set('', this.toEntry(fs.statSync(root), 'dir'));
   }
 
@@ -140,8 +164,12 @@ export class FolderLister {
         unknown: true,
       });
       entries.delete(rel);
+      // Its parent's summary counted it as a folder that is there: it cannot vouch now.
+      const parent = this.folders?.get(rel.slice(0, Math.max(0, rel.lastIndexOf('/'))));
+      if (rel !== '' && parent) parent.digest = null;
       return [];
     }
+    const skippedBefore = skipped.length;
     if (names.some((n) => !isTextName(n))) {
       this.byteNames += names.reduce((k, n) => k + (isTextName(n) ? 0 : 1), 0);
       if (side === 'source' && rules.textOnly) names = dropNonText(rel, names, side, skipped);
@@ -150,6 +178,7 @@ export class FolderLister {
     const colliding =
       side === 'source' ? checkCollisions(rel, names, rules, side, this.collisions, skipped) : null;
     const dirs: string[] = [];
+    const sum = this.folders ? new ChildSum() : null;
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
       if (!rel && name === STATE_DIR) {
@@ -206,7 +235,9 @@ export class FolderLister {
       }
       entries.set(childRel, entry);
       if (type === 'dir') dirs.push(childRel);
+      sum?.add(name, entry, this.racyAfter);
     }
+    if (sum) this.folders!.set(rel, sum.finish(skipped.length > skippedBefore));
     return dirs;
   }
 
@@ -217,7 +248,68 @@ export class FolderLister {
       skipped: this.skipped,
       collisions: this.collisions,
       byteNames: this.byteNames,
+      ...(this.folders ? { folders: this.folders } : {}),
     };
+  }
+}
+
+/** Sums up one folder's children as they are listed (FolderListing). */
+class ChildSum {
+  // Reused between folders (one is summed at a time): names and links' texts as UTF-16 code
+  // units, exact for every name, with their lengths; the numbers in a Float64Array beside them.
+  private static texts = Buffer.alloc(64 * 1024);
+  private static numbers = new Float64Array(8 * 1024);
+  private texts = ChildSum.texts;
+  private numbers = ChildSum.numbers;
+  private at = 0;
+  private n = 0;
+  private count = 0;
+  private vouched = true;
+
+  add(name: string, e: WalkEntry, racyAfter: number): void {
+    this.count++;
+    if (!this.vouched) return;
+    if ((e.type === 'file' && e.nlink > 1) || e.mtimeMs >= racyAfter) {
+      this.vouched = false;
+      return;
+    }
+    const text = e.type === 'symlink' ? e.linkTarget! : '';
+    const need = 2 * (name.length + text.length);
+    if (this.at + need > this.texts.length) {
+      const bigger = Buffer.alloc(Math.max(2 * this.texts.length, this.at + need));
+      this.texts.copy(bigger, 0, 0, this.at);
+      this.texts = bigger;
+    }
+    if (this.n + 9 > this.numbers.length) {
+      const bigger = new Float64Array(2 * this.numbers.length);
+      bigger.set(this.numbers.subarray(0, this.n));
+      this.numbers = bigger;
+    }
+    this.at += this.texts.write(name, this.at, 'utf16le');
+    this.at += this.texts.write(text, this.at, 'utf16le');
+    const v = this.numbers;
+    let i = this.n;
+    v[i++] = name.length;
+    v[i++] = text.length;
+    v[i++] = TYPE_NUM[e.type];
+    v[i++] = e.size;
+    v[i++] = e.mtimeMs;
+    v[i++] = e.ctimeMs;
+    v[i++] = e.ino;
+    v[i++] = e.mode;
+    v[i++] = e.allocated;
+    this.n = i;
+  }
+
+  finish(skippedAny: boolean): FolderListing {
+    const digest =
+      this.vouched && !skippedAny
+        ? createHash('sha256')
+            .update(this.texts.subarray(0, this.at))
+            .update(new Uint8Array(this.numbers.buffer, 0, this.n * 8))
+            .digest()
+        : null;
+    return { digest, children: this.count };
   }
 }
 
@@ -348,6 +440,7 @@ export interface PackedWalk {
   skipped: Skipped[];
   collisions: string[][];
   byteNames: number;
+  folders?: [path: string, digest: Uint8Array | null, children: number][];
 }
 
 /** A listing as one string and one number array: cheap to send between threads. */
@@ -379,16 +472,25 @@ export function packWalk(w: WalkResult): PackedWalk {
     skipped: w.skipped,
     collisions: w.collisions,
     byteNames: w.byteNames ?? 0,
+    ...(w.folders ? { folders: [...w.folders].map(([p, f]) => [p, f.digest, f.children]) } : {}),
   };
 }
 
-export function unpackWalk(p: PackedWalk): WalkResult {
+/** A packed listing as a WalkResult; `keep` leaves entries out (a link's text is skipped with it). */
+export function unpackWalk(
+  p: PackedWalk,
+  keep?: (path: string, type: EntryType) => boolean,
+): WalkResult {
   const entries = new Map<string, WalkEntry>();
   const paths = p.paths.split('\0');
   const n = p.numbers;
   let link = 0;
   for (let k = 0, i = 0; k < paths.length; k++, i += FIELDS) {
     const type = NUM_TYPE[n[i]!]!;
+    if (keep && !keep(paths[k]!, type)) {
+      if (type === 'symlink') link++;
+      continue;
+    }
     const e: WalkEntry = {
       type,
       size: n[i + 1]!,
@@ -413,5 +515,15 @@ export function unpackWalk(p: PackedWalk): WalkResult {
     skipped: p.skipped,
     collisions: p.collisions,
     byteNames: p.byteNames,
+    ...(p.folders
+      ? {
+          folders: new Map(
+            p.folders.map(([path, d, children]) => [
+              path,
+              { digest: d && Buffer.from(d.buffer, d.byteOffset, d.byteLength), children },
+            ]),
+          ),
+        }
+      : {}),
   };
 }

@@ -8,6 +8,15 @@ export function walkInWorker(
   side: 'source' | 'target',
   opts: WalkOptions,
 ): Promise<WalkResult> {
+  return listInWorker(root, side, opts).then((p) => unpackWalk(p));
+}
+
+/** The same listing as it comes from the worker, packed (unpackWalk can leave entries out). */
+export function listInWorker(
+  root: string,
+  side: 'source' | 'target',
+  opts: WalkOptions,
+): Promise<PackedWalk> {
   const { url, execArgv } = workerEntry(import.meta.url, 'walkWorker');
   return new Promise((resolve, reject) => {
     const worker = new Worker(url, { workerData: { root, side, opts }, execArgv });
@@ -15,7 +24,7 @@ export function walkInWorker(
       'message',
       (m: { ok: true; packed: PackedWalk } | { ok: false; message: string; code?: string }) => {
         void worker.terminate();
-        if (m.ok) resolve(unpackWalk(m.packed));
+        if (m.ok) resolve(m.packed);
         else
           reject(
             Object.assign(new Error(`listing the ${side} failed: ${m.message}`), { code: m.code }),
