@@ -10,5 +10,12 @@ if (!existsSync(fileURLToPath(main))) {
   );
   process.exit(2);
 }
+// The commands that plan a local pair list its target in a worker: started now, its start
+// overlaps the loading of the CLI (electron/engine/core/scan/listerWorker.ts).
+const args = process.argv.slice(2);
+if (args.includes('sync') || args.includes('diff')) {
+  const lister = new URL('../dist/electron/engine/core/scan/listerWorker.js', import.meta.url);
+  (await import(lister.href)).startLister();
+}
 const { runCli } = await import(main.href);
 process.exitCode = await runCli(process.argv.slice(2));

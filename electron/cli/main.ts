@@ -287,7 +287,11 @@ async function openLocal(
     recovery: session.pair.recovery,
     plan: () => session.plan(),
     markInSync: () => session.markInSync(),
-    apply: (items) => session.apply(items),
+    apply: async (items) => {
+      const result = session.apply(items);
+      await session.settleTarget(items);
+      return result;
+    },
     close: () => session.close(),
   };
 }

@@ -124,6 +124,8 @@ const SPACE_MARGIN = 64 * 1024 * 1024;
 export class SyncSession {
   private src: ScanResult | null = null;
   private tgt: ScanResult | null = null;
+  /** the last plan was a full plan() that keeps folder digests: settleTarget may follow its apply */
+  private digestsKept = false;
 
   /**
    * Files with more than one name (hard links) in the last plan's listings, both sides: a cycle
@@ -203,9 +205,10 @@ export class SyncSession {
     listing: WalkResult,
     indexed: Map<string, IndexRow>,
     opaque?: ReadonlySet<string>,
+    quiet = false,
   ): Promise<ScanResult> {
     const { pair, scheme, hasher } = this;
-    const progress = this.opts.onProgress;
+    const progress = quiet ? undefined : this.opts.onProgress;
     const idx = pair.index;
     let files = 0;
     return scanSide({
@@ -240,14 +243,17 @@ export class SyncSession {
     // Folders first (core/scan/inSyncFolders) where a folder's id follows from its listing alone:
     // not for a scrub (it reads every file), nor where attributes, owners or hard-link groups go
     // into the ids (they are read or grouped past the listing).
-    const foldersFirst =
+    const digests =
       this.opts.foldersFirst !== false &&
-      pair.targetExists &&
       this.opts.verifyStored !== true &&
       !wantsXattrs(this.xattrs) &&
       !this.owners.asked &&
       !this.hardLinks;
-    const walkOpts = { ...this.walkOptions(), ...(foldersFirst ? { folderDigests: true } : {}) };
+    this.digestsKept = digests;
+    // A target not made yet has no folders to compare; the source's digests are kept all the
+    // same, so that the sync after a first copy lists only what changed since.
+    const foldersFirst = digests && pair.targetExists;
+    const walkOpts = { ...this.walkOptions(), ...(digests ? { folderDigests: true } : {}) };
     // The target is listed in a worker while this thread lists the source: the two lstat walks
     // are most of an unchanged sync's time, and they overlap on two cores.
     const signal = this.opts.signal;
@@ -297,14 +303,15 @@ export class SyncSession {
         // The index counts the target (the scan covers only what is outside in-sync folders).
         plan = this.finish(() => pair.index.count('target') - 1);
       }
-      this.storeFolderDigests('source', sourceListing, rows.source, cut);
-      this.storeFolderDigests('target', targetWalk, rows.target, cut);
+      this.storeFolderDigests('source', this.src, sourceListing, rows.source, cut);
+      this.storeFolderDigests('target', this.tgt, targetWalk, rows.target, cut);
       return { ...plan, ...this.notices() };
     }
     const targetListing = pair.targetExists ? walkInWorker(pair.target, 'target', walkOpts) : null;
     targetListing?.catch(() => undefined);
     signal?.throwIfAborted();
     const sourceListing = walkTree(pair.source, 'source', walkOpts);
+    const sourceFolders = digests ? pair.index.loadFolders('source', scheme) : null;
     this.src = await this.scan('source', sourceListing, pair.index.load('source', scheme));
     signal?.throwIfAborted();
     this.tgt = targetListing
@@ -312,6 +319,8 @@ export class SyncSession {
       : emptyScan(this.scheme, this.hasher, this.pair.target);
     const tgtCount = this.tgt.tree.nodes.size - 1;
     const plan = this.finish(() => tgtCount);
+    if (sourceFolders)
+      this.storeFolderDigests('source', this.src, sourceListing, sourceFolders, NO_CUT);
     return { ...plan, ...this.notices() };
   }
 
@@ -341,11 +350,11 @@ export class SyncSession {
    */
   private storeFolderDigests(
     side: Side,
+    scan: ScanResult,
     listing: WalkResult,
     rows: ReadonlyMap<string, FolderRow>,
     cut: InSyncCut,
   ): void {
-    const scan = side === 'source' ? this.src! : this.tgt!;
     if (!listing.folders) return;
     const rewritten = new Set<string>();
     for (const [p, e] of scan.upserts) if (e.type === 'dir') rewritten.add(p);
@@ -377,6 +386,7 @@ export class SyncSession {
     changed: Iterable<string>,
   ): Promise<{ plan: Plan; covers: (p: string) => boolean; listed: number } | null> {
     const { pair, scheme } = this;
+    this.digestsKept = false;
     if (!pair.targetExists || this.opts.verifyStored) return null;
     const region = listRegion({
       source: pair.source,
@@ -499,6 +509,61 @@ export class SyncSession {
     return result;
   }
 
+  /**
+   * After apply(items) from a full plan(): lists again, on the target, the folders the apply
+   * wrote into and those above them up to the root (their listings hold the changed folders'
+   * times), scans them against the rows the apply just wrote, and keeps each one's id and its
+   * listing's digest, so that the next sync finds them in sync without listing them whole. The
+   * listing is a real one, after the apply: a file that is not as the apply recorded it (written
+   * since) is hashed again like in any scan, and a folder holding a file modified within the
+   * racy window keeps no digest. Returns whether the folders were kept; false where there is
+   * nothing to do (a plan without digests, a remote source, a cancelled run) or too much to
+   * list (MAX_REGION_ENTRIES: the next sync then lists them, as before). An error here (the
+   * target's root gone since the apply, say) keeps nothing and is not the sync's: what the apply
+   * wrote is in place and recorded, and the next sync lists these folders, as before.
+   */
+  async settleTarget(items: readonly PlanItem[]): Promise<boolean> {
+    if (!this.digestsKept || !this.pair.targetExists || this.opts.signal?.aborted) return false;
+    try {
+      return await this.relistWritten(items);
+    } catch {
+      return false;
+    }
+  }
+
+  private async relistWritten(items: readonly PlanItem[]): Promise<boolean> {
+    const { pair, scheme } = this;
+    const changed: string[] = [];
+    for (const it of items) {
+      changed.push(it.path);
+      if (it.from !== undefined) changed.push(it.from);
+    }
+    if (changed.length === 0) return false;
+    const region = listRegion({
+      source: pair.source,
+      target: pair.target,
+      walkOptions: { ...this.walkOptions(), folderDigests: true },
+      changed,
+      index: pair.index,
+      scheme,
+      owners: this.owners.can,
+      only: 'target',
+    });
+    if (!region) return false;
+    const { listing, indexed, opaque } = region.target;
+    const scan = await this.scan('target', listing, indexed, opaque, true);
+    pair.index.write('target', scan.upserts, scan.deletions);
+    pair.index.setXattrIds('target', scan.xattrUpdates ?? []);
+    this.storeFolderDigests(
+      'target',
+      scan,
+      listing,
+      pair.index.loadFolders('target', scheme),
+      NO_CUT,
+    );
+    return true;
+  }
+
   /** Records a pair found in sync, so that the target's marker is checked from now on. */
   markInSync(): void {
     if (this.pair.targetExists && fs.existsSync(this.pair.stateDir))
@@ -576,6 +641,9 @@ export class SyncSession {
     if (set.length && this.pair.targetExists) this.pair.index.setBaseline(set);
   }
 }
+
+/** No folder in sync on both sides (a plan that compared none first). */
+const NO_CUT: InSyncCut = { opaque: new Set(), covered: new Set() };
 
 /** The scan of a side that does not exist yet: an empty root folder. */
 export function emptyScan(scheme: string, hasher: SchemeHasher, root: string): ScanResult {

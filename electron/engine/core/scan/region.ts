@@ -37,6 +37,11 @@ export interface RegionInput {
   owners: boolean;
   /** give up (the caller walks the pair instead) once this many entries are listed */
   maxEntries?: number;
+  /**
+   * List one side only (an apply's own writes, listed again on the target: SyncSession's
+   * settleTarget); its child folders are then opaque on that side's rows alone. Default: both.
+   */
+  only?: Side;
 }
 
 /** One side of a region: what scanSide takes in place of a full listing and a full index load. */
@@ -100,10 +105,11 @@ export function listRegion(input: RegionInput): Region | null {
     for (let d = parentOf(p); !wanted.has(d); d = parentOf(d)) wanted.add(d);
   }
 
-  const sides = {
-    source: new FolderLister(input.source, 'source', input.walkOptions),
-    target: new FolderLister(input.target, 'target', input.walkOptions),
-  };
+  const onSides: readonly Side[] = input.only ? [input.only] : ['source', 'target'];
+  const roots = { source: input.source, target: input.target };
+  const sides = {} as Record<Side, FolderLister>;
+  for (const s of onSides) sides[s] = new FolderLister(roots[s], s, input.walkOptions);
+  const listedCount = (): number => onSides.reduce((n, s) => n + sides[s].entries.size, 0);
   const rows = { source: new Map<string, IndexRow>(), target: new Map<string, IndexRow>() };
   const opaque = { source: new Set<string>(), target: new Set<string>() };
   const rowOf = (side: Side, p: string): IndexRow | undefined =>
@@ -135,26 +141,21 @@ export function listRegion(input: RegionInput): Region | null {
     const dir = queue.pop()!;
     listed.add(dir);
     const kids = new Set<string>();
-    for (const side of ['source', 'target'] as const) {
+    for (const side of onSides) {
       const l = sides[side];
       if (l.entries.get(dir)?.type !== 'dir') continue;
       listedOn[side].add(dir);
       for (const k of l.list(dir)) kids.add(k);
     }
-    if (sides.source.entries.size + sides.target.entries.size > max) return null;
+    if (listedCount() > max) return null;
     for (const k of kids) {
       if (suspect.has(dir) || (changed.has(dir) && !isTextName(k))) {
         suspect.add(k);
         queue.push(k);
         continue;
       }
-      if (
-        !wanted.has(k) &&
-        vouched('source', k, sides.source.entries.get(k)) &&
-        vouched('target', k, sides.target.entries.get(k))
-      ) {
-        opaque.source.add(k);
-        opaque.target.add(k);
+      if (!wanted.has(k) && onSides.every((s) => vouched(s, k, sides[s].entries.get(k)))) {
+        for (const s of onSides) opaque[s].add(k);
       } else queue.push(k);
     }
   }
@@ -177,8 +178,13 @@ export function listRegion(input: RegionInput): Region | null {
     return { listing: l.result(), indexed, opaque: opaque[side] };
   };
 
-  const source = sideRegion('source');
-  const target = sideRegion('target');
+  const unlisted = (side: Side): SideRegion => ({
+    listing: { root: roots[side], entries: new Map(), skipped: [], collisions: [] },
+    indexed: new Map(),
+    opaque: new Set(),
+  });
+  const source = onSides.includes('source') ? sideRegion('source') : unlisted('source');
+  const target = onSides.includes('target') ? sideRegion('target') : unlisted('target');
   /**
    * Whether the listing of a side says what it holds at `p`: its folder was listed there, or a
    * folder above it was listed and holds no folder on the way (all below is known absent).

@@ -1,7 +1,6 @@
 // Runs walkTree in a worker thread, so both sides of a pair are listed at once.
-import { Worker } from 'node:worker_threads';
 import { unpackWalk, type PackedWalk, type WalkOptions, type WalkResult } from './walk.js';
-import { workerEntry } from '../runtime/workerEntry.js';
+import { listerFor } from './listerWorker.js';
 
 export function walkInWorker(
   root: string,
@@ -17,9 +16,8 @@ export function listInWorker(
   side: 'source' | 'target',
   opts: WalkOptions,
 ): Promise<PackedWalk> {
-  const { url, execArgv } = workerEntry(import.meta.url, 'walkWorker');
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { root, side, opts }, execArgv });
+    const worker = listerFor({ root, side, opts });
     worker.once(
       'message',
       (m: { ok: true; packed: PackedWalk } | { ok: false; message: string; code?: string }) => {
