@@ -10,6 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../runtime/workerEntry.js';
 
 let warm: Worker | null = null;
+/** the warm worker failed to start or stopped before it was given a job */
+let warmLost = false;
 
 function start(job?: unknown): Worker {
   const { url, execArgv } = workerEntry(import.meta.url, 'walkWorker');
@@ -23,16 +25,19 @@ function start(job?: unknown): Worker {
 export function startLister(): void {
   if (warm) return;
   warm = start();
+  warmLost = false;
   warm.unref();
-  // Never handed a job: an error starting it is the listing's to report, where one is asked for.
-  warm.on('error', () => undefined);
+  // An error before its job would never reach the listing's own handlers: listerFor then
+  // starts another worker, whose error (if it is the same) the listing reports.
+  warm.once('error', () => (warmLost = true));
+  warm.once('exit', () => (warmLost = true));
 }
 
 /** A worker listing `job` (walkWorker's data): the one startLister started, else a new one. */
 export function listerFor(job: unknown): Worker {
   const w = warm;
   warm = null;
-  if (!w) return start(job);
+  if (!w || warmLost) return start(job);
   w.ref();
   w.postMessage(job);
   return w;

@@ -30,5 +30,9 @@ export function listInWorker(
       },
     );
     worker.once('error', (e) => reject(new Error(`listing the ${side} failed`, { cause: e })));
+    // A worker that stops without answering (killed, out of memory) must not leave a hang.
+    worker.once('exit', (code) =>
+      reject(new Error(`listing the ${side} failed: its worker stopped (exit code ${code})`)),
+    );
   });
 }
