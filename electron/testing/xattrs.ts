@@ -77,8 +77,23 @@ export function writeXattr(abs: string, name: string, value: Buffer | null): voi
   });
 }
 
-/** Whether files in `dir` can hold user.* attributes (tmpfs before Linux 6.6 cannot). */
+/** Whether getfattr and setfattr are installed (Debian's attr): names that are not UTF-8 need them. */
+export function xattrToolsInstalled(): boolean {
+  try {
+    execFileSync('setfattr', ['--version'], { stdio: 'ignore' });
+    execFileSync('getfattr', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether files in `dir` can hold user.* attributes (tmpfs before Linux 6.6 cannot), and this
+ * module can set them on any name: getfattr and setfattr are installed.
+ */
 export function userXattrsSupported(dir: string): boolean {
+  if (!xattrToolsInstalled()) return false;
   const p = path.join(dir, `.xattr-probe-${process.pid}`);
   try {
     fs.writeFileSync(p, '');

@@ -344,7 +344,7 @@ describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
   it('makes the target equal the source, leaves the source alone, loses nothing, and a second sync plans nothing', async () => {
     console.log(
       `syncTree property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED}); ` +
-        `attributes ${XATTRS ? 'on' : 'off: the temp folder holds no user.* attributes'}`,
+        `attributes ${XATTRS ? 'on' : 'off: the temp folder holds no user.* attributes, or getfattr/setfattr are not installed (apt-get install attr)'}`,
     );
     await fc.assert(fc.asyncProperty(caseArb, runCase), {
       numRuns: RUNS,
