@@ -333,7 +333,10 @@ export class SyncSession {
     const { index } = this.pair;
     const rows = new Map<string, IndexRow>();
     for (const [p, e] of listing.entries)
-      if (e.type === 'dir' && !cut.covered.has(p)) index.loadChildren(side, this.scheme, p, rows);
+      if (e.type === 'dir' && !cut.covered.has(p))
+        // With files' ids: a listed folder outside the cut has changed, so its id is computed
+        // again from every child's (one query per folder, not one per file).
+        index.loadChildren(side, this.scheme, p, rows, true);
     if (!rows.has('')) index.loadPaths(side, this.scheme, [''], rows);
     const gone: string[] = [];
     for (const [p, r] of rows)

@@ -36,7 +36,7 @@ import {
 } from '../core/hash/hashScheme.js';
 import { HashPool } from '../core/hash/hashPool.js';
 import { TYPE_CODE, type IdentifierIndex, type IndexRow } from '../core/index/identifierIndex.js';
-import { listRegion, type Region, type SideRegion } from '../core/scan/region.js';
+import { listRegion, type Region, type RegionIndex, type SideRegion } from '../core/scan/region.js';
 import { bytesOfChunks, diffChunks, metadataDifferences } from '../core/plan/compare.js';
 import {
   reconcile,
@@ -309,7 +309,14 @@ export class TwoWaySession {
       ) => rowsOf(side).loadPaths('target', scheme, paths, into),
       loadUnder: (side: Side, scheme: string, dir: string, into?: Map<string, IndexRow>) =>
         rowsOf(side).loadUnder('target', scheme, dir, into),
-    } as Pick<IdentifierIndex, 'loadPaths' | 'loadUnder'> as IdentifierIndex;
+      loadChildren: (
+        side: Side,
+        scheme: string,
+        dir: string,
+        into?: Map<string, IndexRow>,
+        withIds?: boolean,
+      ) => rowsOf(side).loadChildren('target', scheme, dir, into, withIds),
+    } satisfies RegionIndex;
     const region = listRegion({
       source: a.root,
       target: b.root,

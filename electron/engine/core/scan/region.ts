@@ -25,13 +25,16 @@ import {
   type WalkResult,
 } from './walk.js';
 
+/** The rows a region reads (a two-way pair's come from two indexes). */
+export type RegionIndex = Pick<IdentifierIndex, 'loadPaths' | 'loadUnder' | 'loadChildren'>;
+
 export interface RegionInput {
   source: string;
   target: string;
   walkOptions: WalkOptions;
   /** paths (relative, '/'-separated) that changed on either side since the last cycle */
   changed: Iterable<string>;
-  index: IdentifierIndex;
+  index: RegionIndex;
   scheme: string;
   /** the pair keeps owners: a folder's own owner is checked by its ctime */
   owners: boolean;
@@ -163,6 +166,10 @@ export function listRegion(input: RegionInput): Region | null {
   const sideRegion = (side: Side): SideRegion => {
     const l = sides[side];
     const indexed = rows[side];
+    // The rows of each listed folder's children, files' ids with them: one query per folder
+    // rather than one per entry (and one more per file for its id). A listed entry the index
+    // does not hold under a listed folder is looked up alone (none is found).
+    for (const d of listedOn[side]) input.index.loadChildren(side, input.scheme, d, indexed, true);
     input.index.loadPaths(side, input.scheme, l.entries.keys(), indexed);
     input.index.loadPaths(side, input.scheme, changed, indexed);
     // What was below a changed folder (removed, replaced, or emptied while its events were

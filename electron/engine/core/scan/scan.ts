@@ -142,6 +142,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
         continue;
       }
       const load = input.loadId;
+      const id = known[ROW.id];
       nodes.set(
         p,
         new StoredFileNode(
@@ -150,7 +151,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
           e.mode,
           known[ROW.chunkSize],
           isTarget ? known[ROW.base] : undefined,
-          () => load(p),
+          id ? () => id : () => load(p),
         ),
       );
       reused.add(p);
