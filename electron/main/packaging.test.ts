@@ -8,6 +8,7 @@ import yaml from 'js-yaml';
 import { minimatch } from 'minimatch';
 import { describe, expect, it } from 'vitest';
 import { TRAY_STATES, trayIconFile } from './trayStatus.js';
+import { ADDON_PATH } from '../engine/core/scan/nativeLister.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const at = (p: string) => path.join(root, p);
@@ -113,6 +114,8 @@ describe('electron-builder configuration', () => {
       expect(fs.existsSync(at(f)), `${f} is built`).toBe(true);
       expect(packed(f), `${f} is packed`).toBe(true);
     }
+    // Optional (the engine lists without it), but packed wherever it was built.
+    expect(packed(ADDON_PATH), `${ADDON_PATH} is packed`).toBe(true);
     for (const f of filesUnder('dist/renderer'))
       if (!f.endsWith('.map')) expect(packed(f), f).toBe(true);
     for (const state of TRAY_STATES)

@@ -1,6 +1,7 @@
 // The sync service behind every front: the Electron main process, the daemon and `tandem watch`
 // all run this one class. It implements the SyncApi contract (errors as data) and pushes
 // SyncEvents to its listeners.
+import { nativeListerStatus } from '../core/scan/nativeLister.js';
 import type { ApplyResult, ConflictResolution } from '../../shared/plan.js';
 import type {
   AboutInfo,
@@ -140,7 +141,14 @@ export class SyncService implements SyncApi {
   async start(): Promise<void> {
     const pairs = this.registry.list();
     this.log.info(
-      { version: appVersion(), home: this.home, pairs: pairs.length, runtime: runtime() },
+      {
+        version: appVersion(),
+        home: this.home,
+        pairs: pairs.length,
+        runtime: runtime(),
+        // whether folders are listed by the addon (native/lister), and if not, why
+        folderLister: nativeListerStatus().reason,
+      },
       'service started',
     );
     for (const p of pairs) this.startRunner(p);

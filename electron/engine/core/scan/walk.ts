@@ -10,7 +10,8 @@ import { requireCjs } from '../runtime/requireCjs.js';
 const ignore = requireCjs('ignore') as typeof import('ignore');
 import type { EntryType, Skipped } from '../../../shared/plan.js';
 import { sameStat, type StatKey } from '../hash/hashFile.js';
-import { isTextName, listNames, osPath, readLinkText } from '../runtime/byteNames.js';
+import { encodeName, isTextName, listNames, osPath, readLinkText } from '../runtime/byteNames.js';
+import { errnoCode, FIELD, FIELDS as NATIVE_FIELDS, listNative } from './nativeLister.js';
 
 /** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
 export const RACY_WINDOW_MS = 2000;
@@ -121,7 +122,20 @@ export class FolderLister {
   private readonly ig: Ignore | null;
   private readonly rules: NameRules;
   private readonly rootSep: string;
-  private readonly toEntry: (st: fs.Stats, type: EntryType) => WalkEntry;
+  private readonly toEntry: (st: ListedStat, type: EntryType) => WalkEntry;
+  /** one child's numbers as the addon listed them (reused: one child is read at a time) */
+  private readonly scratch: ListedStat = {
+    mode: 0,
+    nlink: 0,
+    size: 0,
+    blocks: 0,
+    mtimeMs: 0,
+    ctimeMs: 0,
+    ino: 0,
+    uid: 0,
+    gid: 0,
+    dev: 0,
+  };
 
   constructor(
     readonly root: string,
@@ -153,8 +167,12 @@ export class FolderLister {
     const abs = rel ? this.rootSep + rel : this.root;
     const absSep = abs.endsWith(path.sep) ? abs : abs + path.sep;
     let names: string[];
+    // The addon's numbers for each name (nativeLister.ts), or null: each child is lstatted here.
+    let stats: Float64Array | null = null;
     try {
-      names = listNames(abs);
+      const listed = listNative(encodeName(abs));
+      if (listed) ({ names, stats } = listed);
+      else names = listNames(abs);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       skipped.push({
@@ -170,16 +188,29 @@ export class FolderLister {
       return [];
     }
     const skippedBefore = skipped.length;
+    let dropped: Set<string> | null = null;
     if (names.some((n) => !isTextName(n))) {
       this.byteNames += names.reduce((k, n) => k + (isTextName(n) ? 0 : 1), 0);
-      if (side === 'source' && rules.textOnly) names = dropNonText(rel, names, side, skipped);
+      if (side === 'source' && rules.textOnly) dropped = dropNonText(rel, names, side, skipped);
     }
     // Collisions matter for what will be written: the source's names.
     const colliding =
-      side === 'source' ? checkCollisions(rel, names, rules, side, this.collisions, skipped) : null;
+      side === 'source'
+        ? checkCollisions(
+            rel,
+            dropped ? names.filter((n) => !dropped.has(n)) : names,
+            rules,
+            side,
+            this.collisions,
+            skipped,
+          )
+        : null;
     const dirs: string[] = [];
     const sum = this.folders ? new ChildSum() : null;
-    for (const name of names) {
+    // By index: the addon's numbers for names[k] are its k-th record.
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      if (dropped?.has(name)) continue;
       const childRel = rel ? `${rel}/${name}` : name;
       if (!rel && name === STATE_DIR) {
         // The target's is Tandem's own; one at the source's root would collide with it there.
@@ -193,19 +224,38 @@ export class FolderLister {
         continue;
       }
       if (colliding?.has(name)) continue;
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(osPath(absSep + name));
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
+      let st: ListedStat;
+      let failed: string | undefined;
+      if (stats) {
+        const at = k * NATIVE_FIELDS;
+        if (stats[at]! < 0) failed = errnoCode(-stats[at]!);
+        st = this.scratch;
+        st.mode = stats[at + FIELD.mode]!;
+        st.nlink = stats[at + FIELD.nlink]!;
+        st.size = stats[at + FIELD.size]!;
+        st.blocks = stats[at + FIELD.blocks]!;
+        // As Node computes a Stats' times from the same two numbers (msFromTimeSpec).
+        st.mtimeMs = stats[at + FIELD.mtimeSec]! * 1e3 + stats[at + FIELD.mtimeNsec]! / 1e6;
+        st.ctimeMs = stats[at + FIELD.ctimeSec]! * 1e3 + stats[at + FIELD.ctimeNsec]! / 1e6;
+        st.ino = stats[at + FIELD.ino]!;
+        st.uid = stats[at + FIELD.uid]!;
+        st.gid = stats[at + FIELD.gid]!;
+        st.dev = stats[at + FIELD.dev]!;
+      } else {
+        try {
+          st = fs.lstatSync(osPath(absSep + name));
+        } catch (e) {
+          failed = (e as NodeJS.ErrnoException).code;
+          st = this.scratch;
+        }
+      }
+      if (failed !== undefined) {
         const reason =
-          err.code === 'ENOENT'
-            ? 'vanished while the folder was listed'
-            : `cannot read: ${err.code}`;
+          failed === 'ENOENT' ? 'vanished while the folder was listed' : `cannot read: ${failed}`;
         skipped.push({ side, path: childRel, reason, unknown: true });
         continue;
       }
-      let type = typeOf(st);
+      let type = typeOf(st.mode);
       // On the target a special file is known to hold no bytes: listed, so it can be removed or
       // replaced (never opened). In the source it is skipped with its reason.
       if (!type && side === 'target') type = 'special';
@@ -213,7 +263,7 @@ export class FolderLister {
         skipped.push({
           side,
           path: childRel,
-          reason: `${specialKind(st)}: not synced`,
+          reason: `${specialKind(st.mode)}: not synced`,
           unknown: false,
         });
         continue;
@@ -313,17 +363,43 @@ class ChildSum {
   }
 }
 
-function typeOf(st: fs.Stats): EntryType | null {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
+/** The stat numbers a listing reads: an fs.Stats has them, and so has the addon's scratch record. */
+interface ListedStat {
+  mode: number;
+  nlink: number;
+  size: number;
+  blocks: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  uid: number;
+  gid: number;
+  dev: number;
+}
+
+// The file type bits of a mode (S_IFMT), as fs.Stats' isFile() and the rest read them.
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_IFIFO = 0o010000;
+const S_IFSOCK = 0o140000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+
+function typeOf(mode: number): EntryType | null {
+  const t = mode & S_IFMT;
+  if (t === S_IFREG) return 'file';
+  if (t === S_IFDIR) return 'dir';
+  if (t === S_IFLNK) return 'symlink';
   return null;
 }
 
-function specialKind(st: fs.Stats): string {
-  if (st.isFIFO()) return 'named pipe (FIFO)';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device file';
+function specialKind(mode: number): string {
+  const t = mode & S_IFMT;
+  if (t === S_IFIFO) return 'named pipe (FIFO)';
+  if (t === S_IFSOCK) return 'socket';
+  if (t === S_IFCHR || t === S_IFBLK) return 'device file';
   return 'special file';
 }
 
@@ -347,11 +423,15 @@ export function listedStat(st: fs.Stats): StatKey {
 }
 
 /** Builds entries with the fields the pair needs: every entry of a tree has the same shape. */
-function entryMaker(opts: WalkOptions): (st: fs.Stats, type: EntryType) => WalkEntry {
+function entryMaker(opts: WalkOptions): (st: ListedStat, type: EntryType) => WalkEntry {
   return (st, type) => {
     const e: WalkEntry = {
       type,
-      ...listedStat(st),
+      // listedStat's rule: only a file's size counts.
+      size: type === 'file' ? st.size : 0,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      ino: st.ino,
       mode: st.mode & 0o7777,
       nlink: st.nlink,
       allocated: type === 'file' ? st.blocks * 512 : 0,
@@ -371,9 +451,11 @@ function dropNonText(
   names: string[],
   side: 'source' | 'target',
   skipped: Skipped[],
-): string[] {
-  return names.filter((n) => {
-    if (isTextName(n)) return true;
+): Set<string> {
+  const dropped = new Set<string>();
+  for (const n of names) {
+    if (isTextName(n)) continue;
+    dropped.add(n);
     skipped.push({
       side,
       path: rel ? `${rel}/${n}` : n,
@@ -381,8 +463,13 @@ function dropNonText(
         "name is not valid UTF-8 and the target's filesystem takes only UTF-8 names: rename it to sync it",
       unknown: false,
     });
-    return false;
-  });
+  }
+  return dropped;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function checkCollisions(
@@ -397,7 +484,8 @@ function checkCollisions(
   // target itself folds (there they cannot coexist).
   const groups = new Map<string, string[]>();
   for (const n of names) {
-    const k = n.normalize('NFC').toLowerCase();
+    // An ASCII name is its own NFC form: normalize() costs a few µs a name even then.
+    const k = isAscii(n) ? n.toLowerCase() : n.normalize('NFC').toLowerCase();
     const g = groups.get(k);
     if (g) g.push(n);
     else groups.set(k, [n]);
