@@ -20,20 +20,17 @@ const only = process.argv[2];
 // compiler, Windows) the engine lists with readdirSync + lstatSync, the same listing more slowly,
 // so a failed build warns and goes on; TANDEM_REQUIRE_NATIVE=1 (CI) makes it an error.
 if (!only || only === 'native') {
-  const addon = `${root}/native/lister/build/Release/tandem_lister.node`;
-  const source = `${root}/native/lister/lister.c`;
-  const stale =
-    !existsSync(addon) ||
-    [source, `${root}/native/lister/binding.gyp`].some(
-      (f) => statSync(addon).mtimeMs < statSync(f).mtimeMs,
-    );
+  const dir = `${root}/native/lister`;
+  const addon = `${dir}/build/Release/tandem_lister.node`;
+  const builtAt = existsSync(addon) ? statSync(addon).mtimeMs : -1;
+  const stale = ['lister.c', 'binding.gyp'].some((f) => statSync(`${dir}/${f}`).mtimeMs > builtAt);
   if (process.platform !== 'win32' && stale) {
     // npm runs this script with its own node-gyp named in the environment; else the project's.
     const gyp = process.env.npm_config_node_gyp;
     const r = spawnSync(
       gyp ? process.execPath : 'npx',
       [...(gyp ? [gyp] : ['node-gyp']), 'rebuild', '--loglevel=error'],
-      { cwd: `${root}/native/lister`, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
     );
     if (r.status !== 0) {
       const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ');

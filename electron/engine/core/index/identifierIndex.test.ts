@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FOLDER_DIGEST, IdentifierIndex } from './identifierIndex.js';
+import { FOLDER_DIGEST, IdentifierIndex, ROW } from './identifierIndex.js';
 import { openSqlite } from './openSqlite.js';
 
 let dir: string;
@@ -158,6 +158,48 @@ describe('IdentifierIndex', () => {
       expect([...some.keys()].sort()).toEqual(['a/x', `a/${latin1}`].sort());
       expect(idx.count('source')).toBe(paths.length);
       expect(idx.count('target')).toBe(1);
+    } finally {
+      idx.close();
+    }
+  });
+
+  it("loads a folder's own children, around its child folders' subtrees, with ids where asked", () => {
+    const idx = new IdentifierIndex(file);
+    try {
+      const latin1 = `caf${String.fromCharCode(0xdc00 + 0xe9)}`; // the byte 0xE9 alone
+      const dirs = ['', 'a', 'a/y', `a/${latin1}`, 'ab', latin1, 'c', 'c/d'];
+      const files = ['a/x', 'a/y/z', `a/${latin1}/q`, 'a.b', 'a0', 'a-c', 'ab/x', 'b'];
+      files.push(`${latin1}/r`, `${latin1}.txt`, 'c/d/e', 'c0', 'c/d0', 'c/d.f');
+      const row = (p: string, i: number) => ({
+        size: 1,
+        mtimeMs: 1,
+        ctimeMs: 1,
+        ino: i,
+        type: dirs.includes(p) ? ('dir' as const) : ('file' as const),
+        mode: 0o644,
+        scheme: 'xxh128',
+        chunkSize: 131072,
+        chunkIds: null,
+        id: Buffer.from([i]),
+        trusted: true,
+      });
+      const all = [...dirs, ...files];
+      idx.write(
+        'source',
+        all.map((p, i) => [p, row(p, i)]),
+      );
+      idx.write('target', [['a/x', row('a/x', 99)]]);
+      const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+      for (const dir of dirs)
+        for (const withIds of [false, true]) {
+          const got = idx.loadChildren('source', 'xxh128', dir, new Map(), withIds);
+          const want = all.filter((p) => (p === '' ? dir === '' : parent(p) === dir));
+          expect([...got.keys()].sort(), `${dir} (ids ${withIds})`).toEqual(want.sort());
+          for (const [p, r] of got)
+            expect(r[ROW.id] !== null, `${p}'s id (ids ${withIds})`).toBe(
+              withIds || dirs.includes(p),
+            );
+        }
     } finally {
       idx.close();
     }

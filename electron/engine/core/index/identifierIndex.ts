@@ -58,15 +58,15 @@ const SCHEMA_VERSION = 2;
 /** Older schemas this version upgrades in place (their columns are added by addMissingColumns). */
 const UPGRADES_FROM = new Set([0, 1]);
 
-/** The columns of an IndexRow, for the rows of one side (parameters: scheme, side). */
-const ROW_SELECT = `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size,
-    CASE WHEN type = 1 THEN NULL ELSE id END, trusted,
+/**
+ * The columns of an IndexRow, for the rows of one side (parameters: scheme, side); files' ids
+ * only where asked for (loadChildren's withIds), else null (loadId reads one when needed).
+ */
+const rowSelect = (fileIds: boolean): string => `SELECT path, type, size, mtime, ctime, ino, mode,
+    scheme = ?, chunk_size, ${fileIds ? 'id' : 'CASE WHEN type = 1 THEN NULL ELSE id END'}, trusted,
     CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END, xattr_id
   FROM entries WHERE side = ?`;
-/** ROW_SELECT with every row's id, files' too (loadChildren's withIds). */
-const ROW_SELECT_IDS = `SELECT path, type, size, mtime, ctime, ino, mode, scheme = ?, chunk_size, id,
-    trusted, CASE WHEN base_id IS NULL THEN 0 WHEN base_id = id THEN 1 ELSE 2 END, xattr_id
-  FROM entries WHERE side = ?`;
+const ROW_SELECT = rowSelect(false);
 /**
  * A side's folder rows as IndexRows with their listing digest last (parameters: scheme, side).
  * Through the partial index by name: SQLite's planner would read every row of the side instead
@@ -215,26 +215,12 @@ export class IdentifierIndex {
       ),
       row: this.db.prepare(`${ROW_SELECT} AND path = ?`).raw(true),
       under: this.db.prepare(`${ROW_SELECT} AND path >= ? AND path < ?`).raw(true),
-      // A folder's children between two of its child folders (their subtrees are not read), with
-      // ids or without, up to a bound or (the root's last range) to the end; and its child folders.
-      // Less what has a '/' after the folder's prefix: the test runs inside SQLite, so rows below
-      // a stale row never reach JS.
-      childRange: this.db
-        .prepare(
-          `${ROW_SELECT} AND path >= ? AND path < ? AND instr(substr(path, length(?) + 1), '/') = 0`,
-        )
-        .raw(true),
-      childRangeIds: this.db
-        .prepare(
-          `${ROW_SELECT_IDS} AND path >= ? AND path < ? AND instr(substr(path, length(?) + 1), '/') = 0`,
-        )
-        .raw(true),
-      childTail: this.db
-        .prepare(`${ROW_SELECT} AND path >= ? AND instr(substr(path, length(?) + 1), '/') = 0`)
-        .raw(true),
-      childTailIds: this.db
-        .prepare(`${ROW_SELECT_IDS} AND path >= ? AND instr(substr(path, length(?) + 1), '/') = 0`)
-        .raw(true),
+      // A folder's children between two of its child folders (their subtrees are not read), up to
+      // a bound or (the root's last range) to the end, without and with files' ids; and its child
+      // folders. Less what has a '/' after the folder's prefix: the test runs inside SQLite, so
+      // rows below a stale row never reach JS.
+      childRange: [this.childRows(false, true), this.childRows(true, true)],
+      childTail: [this.childRows(false, false), this.childRows(true, false)],
       childFolders: this.db
         .prepare(
           `SELECT path FROM entries INDEXED BY folder_rows WHERE side = ? AND type = 2 AND path >= ? AND path < ?
@@ -281,6 +267,16 @@ export class IdentifierIndex {
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(true),
       setMeta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
+  }
+
+  /** A statement for a folder's child rows from a path on, up to another where `bounded`. */
+  private childRows(fileIds: boolean, bounded: boolean): Database.Statement {
+    const upTo = bounded ? 'AND path < ?' : '';
+    return this.db
+      .prepare(
+        `${rowSelect(fileIds)} AND path >= ? ${upTo} AND instr(substr(path, length(?) + 1), '/') = 0`,
+      )
+      .raw(true);
   }
 
   /**
@@ -412,37 +408,30 @@ export class IdentifierIndex {
     const s = SIDE[side];
     const st = this.stmts;
     const add = (r: IndexRow): void => keyRow(r, into);
-    const range = withIds ? st.childRangeIds : st.childRange;
+    const range = st.childRange[withIds ? 1 : 0]!;
+    const lo = dir === '' ? '' : `${dir}/`;
     if (dir === '' || isTextName(dir)) {
-      const lo = dir === '' ? '' : `${dir}/`;
       const folders = (
         dir === '' ? st.rootFolders.all(s) : st.childFolders.all(s, lo, `${dir}0`, lo)
       ) as (string | Buffer)[];
       let from = lo;
       for (const f of folders) {
-        if (typeof f !== 'string') continue; // a name that is not UTF-8: the BLOB pass below
+        if (typeof f !== 'string') continue; // a name that is not UTF-8: a BLOB, after all text
         for (const r of range.all(scheme, s, from, `${f}/`, lo) as IndexRow[]) add(r);
         from = `${f}0`;
       }
-      if (dir === '')
-        for (const r of (withIds ? st.childTailIds : st.childTail).all(
-          scheme,
-          s,
-          from,
-          lo,
-        ) as IndexRow[])
-          add(r);
-      else for (const r of range.all(scheme, s, from, `${dir}0`, lo) as IndexRow[]) add(r);
+      // The root's last range runs to the end: the rest of the text, then every BLOB (names that
+      // are not UTF-8 sort after all text), which the test inside SQLite reads as bytes too.
+      const rest =
+        dir === ''
+          ? st.childTail[withIds ? 1 : 0]!.all(scheme, s, from, lo)
+          : range.all(scheme, s, from, `${dir}0`, lo);
+      for (const r of rest as IndexRow[]) add(r);
+      if (dir === '') return into;
     }
     // Names that are not UTF-8 are BLOBs, sorted after all text: the same bytes as a second range.
-    if (dir === '') {
-      const tail = withIds ? st.childTailIds : st.childTail;
-      for (const r of tail.all(scheme, s, Buffer.alloc(0), '') as IndexRow[])
-        if (typeof r[ROW.path] !== 'string') add(r);
-      return into;
-    }
-    const lo = encodeName(`${dir}/`);
-    for (const r of range.all(scheme, s, lo, encodeName(`${dir}0`), lo) as IndexRow[])
+    const blobLo = encodeName(lo);
+    for (const r of range.all(scheme, s, blobLo, encodeName(`${dir}0`), blobLo) as IndexRow[])
       if (typeof r[ROW.path] !== 'string') add(r);
     return into;
   }

@@ -82,6 +82,12 @@ function load(): Addon | null {
   }
 }
 
+/** The addon, loaded on first use; null where it does not load (`why` says why). */
+function loaded(): Addon | null {
+  if (addon === undefined) addon = load();
+  return addon;
+}
+
 /**
  * Lists with the addon (where it loads) or without it from now on: for the tests that list the
  * same tree both ways, and for TANDEM_NATIVE_LISTER=0's behaviour inside one process.
@@ -96,15 +102,14 @@ export function useNativeLister(on: boolean): void {
 
 /** Whether folders are listed by the addon, and if not, why (for the log). */
 export function nativeListerStatus(): { native: boolean; reason: string } {
-  if (addon === undefined) addon = load();
-  return { native: addon !== null, reason: addon ? 'loaded' : why };
+  return loaded() ? { native: true, reason: 'loaded' } : { native: false, reason: why };
 }
 
 /** The addon's list of one folder (its path as the engine's string), or null where it is not loaded. */
 export function listNative(abs: Buffer): NativeListing | null {
-  if (addon === undefined) addon = load();
-  if (!addon) return null;
-  const [bytes, stats] = addon.list(abs);
+  const a = loaded();
+  if (!a) return null;
+  const [bytes, stats] = a.list(abs);
   return { names: splitNames(bytes), stats };
 }
 
@@ -113,9 +118,9 @@ export function listNative(abs: Buffer): NativeListing | null {
  * false where it is not loaded (the caller runs `sync -f`). Throws with the errno's code.
  */
 export function syncfsNative(abs: string): boolean {
-  if (addon === undefined) addon = load();
-  if (!addon?.syncfs) return false;
-  addon.syncfs(encodeName(abs));
+  const sync = loaded()?.syncfs;
+  if (!sync) return false;
+  sync(encodeName(abs));
   return true;
 }
 

@@ -48,9 +48,18 @@ export interface NameRules {
 
 export const EXACT_NAMES: NameRules = { foldCase: false, normalizeUnicode: false, textOnly: false };
 
+/** Names compared as macOS and Windows compare them: the key collisions are reported under. */
+const FOLDING: NameRules = { foldCase: true, normalizeUnicode: true };
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 export function nameKey(name: string, rules: NameRules): string {
   let k = name;
-  if (rules.normalizeUnicode) k = k.normalize('NFC');
+  // An ASCII name is its own NFC form: normalize() costs a few µs a name even then.
+  if (rules.normalizeUnicode && !isAscii(k)) k = k.normalize('NFC');
   if (rules.foldCase) k = k.toLowerCase();
   return k;
 }
@@ -467,11 +476,6 @@ function dropNonText(
   return dropped;
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 function checkCollisions(
   rel: string,
   names: string[],
@@ -484,8 +488,7 @@ function checkCollisions(
   // target itself folds (there they cannot coexist).
   const groups = new Map<string, string[]>();
   for (const n of names) {
-    // An ASCII name is its own NFC form: normalize() costs a few µs a name even then.
-    const k = isAscii(n) ? n.toLowerCase() : n.normalize('NFC').toLowerCase();
+    const k = nameKey(n, FOLDING);
     const g = groups.get(k);
     if (g) g.push(n);
     else groups.set(k, [n]);

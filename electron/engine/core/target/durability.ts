@@ -9,9 +9,10 @@ let syncfsWorks: boolean | null = process.platform === 'linux' ? null : false;
 
 /**
  * Up to this many files and folders are fsynced one by one instead: syncfs flushes everything
- * dirty on the filesystem, not just ours (and, without the lister addon, starts a process). Measured here, one new file with
- * 64 MiB of someone else's writes pending on the same filesystem: syncfs 143 ms, fsync of the
- * file and its folder 2.5 ms (medians of 10). A live pair's apply is usually that small.
+ * dirty on the filesystem, not just ours (and, without the lister addon, starts a process).
+ * Measured here, one new file with 64 MiB of someone else's writes pending on the same
+ * filesystem: syncfs 143 ms, fsync of the file and its folder 2.5 ms (medians of 10). A live
+ * pair's apply is usually that small.
  */
 const FEW = 16;
 
