@@ -4,12 +4,18 @@
  * Node's lstatSync costs about 5 us here, half of it building a Stats object; the syscall alone
  * about 2.4 us. See docs/ARCHITECTURE.md, "The folder lister".
  *
- * list(dir: Buffer) -> [names: Buffer, stats: Float64Array]
+ * list(dir: Buffer) -> [names: Buffer, stats: Float64Array, flags: number, newest: number]
  *   names: each child's name as its exact bytes followed by a NUL, sorted bytewise (the order
  *          Node's readdirSync gives: libuv's scandir sorts with strcmp); "." and ".." left out
  *   stats: FIELDS numbers per child, in the same order: mode, nlink, size, blocks, mtime's
  *          seconds and nanoseconds, ctime's seconds and nanoseconds, ino, uid, gid, dev; or, where
  *          the child could not be lstatted, -errno in the first field and 0 in the others
+ *   flags: what the folder holds that a listing must look at child by child (FLAG_*): a name
+ *          with a byte above 0x7f, two names equal but for ASCII case, a child that could not be
+ *          lstatted, one that is not a file, folder or link, a link, a file with other names
+ *   newest: the latest child mtime in ms, computed as Node computes mtimeMs (-Infinity if none)
+ * A folder with none of the first five flags is "plain" (walk.ts lists it without looking at its
+ * files one by one).
  * A folder that cannot be opened or read throws an Error whose `code` is the errno's name, as
  * Node's fs does (ENOENT, EACCES, ENOTDIR...).
  *
@@ -22,6 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,15 @@
 #include <unistd.h>
 
 #define FIELDS 12
+/* What list() returns: JS checks it (nativeLister.ts), so a stale build is not read wrong. */
+#define API 2
+
+#define FLAG_NON_ASCII 1
+#define FLAG_CASE_TWINS 2
+#define FLAG_UNSTATTED 4
+#define FLAG_SPECIAL 8
+#define FLAG_SYMLINK 16
+#define FLAG_LINKED 32
 
 #ifdef __APPLE__
 #define MTIME(st) ((st).st_mtimespec)
@@ -72,6 +88,32 @@ static napi_value throw_errno(napi_env env, int e, const char *what) {
 
 static int by_bytes(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ASCII case folded by hand: strcasecmp follows the locale (a Turkish one folds I apart). */
+static int ascii_nocase(const char *a, const char *b) {
+  for (;; a++, b++) {
+    int x = (unsigned char)*a, y = (unsigned char)*b;
+    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
+    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
+    if (x != y || x == 0) return x - y;
+  }
+}
+
+static int by_bytes_nocase(const void *a, const void *b) {
+  return ascii_nocase(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether two of the (ASCII) names are equal but for case: sorted without case, twins meet. */
+static int case_twins(char **sorted, size_t n) {
+  char **copy = malloc(n * sizeof *copy);
+  if (!copy) return 1; /* cannot tell: the listing looks at each name */
+  memcpy(copy, sorted, n * sizeof *copy);
+  qsort(copy, n, sizeof *copy, by_bytes_nocase);
+  int twins = 0;
+  for (size_t i = 1; i < n && !twins; i++) twins = ascii_nocase(copy[i - 1], copy[i]) == 0;
+  free(copy);
+  return twins;
 }
 
 struct names {
@@ -149,8 +191,17 @@ static napi_value List(napi_env env, napi_callback_info info) {
     free(sorted);
     return throw_errno(env, failed, "readdir");
   }
+  int flags = 0, upper = 0;
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char c = (unsigned char)s.bytes[i];
+    if (c > 0x7f) flags |= FLAG_NON_ASCII;
+    else if (c >= 'A' && c <= 'Z') upper = 1;
+  }
   for (size_t i = 0; i < s.n; i++) sorted[i] = s.bytes + s.at[i];
   qsort(sorted, s.n, sizeof *sorted, by_bytes);
+  /* Without an upper-case letter, names that differ differ without case too. */
+  if (upper && !(flags & FLAG_NON_ASCII) && case_twins(sorted, s.n)) flags |= FLAG_CASE_TWINS;
+  double newest = -INFINITY;
   napi_value namesValue, statsBuffer, statsValue, out;
   void *dst = NULL;
   if (napi_create_buffer(env, s.len, &dst, &namesValue) != napi_ok) {
@@ -170,8 +221,17 @@ static napi_value List(napi_env env, napi_callback_info info) {
     double *r = stats + i * FIELDS;
     if (fstatat(fd, sorted[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
       r[0] = -(double)errno;
+      flags |= FLAG_UNSTATTED;
       continue;
     }
+    if (S_ISLNK(st.st_mode)) flags |= FLAG_SYMLINK;
+    else if (S_ISREG(st.st_mode)) {
+      if (st.st_nlink > 1) flags |= FLAG_LINKED;
+    } else if (!S_ISDIR(st.st_mode))
+      flags |= FLAG_SPECIAL;
+    /* As Node computes a Stats' mtimeMs from the same two numbers (and walk.ts from these). */
+    double mtimeMs = (double)MTIME(st).tv_sec * 1e3 + (double)MTIME(st).tv_nsec / 1e6;
+    if (mtimeMs > newest) newest = mtimeMs;
     r[0] = (double)st.st_mode;
     r[1] = (double)st.st_nlink;
     r[2] = (double)st.st_size;
@@ -196,9 +256,14 @@ static napi_value List(napi_env env, napi_callback_info info) {
   free(sorted);
   if (made != napi_ok) return throw_errno(env, ENOMEM, "list");
   napi_create_typedarray(env, napi_float64_array, s.n * FIELDS, statsBuffer, 0, &statsValue);
-  napi_create_array_with_length(env, 2, &out);
+  napi_value flagsValue, newestValue;
+  napi_create_int32(env, flags, &flagsValue);
+  napi_create_double(env, newest, &newestValue);
+  napi_create_array_with_length(env, 4, &out);
   napi_set_element(env, out, 0, namesValue);
   napi_set_element(env, out, 1, statsValue);
+  napi_set_element(env, out, 2, flagsValue);
+  napi_set_element(env, out, 3, newestValue);
   return out;
 }
 
@@ -255,5 +320,8 @@ NAPI_MODULE_INIT() {
 #endif
   napi_create_int32(env, FIELDS, &fields);
   napi_set_named_property(env, exports, "FIELDS", fields);
+  napi_value api;
+  napi_create_int32(env, API, &api);
+  napi_set_named_property(env, exports, "API", api);
   return exports;
 }

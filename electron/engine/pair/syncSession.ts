@@ -258,10 +258,13 @@ export class SyncSession {
     // are most of an unchanged sync's time, and they overlap on two cores.
     const signal = this.opts.signal;
     if (foldersFirst) {
-      const packed = listInWorker(pair.target, 'target', walkOpts);
+      // Lazy: a plain folder's files stay as the addon listed them until the cut is known
+      // (walk.ts, PackedFolder); withoutCovered makes entries of those outside it.
+      const lazyOpts = { ...walkOpts, lazy: true };
+      const packed = listInWorker(pair.target, 'target', lazyOpts);
       packed.catch(() => undefined);
       signal?.throwIfAborted();
-      const sourceListing = walkTree(pair.source, 'source', walkOpts);
+      const sourceListing = walkTree(pair.source, 'source', lazyOpts);
       const rows = {
         source: pair.index.loadFolders('source', scheme),
         target: pair.index.loadFolders('target', scheme),
@@ -275,10 +278,14 @@ export class SyncSession {
         rows.source,
         rows.target,
       );
-      const targetWalk = unpackWalk(targetPacked, (p) => !isCovered(p, cut.covered));
+      const targetWalk = withoutCovered(
+        unpackWalk(targetPacked, (p) => !isCovered(p, cut.covered)),
+        cut.covered,
+      );
       let plan: Plan;
       if (cut.opaque.size === 0) {
-        this.src = await this.scan('source', sourceListing, pair.index.load('source', scheme));
+        const source = withoutCovered(sourceListing, cut.covered);
+        this.src = await this.scan('source', source, pair.index.load('source', scheme));
         signal?.throwIfAborted();
         this.tgt = await this.scan('target', targetWalk, pair.index.load('target', scheme));
         const tgtCount = this.tgt.tree.nodes.size - 1;

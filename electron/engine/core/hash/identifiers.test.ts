@@ -79,6 +79,33 @@ describe('identifiers', () => {
     expect(folderId(h, [])).not.toEqual(folderId(h, [a]));
   });
 
+  it('keeps the encoding every stored folder id was computed with (pinned values)', async () => {
+    // Ids are kept in every pair's index and compared with a remote helper's: a change in the
+    // encoding (the order of fields, a length's width) would make every folder look changed.
+    const h = await createSchemeHasher('xxh128');
+    const kids = [
+      { name: 'b', type: 'dir' as const, id: Buffer.alloc(16, 2), mode: 0o755, mtimeKey: 0 },
+      { name: 'a', type: 'file' as const, id: Buffer.alloc(16, 1), mode: 0o644, mtimeKey: 5 },
+    ];
+    const rich = [
+      ...kids,
+      {
+        name: 'caf\udce9',
+        type: 'file' as const,
+        id: Buffer.alloc(16, 3),
+        mode: 0o600,
+        mtimeKey: -7,
+        xattrId: Buffer.alloc(16, 4),
+        owner: { uid: 1000, gid: 4294967294 },
+        linkGroup: 'x/caf\u00e9',
+      },
+      { name: 'l', type: 'symlink' as const, id: Buffer.alloc(16, 5), mode: 0o777, mtimeKey: 1.5 },
+    ];
+    expect(folderId(h, kids).toString('hex')).toBe('2d342550db24bf691c489805330550ec');
+    expect(folderId(h, rich).toString('hex')).toBe('a22b8e3509070916b6e365b470c94d31');
+    expect(folderId(h, []).toString('hex')).toBe('0592ccc0598a66e9cbcb1bf38c89196e');
+  });
+
   it('a symlink id is its link text, distinct from a file holding the same text', async () => {
     const h = await createSchemeHasher('xxh128');
     expect(symlinkId(h, 'x')).toEqual(symlinkId(h, 'x'));

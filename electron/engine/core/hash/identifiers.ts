@@ -102,41 +102,53 @@ export function compareNames(a: string, b: string): number {
  * its attributes where the pair syncs them, flagged in the type byte so no two encodings meet).
  */
 export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
-  const sorted = [...children].sort((a, b) => compareNames(a.name, b.name));
-  h.init();
-  h.update(Buffer.from('D'));
-  const fixed = Buffer.alloc(4 + 1 + 4 + 8 + 2);
-  for (const c of sorted) {
-    const name = encodeName(c.name);
-    fixed.writeUInt32LE(name.length, 0);
-    fixed[4] =
+  // Each name encoded once (a comparison sort would encode it at every comparison), and the
+  // whole record written into one buffer and hashed in one update: the same bytes as an update
+  // per field, at a fraction of the calls (a changed folder of 100 files made 300 of them).
+  const named = children.map((c) => ({ c, name: encodeName(c.name) }));
+  named.sort((a, b) => Buffer.compare(a.name, b.name));
+  const groups = named.map(({ c }) =>
+    c.linkGroup !== undefined ? Buffer.from(c.linkGroup, 'utf8') : null,
+  );
+  let size = 1;
+  named.forEach(({ c, name }, i) => {
+    size += 19 + name.length + c.id.length;
+    if (c.xattrId) size += 1 + c.xattrId.length;
+    if (c.owner) size += 8;
+    if (groups[i]) size += 4 + groups[i]!.length;
+  });
+  const out = Buffer.allocUnsafe(size);
+  out[0] = 0x44; // 'D'
+  let at = 1;
+  named.forEach(({ c, name }, i) => {
+    at = out.writeUInt32LE(name.length, at);
+    out[at++] =
       TYPE_BYTE[c.type] |
       (c.xattrId ? 0x80 : 0) |
       (c.owner ? 0x40 : 0) |
       (c.linkGroup !== undefined ? 0x20 : 0);
-    fixed.writeUInt32LE(c.mode >>> 0, 5);
-    fixed.writeDoubleLE(c.mtimeKey, 9);
-    fixed.writeUInt16LE(c.id.length, 17);
-    h.update(fixed);
-    h.update(name);
-    h.update(c.id);
+    at = out.writeUInt32LE(c.mode >>> 0, at);
+    at = out.writeDoubleLE(c.mtimeKey, at);
+    at = out.writeUInt16LE(c.id.length, at);
+    at += name.copy(out, at);
+    out.set(c.id, at);
+    at += c.id.length;
     if (c.xattrId) {
-      h.update(Buffer.of(c.xattrId.length));
-      h.update(c.xattrId);
+      out[at++] = c.xattrId.length;
+      out.set(c.xattrId, at);
+      at += c.xattrId.length;
     }
     if (c.owner) {
-      const o = Buffer.alloc(8);
-      o.writeUInt32LE(c.owner.uid >>> 0, 0);
-      o.writeUInt32LE(c.owner.gid >>> 0, 4);
-      h.update(o);
+      at = out.writeUInt32LE(c.owner.uid >>> 0, at);
+      at = out.writeUInt32LE(c.owner.gid >>> 0, at);
     }
-    if (c.linkGroup !== undefined) {
-      const g = Buffer.from(c.linkGroup, 'utf8');
-      const n = Buffer.alloc(4);
-      n.writeUInt32LE(g.length, 0);
-      h.update(n);
-      h.update(g);
+    const g = groups[i];
+    if (g) {
+      at = out.writeUInt32LE(g.length, at);
+      at += g.copy(out, at);
     }
-  }
+  });
+  h.init();
+  h.update(out);
   return h.digest();
 }

@@ -13,7 +13,7 @@
 // show that nothing moved.
 import { FOLDER_DIGEST, ROW, type FolderRow } from '../index/identifierIndex.js';
 import { parentOf } from './tree.js';
-import type { WalkEntry, WalkResult } from './walk.js';
+import { unfoldPacked, type WalkEntry, type WalkResult } from './walk.js';
 
 /** The folders of one side whose listing is exactly what their stored rows were computed from. */
 export function cleanFolders(walk: WalkResult, rows: ReadonlyMap<string, FolderRow>): Set<string> {
@@ -88,12 +88,28 @@ export function inSyncFolders(
   return { opaque, covered };
 }
 
-/** A side's listing without what lies inside covered folders (the opaque folders stay listed). */
+/**
+ * A side's listing without what lies inside covered folders (the opaque folders stay listed). A
+ * lazy listing's packed folders outside them are unfolded here, each child after its folder: the
+ * only place a packed file becomes an entry, so an unchanged folder's files never do.
+ */
 export function withoutCovered(walk: WalkResult, covered: ReadonlySet<string>): WalkResult {
+  const { pending, ...listing } = walk;
   const entries = new Map<string, WalkEntry>();
+  const unfold = (dir: string): void => {
+    const packed = pending?.get(dir);
+    if (packed && !covered.has(dir)) unfoldPacked(dir, packed, walk.entries, entries, unfold);
+  };
   if (covered.has('')) entries.set('', walk.entries.get('')!);
-  else for (const [p, e] of walk.entries) if (!isCovered(p, covered)) entries.set(p, e);
-  return { ...walk, entries };
+  else
+    for (const [p, e] of walk.entries) {
+      if (isCovered(p, covered)) continue;
+      // A packed folder's children come with it (unfold), in its listing's order.
+      if (pending && p !== '' && pending.has(parentOf(p))) continue;
+      entries.set(p, e);
+      if (pending && e.type === 'dir') unfold(p);
+    }
+  return { ...listing, entries };
 }
 
 /** Whether an entry lies inside a covered folder (the root never does). */

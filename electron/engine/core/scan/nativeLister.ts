@@ -12,21 +12,41 @@ import { requireCjs } from '../runtime/requireCjs.js';
 import { decodeName, encodeName } from '../runtime/byteNames.js';
 
 interface Addon {
-  list(dir: Buffer): [names: Buffer, stats: Float64Array];
+  list(dir: Buffer): [names: Buffer, stats: Float64Array, flags: number, newest: number];
   /** Linux only */
   syncfs?: (path: Buffer) => void;
   FIELDS: number;
+  /** what list() returns (lister.c's API): a build from before it is not read */
+  API?: number;
 }
+
+/** lister.c's API this engine reads. */
+const API = 2;
 
 /** Where the addon's build puts it, from the repository (or app) root. */
 export const ADDON_PATH = 'native/lister/build/Release/tandem_lister.node';
 
 /** One folder's children as the addon lists them, sorted bytewise as readdirSync sorts them. */
 export interface NativeListing {
-  names: string[];
+  /** each child's name as its bytes and a NUL, in listing order (splitNames makes them strings) */
+  bytes: Buffer;
   /** FIELDS numbers per child (see lister.c): mode, nlink, size, blocks, mtime s/ns, ctime s/ns, ino, uid, gid, dev */
   stats: Float64Array;
+  /** what the folder holds that must be looked at child by child (LISTED) */
+  flags: number;
+  /** the latest child mtime in ms, as mtimeMs is computed (-Infinity for an empty folder) */
+  newest: number;
 }
+
+/** lister.c's flags: what a folder holds. */
+export const LISTED = {
+  nonAscii: 1,
+  caseTwins: 2,
+  unstatted: 4,
+  special: 8,
+  symlink: 16,
+  linked: 32,
+} as const;
 
 export const FIELD = {
   mode: 0,
@@ -71,8 +91,8 @@ function load(): Addon | null {
   }
   try {
     const a = requireCjs(file) as Addon;
-    if (a.FIELDS !== FIELDS) {
-      why = `${file} lists ${a.FIELDS} numbers per child, this engine reads ${FIELDS}: run npm run build`;
+    if (a.FIELDS !== FIELDS || a.API !== API) {
+      why = `${file} is an older build (API ${a.API ?? 1}, ${a.FIELDS} numbers per child; this engine reads API ${API}, ${FIELDS}): run npm run build`;
       return null;
     }
     return a;
@@ -109,8 +129,8 @@ export function nativeListerStatus(): { native: boolean; reason: string } {
 export function listNative(abs: Buffer): NativeListing | null {
   const a = loaded();
   if (!a) return null;
-  const [bytes, stats] = a.list(abs);
-  return { names: splitNames(bytes), stats };
+  const [bytes, stats, flags, newest] = a.list(abs);
+  return { bytes, stats, flags, newest };
 }
 
 /**
@@ -125,7 +145,7 @@ export function syncfsNative(abs: string): boolean {
 }
 
 /** NUL-ended names as the engine's strings (byteNames.ts): one decode where all are UTF-8. */
-function splitNames(b: Buffer): string[] {
+export function splitNames(b: Buffer): string[] {
   if (b.length === 0) return [];
   const s = b.toString('utf8', 0, b.length - 1);
   if (!s.includes('\ufffd')) return s.split('\0');

@@ -11,7 +11,15 @@ const ignore = requireCjs('ignore') as typeof import('ignore');
 import type { EntryType, Skipped } from '../../../shared/plan.js';
 import { sameStat, type StatKey } from '../hash/hashFile.js';
 import { encodeName, isTextName, listNames, osPath, readLinkText } from '../runtime/byteNames.js';
-import { errnoCode, FIELD, FIELDS as NATIVE_FIELDS, listNative } from './nativeLister.js';
+import {
+  errnoCode,
+  FIELD,
+  FIELDS as NATIVE_FIELDS,
+  LISTED,
+  listNative,
+  splitNames,
+  type NativeListing,
+} from './nativeLister.js';
 
 /** A file modified within this long before its scan is rehashed next time (git's racy rule, widened). */
 export const RACY_WINDOW_MS = 2000;
@@ -73,6 +81,20 @@ export interface WalkOptions {
   hardLinks?: boolean;
   /** sum up each folder's listed children (FolderListing): an unchanged folder is then one comparison */
   folderDigests?: boolean;
+  /**
+   * with folderDigests, where the addon lists: a plain folder's files (PackedFolder) are kept as
+   * the addon listed them, not made entries, until withoutCovered unfolds the folders it keeps
+   */
+  lazy?: boolean;
+}
+
+/**
+ * A plain folder's children as the addon listed them (lazy listings): ASCII names, files and
+ * folders only, nothing to skip, no ignore patterns. Its child folders are entries already.
+ */
+export interface PackedFolder {
+  bytes: Buffer;
+  stats: Float64Array;
 }
 
 /**
@@ -97,6 +119,8 @@ export interface WalkResult {
   byteNames?: number;
   /** each listed folder's children summed up, where the walk was asked to (folderDigests) */
   folders?: Map<string, FolderListing>;
+  /** a lazy listing's plain folders, whose other children are not entries yet (withoutCovered) */
+  pending?: Map<string, PackedFolder>;
 }
 
 export function makeIgnore(patterns: readonly string[]): Ignore {
@@ -127,6 +151,11 @@ export class FolderLister {
   readonly collisions: string[][] = [];
   byteNames = 0;
   readonly folders: Map<string, FolderListing> | null;
+  readonly pending: Map<string, PackedFolder> | null;
+  /** what a listing's digest starts from: the rules that decide which children are listed */
+  private readonly seed: Buffer;
+  /** the addon's flags that make a folder be listed child by child (not kept packed) */
+  private readonly unplain: number;
   private readonly racyAfter: number;
   private readonly ig: Ignore | null;
   private readonly rules: NameRules;
@@ -156,6 +185,19 @@ export class FolderLister {
     this.rootSep = root.endsWith(path.sep) ? root : root + path.sep;
     this.toEntry = entryMaker(opts);
     this.folders = opts.folderDigests ? new Map() : null;
+    // Packed only where an entry is what the numbers say: no owners, devices or ignore patterns.
+    this.pending =
+      opts.lazy && opts.folderDigests && !opts.owners && !opts.hardLinks && !this.ig
+        ? new Map()
+        : null;
+    this.seed = Buffer.from(`tandem listing 2\0${JSON.stringify(opts.ignore ?? [])}\0`);
+    this.unplain =
+      LISTED.nonAscii |
+      LISTED.unstatted |
+      LISTED.special |
+      LISTED.symlink |
+      // Collisions are looked for among the source's names only.
+      (side === 'source' ? LISTED.caseTwins : 0);
     // A child modified after this is too recent to vouch for (scanSide's trust rule, from before the listing).
     this.racyAfter = Date.now() - RACY_WINDOW_MS;
     this.entries.set('', this.toEntry(fs.statSync(root), 'dir'));
@@ -176,12 +218,13 @@ export class FolderLister {
     const abs = rel ? this.rootSep + rel : this.root;
     const absSep = abs.endsWith(path.sep) ? abs : abs + path.sep;
     let names: string[];
-    // The addon's numbers for each name (nativeLister.ts), or null: each child is lstatted here.
-    let stats: Float64Array | null = null;
+    // The addon's listing (nativeLister.ts), or null: each child is lstatted here.
+    let native: NativeListing | null;
     try {
-      const listed = listNative(encodeName(abs));
-      if (listed) ({ names, stats } = listed);
-      else names = listNames(abs);
+      native = listNative(encodeName(abs));
+      if (native && this.pending && rel !== '' && (native.flags & this.unplain) === 0)
+        return this.keepPacked(rel, native);
+      names = native ? splitNames(native.bytes) : listNames(abs);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       skipped.push({
@@ -214,8 +257,9 @@ export class FolderLister {
             skipped,
           )
         : null;
+    const stats = native?.stats ?? null;
     const dirs: string[] = [];
-    const sum = this.folders ? new ChildSum() : null;
+    const sum = this.folders ? (native ? new NativeSum() : new ChildSum()) : null;
     // By index: the addon's numbers for names[k] are its k-th record.
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
@@ -236,20 +280,8 @@ export class FolderLister {
       let st: ListedStat;
       let failed: string | undefined;
       if (stats) {
-        const at = k * NATIVE_FIELDS;
-        if (stats[at]! < 0) failed = errnoCode(-stats[at]!);
-        st = this.scratch;
-        st.mode = stats[at + FIELD.mode]!;
-        st.nlink = stats[at + FIELD.nlink]!;
-        st.size = stats[at + FIELD.size]!;
-        st.blocks = stats[at + FIELD.blocks]!;
-        // As Node computes a Stats' times from the same two numbers (msFromTimeSpec).
-        st.mtimeMs = stats[at + FIELD.mtimeSec]! * 1e3 + stats[at + FIELD.mtimeNsec]! / 1e6;
-        st.ctimeMs = stats[at + FIELD.ctimeSec]! * 1e3 + stats[at + FIELD.ctimeNsec]! / 1e6;
-        st.ino = stats[at + FIELD.ino]!;
-        st.uid = stats[at + FIELD.uid]!;
-        st.gid = stats[at + FIELD.gid]!;
-        st.dev = stats[at + FIELD.dev]!;
+        if (stats[k * NATIVE_FIELDS]! < 0) failed = errnoCode(-stats[k * NATIVE_FIELDS]!);
+        st = readListed(stats, k, this.scratch);
       } else {
         try {
           st = fs.lstatSync(osPath(absSep + name));
@@ -296,7 +328,41 @@ export class FolderLister {
       if (type === 'dir') dirs.push(childRel);
       sum?.add(name, entry, this.racyAfter);
     }
-    if (sum) this.folders!.set(rel, sum.finish(skipped.length > skippedBefore));
+    if (sum)
+      this.folders!.set(
+        rel,
+        sum instanceof NativeSum
+          ? sum.finish(skipped.length > skippedBefore, this.seed, native!, names, rel)
+          : sum.finish(skipped.length > skippedBefore),
+      );
+    return dirs;
+  }
+
+  /**
+   * A plain folder (the addon's flags say it holds nothing to look at child by child) in a lazy
+   * listing: its child folders become entries, its files stay packed (PackedFolder), its summary
+   * is made from the listing as the addon gave it, the same digest a full listing makes of it.
+   */
+  private keepPacked(rel: string, native: NativeListing): string[] {
+    const { bytes, stats } = native;
+    const n = stats.length / NATIVE_FIELDS;
+    const dirs: string[] = [];
+    for (let k = 0, at = 0; k < n; k++) {
+      const end = bytes.indexOf(0, at);
+      if ((stats[k * NATIVE_FIELDS + FIELD.mode]! & S_IFMT) === S_IFDIR) {
+        // ASCII (the folder is plain): latin1 is the exact decoding and the cheapest.
+        const childRel = `${rel}/${bytes.toString('latin1', at, end)}`;
+        this.entries.set(childRel, this.toEntry(readListed(stats, k, this.scratch), 'dir'));
+        dirs.push(childRel);
+      }
+      at = end + 1;
+    }
+    this.pending!.set(rel, { bytes, stats });
+    const vouched = (native.flags & LISTED.linked) === 0 && native.newest < this.racyAfter;
+    this.folders!.set(rel, {
+      digest: vouched ? listingDigest(this.seed, bytes, stats, -1, []) : null,
+      children: n,
+    });
     return dirs;
   }
 
@@ -308,7 +374,132 @@ export class FolderLister {
       collisions: this.collisions,
       byteNames: this.byteNames,
       ...(this.folders ? { folders: this.folders } : {}),
+      ...(this.pending ? { pending: this.pending } : {}),
     };
+  }
+}
+
+/** One child's numbers from the addon's listing, into `into` (the lister's scratch record). */
+function readListed(stats: Float64Array, k: number, into: ListedStat): ListedStat {
+  const at = k * NATIVE_FIELDS;
+  into.mode = stats[at + FIELD.mode]!;
+  into.nlink = stats[at + FIELD.nlink]!;
+  into.size = stats[at + FIELD.size]!;
+  into.blocks = stats[at + FIELD.blocks]!;
+  // As Node computes a Stats' times from the same two numbers (msFromTimeSpec).
+  into.mtimeMs = stats[at + FIELD.mtimeSec]! * 1e3 + stats[at + FIELD.mtimeNsec]! / 1e6;
+  into.ctimeMs = stats[at + FIELD.ctimeSec]! * 1e3 + stats[at + FIELD.ctimeNsec]! / 1e6;
+  into.ino = stats[at + FIELD.ino]!;
+  into.uid = stats[at + FIELD.uid]!;
+  into.gid = stats[at + FIELD.gid]!;
+  into.dev = stats[at + FIELD.dev]!;
+  return into;
+}
+
+/**
+ * A folder's digest from the addon's listing: the rules (`seed`), the number of children, their
+ * names' bytes and every number the addon gave for each, and the links' texts; `skip` leaves one
+ * child out (`.tandem` at a root). The same whether the folder was kept packed or listed child by
+ * child, so a folder's stored digest matches either way. (Without the addon the digest is
+ * ChildSum's, another function of the same listing: a folder summed one way and compared the
+ * other simply mismatches once, and is listed in full.)
+ */
+function listingDigest(
+  seed: Buffer,
+  bytes: Buffer,
+  stats: Float64Array,
+  skip: number,
+  links: readonly string[],
+): Buffer {
+  const n = stats.length / NATIVE_FIELDS;
+  const count = Buffer.alloc(4);
+  count.writeUInt32LE(skip < 0 ? n : n - 1);
+  const h = createHash('sha256').update(seed).update(count);
+  const numbers = new Uint8Array(stats.buffer, stats.byteOffset, stats.byteLength);
+  if (skip < 0) h.update(bytes).update(numbers);
+  else {
+    let from = 0;
+    for (let k = 0; k < skip; k++) from = bytes.indexOf(0, from) + 1;
+    const to = bytes.indexOf(0, from) + 1;
+    const row = NATIVE_FIELDS * 8;
+    h.update(bytes.subarray(0, from)).update(bytes.subarray(to));
+    h.update(numbers.subarray(0, skip * row)).update(numbers.subarray((skip + 1) * row));
+  }
+  for (const l of links) h.update(encodeName(l)).update(NUL);
+  return h.digest();
+}
+
+const NUL = Buffer.alloc(1);
+
+/** Sums up a folder listed child by child from the addon's listing (listingDigest). */
+class NativeSum {
+  private count = 0;
+  private vouched = true;
+  private readonly links: string[] = [];
+
+  add(_name: string, e: WalkEntry, racyAfter: number): void {
+    this.count++;
+    if ((e.type === 'file' && e.nlink > 1) || e.mtimeMs >= racyAfter) this.vouched = false;
+    if (e.type === 'symlink') this.links.push(e.linkTarget!);
+  }
+
+  finish(
+    skippedAny: boolean,
+    seed: Buffer,
+    native: NativeListing,
+    names: readonly string[],
+    rel: string,
+  ): FolderListing {
+    if (!this.vouched || skippedAny) return { digest: null, children: this.count };
+    // The target's `.tandem` is Tandem's own, left out of its root's listing.
+    const skip = rel === '' ? names.indexOf(STATE_DIR) : -1;
+    return {
+      digest: listingDigest(seed, native.bytes, native.stats, skip, this.links),
+      children: this.count,
+    };
+  }
+}
+
+const plainEntry = entryMaker({});
+const unfoldScratch: ListedStat = {
+  mode: 0,
+  nlink: 0,
+  size: 0,
+  blocks: 0,
+  mtimeMs: 0,
+  ctimeMs: 0,
+  ino: 0,
+  uid: 0,
+  gid: 0,
+  dev: 0,
+};
+
+/**
+ * Adds a packed folder's children to `into` in listing order (lazy listings, PackedFolder): its
+ * files made entries now, its child folders the entries the listing made of them.
+ */
+export function unfoldPacked(
+  rel: string,
+  packed: PackedFolder,
+  listed: ReadonlyMap<string, WalkEntry>,
+  into: Map<string, WalkEntry>,
+  /** a child folder whose own children are to be added after it (a packed one, not covered) */
+  then?: (dir: string) => void,
+): void {
+  const { bytes, stats } = packed;
+  const n = stats.length / NATIVE_FIELDS;
+  for (let k = 0, at = 0; k < n; k++) {
+    const end = bytes.indexOf(0, at);
+    const childRel = `${rel}/${bytes.toString('latin1', at, end)}`;
+    at = end + 1;
+    const st = readListed(stats, k, unfoldScratch);
+    if ((st.mode & S_IFMT) === S_IFDIR) {
+      // Absent where the folder could not be listed (its skip says so): left out, as in a full listing.
+      const e = listed.get(childRel);
+      if (!e) continue;
+      into.set(childRel, e);
+      then?.(childRel);
+    } else into.set(childRel, plainEntry(st, 'file'));
   }
 }
 
@@ -532,6 +723,7 @@ export interface PackedWalk {
   collisions: string[][];
   byteNames: number;
   folders?: [path: string, digest: Uint8Array | null, children: number][];
+  pending?: [path: string, bytes: Uint8Array, stats: Float64Array][];
 }
 
 /** A listing as one string and one number array: cheap to send between threads. */
@@ -564,6 +756,7 @@ export function packWalk(w: WalkResult): PackedWalk {
     collisions: w.collisions,
     byteNames: w.byteNames ?? 0,
     ...(w.folders ? { folders: [...w.folders].map(([p, f]) => [p, f.digest, f.children]) } : {}),
+    ...(w.pending ? { pending: [...w.pending].map(([p, f]) => [p, f.bytes, f.stats]) } : {}),
   };
 }
 
@@ -612,6 +805,16 @@ export function unpackWalk(
             p.folders.map(([path, d, children]) => [
               path,
               { digest: d && Buffer.from(d.buffer, d.byteOffset, d.byteLength), children },
+            ]),
+          ),
+        }
+      : {}),
+    ...(p.pending
+      ? {
+          pending: new Map(
+            p.pending.map(([path, b, stats]) => [
+              path,
+              { bytes: Buffer.from(b.buffer, b.byteOffset, b.byteLength), stats },
             ]),
           ),
         }
