@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeName } from '../runtime/byteNames.js';
 import {
   chooseChunkSize,
   chunkCount,
+  compareNames,
   fileId,
   folderId,
   MAX_CHUNK,
@@ -111,5 +114,40 @@ describe('identifiers', () => {
     expect(symlinkId(h, 'x')).toEqual(symlinkId(h, 'x'));
     expect(symlinkId(h, 'x')).not.toEqual(symlinkId(h, 'y'));
     expect(symlinkId(h, 'x')).not.toEqual(h.hash(Buffer.from('x')));
+  });
+});
+
+describe('compareNames', () => {
+  it('orders names as their bytes are ordered (property; seed printed on failure)', () => {
+    // Characters near the edges that matter: ASCII, below and above the surrogates, characters
+    // above U+FFFF (surrogate pairs), bytes standing for themselves (U+DC80..U+DCFF alone), the
+    // last BMP characters.
+    const char = fc.constantFrom(
+      'A',
+      'a',
+      '\x7f',
+      '\u00e9',
+      '\u07ff',
+      '\u0800',
+      '\ud7ff',
+      '\ud800\udc00',
+      '\ud83d\ude00',
+      '\udbff\udfff',
+      '\udc80',
+      '\udce9',
+      '\udcff',
+      '\ue000',
+      '\ufffd',
+      '\uffff',
+    );
+    const name = fc.array(char, { maxLength: 6 }).map((c) => c.join(''));
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        const want = Math.sign(Buffer.compare(encodeName(a), encodeName(b)));
+        expect(Math.sign(compareNames(a, b))).toBe(want);
+        expect(Math.sign(compareNames(b, a))).toBe(want === 0 ? 0 : -want);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

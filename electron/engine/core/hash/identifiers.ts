@@ -92,9 +92,25 @@ export function mtimeInBucket(mtimeMs: number, granularityMs: number): number {
   return (mtimeKey(mtimeMs, granularityMs) + 0.5) * granularityMs;
 }
 
-/** Byte-wise order of names: the same on every platform and in every locale. */
+/**
+ * Byte-wise order of names: the same on every platform and in every locale. Without building
+ * the bytes where it need not: UTF-8 keeps code point order, so up to the first code unit that
+ * is a surrogate (a character above U+FFFF, or a byte standing for itself) the strings' own order
+ * is the bytes' order. Sorting a changed folder's children encoded two Buffers per comparison.
+ */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(encodeName(a), encodeName(b));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x >= 0xd800 || y >= 0xd800) {
+      if (x === y && (x < 0xd800 || x > 0xdfff)) continue;
+      return Buffer.compare(encodeName(a), encodeName(b));
+    }
+    if (x !== y) return x - y;
+  }
+  // One is a prefix of the other, with no surrogate in it: so are their bytes.
+  return a.length - b.length;
 }
 
 /**
@@ -102,11 +118,11 @@ export function compareNames(a: string, b: string): number {
  * its attributes where the pair syncs them, flagged in the type byte so no two encodings meet).
  */
 export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
-  // Each name encoded once (a comparison sort would encode it at every comparison), and the
-  // whole record written into one buffer and hashed in one update: the same bytes as an update
+  // Each name encoded once, and the whole record written into one buffer and hashed in one update: the same bytes as an update
   // per field, at a fraction of the calls (a changed folder of 100 files made 300 of them).
   const named = children.map((c) => ({ c, name: encodeName(c.name) }));
-  named.sort((a, b) => Buffer.compare(a.name, b.name));
+  // A listing's order already (TimSort then makes one pass).
+  named.sort((a, b) => compareNames(a.c.name, b.c.name));
   const groups = named.map(({ c }) =>
     c.linkGroup !== undefined ? Buffer.from(c.linkGroup, 'utf8') : null,
   );
