@@ -162,18 +162,7 @@ export class FolderLister {
   private readonly rootSep: string;
   private readonly toEntry: (st: ListedStat, type: EntryType) => WalkEntry;
   /** one child's numbers as the addon listed them (reused: one child is read at a time) */
-  private readonly scratch: ListedStat = {
-    mode: 0,
-    nlink: 0,
-    size: 0,
-    blocks: 0,
-    mtimeMs: 0,
-    ctimeMs: 0,
-    ino: 0,
-    uid: 0,
-    gid: 0,
-    dev: 0,
-  };
+  private readonly scratch: ListedStat = newListedStat();
 
   constructor(
     readonly root: string,
@@ -461,18 +450,7 @@ class NativeSum {
 }
 
 const plainEntry = entryMaker({});
-const unfoldScratch: ListedStat = {
-  mode: 0,
-  nlink: 0,
-  size: 0,
-  blocks: 0,
-  mtimeMs: 0,
-  ctimeMs: 0,
-  ino: 0,
-  uid: 0,
-  gid: 0,
-  dev: 0,
-};
+const unfoldScratch: ListedStat = newListedStat();
 
 /**
  * Adds a packed folder's children to `into` in listing order (lazy listings, PackedFolder): its
@@ -575,6 +553,22 @@ interface ListedStat {
   uid: number;
   gid: number;
   dev: number;
+}
+
+/** a ListedStat of zeros, for readListed to fill in place */
+function newListedStat(): ListedStat {
+  return {
+    mode: 0,
+    nlink: 0,
+    size: 0,
+    blocks: 0,
+    mtimeMs: 0,
+    ctimeMs: 0,
+    ino: 0,
+    uid: 0,
+    gid: 0,
+    dev: 0,
+  };
 }
 
 // The file type bits of a mode (S_IFMT), as fs.Stats' isFile() and the rest read them.
