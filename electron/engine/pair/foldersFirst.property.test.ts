@@ -29,13 +29,12 @@ import {
 import { removeTree } from '../../testing/sandbox.js';
 import { ageTree } from '../../testing/ageTree.js';
 import { planLines } from '../../testing/planLines.js';
+import { propertyRun } from '../../testing/property.js';
 
 vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread.js'));
 
-const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 200));
-const SEED = process.env.TANDEM_PROPERTY_SEED
-  ? Number(process.env.TANDEM_PROPERTY_SEED)
-  : Math.floor(Math.random() * 2 ** 31);
+const PROPERTY = propertyRun(200);
+const { runs: RUNS, seed: SEED } = PROPERTY;
 const OLD = Date.UTC(2015, 4, 6, 7, 8, 9, 123);
 
 interface Case {
@@ -151,10 +150,8 @@ async function runCase(c: Case): Promise<void> {
 
 describe(`folders-first plans (${RUNS} cases, seed ${SEED})`, () => {
   it('plan what matching every entry plans, after edits that keep size and mtime', async () => {
-    console.log(
-      `foldersFirst property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED})`,
-    );
-    await fc.assert(fc.asyncProperty(caseArb, runCase), { numRuns: RUNS, seed: SEED });
+    console.log(PROPERTY.banner('foldersFirst property'));
+    await fc.assert(fc.asyncProperty(caseArb, runCase), PROPERTY.params);
     console.log(
       `foldersFirst property: ${outcome.shortcut} plans left in-sync folders out, ${outcome.full} matched every row (${outcome.items} items)`,
     );

@@ -37,15 +37,14 @@ import {
 import { removeTree } from '../../testing/sandbox.js';
 import { hashTree, type TreeEntry, type TreeSnapshot } from '../../testing/treeSnapshot.js';
 import { planLines } from '../../testing/planLines.js';
+import { propertyRun } from '../../testing/property.js';
 
 // The target is listed in this thread, not a worker per plan (testing/walkInThread.ts). Every
 // other sync test lists through the worker.
 vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread.js'));
 
-const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 300));
-const SEED = process.env.TANDEM_PROPERTY_SEED
-  ? Number(process.env.TANDEM_PROPERTY_SEED)
-  : Math.floor(Math.random() * 2 ** 31);
+const PROPERTY = propertyRun(300);
+const { runs: RUNS, seed: SEED } = PROPERTY;
 
 interface Case {
   /** the pair reproduces hard links (-H): a region holding a linked file walks instead */
@@ -238,10 +237,8 @@ async function runCase(c: Case): Promise<void> {
 
 describe(`live cycles from changed paths (${RUNS} cases, seed ${SEED})`, () => {
   it('plan what a full walk plans, with the pending changes they do not cover', async () => {
-    console.log(
-      `planChanged property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED})`,
-    );
-    await fc.assert(fc.asyncProperty(caseArb, runCase), { numRuns: RUNS, seed: SEED });
+    console.log(PROPERTY.banner('planChanged property'));
+    await fc.assert(fc.asyncProperty(caseArb, runCase), PROPERTY.params);
     console.log(
       `planChanged property: ${outcome.region} cases planned by region (${outcome.items} items), ${outcome.walked} walked instead`,
     );

@@ -30,13 +30,12 @@ import {
 import { removeTree } from '../../testing/sandbox.js';
 import { ageTree } from '../../testing/ageTree.js';
 import { diffTrees } from '../../testing/treeSnapshot.js';
+import { propertyRun } from '../../testing/property.js';
 
 vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread.js'));
 
-const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 100));
-const SEED = process.env.TANDEM_PROPERTY_SEED
-  ? Number(process.env.TANDEM_PROPERTY_SEED)
-  : Math.floor(Math.random() * 2 ** 31);
+const PROPERTY = propertyRun(100);
+const { runs: RUNS, seed: SEED } = PROPERTY;
 const OLD = Date.UTC(2014, 6, 7, 8, 9, 10, 456);
 
 interface Round {
@@ -176,10 +175,8 @@ async function runCase(c: Case): Promise<void> {
 
 describe(`plans after an apply's folders were listed again (${RUNS} cases, seed ${SEED})`, () => {
   it('find every change an empty index finds, a write between the apply and the listing too', async () => {
-    console.log(
-      `settleTarget property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED})`,
-    );
-    await fc.assert(fc.asyncProperty(caseArb, runCase), { numRuns: RUNS, seed: SEED });
+    console.log(PROPERTY.banner('settleTarget property'));
+    await fc.assert(fc.asyncProperty(caseArb, runCase), PROPERTY.params);
     console.log(
       `settleTarget property: ${outcome.settled} re-listings kept, ${outcome.shortcut} plans left in-sync folders out, ${outcome.full} matched every row`,
     );

@@ -46,16 +46,15 @@ import {
   type TreeSnapshot,
 } from '../../testing/treeSnapshot.js';
 import { userXattrsSupported } from '../../testing/xattrs.js';
+import { propertyRun } from '../../testing/property.js';
 
 // The target is listed in this thread, not a worker per plan (testing/walkInThread.ts). Every
 // other sync test lists through the worker.
 vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread.js'));
 
-const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 1000));
-const SEED = process.env.TANDEM_PROPERTY_SEED
-  ? Number(process.env.TANDEM_PROPERTY_SEED)
-  : Math.floor(Math.random() * 2 ** 31);
-const REPLAY_PATH = process.env.TANDEM_PROPERTY_PATH;
+const PROPERTY = propertyRun(1000);
+const { runs: RUNS, seed: SEED } = PROPERTY;
+const REPLAY_PATH = PROPERTY.path;
 
 /** Whether the temp folder holds user.* attributes (tmpfs before Linux 6.6 does not). */
 const XATTRS = userXattrsSupported(os.tmpdir());
@@ -343,14 +342,10 @@ async function runCase(c: Case): Promise<void> {
 describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
   it('makes the target equal the source, leaves the source alone, loses nothing, and a second sync plans nothing', async () => {
     console.log(
-      `syncTree property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED}); ` +
+      `${PROPERTY.banner('syncTree property')}; ` +
         `attributes ${XATTRS ? 'on' : 'off: the temp folder holds no user.* attributes, or getfattr/setfattr are not installed (apt-get install attr)'}`,
     );
-    await fc.assert(fc.asyncProperty(caseArb, runCase), {
-      numRuns: RUNS,
-      seed: SEED,
-      ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}),
-    });
+    await fc.assert(fc.asyncProperty(caseArb, runCase), PROPERTY.params);
     const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
     console.log(`syncTree property: planned items over the run: ${kinds.join(', ')}`);
     // A generator that stopped producing some kind of change would pass without testing it.

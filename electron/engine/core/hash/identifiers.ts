@@ -118,35 +118,57 @@ export function compareNames(a: string, b: string): number {
  * its attributes where the pair syncs them, flagged in the type byte so no two encodings meet).
  */
 export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
-  // Each name encoded once, and the whole record written into one buffer and hashed in one update: the same bytes as an update
-  // per field, at a fraction of the calls (a changed folder of 100 files made 300 of them).
-  const named = children.map((c) => ({ c, name: encodeName(c.name) }));
+  // The whole record written into one buffer and hashed in one update: the same bytes as an
+  // update per field, at a fraction of the calls (a changed folder of 100 files made 300 of
+  // them). A name is written straight into it as UTF-8 where it is well-formed (no Buffer of its
+  // own); one holding bytes that stand for themselves is encoded first.
   // A listing's order already (TimSort then makes one pass).
-  named.sort((a, b) => compareNames(a.c.name, b.c.name));
-  const groups = named.map(({ c }) =>
-    c.linkGroup !== undefined ? Buffer.from(c.linkGroup, 'utf8') : null,
-  );
+  const sorted = children.slice().sort((a, b) => compareNames(a.name, b.name));
+  const n = sorted.length;
+  const nameLens = new Array<number>(n);
+  const encoded: (Buffer | null)[] = new Array<Buffer | null>(n).fill(null);
+  const groups: (Buffer | null)[] = new Array<Buffer | null>(n).fill(null);
   let size = 1;
-  named.forEach(({ c, name }, i) => {
-    size += 19 + name.length + c.id.length;
+  for (let i = 0; i < n; i++) {
+    const c = sorted[i]!;
+    let len: number;
+    if (c.name.isWellFormed()) len = Buffer.byteLength(c.name, 'utf8');
+    else {
+      const e = encodeName(c.name);
+      encoded[i] = e;
+      len = e.length;
+    }
+    nameLens[i] = len;
+    size += 19 + len + c.id.length;
     if (c.xattrId) size += 1 + c.xattrId.length;
     if (c.owner) size += 8;
-    if (groups[i]) size += 4 + groups[i]!.length;
-  });
+    if (c.linkGroup !== undefined) {
+      const g = Buffer.from(c.linkGroup, 'utf8');
+      groups[i] = g;
+      size += 4 + g.length;
+    }
+  }
   const out = Buffer.allocUnsafe(size);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = 0x44; // 'D'
   let at = 1;
-  named.forEach(({ c, name }, i) => {
-    at = out.writeUInt32LE(name.length, at);
-    out[at++] =
+  for (let i = 0; i < n; i++) {
+    const c = sorted[i]!;
+    const len = nameLens[i]!;
+    dv.setUint32(at, len, true);
+    out[at + 4] =
       TYPE_BYTE[c.type] |
       (c.xattrId ? 0x80 : 0) |
       (c.owner ? 0x40 : 0) |
       (c.linkGroup !== undefined ? 0x20 : 0);
-    at = out.writeUInt32LE(c.mode >>> 0, at);
-    at = out.writeDoubleLE(c.mtimeKey, at);
-    at = out.writeUInt16LE(c.id.length, at);
-    at += name.copy(out, at);
+    dv.setUint32(at + 5, c.mode >>> 0, true);
+    dv.setFloat64(at + 9, c.mtimeKey, true);
+    dv.setUint16(at + 17, c.id.length, true);
+    at += 19;
+    const e = encoded[i];
+    if (e) e.copy(out, at);
+    else out.write(c.name, at, len, 'utf8');
+    at += len;
     out.set(c.id, at);
     at += c.id.length;
     if (c.xattrId) {
@@ -155,15 +177,17 @@ export function folderId(h: SchemeHasher, children: FolderChild[]): Buffer {
       at += c.xattrId.length;
     }
     if (c.owner) {
-      at = out.writeUInt32LE(c.owner.uid >>> 0, at);
-      at = out.writeUInt32LE(c.owner.gid >>> 0, at);
+      dv.setUint32(at, c.owner.uid >>> 0, true);
+      dv.setUint32(at + 4, c.owner.gid >>> 0, true);
+      at += 8;
     }
     const g = groups[i];
     if (g) {
-      at = out.writeUInt32LE(g.length, at);
+      dv.setUint32(at, g.length, true);
+      at += 4;
       at += g.copy(out, at);
     }
-  });
+  }
   h.init();
   h.update(out);
   return h.digest();

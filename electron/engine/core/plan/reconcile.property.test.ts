@@ -19,12 +19,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reconcile, type Decision, type ReconcileEntry } from './reconcile.js';
+import { propertyRun } from '../../../testing/property.js';
 
-const RUNS = Math.max(1, Number(process.env.TANDEM_PROPERTY_RUNS ?? 5000));
-const SEED = process.env.TANDEM_PROPERTY_SEED
-  ? Number(process.env.TANDEM_PROPERTY_SEED)
-  : Math.floor(Math.random() * 2 ** 31);
-const REPLAY_PATH = process.env.TANDEM_PROPERTY_PATH;
+const PROPERTY = propertyRun(5000);
+const { runs: RUNS, seed: SEED } = PROPERTY;
+const REPLAY_PATH = PROPERTY.path;
 
 type Tree = Map<string, ReconcileEntry>;
 const NAMES = ['a', 'b', 'c'] as const;
@@ -312,14 +311,8 @@ function runCase(c: Case): void {
 
 describe(`reconcile of random edits on both sides (${RUNS} cases, seed ${SEED})`, () => {
   it('loses nothing, leaves both sides equal and the baseline with them, a second run decides nothing, nor any run under an unreadable path', () => {
-    console.log(
-      `reconcile property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED})`,
-    );
-    fc.assert(fc.property(caseArb, runCase), {
-      numRuns: RUNS,
-      seed: SEED,
-      ...(REPLAY_PATH ? { path: REPLAY_PATH } : {}),
-    });
+    console.log(PROPERTY.banner('reconcile property'));
+    fc.assert(fc.property(caseArb, runCase), PROPERTY.params);
     const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
     console.log(`reconcile property: decisions over the run: ${kinds.join(', ')}`);
     if (RUNS >= 1000 && !REPLAY_PATH)

@@ -26,12 +26,11 @@ import {
 import { walkTree, type WalkEntry, type WalkOptions, type WalkResult } from './walk.js';
 import { withoutCovered } from './inSyncFolders.js';
 import { parentOf } from './tree.js';
+import { propertyRun } from '../../../testing/property.js';
 
 const status = nativeListerStatus();
-const RUNS = Math.max(1, Math.min(300, Number(process.env.TANDEM_PROPERTY_RUNS ?? 150)));
-const SEED = process.env.TANDEM_PROPERTY_SEED
-  ? Number(process.env.TANDEM_PROPERTY_SEED)
-  : Math.floor(Math.random() * 2 ** 31);
+const PROPERTY = propertyRun(150, { max: 300 });
+const { runs: RUNS, seed: SEED } = PROPERTY;
 
 let base: string;
 beforeAll(() => {
@@ -102,9 +101,7 @@ it('is built and loads where CI requires it (TANDEM_REQUIRE_NATIVE=1)', () => {
 
 describe.skipIf(!status.native)('the folder lister addon', () => {
   it(`lists random trees as Node does (${RUNS} cases, seed ${SEED})`, () => {
-    console.log(
-      `nativeLister property: seed ${SEED}, ${RUNS} cases (replay with TANDEM_PROPERTY_SEED=${SEED})`,
-    );
+    console.log(PROPERTY.banner('nativeLister property'));
     const arbs = treeArbitraries({ sparse: false, xattrs: false });
     let n = 0;
     fc.assert(
@@ -149,7 +146,7 @@ describe.skipIf(!status.native)('the folder lister addon', () => {
           }
         },
       ),
-      { numRuns: RUNS, seed: SEED },
+      PROPERTY.params,
     );
   });
 

@@ -328,7 +328,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
   buildFolders(
     walk,
     nodes,
-    (d, names, e) => {
+    (d, names, e, paths) => {
       const known = indexed.get(d);
       if (input.opaque?.has(d)) {
         reused.add(d);
@@ -349,12 +349,12 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
         sameXattrs(known[ROW.xattrId], pendingDirXattrs.get(d)) &&
         // A folder's own owner is not in its row: a changed ctime (chown) means look again.
         (!input.owners || known[ROW.ctimeMs] === e.ctimeMs) &&
-        names.every((n) => reused.has(joinPath(d, n)));
+        paths.every((p) => reused.has(p));
       if (clean) {
         reused.add(d);
         return known[ROW.id]!;
       }
-      const id = folderIdOfChildren(hasher, nodes, d, names, input.mtimeGranularityMs);
+      const id = folderIdOfChildren(hasher, nodes, d, names, input.mtimeGranularityMs, paths);
       // A folder row's size is its number of children (see `clean` above).
       const xattrId = pendingDirXattrs.get(d);
       upserts.push([
@@ -469,9 +469,11 @@ export function folderIdOfChildren(
   dir: string,
   names: readonly string[],
   mtimeGranularityMs: number,
+  /** the children's paths, where the caller holds them (saves joining each name again) */
+  paths?: readonly string[],
 ): Buffer {
-  const kids: FolderChild[] = names.map((name) => {
-    const n = nodes.get(joinPath(dir, name))!;
+  const kids: FolderChild[] = names.map((name, i) => {
+    const n = nodes.get(paths ? paths[i]! : joinPath(dir, name))!;
     return {
       name,
       type: n.type,
@@ -490,30 +492,34 @@ export function folderIdOfChildren(
 export function buildFolders(
   walk: WalkResult,
   nodes: Map<string, TreeNode>,
-  folderIdOf: (dir: string, childNames: string[], e: WalkEntry) => Buffer,
+  /** `childPaths[i]` is the path of `childNames[i]` */
+  folderIdOf: (dir: string, childNames: string[], e: WalkEntry, childPaths: string[]) => Buffer,
   /** adds what else a folder's node carries (its attributes' id, its owner) */
   decorate?: (dir: string, node: TreeNode) => void,
 ): void {
-  const children = new Map<string, string[]>();
+  // Each folder's children by name and by path (the map's own strings, not joined again).
+  const children = new Map<string, { names: string[]; paths: string[] }>();
   const dirs: string[] = [];
   for (const [p, e] of walk.entries) {
     if (e.type === 'dir') {
       dirs.push(p);
-      if (!children.has(p)) children.set(p, []);
+      if (!children.has(p)) children.set(p, { names: [], paths: [] });
     }
     if (p === '' || (!nodes.has(p) && e.type !== 'dir')) continue;
     const parent = parentOf(p);
     let list = children.get(parent);
-    if (!list) children.set(parent, (list = []));
-    list.push(p.slice(parent ? parent.length + 1 : 0));
+    if (!list) children.set(parent, (list = { names: [], paths: [] }));
+    list.names.push(p.slice(parent ? parent.length + 1 : 0));
+    list.paths.push(p);
   }
   dirs.sort((a, b) => depth(b) - depth(a));
   for (const d of dirs) {
     const e = walk.entries.get(d)!;
-    const names = children.get(d) ?? [];
+    const kids = children.get(d) ?? { names: [], paths: [] };
+    const names = kids.names;
     const node: TreeNode = {
       type: 'dir',
-      id: folderIdOf(d, names, e),
+      id: folderIdOf(d, names, e, kids.paths),
       size: 0,
       mtimeMs: e.mtimeMs,
       mode: e.mode,

@@ -336,7 +336,11 @@ export class FolderLister {
     const { bytes, stats } = native;
     const n = stats.length / NATIVE_FIELDS;
     const dirs: string[] = [];
-    for (let k = 0, at = 0; k < n; k++) {
+    // Names are read only up to the last child folder: a folder of files reads none.
+    let last = -1;
+    for (let k = 0; k < n; k++)
+      if ((stats[k * NATIVE_FIELDS + FIELD.mode]! & S_IFMT) === S_IFDIR) last = k;
+    for (let k = 0, at = 0; k <= last; k++) {
       const end = bytes.indexOf(0, at);
       if ((stats[k * NATIVE_FIELDS + FIELD.mode]! & S_IFMT) === S_IFDIR) {
         // ASCII (the folder is plain): latin1 is the exact decoding and the cheapest.
