@@ -112,3 +112,15 @@ export function formatResult(r: ApplyResult): string {
   );
   return lines.join('\n');
 }
+
+/** What opening a pair found and undid (an interrupted patch, a journal it could not use). */
+export function reportRecovery(
+  r: { rolledBack: string[]; problems: string[] },
+  err: (s: string) => void,
+): void {
+  for (const f of r.rolledBack)
+    err(
+      `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
+    );
+  for (const p of r.problems) err(`tandem: ${p}`);
+}

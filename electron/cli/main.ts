@@ -11,12 +11,12 @@ import { appVersion } from '../engine/core/runtime/appVersion.js';
 import { PairBusyError } from '../engine/pair/pairLock.js';
 import { normalizeScheme, SchemeError } from '../engine/core/hash/hashScheme.js';
 import { SyncSession } from '../engine/pair/syncSession.js';
-import { CHUNKINGS, type Chunking } from '../engine/remote/cdc.js';
-import { formatPlan, formatResult } from './format.js';
+import { CHUNKINGS, type Chunking } from '../engine/remote/chunking.js';
+import { formatPlan, formatResult, reportRecovery } from './format.js';
 import { ProgressBar } from './progressBar.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../engine/service/logFile.js';
 import { escapeRawBytes } from '../shared/names.js';
-import { CONFLICT_CHOICES, reportRecovery, runTwoWay, type ConflictChoice } from './twoWay.js';
+import type { ConflictChoice } from './twoWay.js';
 
 export const USAGE = `usage:
   tandem sync SOURCE TARGET [--yes] [--force] [--confirm-target] [--max-delete N] [--dry-run]
@@ -406,6 +406,8 @@ async function twoWay(
     throw new UsageError(
       `${unsupported[1]} is not kept by two-way pairs yet${unsupported[0] === 'dry-run' ? ' (diff --two-way shows the plan)' : ''}`,
     );
+  // Loaded here: a one-way sync, the common run, starts without the two-way engine's modules.
+  const { CONFLICT_CHOICES, runTwoWay } = await import('./twoWay.js');
   const conflict = o.conflict ?? 'ask';
   if (!(CONFLICT_CHOICES as readonly string[]).includes(conflict))
     throw new UsageError(`--conflict takes keep-a, keep-b, keep-both or newer (got '${conflict}')`);

@@ -15,7 +15,7 @@ import {
   type TwoWayResult,
 } from '../engine/pair/twoWaySession.js';
 import type { SessionProgress } from '../engine/pair/syncSession.js';
-import { formatResult, showPath } from './format.js';
+import { formatResult, reportRecovery, showPath } from './format.js';
 
 export type ConflictChoice = 'ask' | 'keep-a' | 'keep-b' | 'keep-both' | 'newer';
 export const CONFLICT_CHOICES: readonly ConflictChoice[] = [
@@ -153,18 +153,6 @@ function resultText(r: TwoWayResult): string {
   lines.push(...dir('A → B', r.aToB), ...dir('B → A', r.bToA));
   if (lines.length === 0) lines.push('nothing to write');
   return lines.join('\n');
-}
-
-/** What opening a pair found and undid (an interrupted patch, a journal it could not use). */
-export function reportRecovery(
-  r: { rolledBack: string[]; problems: string[] },
-  err: (s: string) => void,
-): void {
-  for (const f of r.rolledBack)
-    err(
-      `tandem: undid an interrupted patch of ${f}; it holds its old content and is synced again now`,
-    );
-  for (const p of r.problems) err(`tandem: ${p}`);
 }
 
 export async function runTwoWay(args: TwoWayArgs, io: TwoWayIo): Promise<number> {

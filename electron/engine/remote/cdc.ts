@@ -17,9 +17,7 @@
 // two more bits before the average, two fewer after), which narrows the spread of sizes.
 import type { SchemeHasher } from '../core/hash/hashScheme.js';
 
-/** How a remote pair matches a moved file: content-defined chunks, or rsync's blocks (delta.ts). */
-export type Chunking = 'cdc' | 'fixed';
-export const CHUNKINGS: readonly Chunking[] = ['cdc', 'fixed'];
+export { CHUNKINGS, type Chunking } from './chunking.js';
 
 /** Bytes of a chunk's id kept in a signature (a false match is caught by the chunk id). */
 export const CDC_ID_BYTES = 8;
