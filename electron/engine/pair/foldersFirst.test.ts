@@ -76,6 +76,21 @@ describe('folders first', () => {
     expect(spies.children).not.toHaveBeenCalled();
   });
 
+  it('writes nothing to the index when nothing changed (no page, so no checkpoint and no fsync)', async () => {
+    await settledPair();
+    await sync(); // the settled pair's digests and meta values all stored
+    const pairs = path.join(sb.home, 'pairs');
+    const files = fs.readdirSync(pairs).filter((f) => f.endsWith('.sqlite'));
+    expect(files).toHaveLength(1);
+    const file = path.join(pairs, files[0]!);
+    const before = fs.statSync(file, { bigint: true });
+    expect((await sync()).items).toEqual([]);
+    const after = fs.statSync(file, { bigint: true });
+    // A write of any page would reach the file at the close's checkpoint and move its mtime.
+    expect(after.mtimeNs).toBe(before.mtimeNs);
+    expect(after.size).toBe(before.size);
+  });
+
   it('finds new bytes that kept the size and mtime deep inside, and lists only their folders', async () => {
     await settledPair();
     rewriteKeepingMtime(path.join(sb.source, 'd1/sub/g2.txt'), Buffer.from('DEEPER 1/2\n'));
