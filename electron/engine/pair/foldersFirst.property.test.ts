@@ -158,6 +158,7 @@ describe(`folders-first plans (${RUNS} cases, seed ${SEED})`, () => {
     // A share of the plans must take the shortcut, or this tests the fallback only. Small random
     // trees with edits on both sides often have no folder in sync: 30–40% of the plans take it
     // (about 90–110 of 290 at 200 cases), so a seventh is far below any seed's count.
-    expect(outcome.shortcut).toBeGreaterThan((outcome.shortcut + outcome.full) / 7);
+    if (PROPERTY.wide(50))
+      expect(outcome.shortcut).toBeGreaterThan((outcome.shortcut + outcome.full) / 7);
   }, 900_000);
 });

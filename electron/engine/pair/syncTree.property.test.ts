@@ -54,7 +54,6 @@ vi.mock('../core/scan/walkInWorker.js', () => import('../../testing/walkInThread
 
 const PROPERTY = propertyRun(1000);
 const { runs: RUNS, seed: SEED } = PROPERTY;
-const REPLAY_PATH = PROPERTY.path;
 
 /** Whether the temp folder holds user.* attributes (tmpfs before Linux 6.6 does not). */
 const XATTRS = userXattrsSupported(os.tmpdir());
@@ -349,7 +348,7 @@ describe(`sync of random trees (${RUNS} cases, seed ${SEED})`, () => {
     const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
     console.log(`syncTree property: planned items over the run: ${kinds.join(', ')}`);
     // A generator that stopped producing some kind of change would pass without testing it.
-    if (RUNS >= 200 && !REPLAY_PATH)
+    if (PROPERTY.wide(200))
       for (const kind of [
         ...['create', 'update', 'replaceType', 'metadata', 'delete', 'rename'],
         ...['+hard link', '+special file', '+sparse', ...(XATTRS ? ['+xattr'] : [])],

@@ -23,7 +23,6 @@ import { propertyRun } from '../../../testing/property.js';
 
 const PROPERTY = propertyRun(5000);
 const { runs: RUNS, seed: SEED } = PROPERTY;
-const REPLAY_PATH = PROPERTY.path;
 
 type Tree = Map<string, ReconcileEntry>;
 const NAMES = ['a', 'b', 'c'] as const;
@@ -315,7 +314,7 @@ describe(`reconcile of random edits on both sides (${RUNS} cases, seed ${SEED})`
     fc.assert(fc.property(caseArb, runCase), PROPERTY.params);
     const kinds = [...seen].sort().map(([k, n]) => `${k} ${n}`);
     console.log(`reconcile property: decisions over the run: ${kinds.join(', ')}`);
-    if (RUNS >= 1000 && !REPLAY_PATH)
+    if (PROPERTY.wide(1000))
       for (const k of [
         ...['record', 'create', 'update', 'replaceType', 'delete', 'move', 'kept folder'],
         ...['bothCreated', 'bothModified', 'deletedChanged', 'typeChanged'].map(
