@@ -37,7 +37,9 @@ export function scanTargetFs(
   };
   visit('');
   const walk: WalkResult = { root: t.root, entries, skipped: [], collisions: [] };
-  buildFolders(walk, nodes, (d, names) => folderIdOfChildren(hasher, nodes, d, names, gran));
+  buildFolders(walk, nodes, (_d, names, _e, paths) =>
+    folderIdOfChildren(hasher, nodes, names, paths, gran),
+  );
   return {
     tree: { scheme: hasher.scheme, idBytes: hasher.idBytes, nodes },
     walk,

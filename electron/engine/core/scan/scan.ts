@@ -26,7 +26,7 @@ import {
   type IndexRow,
 } from '../index/identifierIndex.js';
 import type { Side } from '../../../shared/plan.js';
-import { joinPath, parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
+import { parentOf, StoredFileNode, type IdTree, type TreeNode } from './tree.js';
 import { RACY_WINDOW_MS, type WalkEntry, type WalkResult } from './walk.js';
 import { NOT_TEXT, readXattrs, wantsXattrs, xattrsId, type XattrOptions } from './xattrs.js';
 import { osPath } from '../runtime/byteNames.js';
@@ -354,7 +354,7 @@ export async function scanSide(input: ScanInput): Promise<ScanResult> {
         reused.add(d);
         return known[ROW.id]!;
       }
-      const id = folderIdOfChildren(hasher, nodes, d, names, input.mtimeGranularityMs, paths);
+      const id = folderIdOfChildren(hasher, nodes, names, paths, input.mtimeGranularityMs);
       // A folder row's size is its number of children (see `clean` above).
       const xattrId = pendingDirXattrs.get(d);
       upserts.push([
@@ -466,14 +466,13 @@ function readAttributes(
 export function folderIdOfChildren(
   hasher: SchemeHasher,
   nodes: ReadonlyMap<string, TreeNode>,
-  dir: string,
   names: readonly string[],
+  /** `paths[i]` is the path of `names[i]` (buildFolders holds both: nothing is joined again) */
+  paths: readonly string[],
   mtimeGranularityMs: number,
-  /** the children's paths, where the caller holds them (saves joining each name again) */
-  paths?: readonly string[],
 ): Buffer {
   const kids: FolderChild[] = names.map((name, i) => {
-    const n = nodes.get(paths ? paths[i]! : joinPath(dir, name))!;
+    const n = nodes.get(paths[i]!)!;
     return {
       name,
       type: n.type,
